@@ -1,0 +1,117 @@
+"""The ``presswatch`` command: a thin layer that parses flags and calls the library.
+
+Exit status: 0 the command did its work (a pass that completed, even with some failed
+items, which are recorded); 1 the work failed (every source failed); 2 a usage or
+configuration error, with a message naming the file, key and problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from crawler.config import Config, ConfigError, load_config
+from crawler.run import PassSummary
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+config_option = click.option(
+    "--config", "config_path", default="config.toml", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="The SQLite database (default: [storage] db in the configuration).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="presswatch")
+def cli() -> None:
+    """presswatch: watch news outlets for topics, track how stories are edited."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn errors a user can fix into one line on stderr and exit status 2."""
+    try:
+        yield
+    except ConfigError as error:
+        click.echo(f"presswatch: error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def read_config(path: Path) -> Config:
+    with user_errors():
+        return load_config(path)
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--source", "sources", multiple=True, metavar="NAME",
+              help="Poll only this source (repeatable).")
+@click.option("--recheck", type=click.Choice(["due", "all", "none"]), default="due",
+              show_default=True, help="Which stored articles to re-fetch for edits.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
+def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], recheck: str,
+        as_json: bool, verbose: bool) -> None:
+    """Run one monitoring pass over the configured sources."""
+    from crawler.run import run_pass
+
+    config = read_config(config_path)
+    with user_errors():
+        summary = run_pass(config, db_path=db_path, source_names=sources, recheck=recheck,
+                           log_level="INFO" if verbose else "WARNING")
+    click.echo(json.dumps(summary.as_dict()) if as_json else format_summary(summary))
+    sys.exit(EXIT_FAILED if summary.status == "failed" else EXIT_OK)
+
+
+def format_summary(summary: PassSummary) -> str:
+    s = summary
+    lines = [
+        f"run {s.run_id}: {s.status} in {s.seconds:.1f}s ({s.db})",
+        f"  sources:  {s.sources_polled} polled, {s.sources_failed} failed",
+        f"  articles: {s.articles_new} new, {s.articles_checked} re-checked, "
+        f"{s.changes_new} changed",
+        f"  mentions: {s.mentions_new} new",
+        f"  errors:   {s.errors}" + (" (see the errors table)" if s.errors else ""),
+    ]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--db", "db_path", default="presswatch-demo.db", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Where to write the demo.")
+@click.option("--port", default=0, help="Serve the sample site on this port (0: any free).")
+def demo(db_path: Path, port: int) -> None:
+    """Serve the bundled sample news site offline and run a real pass against it."""
+    from crawler.demo import DEMO_SITE, demo_config
+    from crawler.localsite import LocalSite
+    from crawler.reports import articles_per_source, mentions_per_topic
+    from crawler.run import run_pass
+    from crawler.storage import Store
+
+    with LocalSite(DEMO_SITE, port=port) as site:
+        click.echo(f"Serving the sample news site at {site.base_url}/")
+        summary = run_pass(demo_config(site.base_url, db_path), db_path=db_path)
+    click.echo(format_summary(summary))
+    store = Store.open(db_path)
+    click.echo("\nArticles per source:")
+    for name, count in articles_per_source(store):
+        click.echo(f"  {count:4d}  {name}")
+    click.echo("\nMentions per topic:")
+    for report in mentions_per_topic(store):
+        click.echo(f"  {len(report.titles):4d}  {report.topic}")
+        for title in report.titles:
+            click.echo(f"          - {title}")
+    store.close()
+    click.echo(f"\nExplore it: datasette {db_path}   (or: presswatch serve --db {db_path})")
+
+
+def main() -> None:
+    cli(prog_name="presswatch")

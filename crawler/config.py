@@ -1,0 +1,336 @@
+"""Read config.toml once, at the edge, into frozen, validated objects.
+
+Every problem is a :class:`ConfigError` whose message names the file, the key and
+the reason, e.g. ``config.toml: sources[2].kind: must be one of feed, got 'rss'``.
+Unknown keys and wrong types are errors: a typo must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler.durations import parse_duration
+
+SOURCE_KINDS = ("feed",)
+DEFAULT_USER_AGENT = "presswatch/0.1 (+https://example.org/contact)"
+
+
+class ConfigError(ValueError):
+    """A configuration problem a user can fix; the message says where and what."""
+
+
+@dataclass(frozen=True)
+class RevisitStep:
+    """Check every ``every`` while the time since the last change is below ``until``."""
+
+    until: timedelta
+    every: timedelta
+
+
+DEFAULT_REVISIT = (
+    RevisitStep(timedelta(hours=3), timedelta(minutes=15)),
+    RevisitStep(timedelta(days=1), timedelta(minutes=30)),
+    RevisitStep(timedelta(days=7), timedelta(hours=2)),
+    RevisitStep(timedelta(days=30), timedelta(days=1)),
+)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    db: Path = Path("presswatch.db")
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    user_agent: str = DEFAULT_USER_AGENT
+    concurrency: int = 16
+    timeout: float = 30.0
+    allow_private_addresses: bool = False
+    max_page_size: int = 10 * 1024 * 1024
+    obey_robots: bool = True
+    extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    revisit: tuple[RevisitStep, ...] = DEFAULT_REVISIT
+    noise: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+    kind: str = "feed"
+    allowed_domains: tuple[str, ...] = ()
+    noise: tuple[str, ...] = ()
+    revisit: tuple[RevisitStep, ...] | None = None
+    interval: timedelta | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    queries: tuple[str, ...]
+    case_sensitive: bool = False
+    fold_diacritics: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    sources: tuple[Source, ...] = ()
+    topics: tuple[Topic, ...] = ()
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} (configured: {known})")
+
+
+class _Table:
+    """One TOML table being read: typed getters that raise ConfigError with the key path."""
+
+    def __init__(self, data: Any, where: str, file: str) -> None:
+        self.file, self.where = file, where
+        if not isinstance(data, dict):
+            self.fail("", f"expected a table, got {type(data).__name__}")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def fail(self, key: str, reason: str) -> None:
+        name = f"{self.where}.{key}" if self.where and key else (self.where or key)
+        raise ConfigError(f"{self.file}: {name}: {reason}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(_type_name(k) for k in kinds)
+            self.fail(key, f"expected {names}, got {value!r}")
+        return value
+
+    def require(self, key: str, kind: type) -> Any:
+        if key not in self.data:
+            self.fail(key, "is required")
+        return self.get(key, kind)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self.get(key, list, [])
+        for value in values:
+            if not isinstance(value, str):
+                self.fail(key, f"expected a list of strings, got {value!r}")
+        return tuple(values)
+
+    def duration(self, key: str, default: timedelta | None = None) -> timedelta | None:
+        text = self.get(key, str)
+        return default if text is None else self.convert(key, parse_duration, text)
+
+    def convert(self, key: str, func: Callable[[Any], Any], value: Any) -> Any:
+        try:
+            return func(value)
+        except ValueError as error:
+            self.fail(key, str(error))
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.get(key, dict, {}), f"{self.where}.{key}" if self.where else key,
+                      self.file)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            self.fail(unknown[0], "unknown key")
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text: {error}") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    return parse_config(data, file=str(path), base_dir=path.parent, path=path)
+
+
+def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path | None = None,
+                 path: Path | None = None) -> Config:
+    """Validate an already-parsed TOML document (tests and the demo build configs this way)."""
+    root = _Table(data, "", file)
+    storage = _storage(root.table("storage"), base_dir)
+    crawl = _crawl(root.table("crawl"))
+    tracking = _tracking(root.table("tracking"))
+    sources = _list_of_tables(root, "sources", _source)
+    topics = _list_of_tables(root, "topics", _topic)
+    root.finish()
+    _unique(root, "sources", [s.name for s in sources])
+    _unique(root, "topics", [t.name for t in topics])
+    _check_queries(file, topics)
+    return Config(path, storage, crawl, tracking, sources, topics)
+
+
+def _storage(table: _Table, base_dir: Path | None) -> StorageConfig:
+    db = Path(table.get("db", str, "presswatch.db"))
+    table.finish()
+    if base_dir is not None and not db.is_absolute():
+        db = base_dir / db
+    return StorageConfig(db=db)
+
+
+def _crawl(table: _Table) -> CrawlConfig:
+    crawl = CrawlConfig(
+        user_agent=table.get("user_agent", str, DEFAULT_USER_AGENT),
+        concurrency=table.get("concurrency", int, 16),
+        timeout=float(table.get("timeout", (int, float), 30.0)),
+        allow_private_addresses=table.get("allow_private_addresses", bool, False),
+        max_page_size=table.get("max_page_size_mb", (int, float), 10) * 1024 * 1024,
+        obey_robots=table.get("obey_robots", bool, True),
+        extract_workers=table.get("extract_workers", int, os.cpu_count() or 1),
+    )
+    table.finish()
+    if crawl.concurrency < 1:
+        table.fail("concurrency", "must be at least 1")
+    if crawl.extract_workers < 0:
+        table.fail("extract_workers", "must be 0 (extract inline) or more")
+    if crawl.timeout <= 0:
+        table.fail("timeout", "must be positive (seconds)")
+    if crawl.max_page_size <= 0:
+        table.fail("max_page_size_mb", "must be positive")
+    if not crawl.user_agent.strip():
+        table.fail("user_agent", "must not be empty")
+    return crawl
+
+
+def _tracking(table: _Table) -> TrackingConfig:
+    revisit = _revisit(table, "revisit")
+    tracking = TrackingConfig(
+        revisit=DEFAULT_REVISIT if revisit is None else revisit,
+        noise=_patterns(table, "noise"),
+    )
+    table.finish()
+    return tracking
+
+
+def _revisit(table: _Table, key: str) -> tuple[RevisitStep, ...] | None:
+    steps = table.get(key, list)
+    if steps is None:
+        return None
+    result = []
+    for index, raw in enumerate(steps):
+        step = _Table(raw, f"{table.where}.{key}[{index}]".lstrip("."), table.file)
+        until = step.duration("until")
+        every = step.duration("every")
+        step.finish()
+        if until is None or every is None:
+            step.fail("", "needs both 'until' and 'every', e.g. { until = \"3h\", every = \"15m\" }")
+        if result and until <= result[-1].until:
+            step.fail("until", "steps must be in increasing order of 'until'")
+        result.append(RevisitStep(until, every))
+    return tuple(result)
+
+
+def _patterns(table: _Table, key: str) -> tuple[str, ...]:
+    patterns = table.strings(key)
+    for pattern in patterns:
+        table.convert(key, _check_regex, pattern)
+    return patterns
+
+
+def _check_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"bad regular expression {pattern!r}: {error}") from error
+
+
+def _list_of_tables(root: _Table, key: str, read: Callable[[_Table], Any]) -> tuple[Any, ...]:
+    items = root.get(key, list, [])
+    return tuple(read(_Table(item, f"{key}[{i}]", root.file)) for i, item in enumerate(items))
+
+
+def _source(table: _Table) -> Source:
+    name = table.require("name", str).strip()
+    url = table.require("url", str).strip()
+    kind = table.get("kind", str, "feed")
+    if not name:
+        table.fail("name", "must not be empty")
+    if kind not in SOURCE_KINDS:
+        table.fail("kind", f"must be one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
+    if not url.startswith(("http://", "https://")):
+        table.fail("url", f"must be an http:// or https:// URL, got {url!r}")
+    source = Source(
+        name=name,
+        url=url,
+        kind=kind,
+        allowed_domains=tuple(d.lower().strip(".") for d in table.strings("allowed_domains")),
+        noise=_patterns(table, "noise"),
+        revisit=_revisit(table, "revisit"),
+        interval=table.duration("interval"),
+        language=table.get("language", str),
+    )
+    table.finish()
+    return source
+
+
+def _topic(table: _Table) -> Topic:
+    name = table.require("name", str).strip()
+    if not name:
+        table.fail("name", "must not be empty")
+    single = table.get("query", str)
+    several = table.strings("queries")
+    if single is not None and several:
+        table.fail("query", "give either 'query' or 'queries', not both")
+    queries = (single,) if single is not None else several
+    if not queries:
+        table.fail("query", "is required (a word, a \"phrase\" or a boolean query)")
+    topic = Topic(
+        name=name,
+        queries=queries,
+        case_sensitive=table.get("case_sensitive", bool, False),
+        fold_diacritics=table.get("fold_diacritics", bool, True),
+    )
+    table.finish()
+    return topic
+
+
+def _unique(root: _Table, key: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            root.fail(key, f"the name {name!r} is used twice")
+        seen.add(name)
+
+
+def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
+    from crawler.topics import TopicError, TopicMatcher
+
+    try:
+        TopicMatcher.compile(topics)
+    except TopicError as error:
+        raise ConfigError(f"{file}: topics: {error}") from error

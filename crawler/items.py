@@ -1,0 +1,41 @@
+"""What flows from the spiders through the pipelines: one fetch of an article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.extract import Article
+
+PAGE = "page"              # a page to extract, match and store
+UNCHANGED = "unchanged"    # a revisit answered 304, or with the very same bytes
+REMOVED = "removed"        # a revisit answered 404 or 410
+REDIRECTED = "redirected"  # a revisit now redirects to another article URL
+
+
+@dataclass
+class FeedEntry:
+    """What a feed said about an article before it was fetched."""
+
+    title: str | None = None
+    published_at: str | None = None
+    summary: str | None = None
+
+
+@dataclass
+class ArticleItem:
+    """One fetch of an article on its way to extraction, matching and storage."""
+
+    url: str                       # canonical URL: the article's identity
+    source_id: int | None
+    outcome: str = PAGE
+    html: str = ""
+    status: int = 200
+    entry: FeedEntry = field(default_factory=FeedEntry)
+    article_id: int | None = None  # set when this is a revisit of a stored article
+    redirect_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    article: Article | None = None     # filled by the extraction pipeline
+    matches: list[Any] = field(default_factory=list)  # TopicMatch list, filled by matching

@@ -1,0 +1,237 @@
+"""Turn what a pass finds into database rows: new articles, versions, changes, mentions.
+
+The spider reports source polls, errors and skipped links here; the store pipeline hands
+over each processed article. Every article's rows are written in one transaction, and
+every write is idempotent across a re-run: a URL is one article, a topic is mentioned at
+most once per article, and a version is added only when the page really changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler import items
+from crawler.config import Config, Source
+from crawler.diffs import diff_texts
+from crawler.items import ArticleItem
+from crawler.normalize import Normalizer, content_hash
+from crawler.revisit import next_check_at
+from crawler.storage import Store, StoredArticle
+from crawler.times import from_iso, to_iso
+
+COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
+            "versions_new", "changes_new", "mentions_new", "errors")
+
+
+@dataclass
+class PassRecorder:
+    """Writes one pass's findings; counts what it wrote for the run's summary."""
+
+    store: Store
+    config: Config
+    run_id: int
+    source_ids: dict[str, int]
+    topic_ids: dict[str, int]
+    clock: Callable[[], datetime]
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources}
+        self._normalizers: dict[int | None, Normalizer] = {}
+
+    def now(self) -> str:
+        return to_iso(self.clock())
+
+    # -- reported by the spider -----------------------------------------------------
+
+    def error(self, stage: str, message: str, *, url: str | None = None,
+              source_id: int | None = None) -> None:
+        self.store.record_error(self.run_id, stage, message, self.now(), url=url,
+                                source_id=source_id)
+        self.counts["errors"] += 1
+
+    def skipped(self, source_id: int, url: str, reason: str) -> None:
+        self.store.record_skipped(source_id, url, reason, self.now())
+
+    def source_polled(self, source_id: int, status: str, error: str | None = None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+        self.store.source_polled(source_id, self.now(), status, error, etag, last_modified)
+        self.counts["sources_polled"] += 1
+        if status == "failed":
+            self.counts["sources_failed"] += 1
+
+    def is_stored(self, url: str) -> bool:
+        return self.store.article_exists(url)
+
+    # -- handed over by the store pipeline -----------------------------------------
+
+    def record(self, item: ArticleItem) -> None:
+        """Store one processed fetch of an article."""
+        if item.article_id is None:
+            existing = self.store.article_id(item.url)
+            if existing is None:
+                self._record_new(item)
+                return
+            item.article_id = existing
+        stored = self.store.stored_article(item.article_id)
+        if stored is None:
+            return
+        self.counts["articles_checked"] += 1
+        handlers = {items.PAGE: self._record_revisit, items.UNCHANGED: self._record_unchanged,
+                    items.REMOVED: self._record_removed,
+                    items.REDIRECTED: self._record_redirected}
+        handlers[item.outcome](item, stored)
+
+    def _record_new(self, item: ArticleItem) -> None:
+        article = item.article
+        if item.outcome != items.PAGE or article is None:
+            return
+        now = self.now()
+        title = article.title or item.entry.title
+        normalizer = self.normalizer(item.source_id)
+        text_hash = content_hash(normalizer.normalize_title(title or ""),
+                                 normalizer.normalize(article.text))
+        with self.store.transaction():
+            article_id = self.store.insert_article({
+                "url": item.url, "source_id": item.source_id, "first_seen_at": now,
+                "last_checked_at": now, "last_changed_at": now,
+                "next_check_at": self._next_check(item.source_id, now),
+                "published_at": _best_date(article.published_at, item.entry.published_at),
+                "title": title, "author": article.author, "language": article.language,
+                "summary": item.entry.summary, "etag": item.etag,
+                "last_modified": item.last_modified, "body_hash": item.body_hash,
+            })
+            version_id = self.store.insert_version(article_id, now, title, article.text,
+                                                   text_hash, _topics(item))
+            self.store.update_article(article_id, {"current_version_id": version_id})
+            self._mentions(article_id, version_id, item, now)
+        self.counts["articles_new"] += 1
+        self.counts["versions_new"] += 1
+
+    def _record_revisit(self, item: ArticleItem, stored: StoredArticle) -> None:
+        article = item.article
+        if article is None:
+            return
+        normalizer = self.normalizer(item.source_id or stored.source_id)
+        title = article.title or item.entry.title or stored.title
+        before, after = normalizer.normalize(stored.text), normalizer.normalize(article.text)
+        new_title = normalizer.normalize_title(title or "")
+        retitled = new_title != normalizer.normalize_title(stored.title or "")
+        if before == after and not retitled:
+            self._record_unchanged(item, stored)
+            return
+        now = self.now()
+        topics = _topics(item)
+        diff = diff_texts(before, after) if before != after else None
+        with self.store.transaction():
+            version_id = self.store.insert_version(stored.id, now, title, article.text,
+                                                   content_hash(new_title, after), topics)
+            self.store.insert_change({
+                "article_id": stored.id, "from_version_id": stored.version_id,
+                "to_version_id": version_id, "detected_at": now,
+                "kind": "edited" if diff else "retitled",
+                "title_before": stored.title, "title_after": title,
+                "chars_added": diff.chars_added if diff else 0,
+                "chars_removed": diff.chars_removed if diff else 0,
+                "diff": diff.text if diff else None, "diff_html": diff.html if diff else None,
+                "mentions_added": _json(set(topics) - set(stored.topics)),
+                "mentions_removed": _json(set(stored.topics) - set(topics)),
+            })
+            self._mentions(stored.id, version_id, item, now)
+            self.store.update_article(stored.id, {
+                **self._checked(item, stored.source_id, now, last_changed_at=now),
+                "title": title, "current_version_id": version_id, "status": "live",
+                "redirect_url": None,
+            })
+        self.counts["versions_new"] += 1
+        self.counts["changes_new"] += 1
+
+    def _record_unchanged(self, item: ArticleItem, stored: StoredArticle) -> None:
+        values = self._checked(item, stored.source_id, self.now(), stored.last_changed_at)
+        if stored.status != "live" and item.outcome in (items.PAGE, items.UNCHANGED):
+            values |= {"status": "live", "redirect_url": None}
+        with self.store.transaction():
+            self.store.update_article(stored.id, values)
+
+    def _record_removed(self, item: ArticleItem, stored: StoredArticle) -> None:
+        self._record_gone(item, stored, "removed", None)
+
+    def _record_redirected(self, item: ArticleItem, stored: StoredArticle) -> None:
+        self._record_gone(item, stored, "redirected", item.redirect_url)
+
+    def _record_gone(self, item: ArticleItem, stored: StoredArticle, kind: str,
+                     target: str | None) -> None:
+        """Record once that a live article was removed or now redirects elsewhere."""
+        now = self.now()
+        if stored.status == kind and stored.redirect_url == target:
+            self._record_unchanged(item, stored)
+            return
+        with self.store.transaction():
+            self.store.insert_change({
+                "article_id": stored.id, "from_version_id": stored.version_id,
+                "detected_at": now, "kind": kind, "title_before": stored.title,
+                "redirect_url": target,
+            })
+            self.store.update_article(stored.id, {
+                **self._checked(item, stored.source_id, now, last_changed_at=now),
+                "status": kind, "redirect_url": target,
+            })
+        self.counts["changes_new"] += 1
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _mentions(self, article_id: int, version_id: int, item: ArticleItem, now: str) -> None:
+        for match in item.matches:
+            added = self.store.insert_mention({
+                "topic_id": self.topic_ids[match.topic], "article_id": article_id,
+                "version_id": version_id, "found_at": now, "in_title": int(match.in_title),
+                "match_count": match.match_count, "snippet": match.snippet,
+                "terms": _json(match.terms), "backfilled": 0,
+            })
+            self.counts["mentions_new"] += int(added)
+
+    def _checked(self, item: ArticleItem, source_id: int | None, now: str,
+                 last_changed_at: str) -> dict[str, str | None]:
+        values = {"last_checked_at": now, "last_changed_at": last_changed_at,
+                  "next_check_at": self._next_check(source_id, last_changed_at)}
+        if item.etag or item.last_modified:
+            values |= {"etag": item.etag, "last_modified": item.last_modified}
+        if item.body_hash:
+            values["body_hash"] = item.body_hash
+        return values
+
+    def _next_check(self, source_id: int | None, last_changed_at: str) -> str | None:
+        source = self.sources_by_id.get(source_id)
+        steps = (source.revisit if source and source.revisit is not None
+                 else self.config.tracking.revisit)
+        due = next_check_at(from_iso(last_changed_at), self.clock(), steps)
+        return to_iso(due) if due else None
+
+    def normalizer(self, source_id: int | None) -> Normalizer:
+        if source_id not in self._normalizers:
+            source: Source | None = self.sources_by_id.get(source_id)
+            extra = self.config.tracking.noise + (source.noise if source else ())
+            self._normalizers[source_id] = Normalizer(extra)
+        return self._normalizers[source_id]
+
+    def summary_counts(self) -> dict[str, int]:
+        return {name: self.counts[name] for name in COUNTERS}
+
+
+def _topics(item: ArticleItem) -> list[str]:
+    return sorted({match.topic for match in item.matches})
+
+
+def _json(values: object) -> str:
+    return json.dumps(sorted(values), ensure_ascii=False)  # type: ignore[call-overload]
+
+
+def _best_date(extracted: str | None, from_feed: str | None) -> str | None:
+    """The page's own date, unless the feed gives a full timestamp for a date-only page."""
+    if extracted and from_feed and len(extracted) == 10 and from_feed.startswith(extracted):
+        return from_feed
+    return extracted or from_feed

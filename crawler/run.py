@@ -1,0 +1,94 @@
+"""One monitoring pass: wire configuration, storage and a Scrapy crawl together.
+
+A pass is one Scrapy crawl in the calling process. Twisted's reactor cannot be started
+twice in one process, so anything that runs many passes (the scheduler, the tests)
+starts each pass as a child process: ``presswatch run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.config import Config, ConfigError
+from crawler.context import RECHECK_CHOICES, PassContext
+from crawler.recorder import PassRecorder
+from crawler.storage import Store
+from crawler.times import to_iso, utc_now
+from crawler.topics import TopicMatcher
+
+
+@dataclass(frozen=True)
+class PassSummary:
+    """What one pass did; ``presswatch run --json`` prints exactly this."""
+
+    run_id: int
+    status: str               # ok, failed (every source failed)
+    db: str
+    started_at: str
+    finished_at: str
+    seconds: float
+    sources_polled: int
+    sources_failed: int
+    articles_new: int
+    articles_checked: int
+    versions_new: int
+    changes_new: int
+    mentions_new: int
+    errors: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def run_pass(config: Config, *, db_path: str | Path | None = None,
+             source_names: Sequence[str] = (), recheck: str = "due",
+             clock: Callable[[], datetime] = utc_now, log_level: str = "WARNING") -> PassSummary:
+    """Poll the configured sources once, fetch what is new or due, store it all."""
+    if recheck not in RECHECK_CHOICES:
+        raise ConfigError(f"--recheck must be one of {', '.join(RECHECK_CHOICES)}")
+    sources = tuple(config.source(name) for name in source_names) or config.sources
+    db = Path(db_path) if db_path else config.storage.db
+    store = Store.open(db)
+    try:
+        return _run(config, store, db, sources, recheck, clock, log_level)
+    finally:
+        store.close()
+
+
+def _run(config: Config, store: Store, db: Path, sources: tuple, recheck: str,
+         clock: Callable[[], datetime], log_level: str) -> PassSummary:
+    started = time.monotonic()
+    started_at = to_iso(clock())
+    recorder = PassRecorder(
+        store=store, config=config, run_id=store.start_run(started_at),
+        source_ids=store.sync_sources(config.sources), topic_ids=store.sync_topics(config.topics),
+        clock=clock,
+    )
+    context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
+                          recheck, started_at)
+    _crawl(context, log_level)
+    counts = recorder.summary_counts()
+    status = "failed" if sources and counts["sources_failed"] == len(sources) else "ok"
+    finished_at = to_iso(clock())
+    store.finish_run(recorder.run_id, finished_at, status, counts)
+    return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
+                       finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
+                       **counts)
+
+
+def _crawl(context: PassContext, log_level: str) -> None:
+    from crawler.settings import pass_settings
+    from spiders.feeds import FeedSpider
+
+    logging.getLogger("scrapy").setLevel(log_level)
+    process = CrawlerProcess(pass_settings(context.config, log_level=log_level),
+                             install_root_handler=False)
+    process.crawl(FeedSpider, context=context)
+    process.start()

@@ -1,0 +1,330 @@
+"""The SQLite database: schema, migrations, every write and the queries the rest needs.
+
+One file, WAL mode, foreign keys on, a busy timeout so readers (Datasette, a digest)
+never make a pass fail. Each article's rows are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from crawler.config import Source, Topic
+
+BUSY_TIMEOUT_MS = 30_000
+
+# Each entry upgrades the schema by one version; PRAGMA user_version records how far a
+# database has come. Never edit a released step: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        last_polled_at TEXT,
+        last_status TEXT,
+        last_error TEXT,
+        etag TEXT,
+        last_modified TEXT
+    );
+    CREATE TABLE topics (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        query TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        sources_polled INTEGER NOT NULL DEFAULT 0,
+        sources_failed INTEGER NOT NULL DEFAULT 0,
+        articles_new INTEGER NOT NULL DEFAULT 0,
+        articles_checked INTEGER NOT NULL DEFAULT 0,
+        versions_new INTEGER NOT NULL DEFAULT 0,
+        changes_new INTEGER NOT NULL DEFAULT 0,
+        mentions_new INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        source_id INTEGER REFERENCES sources(id),
+        first_seen_at TEXT NOT NULL,
+        last_checked_at TEXT NOT NULL,
+        published_at TEXT,
+        title TEXT,
+        author TEXT,
+        language TEXT,
+        summary TEXT,
+        status TEXT NOT NULL DEFAULT 'live',
+        redirect_url TEXT,
+        current_version_id INTEGER,
+        last_changed_at TEXT NOT NULL,
+        next_check_at TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT
+    );
+    CREATE INDEX articles_next_check_at ON articles(next_check_at);
+    CREATE INDEX articles_source_id ON articles(source_id);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        fetched_at TEXT NOT NULL,
+        title TEXT,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        topics TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX versions_article_id ON versions(article_id);
+    CREATE TABLE mentions (
+        id INTEGER PRIMARY KEY,
+        topic_id INTEGER NOT NULL REFERENCES topics(id),
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        found_at TEXT NOT NULL,
+        in_title INTEGER NOT NULL,
+        match_count INTEGER NOT NULL,
+        snippet TEXT,
+        terms TEXT NOT NULL DEFAULT '[]',
+        backfilled INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (topic_id, article_id)
+    );
+    CREATE INDEX mentions_article_id ON mentions(article_id);
+    CREATE INDEX mentions_found_at ON mentions(found_at);
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        from_version_id INTEGER REFERENCES versions(id),
+        to_version_id INTEGER REFERENCES versions(id),
+        detected_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title_before TEXT,
+        title_after TEXT,
+        chars_added INTEGER NOT NULL DEFAULT 0,
+        chars_removed INTEGER NOT NULL DEFAULT 0,
+        diff TEXT,
+        diff_html TEXT,
+        mentions_added TEXT NOT NULL DEFAULT '[]',
+        mentions_removed TEXT NOT NULL DEFAULT '[]',
+        redirect_url TEXT
+    );
+    CREATE INDEX changes_article_id ON changes(article_id);
+    CREATE INDEX changes_detected_at ON changes(detected_at);
+    CREATE TABLE errors (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        source_id INTEGER REFERENCES sources(id),
+        url TEXT,
+        stage TEXT NOT NULL,
+        message TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX errors_run_id ON errors(run_id);
+    CREATE TABLE skipped (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER REFERENCES sources(id),
+        url TEXT NOT NULL UNIQUE,
+        reason TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """What a revisit needs to know about an article already in the database."""
+
+    id: int
+    url: str
+    source_id: int | None
+    status: str
+    title: str | None
+    text: str
+    text_hash: str
+    topics: tuple[str, ...]
+    version_id: int
+    last_changed_at: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    redirect_url: str | None
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate a presswatch database."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    db = sqlite_utils.Database(conn)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the schema up to date in place; return the version it is now at."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database has schema version {version}, newer than this presswatch "
+            f"({SCHEMA_VERSION}); upgrade presswatch")
+    for number in range(version, SCHEMA_VERSION):
+        db.conn.executescript(
+            f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+    return SCHEMA_VERSION
+
+
+class Store:
+    """All reads and writes of one database. Methods take and return plain values."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        return cls(connect(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything written inside is committed together or not at all."""
+        with self.db.conn:
+            yield
+
+    # -- configuration mirrored into the database ---------------------------------
+
+    def sync_sources(self, sources: Iterable[Source]) -> dict[str, int]:
+        with self.transaction():
+            for source in sources:
+                self.db["sources"].upsert(
+                    {"name": source.name, "url": source.url, "kind": source.kind}, pk="name")
+        return {row["name"]: row["id"] for row in self.db["sources"].rows}
+
+    def sync_topics(self, topics: Iterable[Topic]) -> dict[str, int]:
+        with self.transaction():
+            for topic in topics:
+                self.db["topics"].upsert(
+                    {"name": topic.name, "query": topic_query_text(topic)}, pk="name")
+        return {row["name"]: row["id"] for row in self.db["topics"].rows}
+
+    # -- runs, errors, sources ------------------------------------------------------
+
+    def start_run(self, now: str) -> int:
+        with self.transaction():
+            return self.db["runs"].insert({"started_at": now, "status": "running"}).last_pk
+
+    def finish_run(self, run_id: int, now: str, status: str, counts: dict[str, int]) -> None:
+        with self.transaction():
+            self.db["runs"].update(run_id, {"finished_at": now, "status": status, **counts})
+
+    def record_error(self, run_id: int | None, stage: str, message: str, now: str, *,
+                     url: str | None = None, source_id: int | None = None) -> None:
+        with self.transaction():
+            self.db["errors"].insert({"run_id": run_id, "source_id": source_id, "url": url,
+                                      "stage": stage, "message": message, "at": now})
+
+    def record_skipped(self, source_id: int, url: str, reason: str, now: str) -> None:
+        with self.transaction():
+            self.db["skipped"].insert(
+                {"source_id": source_id, "url": url, "reason": reason, "first_seen_at": now},
+                ignore=True)
+
+    def source_polled(self, source_id: int, now: str, status: str, error: str | None = None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+        values = {"last_polled_at": now, "last_status": status, "last_error": error}
+        if etag or last_modified:
+            values |= {"etag": etag, "last_modified": last_modified}
+        with self.transaction():
+            self.db["sources"].update(source_id, values)
+
+    def source_validators(self, source_id: int) -> tuple[str | None, str | None]:
+        row = self.db["sources"].get(source_id)
+        return row["etag"], row["last_modified"]
+
+    # -- articles ---------------------------------------------------------------------
+
+    def article_exists(self, url: str) -> bool:
+        return self.article_id(url) is not None
+
+    def article_id(self, url: str) -> int | None:
+        row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
+        return row[0] if row else None
+
+    def stored_article(self, article_id: int) -> StoredArticle | None:
+        row = self.db.execute(
+            """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
+                      v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
+                      a.redirect_url
+               FROM articles a JOIN versions v ON v.id = a.current_version_id
+               WHERE a.id = ?""", [article_id]).fetchone()
+        if row is None:
+            return None
+        return StoredArticle(*row[:7], tuple(json.loads(row[7])), *row[8:])
+
+    def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Tracked articles to re-check: due by ``now``, or every tracked one when None.
+
+        Read in batches by id, so the caller may write to the database between rows.
+        """
+        sql = ("SELECT id, url, source_id, etag, last_modified, body_hash FROM articles "
+               "WHERE next_check_at IS NOT NULL AND id > ?")
+        if now is not None:
+            sql += " AND next_check_at <= ?"
+        last_id = 0
+        while True:
+            params = [last_id] if now is None else [last_id, now]
+            rows = list(self.db.query(sql + f" ORDER BY id LIMIT {batch}", params))
+            yield from rows
+            if len(rows) < batch:
+                return
+            last_id = rows[-1]["id"]
+
+    def insert_article(self, values: dict[str, Any]) -> int:
+        return self.db["articles"].insert(values).last_pk
+
+    def update_article(self, article_id: int, values: dict[str, Any]) -> None:
+        self.db["articles"].update(article_id, values)
+
+    def insert_version(self, article_id: int, fetched_at: str, title: str | None, text: str,
+                       text_hash: str, topics: Iterable[str]) -> int:
+        return self.db["versions"].insert({
+            "article_id": article_id, "fetched_at": fetched_at, "title": title, "text": text,
+            "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
+        }).last_pk
+
+    def insert_change(self, values: dict[str, Any]) -> int:
+        return self.db["changes"].insert(values).last_pk
+
+    def mentioned_topic_ids(self, article_id: int) -> set[int]:
+        rows = self.db.execute("SELECT topic_id FROM mentions WHERE article_id = ?", [article_id])
+        return {row[0] for row in rows}
+
+    def insert_mention(self, values: dict[str, Any]) -> bool:
+        """Record a topic's first appearance in an article; False when it was already there."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO mentions (topic_id, article_id, version_id, found_at, "
+            "in_title, match_count, snippet, terms, backfilled) VALUES "
+            "(:topic_id, :article_id, :version_id, :found_at, :in_title, :match_count, "
+            ":snippet, :terms, :backfilled)", values)
+        return cursor.rowcount == 1
+
+
+def topic_query_text(topic: Topic) -> str:
+    """One query string for a topic: several queries are joined as ``(a) OR (b)``."""
+    if len(topic.queries) == 1:
+        return topic.queries[0]
+    return " OR ".join(f"({query})" for query in topic.queries)

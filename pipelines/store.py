@@ -1,0 +1,22 @@
+"""Storage pipeline: one transaction per article into the SQLite database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from scrapy.exceptions import DropItem
+
+from crawler.items import ArticleItem
+from pipelines.base import PassPipeline
+
+
+class StorePipeline(PassPipeline):
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        recorder = self.context.recorder
+        try:
+            recorder.record(item)
+        except sqlite3.Error as error:
+            recorder.error("store", f"{type(error).__name__}: {error}", url=item.url,
+                           source_id=item.source_id)
+            raise DropItem(f"{item.url}: not stored: {error}") from error
+        return item

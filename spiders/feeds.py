@@ -1,0 +1,152 @@
+"""FeedSpider: poll each source's feed, fetch new articles, re-check stored ones.
+
+The spider only fetches and decides what to fetch. It yields one ArticleItem per
+article fetch; extraction, matching and storage happen in the item pipelines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler import items
+from crawler.config import Source
+from crawler.context import PassContext
+from crawler.failures import describe_failure
+from crawler.feeds import FeedLink, parse_feed
+from crawler.items import ArticleItem, FeedEntry
+from crawler.urls import canonical_url, link_allowed
+
+GONE = [404, 410]
+
+
+class FeedSpider(scrapy.Spider):
+    name = "feeds"
+
+    def __init__(self, context: PassContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.context = context
+        self.recorder = context.recorder
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.context.sources:
+            yield self.feed_request(source)
+        if self.context.recheck != "none":
+            due_by = self.context.started_at if self.context.recheck == "due" else None
+            for row in self.recorder.store.due_articles(due_by):
+                yield self.revisit_request(row)
+
+    # -- feeds ------------------------------------------------------------------------
+
+    def feed_request(self, source: Source) -> scrapy.Request:
+        source_id = self.context.source_id(source)
+        etag, last_modified = self.recorder.store.source_validators(source_id)
+        return scrapy.Request(
+            source.url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True,
+            headers=_conditional(etag, last_modified),
+            meta={"source": source, "source_id": source_id, "handle_httpstatus_list": [304]},
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        source, source_id = response.meta["source"], response.meta["source_id"]
+        if response.status == 304:
+            self.recorder.source_polled(source_id, "not modified")
+            return
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        feed = parse_feed(response.body, response.url, content_type)
+        if feed.unreadable:
+            message = f"unreadable feed: {feed.problem}"
+            self.recorder.error("feed", message, url=response.url, source_id=source_id)
+            self.recorder.source_polled(source_id, "failed", message)
+            return
+        if feed.problem:
+            message = f"malformed feed, {len(feed.links)} entries used: {feed.problem}"
+            self.recorder.error("feed", message, url=response.url, source_id=source_id)
+        self.recorder.source_polled(
+            source_id, "partial" if feed.problem else "ok",
+            feed.problem, *_validators(response))
+        for link in feed.links:
+            request = self.article_request(link, source, source_id)
+            if request is not None:
+                yield request
+
+    def feed_failed(self, failure: Failure) -> None:
+        request = failure.request
+        message = describe_failure(failure)
+        source_id = request.meta["source_id"]
+        self.recorder.error("fetch", message, url=request.url, source_id=source_id)
+        self.recorder.source_polled(source_id, "failed", message)
+
+    # -- articles -----------------------------------------------------------------------
+
+    def article_request(self, link: FeedLink, source: Source,
+                        source_id: int) -> scrapy.Request | None:
+        url = canonical_url(link.url)
+        if not link_allowed(url, source.url, source.allowed_domains):
+            self.recorder.skipped(source_id, url, "off-site link: not on the source's domain")
+            return None
+        if self.recorder.is_stored(url):
+            return None
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                              meta={"url": url, "source_id": source_id, "entry": link.entry})
+
+    def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
+        return scrapy.Request(
+            row["url"], callback=self.parse_article, errback=self.article_failed,
+            headers=_conditional(row["etag"], row["last_modified"]), dont_filter=True,
+            meta={"url": row["url"], "source_id": row["source_id"], "article_id": row["id"],
+                  "body_hash": row["body_hash"], "handle_httpstatus_list": [304, *GONE]},
+        )
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        meta = response.meta
+        item = ArticleItem(url=meta["url"], source_id=meta["source_id"],
+                           article_id=meta.get("article_id"), status=response.status,
+                           entry=meta.get("entry") or FeedEntry())
+        item.etag, item.last_modified = _validators(response)
+        final_url = canonical_url(response.url)
+        if response.status == 304:
+            item.outcome = items.UNCHANGED
+        elif response.status in GONE:
+            item.outcome = items.REMOVED
+        elif item.article_id is not None and final_url != item.url:
+            item.outcome, item.redirect_url = items.REDIRECTED, final_url
+        elif not isinstance(response, TextResponse):
+            content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
+            self.recorder.error("fetch", f"not an HTML page (Content-Type: {content_type})",
+                                url=item.url, source_id=item.source_id)
+            return
+        else:
+            item.body_hash = hashlib.sha1(response.body).hexdigest()
+            if item.article_id is not None and item.body_hash == meta.get("body_hash"):
+                item.outcome = items.UNCHANGED
+            else:
+                item.html = response.text
+        yield item
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request
+        self.recorder.error("fetch", describe_failure(failure), url=request.url,
+                            source_id=request.meta.get("source_id"))
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _validators(response: Response) -> tuple[str | None, str | None]:
+    def header(name: str) -> str | None:
+        value = response.headers.get(name)
+        return value.decode("latin-1") if value else None
+
+    return header("ETag"), header("Last-Modified")

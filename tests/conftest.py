@@ -1,0 +1,65 @@
+"""Shared fixtures: sample sites served on 127.0.0.1 and the real CLI run against them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from crawler.localsite import LocalSite
+
+SITES = Path(__file__).parent / "sites"
+REPO = Path(__file__).parent.parent
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliResult:
+    """Run ``presswatch ARGS`` as a user would, in a child process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def write_config(path: Path, site: LocalSite, sources: list[tuple[str, str]],
+                 topics: list[tuple[str, str]], extra: str = "") -> Path:
+    """A config.toml with the given (name, path) feeds on ``site`` and (name, query) topics."""
+    lines = ["[storage]", f'db = "{path.parent / "test.db"}"', "",
+             "[crawl]", "allow_private_addresses = true", "timeout = 10",
+             "extract_workers = 2", "", extra, ""]
+    for name, feed in sources:
+        lines += ["[[sources]]", f'name = "{name}"', f'url = "{site.url(feed)}"', ""]
+    for name, query in topics:
+        lines += ["[[topics]]", f'name = "{name}"', f"query = '{query}'", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def basic_site() -> Iterator[LocalSite]:
+    with LocalSite(SITES / "basic") as site:
+        yield site
+
+
+def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
+    db = sqlite_utils.Database(db_path)
+    try:
+        return list(db.query(sql, params))
+    finally:
+        db.conn.close()
