@@ -19,6 +19,7 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_PORT = 8765
 
 config_option = click.option(
     "--config", "config_path", default="config.toml", show_default=True,
@@ -87,7 +88,9 @@ def format_summary(summary: PassSummary) -> str:
 @cli.command()
 @click.option("--db", "db_path", default="presswatch-demo.db", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Where to write the demo.")
-@click.option("--port", default=0, help="Serve the sample site on this port (0: any free).")
+@click.option("--port", default=DEMO_PORT, show_default=True,
+              help="Serve the sample site on this port (0: any free port). Keep it fixed "
+                   "to re-run the demo into the same database.")
 def demo(db_path: Path, port: int) -> None:
     """Serve the bundled sample news site offline and run a real pass against it."""
     from crawler.demo import DEMO_SITE, demo_config
@@ -96,7 +99,12 @@ def demo(db_path: Path, port: int) -> None:
     from crawler.run import run_pass
     from crawler.storage import Store
 
-    with LocalSite(DEMO_SITE, port=port) as site:
+    try:
+        site = LocalSite(DEMO_SITE, port=port)
+    except OSError as error:
+        raise click.UsageError(f"cannot serve the demo site on port {port}: "
+                               f"{error.strerror}; choose another with --port") from error
+    with site:
         click.echo(f"Serving the sample news site at {site.base_url}/")
         summary = run_pass(demo_config(site.base_url, db_path), db_path=db_path)
     click.echo(format_summary(summary))

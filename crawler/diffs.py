@@ -3,8 +3,11 @@
 Both texts are split into paragraphs (one per line), paragraphs are aligned with
 :class:`difflib.SequenceMatcher`, and a paragraph replaced by a similar one is
 diffed word by word. Only changed paragraphs are shown: ``…`` stands for a run
-of unchanged paragraphs between two changes and, inside a long changed
-paragraph, for unchanged words further than :data:`CONTEXT_WORDS` from a change.
+of unchanged paragraphs between two changes (unchanged paragraphs before the
+first change and after the last are simply left out, so a one-word edit is a
+one-line diff) and, inside a long changed paragraph, for unchanged words further
+than :data:`CONTEXT_WORDS` from a change. Whole added or removed paragraphs are
+shown in full. Whitespace is not compared: paragraphs are compared as words.
 
 The plain form uses wdiff markers, ``[-removed words-]`` and ``{+inserted words+}``;
 the HTML form uses ``<del>`` and ``<ins>``, with every piece of article text escaped.
@@ -43,7 +46,12 @@ _ANSI_RESET = "\x1b[0m"
 
 @dataclass(frozen=True)
 class Diff:
-    """What changed between two texts, as counts, plain text and an HTML fragment."""
+    """What changed between two texts.
+
+    ``chars_added`` and ``chars_removed`` count the characters of inserted and
+    removed words, whitespace excluded. ``text`` is the plain diff, one output
+    paragraph per line; ``html`` is the same as ``<p>`` elements, safe to embed.
+    """
 
     chars_added: int
     chars_removed: int
@@ -76,7 +84,10 @@ def render_terminal(diff_text: str, *, color: bool) -> str:
 
 
 def excerpt(diff_text: str, max_chars: int = 300) -> str:
-    """A one-line excerpt of a stored plain diff around its first change.
+    """A one-line excerpt of a stored plain diff around its first change, for digests.
+
+    The diff's lines are joined with spaces, and the excerpt is at most
+    ``max_chars`` long (for any ``max_chars`` from 20 on).
 
     Markers are never cut: the excerpt starts and ends between tokens, and a
     marker too long for the room left is shortened inside, keeping its brackets
@@ -281,7 +292,8 @@ def _window(sizes: list[int], first: int, max_chars: int) -> tuple[int, int]:
     if size(first, first + 1) > max_chars:
         return first, first
     lo, hi = first, first + 1
-    while lo > 0 and size(lo - 1, first + 1) <= max_chars // 3:
+    lead = max_chars // 3  # characters of context before the first change
+    while lo > 0 and size(lo - 1, hi) <= max_chars and size(lo - 1, first) <= lead:
         lo -= 1
     while hi < len(sizes) and size(lo, hi + 1) <= max_chars:
         hi += 1

@@ -163,7 +163,11 @@ class Normalizer:
         return "\n".join(lines)
 
     def normalize_title(self, title: str) -> str:
-        """Return ``title`` on one line with whitespace folded; nothing else is removed."""
+        """Return ``title`` on one line with whitespace folded; no noise is removed.
+
+        Like the text, the title is put in Unicode NFC form and loses invisible
+        zero-width characters, which would otherwise count as edits.
+        """
         return " ".join(_clean(title).split())
 
     def _is_noise(self, line: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler.config import Config, ConfigError
+from crawler.config import Config, ConfigError, Source
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.recorder import PassRecorder
 from crawler.storage import Store
@@ -62,7 +62,7 @@ def run_pass(config: Config, *, db_path: str | Path | None = None,
         store.close()
 
 
-def _run(config: Config, store: Store, db: Path, sources: tuple, recheck: str,
+def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], recheck: str,
          clock: Callable[[], datetime], log_level: str) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
@@ -88,7 +88,7 @@ def _crawl(context: PassContext, log_level: str) -> None:
     from spiders.feeds import FeedSpider
 
     logging.getLogger("scrapy").setLevel(log_level)
-    process = CrawlerProcess(pass_settings(context.config, log_level=log_level),
-                             install_root_handler=False)
+    settings = pass_settings(context.config, log_level=log_level)
+    process = CrawlerProcess(settings | {"LOG_INSTALL_ROOT_HANDLER": False})
     process.crawl(FeedSpider, context=context)
     process.start()

@@ -137,6 +137,16 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL,
         first_seen_at TEXT NOT NULL
     );
+    CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        period_start TEXT,
+        period_end TEXT NOT NULL,
+        format TEXT NOT NULL,
+        sent_at TEXT,
+        recipients TEXT,
+        item_count INTEGER NOT NULL DEFAULT 0
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -84,8 +84,14 @@ def _near_evaluator(left: TermSlot, right: TermSlot, distance: int) -> Evaluator
     def evaluate(occ: Occurrences) -> bool:
         if left.key_id not in occ.by_key or right.key_id not in occ.by_key:
             return False
-        return near(left.positions(occ), left.length, right.positions(occ), right.length,
-                    distance, occ.n_title)
+        return near(
+            left.positions(occ),
+            left.length,
+            right.positions(occ),
+            right.length,
+            distance,
+            occ.n_title,
+        )
 
     return evaluate
 

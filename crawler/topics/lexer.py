@@ -98,5 +98,6 @@ def _word_or_keyword(chunk: str, pos: int) -> Token:
 def _near_distance(chunk: str, pos: int) -> int:
     digits = chunk[len("NEAR/") :]
     if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
-        raise QueryError(f"bad NEAR distance '{chunk}' (use NEAR/n with n a whole number >= 1)", pos)
+        reason = f"bad NEAR distance '{chunk}' (use NEAR/n with n a whole number >= 1)"
+        raise QueryError(reason, pos)
     return int(digits)

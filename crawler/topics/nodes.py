@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class Near:
         return f"({self.left} NEAR/{self.distance} {self.right})"
 
 
-Node = Union[Term, Not, And, Or, Near]
+Node = Term | Not | And | Or | Near
 
 
 def iter_terms(node: Node, positive: bool = True) -> Iterator[tuple[Term, bool]]:

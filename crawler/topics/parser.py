@@ -81,7 +81,8 @@ class _Parser:
             if not isinstance(operand, Term):
                 raise QueryError("NEAR needs a word or phrase on each side", start)
         if self._peek().kind is Kind.NEAR:
-            raise QueryError("NEAR cannot be chained; join NEAR pairs with AND", self._peek().position)
+            reason = "NEAR cannot be chained; join NEAR pairs with AND"
+            raise QueryError(reason, self._peek().position)
         return Near(left, right, near.distance, near.position)
 
     def _unary(self, title: bool) -> Node:
@@ -96,7 +97,8 @@ class _Parser:
             return self._primary(title=True)
         if token.kind is Kind.EXACT:
             following = self._peek()
-            if following.kind not in (Kind.WORD, Kind.PHRASE) or following.position != token.position + 1:
+            attached = following.position == token.position + 1
+            if following.kind not in (Kind.WORD, Kind.PHRASE) or not attached:
                 raise QueryError("expected a word or phrase after '='", token.position)
             return make_term(self._next(), exact_case=True, title_only=title)
         if token.kind in (Kind.WORD, Kind.PHRASE):
@@ -125,7 +127,10 @@ def _combine(cls: type[And] | type[Or], operands: list[Node], position: int) -> 
 
 
 def make_term(token: Token, exact_case: bool, title_only: bool) -> Term:
-    """Build a :class:`Term` from a WORD or PHRASE token, checking its wildcard."""
+    """Build a :class:`Term` from a WORD or PHRASE token, checking its wildcard.
+
+    With ``exact_case`` the token directly follows ``=``, where the term starts.
+    """
     is_phrase = token.kind is Kind.PHRASE
     body = token.text[1:-1] if is_phrase else token.text
     offset = token.position + is_phrase
@@ -140,7 +145,7 @@ def make_term(token: Token, exact_case: bool, title_only: bool) -> Term:
             offset + len(body) - 1,
         )
     source = ("=" if exact_case else "") + token.text
-    return Term(source, words, token.position, prefix, exact_case, title_only)
+    return Term(source, words, token.position - exact_case, prefix, exact_case, title_only)
 
 
 def _check_wildcard(body: str, offset: int) -> bool:
@@ -150,6 +155,7 @@ def _check_wildcard(body: str, offset: int) -> bool:
         return False
     last = len(body) - 1
     if star != last or not tokenize(body[star - 1 : star]):
-        raise QueryError("misplaced '*' (only a trailing prefix wildcard like Ukrain* is allowed)",
-                         offset + star)
+        raise QueryError(
+            "misplaced '*' (only a trailing prefix wildcard like Ukrain* is allowed)", offset + star
+        )
     return True

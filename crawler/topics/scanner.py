@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from .text import ALL_MODES, BASE_SEPARATOR, FoldMode, fold, fold_words, joined_tokens
+from .text import BASE_SEPARATOR, FoldMode, fold, fold_words, joined_tokens
 
 
 @dataclass
@@ -96,8 +96,10 @@ class Scanner:
         bases: list[int] = []
         offset = 0
         for mode in self._modes:
-            part = raw if mode.separator == BASE_SEPARATOR else raw.replace(
-                BASE_SEPARATOR, mode.separator
+            part = (
+                raw
+                if mode.separator == BASE_SEPARATOR
+                else raw.replace(BASE_SEPARATOR, mode.separator)
             )
             part = fold(part, mode)
             parts.append(part)

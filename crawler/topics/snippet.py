@@ -57,4 +57,3 @@ def _merge(matches: list[Span]) -> list[Span]:
         else:
             merged.append((first, length))
     return merged
-

@@ -37,8 +37,18 @@ _DIACRITIC_RE = re.compile(f"[{_DIACRITIC_RANGES}]+")
 # Letters that NFKD does not decompose but that readers treat as accented forms.
 _LETTER_TABLE = str.maketrans(
     {
-        "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-        "ß": "ss", "ẞ": "SS", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ß": "ss",
+        "ẞ": "SS",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
         "ı": "i",
     }
 )
@@ -54,7 +64,7 @@ def _mark_ranges() -> str:
     ]
     ranges: list[str] = []
     start = prev = points[0]
-    for cp in points[1:] + [-1]:
+    for cp in [*points[1:], -1]:
         if cp != prev + 1:
             ranges.append(_class_range(start, prev))
             start = cp

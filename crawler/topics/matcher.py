@@ -1,0 +1,145 @@
+"""Match articles against many topics at once.
+
+Compilation parses every query, registers every term as a search key in one
+:class:`~crawler.topics.scanner.KeyTable` and indexes which topics use each key
+positively.  Matching scans the article once for all keys, then evaluates only the
+topics one of whose positive keys occurred.  That is exact, because a query must
+need at least one positive term (a text where none occurs never matches it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .compiler import CompiledQuery, QueryCompiler
+from .errors import QueryError, TopicError
+from .models import TopicDefinition, TopicMatch
+from .parser import parse_query
+from .scanner import KeyTable, Occurrences, Scanner
+from .snippet import make_snippet
+from .text import token_spans
+
+
+@dataclass(frozen=True)
+class _CompiledTopic:
+    name: str
+    queries: tuple[CompiledQuery, ...]
+
+
+class TopicMatcher:
+    """Finds which of many topics an article matches; build it with :meth:`compile`."""
+
+    def __init__(
+        self, topics: Sequence[_CompiledTopic], keys: KeyTable, key_topics: list[tuple[int, ...]]
+    ) -> None:
+        self._topics = tuple(topics)
+        self._scanner = Scanner(keys)
+        self._key_topics = key_topics
+        self.topic_names: tuple[str, ...] = tuple(topic.name for topic in self._topics)
+
+    @classmethod
+    def compile(cls, topics: Iterable[Any]) -> TopicMatcher:
+        """Compile topic definitions (any objects with ``name``, ``queries``,
+        ``case_sensitive`` and ``fold_diacritics``); raise :class:`TopicError` for
+        the first malformed query."""
+        keys = KeyTable()
+        compiled = [_compile_topic(topic, keys) for topic in topics]
+        users: list[set[int]] = [set() for _ in range(len(keys))]
+        for index, topic in enumerate(compiled):
+            for query in topic.queries:
+                for slot in query.positives:
+                    users[slot.key_id].add(index)
+        return cls(compiled, keys, [tuple(sorted(u)) for u in users])
+
+    def match(self, title: str, text: str) -> list[TopicMatch]:
+        """The topics that ``title`` and ``text`` match, in compilation order."""
+        occ = self._scanner.scan(title, text)
+        candidates: set[int] = set()
+        for key_id in occ.by_key:
+            candidates.update(self._key_topics[key_id])
+        article = _Article(title, text)
+        results = []
+        for index in sorted(candidates):
+            topic = self._topics[index]
+            matched = [query for query in topic.queries if query.evaluate(occ)]
+            if matched:
+                results.append(_report(topic.name, matched, occ, article))
+        return results
+
+
+def check_query(
+    query: str, *, case_sensitive: bool = False, fold_diacritics: bool = True
+) -> TopicMatcher:
+    """A matcher for one query, as a topic named after it; raise :class:`QueryError`."""
+    parse_query(query)
+    topic = TopicDefinition(query, (query,), case_sensitive, fold_diacritics)
+    return TopicMatcher.compile([topic])
+
+
+def _compile_topic(topic: Any, keys: KeyTable) -> _CompiledTopic:
+    name = str(topic.name)
+    queries = topic.queries
+    if isinstance(queries, str):
+        queries = (queries,)
+    if not queries:
+        raise TopicError(name, "", QueryError("empty query", 0))
+    compiler = QueryCompiler(
+        keys,
+        case_sensitive=bool(getattr(topic, "case_sensitive", False)),
+        fold_diacritics=bool(getattr(topic, "fold_diacritics", True)),
+    )
+    compiled = []
+    for query in queries:
+        try:
+            compiled.append(compiler.compile(parse_query(query)))
+        except QueryError as error:
+            raise TopicError(name, query, error) from error
+    return _CompiledTopic(name, tuple(compiled))
+
+
+class _Article:
+    """Character offsets of an article's tokens, computed only when a snippet is made."""
+
+    def __init__(self, title: str, text: str) -> None:
+        self.title = title
+        self.text = text
+
+    @cached_property
+    def title_spans(self) -> list[tuple[int, int]]:
+        return token_spans(self.title)
+
+    @cached_property
+    def text_spans(self) -> list[tuple[int, int]]:
+        return token_spans(self.text)
+
+
+def _report(
+    name: str, matched: list[CompiledQuery], occ: Occurrences, article: _Article
+) -> TopicMatch:
+    """Build the match of a topic from the occurrences of its matched queries' terms."""
+    spans: set[tuple[int, int]] = set()
+    terms: set[str] = set()
+    for query in matched:
+        for slot in query.positives:
+            positions = slot.positions(occ)
+            if positions:
+                terms.add(slot.source)
+                spans.update((position, slot.length) for position in positions)
+    ordered = sorted(spans)
+    in_title = bool(ordered) and ordered[0][0] < occ.n_title
+    return TopicMatch(
+        name, in_title, len(ordered), tuple(sorted(terms)), _snippet(ordered, occ, article)
+    )
+
+
+def _snippet(spans: list[tuple[int, int]], occ: Occurrences, article: _Article) -> str:
+    in_text = [(occ.text_index(p), n) for p, n in spans if p > occ.n_title]
+    if in_text:
+        return make_snippet(article.text, article.text_spans, in_text)
+    in_title = [span for span in spans if span[0] < occ.n_title]
+    if in_title:
+        return make_snippet(article.title, article.title_spans, in_title)
+    return ""
