@@ -17,6 +17,7 @@ import click
 
 from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
+from crawler.storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PORT = 8765
@@ -119,6 +120,57 @@ def demo(db_path: Path, port: int) -> None:
             click.echo(f"          - {title}")
     store.close()
     click.echo(f"\nExplore it: datasette {db_path}   (or: presswatch serve --db {db_path})")
+
+
+@cli.command()
+@click.argument("article")
+@config_option
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text",
+              show_default=True, help="html: a standalone page.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--color/--no-color", default=None,
+              help="Colour the diff (default: only on a terminal).")
+def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
+         output: Path | None, color: bool | None) -> None:
+    """Show the change history of one ARTICLE (its id or URL) with each diff."""
+    from crawler.reports import change_history, find_article, format_history, history_page
+
+    with open_store(config_path, db_path) as store:
+        article_id = find_article(store, article)
+        if article_id is None:
+            raise click.UsageError(f"no stored article {article!r} in {store.path}")
+        history = change_history(store, article_id)
+    if fmt == "html":
+        text = history_page(history)
+    else:
+        use_color = (output is None and sys.stdout.isatty()) if color is None else color
+        text = format_history(history, color=use_color)
+    write_output(text, output)
+
+
+@contextmanager
+def open_store(config_path: Path, db_path: Path | None) -> Iterator[Store]:
+    """The database named by --db, or by the configuration when there is one."""
+    from crawler.storage import Store
+
+    if db_path is None:
+        db_path = read_config(config_path).storage.db
+    if not db_path.exists():
+        raise click.UsageError(f"no database at {db_path}: run `presswatch run` first")
+    store = Store.open(db_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
 
 
 def main() -> None:

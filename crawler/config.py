@@ -121,7 +121,7 @@ class _Table:
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             names = " or ".join(_type_name(k) for k in kinds)
             self.fail(key, f"expected {names}, got {value!r}")
         return value
@@ -248,7 +248,8 @@ def _revisit(table: _Table, key: str) -> tuple[RevisitStep, ...] | None:
         every = step.duration("every")
         step.finish()
         if until is None or every is None:
-            step.fail("", "needs both 'until' and 'every', e.g. { until = \"3h\", every = \"15m\" }")
+            step.fail("", "needs both 'until' and 'every', e.g. "
+                      '{ until = "3h", every = "15m" }')
         if result and until <= result[-1].until:
             step.fail("until", "steps must be in increasing order of 'until'")
         result.append(RevisitStep(until, every))

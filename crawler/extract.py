@@ -48,14 +48,24 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     text = (document.text or "").strip() if document is not None else ""
     if not text:
         raise ExtractionError("no article text found on the page")
+    title = _clean(document.title)
     return Article(
-        title=_clean(document.title),
-        text=text,
+        title=title,
+        text=_without_headline(text, title),
         author=_clean(document.author),
         published_at=iso_date(document.date),
         language=language,
         description=_clean(document.description),
     )
+
+
+def _without_headline(text: str, title: str | None) -> str:
+    """Drop the headline (and a kicker or breadcrumb above it) from the top of the text."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:3]):
+        if title and " ".join(line.split()) == title:
+            return "\n".join(lines[index + 1:]).strip() or text
+    return text
 
 
 def _narrow(tree: etree._Element, selector: str | None) -> etree._Element:

@@ -30,3 +30,94 @@ def mentions_per_topic(store: Store) -> list[TopicReport]:
         if title is not None:
             reports[topic].append(title)
     return [TopicReport(topic, titles) for topic, titles in reports.items()]
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    id: int
+    kind: str
+    detected_at: str
+    title_before: str | None
+    title_after: str | None
+    diff: str | None
+    diff_html: str | None
+    mentions_added: list[str]
+    mentions_removed: list[str]
+    redirect_url: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    article_id: int
+    url: str
+    title: str | None
+    status: str
+    first_seen_at: str
+    versions: int
+    changes: list[ChangeEntry]
+
+
+def find_article(store: Store, ref: str) -> int | None:
+    """An article id from an id or a URL (any variant of its canonical URL)."""
+    from crawler.urls import canonical_url
+
+    if ref.isdigit():
+        row = store.db.execute("SELECT id FROM articles WHERE id = ?", [int(ref)]).fetchone()
+        return row[0] if row else None
+    return store.article_id(canonical_url(ref))
+
+
+def change_history(store: Store, article_id: int) -> History:
+    """Everything `presswatch diff` shows of one article."""
+    import json
+
+    article = store.db["articles"].get(article_id)
+    versions = store.db["versions"].count_where("article_id = ?", [article_id])
+    changes = [
+        ChangeEntry(
+            row["id"], row["kind"], row["detected_at"], row["title_before"], row["title_after"],
+            row["diff"], row["diff_html"], json.loads(row["mentions_added"]),
+            json.loads(row["mentions_removed"]), row["redirect_url"])
+        for row in store.db.query(
+            "SELECT * FROM changes WHERE article_id = ? ORDER BY id", [article_id])
+    ]
+    return History(article_id, article["url"], article["title"], article["status"],
+                   article["first_seen_at"], versions, changes)
+
+
+def change_heading(change: ChangeEntry) -> str:
+    """``2026-11-25T07:00:00Z  retitled: 'Old' -> 'New'`` and the like."""
+    line = f"{change.detected_at}  {change.kind}"
+    if change.kind == "redirected":
+        line += f" to {change.redirect_url}"
+    elif change.title_before != change.title_after and change.title_after is not None:
+        line += f": {change.title_before!r} -> {change.title_after!r}"
+    topics = [f"+{name}" for name in change.mentions_added]
+    topics += [f"-{name}" for name in change.mentions_removed]
+    if topics:
+        line += f"  [topics {' '.join(topics)}]"
+    return line
+
+
+def format_history(history: History, *, color: bool) -> str:
+    from crawler.diffs import render_terminal
+
+    lines = [f"{history.title or '(untitled)'}", f"{history.url}",
+             f"first seen {history.first_seen_at}; {history.versions} version(s); "
+             f"{len(history.changes)} change(s); now {history.status}"]
+    for change in history.changes:
+        lines += ["", f"#{change.id} {change_heading(change)}"]
+        if change.diff:
+            lines.append(render_terminal(change.diff, color=color))
+    return "\n".join(lines)
+
+
+def history_page(history: History) -> str:
+    from html import escape
+
+    from crawler.diffs import html_page
+
+    sections = [(change_heading(change),
+                 change.diff_html or f"<p>{escape(change.kind)}</p>")
+                for change in history.changes]
+    return html_page(history.title or history.url, sections)

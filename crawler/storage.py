@@ -206,6 +206,10 @@ class Store:
     def open(cls, path: str | Path) -> Store:
         return cls(connect(path))
 
+    @property
+    def path(self) -> str:
+        return self.db.execute("PRAGMA database_list").fetchone()[2]
+
     def close(self) -> None:
         self.db.conn.close()
 

@@ -112,7 +112,7 @@ def render(tree: tuple) -> str:
     if kind == "term":
         return tree[1].render()
     if kind == "near":
-        return f"{tree[1].render()} NEAR/{tree[3]} {tree[2].render()}"
+        return f"({tree[1].render()} NEAR/{tree[3]} {tree[2].render()})"
     if kind == "not":
         return f"NOT {render(tree[1])}"
     joiner = " OR " if kind == "or" else tree[2]
