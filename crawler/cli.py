@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ import click
 from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
 from crawler.storage import Store
+from crawler.times import utc_now
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PORT = 8765
@@ -60,17 +62,26 @@ def read_config(path: Path) -> Config:
               show_default=True, help="Which stored articles to re-fetch for edits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
+@click.option("--now", "now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+              hidden=True, help="Pretend the pass runs at this time (UTC when no zone).")
 def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], recheck: str,
-        as_json: bool, verbose: bool) -> None:
+        as_json: bool, verbose: bool, now: datetime | None) -> None:
     """Run one monitoring pass over the configured sources."""
     from crawler.run import run_pass
 
     config = read_config(config_path)
     with user_errors():
         summary = run_pass(config, db_path=db_path, source_names=sources, recheck=recheck,
+                           clock=fixed_clock(now) if now else utc_now,
                            log_level="INFO" if verbose else "WARNING")
     click.echo(json.dumps(summary.as_dict()) if as_json else format_summary(summary))
     sys.exit(EXIT_FAILED if summary.status == "failed" else EXIT_OK)
+
+
+def fixed_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at ``start`` and then runs with real time."""
+    offset = (start if start.tzinfo else start.replace(tzinfo=UTC)) - utc_now()
+    return lambda: utc_now() + offset
 
 
 def format_summary(summary: PassSummary) -> str:
@@ -147,7 +158,7 @@ def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
     else:
         use_color = (output is None and sys.stdout.isatty()) if color is None else color
         text = format_history(history, color=use_color)
-    write_output(text, output)
+    write_output(text, output, color=color)
 
 
 @contextmanager
@@ -166,9 +177,10 @@ def open_store(config_path: Path, db_path: Path | None) -> Iterator[Store]:
         store.close()
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: str, output: Path | None, *, color: bool | None = None) -> None:
+    """Standard output (ANSI colour kept only on a terminal or when asked for), or a file."""
     if output is None:
-        click.echo(text)
+        click.echo(text, color=color)
     else:
         output.write_text(text + "\n", encoding="utf-8")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import rows, run_cli, write_config
 
 SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml"),

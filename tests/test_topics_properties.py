@@ -251,3 +251,23 @@ def test_folding_a_joined_stream_equals_joining_folded_tokens(text: str) -> None
         tokens = [text.replace("_", " ")[a:b] for a, b in spans]
         assert joined == sep.join(tokens)
         assert fold(joined, mode) == sep.join(fold(token, mode) for token in tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(max_size=40),
+    pick=st.integers(min_value=0),
+    case_sensitive=st.booleans(),
+    fold_diacritics=st.booleans(),
+)
+def test_any_token_of_any_text_is_found_by_quoting_it(
+    text: str, pick: int, case_sensitive: bool, fold_diacritics: bool
+) -> None:
+    words = [w for w in (text.replace("_", " ")[a:b] for a, b in token_spans(text))
+             if re.search(r"[^\W_]", w)]
+    assume(words)
+    word = words[pick % len(words)]
+    matcher = check_query(f'"{word}"', case_sensitive=case_sensitive,
+                          fold_diacritics=fold_diacritics)
+    assert matcher.match("", text)
+    assert matcher.match(text, "")
