@@ -84,6 +84,30 @@ class Topic:
     fold_diacritics: bool = True
 
 
+EMAIL_SECURITY = {"starttls": 587, "tls": 465, "none": 25}  # each mode and its usual port
+DEFAULT_SUBJECT = "presswatch digest: {date} — {count} items"
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How ``presswatch digest --send`` delivers: the ``[digest.email]`` table."""
+
+    host: str
+    sender: str
+    recipients: tuple[str, ...]
+    port: int = 587
+    security: str = "starttls"
+    user: str | None = None
+    password_env: str | None = None
+    subject: str = DEFAULT_SUBJECT
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    template_dir: Path | None = None
+    email: EmailSettings | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
@@ -92,6 +116,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     sources: tuple[Source, ...] = ()
     topics: tuple[Topic, ...] = ()
+    digest: DigestConfig = field(default_factory=DigestConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -188,11 +213,12 @@ def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path |
     tracking = _tracking(root.table("tracking"))
     sources = _list_of_tables(root, "sources", _source)
     topics = _list_of_tables(root, "topics", _topic)
+    digest = _digest(root.table("digest"), base_dir)
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
     _check_queries(file, topics)
-    return Config(path, storage, crawl, tracking, sources, topics)
+    return Config(path, storage, crawl, tracking, sources, topics, digest=digest)
 
 
 def _storage(table: _Table, base_dir: Path | None) -> StorageConfig:
@@ -335,3 +361,63 @@ def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
         TopicMatcher.compile(topics)
     except TopicError as error:
         raise ConfigError(f"{file}: topics: {error}") from error
+
+
+def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
+    folder = table.get("template_dir", str)
+    email = _email(table.table("email")) if "email" in table.data else None
+    table.finish()
+    if folder is None:
+        return DigestConfig(None, email)
+    template_dir = base_dir / folder if base_dir is not None else Path(folder)
+    if not template_dir.is_dir():
+        table.fail("template_dir", f"not a folder: {template_dir}")
+    return DigestConfig(template_dir, email)
+
+
+def _email(table: _Table) -> EmailSettings:
+    security = table.get("security", str, "starttls")
+    if security not in EMAIL_SECURITY:
+        table.fail("security", f"must be one of {', '.join(EMAIL_SECURITY)}, got {security!r}")
+    table.require("to", list)
+    settings = EmailSettings(
+        host=table.require("host", str).strip(),
+        sender=table.require("from", str).strip(),
+        recipients=tuple(address.strip() for address in table.strings("to")),
+        port=table.get("port", int, EMAIL_SECURITY[security]),
+        security=security,
+        user=table.get("user", str),
+        password_env=table.get("password_env", str),
+        subject=table.get("subject", str, DEFAULT_SUBJECT),
+    )
+    table.finish()
+    _check_email(table, settings)
+    return settings
+
+
+def _check_email(table: _Table, email: EmailSettings) -> None:
+    if not email.host:
+        table.fail("host", "must not be empty")
+    if not 0 < email.port < 65536:
+        table.fail("port", f"must be a port number (1-65535), got {email.port}")
+    if "@" not in email.sender:
+        table.fail("from", f"expected an e-mail address, got {email.sender!r}")
+    if not email.recipients:
+        table.fail("to", "must list at least one address")
+    for address in email.recipients:
+        if "@" not in address:
+            table.fail("to", f"expected e-mail addresses, got {address!r}")
+    if email.user is not None and email.password_env is None:
+        table.fail("password_env", "is required with 'user': the environment variable "
+                   "that holds the password")
+    if email.password_env is not None and email.user is None:
+        table.fail("user", "is required with 'password_env'")
+    table.convert("subject", _check_subject, email.subject)
+
+
+def _check_subject(template: str) -> None:
+    try:
+        template.format(date="2026-11-25", count=0, start="", end="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"bad template {template!r} ({error!s}): the fields are {{date}}, "
+                         "{count}, {start} and {end}") from error

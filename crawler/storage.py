@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +20,11 @@ from crawler.config import Source, Topic
 
 BUSY_TIMEOUT_MS = 30_000
 
-# Each entry upgrades the schema by one version; PRAGMA user_version records how far a
-# database has come. Never edit a released step: append a new one.
-MIGRATIONS: tuple[str, ...] = (
+# Each entry upgrades the schema by one version: SQL, or a function of the database for
+# steps that sqlite-utils does better (full-text indexes). PRAGMA user_version records how
+# far a database has come. Never edit a released step: append a new one.
+Migration = str | Callable[[sqlite_utils.Database], None]
+MIGRATIONS: tuple[Migration, ...] = (
     """
     CREATE TABLE sources (
         id INTEGER PRIMARY KEY,
@@ -191,9 +193,31 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"the database has schema version {version}, newer than this presswatch "
             f"({SCHEMA_VERSION}); upgrade presswatch")
     for number in range(version, SCHEMA_VERSION):
-        db.conn.executescript(
-            f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+        step = MIGRATIONS[number]
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if callable(step):
+                step(db)
+            else:
+                for statement in sqlite3_statements(step):
+                    db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.conn.commit()
     return SCHEMA_VERSION
+
+
+def sqlite3_statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit midway)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s.strip(" ;\n")]
 
 
 class Store:

@@ -116,7 +116,7 @@ def test_a_second_recheck_records_nothing_twice(tracked):
 
 
 def test_unchanged_pages_cost_a_304_and_no_new_version(tracked):
-    site, config, db = tracked
+    site, config, _ = tracked
     site.requests.clear()
     result = run_cli("run", "--config", str(config), "--recheck", "all", "--json")
     assert result.json()["articles_checked"] == 8
@@ -126,7 +126,7 @@ def test_unchanged_pages_cost_a_304_and_no_new_version(tracked):
 
 
 def test_due_rechecks_follow_the_schedule(tracked):
-    site, config, db = tracked
+    _, config, db = tracked
     first_seen = datetime.fromisoformat(
         rows(db, "SELECT min(first_seen_at) t FROM articles")[0]["t"].replace("Z", "+00:00"))
 

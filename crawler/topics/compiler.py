@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .nodes import And, Near, Node, Not, Or, Term, iter_terms
 from .scanner import KeyTable, Occurrences
 from .text import FoldMode
+from .triggers import trigger_terms
 
 Evaluator = Callable[[Occurrences], bool]
 
@@ -34,6 +35,7 @@ class TermSlot:
 class CompiledQuery:
     evaluate: Evaluator
     positives: tuple[TermSlot, ...]  # terms not negated, whose occurrences are reported
+    triggers: tuple[int, ...]  # key ids one of which occurs whenever the query matches
 
 
 class QueryCompiler:
@@ -46,7 +48,8 @@ class QueryCompiler:
 
     def compile(self, node: Node) -> CompiledQuery:
         positives = tuple(self.slot(term) for term, positive in iter_terms(node) if positive)
-        return CompiledQuery(self._evaluator(node), positives)
+        triggers = tuple(sorted({self.slot(term).key_id for term in trigger_terms(node)}))
+        return CompiledQuery(self._evaluator(node), positives, triggers)
 
     def slot(self, term: Term) -> TermSlot:
         mode = FoldMode(self._case_sensitive or term.exact_case, self._fold_diacritics)

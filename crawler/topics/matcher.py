@@ -1,10 +1,11 @@
 """Match articles against many topics at once.
 
 Compilation parses every query, registers every term as a search key in one
-:class:`~crawler.topics.scanner.KeyTable` and indexes which topics use each key
-positively.  Matching scans the article once for all keys, then evaluates only the
-topics one of whose positive keys occurred.  That is exact, because a query must
-need at least one positive term (a text where none occurs never matches it).
+:class:`~crawler.topics.scanner.KeyTable` and indexes the topics by the keys of
+their trigger terms (:mod:`crawler.topics.triggers`).  Matching scans the article
+once for all keys, then evaluates only the topics one of whose triggers occurred.
+That is exact: a query must need at least one positive term, and whenever it
+matches one of its triggers occurs.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class TopicMatcher:
         users: list[set[int]] = [set() for _ in range(len(keys))]
         for index, topic in enumerate(compiled):
             for query in topic.queries:
-                for slot in query.positives:
-                    users[slot.key_id].add(index)
+                for key_id in query.triggers:
+                    users[key_id].add(index)
         return cls(compiled, keys, [tuple(sorted(u)) for u in users])
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
