@@ -58,20 +58,22 @@ def read_config(path: Path) -> Config:
 @db_option
 @click.option("--source", "sources", multiple=True, metavar="NAME",
               help="Poll only this source (repeatable).")
+@click.option("--no-sources", is_flag=True, help="Poll no source: only re-check stored articles.")
 @click.option("--recheck", type=click.Choice(["due", "all", "none"]), default="due",
               show_default=True, help="Which stored articles to re-fetch for edits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
 @click.option("--now", "now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
               hidden=True, help="Pretend the pass runs at this time (UTC when no zone).")
-def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], recheck: str,
-        as_json: bool, verbose: bool, now: datetime | None) -> None:
+def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_sources: bool,
+        recheck: str, as_json: bool, verbose: bool, now: datetime | None) -> None:
     """Run one monitoring pass over the configured sources."""
     from crawler.run import run_pass
 
     config = read_config(config_path)
     with user_errors():
-        summary = run_pass(config, db_path=db_path, source_names=sources, recheck=recheck,
+        summary = run_pass(config, db_path=db_path, source_names=sources,
+                           poll_sources=not no_sources, recheck=recheck,
                            clock=fixed_clock(now) if now else utc_now,
                            log_level="INFO" if verbose else "WARNING")
     click.echo(json.dumps(summary.as_dict()) if as_json else format_summary(summary))
@@ -187,3 +189,12 @@ def write_output(text: str, output: Path | None, *, color: bool | None = None) -
 
 def main() -> None:
     cli(prog_name="presswatch")
+
+
+from crawler.serve import serve  # noqa: E402
+
+cli.add_command(serve)
+
+from crawler.schedule import schedule  # noqa: E402
+
+cli.add_command(schedule)

@@ -12,9 +12,10 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.durations import parse_duration
 
@@ -109,6 +110,18 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    """When ``presswatch schedule`` polls, re-checks and writes the digest: ``[schedule]``."""
+
+    interval: timedelta = timedelta(minutes=15)         # sources without their own interval
+    recheck_interval: timedelta = timedelta(minutes=5)  # how often due revisits run
+    digest_at: time = time(7, 0)                        # daily, in ``timezone``
+    timezone: str = "UTC"                               # an IANA name
+    pass_timeout: timedelta = timedelta(minutes=30)     # a longer pass is stopped
+    misfire_grace: timedelta = timedelta(minutes=5)     # a run this late is still made
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -117,6 +130,7 @@ class Config:
     sources: tuple[Source, ...] = ()
     topics: tuple[Topic, ...] = ()
     digest: DigestConfig = field(default_factory=DigestConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -214,11 +228,13 @@ def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path |
     sources = _list_of_tables(root, "sources", _source)
     topics = _list_of_tables(root, "topics", _topic)
     digest = _digest(root.table("digest"), base_dir)
+    schedule = _schedule(root.table("schedule"))
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
     _check_queries(file, topics)
-    return Config(path, storage, crawl, tracking, sources, topics, digest=digest)
+    return Config(path, storage, crawl, tracking, sources, topics, digest=digest,
+                  schedule=schedule)
 
 
 def _storage(table: _Table, base_dir: Path | None) -> StorageConfig:
@@ -421,3 +437,33 @@ def _check_subject(template: str) -> None:
     except (KeyError, IndexError, ValueError) as error:
         raise ValueError(f"bad template {template!r} ({error!s}): the fields are {{date}}, "
                          "{count}, {start} and {end}") from error
+
+
+def _schedule(table: _Table) -> ScheduleConfig:
+    default = ScheduleConfig()
+    schedule = ScheduleConfig(
+        interval=table.duration("interval", default.interval),
+        recheck_interval=table.duration("recheck_interval", default.recheck_interval),
+        digest_at=table.convert("digest_at", _time_of_day, table.get("digest_at", str, "07:00")),
+        timezone=table.convert("timezone", _time_zone, table.get("timezone", str, "UTC")),
+        pass_timeout=table.duration("pass_timeout", default.pass_timeout),
+        misfire_grace=table.duration("misfire_grace", default.misfire_grace),
+    )
+    table.finish()
+    return schedule
+
+
+def _time_of_day(text: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{text!r} is not a time of day (HH:MM, e.g. \"07:00\")")
+    return time(int(match[1]), int(match[2]))
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
+                         "\"Europe/Berlin\" or \"UTC\")") from error
+    return name

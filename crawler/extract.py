@@ -1,19 +1,17 @@
-"""HTML -> Article: trafilatura's main-text and metadata extraction. A pure function."""
+"""HTML -> Article: trafilatura's main-text extraction plus the page's declared metadata.
+A pure function, run in worker processes during a pass."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import trafilatura
 from lxml import etree
 from trafilatura.utils import load_html
 
-DATE_PARAMS = {
-    "extensive_search": True,
-    "original_date": True,
-    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-}
+from crawler.metadata import page_metadata
 
 
 class ExtractionError(ValueError):
@@ -41,21 +39,19 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     tree = load_html(html)
     if tree is None:
         raise ExtractionError("not an HTML document")
-    language = _language(tree)
-    options = {"url": url, "with_metadata": True, "include_comments": False,
-               "date_extraction_params": DATE_PARAMS}
-    document = trafilatura.bare_extraction(_narrow(tree, body_selector), **options)
+    meta = page_metadata(tree)
+    document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
+                                           include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
     if not text:
         raise ExtractionError("no article text found on the page")
-    title = _clean(document.title)
     return Article(
-        title=title,
-        text=_without_headline(text, title),
-        author=_clean(document.author),
-        published_at=iso_date(document.date),
-        language=language,
-        description=_clean(document.description),
+        title=meta.title,
+        text=_without_headline(text, meta.title),
+        author=meta.author,
+        published_at=iso_date(meta.published),
+        language=meta.language,
+        description=meta.description,
     )
 
 
@@ -74,41 +70,31 @@ def _narrow(tree: etree._Element, selector: str | None) -> etree._Element:
     found = tree.cssselect(selector)
     if not found:
         raise ExtractionError(f"the body selector {selector!r} matches nothing on the page")
-    head = tree.find("head")
     wrapper = etree.fromstring("<html><body></body></html>", etree.HTMLParser())
-    if head is not None:
-        wrapper.insert(0, head)
     body = wrapper.find("body")
     for element in found:
         body.append(element)
     return wrapper
 
 
-def _language(tree: etree._Element) -> str | None:
-    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-    if not lang:
-        meta = tree.xpath("//meta[@property='og:locale']/@content")
-        lang = meta[0] if meta else None
-    if not lang:
-        return None
-    return lang.strip().replace("_", "-").split("-")[0].lower() or None
-
-
 def iso_date(value: str | None) -> str | None:
-    """A date from htmldate as ISO 8601 UTC: ``...Z`` with a time, ``YYYY-MM-DD`` without."""
-    if not value:
+    """A declared date as ISO 8601 UTC: ``...Z`` with a time, ``YYYY-MM-DD`` without."""
+    moment = _parse_date(value.strip()) if value else None
+    if moment is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value[:10] if len(value) >= 10 else None
     if moment.tzinfo is None:
-        if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        if (moment.hour, moment.minute, moment.second) == (0, 0, 0) and len(value) <= 19:
             return moment.date().isoformat()
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _clean(value: str | None) -> str | None:
-    value = " ".join(value.split()) if value else ""
-    return value or None
+def _parse_date(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)      # RFC 822, as in feeds and some meta tags
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -33,6 +33,8 @@ class ArticleItem:
     status: int = 200
     entry: FeedEntry = field(default_factory=FeedEntry)
     article_id: int | None = None  # set when this is a revisit of a stored article
+    last_changed_at: str | None = None  # of the stored article, on a revisit
+    stored_status: str | None = None    # of the stored article, on a revisit
     redirect_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None

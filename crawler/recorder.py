@@ -38,10 +38,35 @@ class PassRecorder:
     topic_ids: dict[str, int]
     clock: Callable[[], datetime]
     counts: Counter[str] = field(default_factory=Counter)
+    batch_items: int = 200        # commit after this many articles ...
+    batch_seconds: float = 1.0    # ... or this many seconds, whichever comes first
 
     def __post_init__(self) -> None:
         self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources}
         self._normalizers: dict[int | None, Normalizer] = {}
+        self._validators: dict[int, tuple[str | None, str | None]] = {}
+        self._incomplete_feeds: set[int] = set()
+
+    def begin(self) -> None:
+        """Start writing: articles are committed in batches, each article atomic."""
+        self.store.begin_batch()
+
+    def finish(self) -> None:
+        """Commit what is left, and remember the feeds' validators for a conditional GET.
+
+        A feed's ETag and Last-Modified are saved only at the end of a pass in which all
+        of its new articles were stored: a feed answering 304 next time must not hide an
+        article that a killed or failed pass never stored.
+        """
+        for source_id, (etag, last_modified) in self._validators.items():
+            if source_id not in self._incomplete_feeds:
+                self.store.save_validators(source_id, etag, last_modified)
+        self.store.commit_batch()
+
+    def _written(self) -> None:
+        if self.store.batch_due(self.batch_items, self.batch_seconds):
+            self.store.commit_batch()
+            self.store.begin_batch()
 
     def now(self) -> str:
         return to_iso(self.clock())
@@ -54,12 +79,21 @@ class PassRecorder:
                                 source_id=source_id)
         self.counts["errors"] += 1
 
+    def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
+                      new: bool) -> None:
+        """An article could not be fetched or read; a new one keeps its feed un-cached."""
+        self.error(stage, message, url=url, source_id=source_id)
+        if new and source_id is not None:
+            self._incomplete_feeds.add(source_id)
+
     def skipped(self, source_id: int, url: str, reason: str) -> None:
         self.store.record_skipped(source_id, url, reason, self.now())
 
     def source_polled(self, source_id: int, status: str, error: str | None = None,
                       etag: str | None = None, last_modified: str | None = None) -> None:
-        self.store.source_polled(source_id, self.now(), status, error, etag, last_modified)
+        self.store.source_polled(source_id, self.now(), status, error)
+        if etag or last_modified:
+            self._validators[source_id] = (etag, last_modified)
         self.counts["sources_polled"] += 1
         if status == "failed":
             self.counts["sources_failed"] += 1
@@ -71,6 +105,15 @@ class PassRecorder:
 
     def record(self, item: ArticleItem) -> None:
         """Store one processed fetch of an article."""
+        self._record(item)
+        self._written()
+
+    def _record(self, item: ArticleItem) -> None:
+        if item.outcome == items.UNCHANGED and item.last_changed_at is not None:
+            self.counts["articles_checked"] += 1
+            self._touch(item, item.article_id, item.source_id, item.stored_status,
+                        item.last_changed_at)
+            return
         if item.article_id is None:
             existing = self.store.article_id(item.url)
             if existing is None:
@@ -151,11 +194,16 @@ class PassRecorder:
         self.counts["changes_new"] += 1
 
     def _record_unchanged(self, item: ArticleItem, stored: StoredArticle) -> None:
-        values = self._checked(item, stored.source_id, self.now(), stored.last_changed_at)
-        if stored.status != "live" and item.outcome in (items.PAGE, items.UNCHANGED):
+        self._touch(item, stored.id, stored.source_id, stored.status, stored.last_changed_at)
+
+    def _touch(self, item: ArticleItem, article_id: int, source_id: int | None,
+               status: str | None, last_changed_at: str) -> None:
+        """A re-check found nothing new: move the check times only."""
+        values = self._checked(item, source_id, self.now(), last_changed_at)
+        if status != "live" and item.outcome in (items.PAGE, items.UNCHANGED):
             values |= {"status": "live", "redirect_url": None}
         with self.store.transaction():
-            self.store.update_article(stored.id, values)
+            self.store.update_article(article_id, values)
 
     def _record_removed(self, item: ArticleItem, stored: StoredArticle) -> None:
         self._record_gone(item, stored, "removed", None)

@@ -48,12 +48,18 @@ class PassSummary:
 
 
 def run_pass(config: Config, *, db_path: str | Path | None = None,
-             source_names: Sequence[str] = (), recheck: str = "due",
-             clock: Callable[[], datetime] = utc_now, log_level: str = "WARNING") -> PassSummary:
-    """Poll the configured sources once, fetch what is new or due, store it all."""
+             source_names: Sequence[str] = (), poll_sources: bool = True,
+             recheck: str = "due", clock: Callable[[], datetime] = utc_now, log_level: str = "WARNING") -> PassSummary:
+    """Poll the configured sources once, fetch what is new or due, store it all.
+
+    ``source_names`` limits polling to those sources; ``poll_sources=False`` polls none
+    and only re-checks stored articles.
+    """
     if recheck not in RECHECK_CHOICES:
         raise ConfigError(f"--recheck must be one of {', '.join(RECHECK_CHOICES)}")
     sources = tuple(config.source(name) for name in source_names) or config.sources
+    if not poll_sources:
+        sources = ()
     db = Path(db_path) if db_path else config.storage.db
     store = Store.open(db)
     try:
@@ -73,7 +79,11 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     )
     context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
                           recheck, started_at)
-    _crawl(context, log_level)
+    recorder.begin()
+    try:
+        _crawl(context, log_level)
+    finally:
+        recorder.finish()
     counts = recorder.summary_counts()
     status = "failed" if sources and counts["sources_failed"] == len(sources) else "ok"
     finished_at = to_iso(clock())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.config import Source, Topic
+from crawler.datasette import ANALYST_SCHEMA
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -150,6 +152,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         item_count INTEGER NOT NULL DEFAULT 0
     );
     """,
+    ANALYST_SCHEMA,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -225,6 +228,8 @@ class Store:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.batch_started: float | None = None
+        self.batch_size = 0
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -239,9 +244,33 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Everything written inside is committed together or not at all."""
-        with self.db.conn:
+        """Everything written inside is committed together or not at all.
+
+        Inside a batch this is a savepoint: it is rolled back alone on error, and becomes
+        durable when the batch commits.
+        """
+        with self.db.atomic():
             yield
+        if self.batch_started is not None:
+            self.batch_size += 1
+
+    def begin_batch(self) -> None:
+        """Group the following transactions into one commit (see commit_batch)."""
+        if self.batch_started is None:
+            self.db.conn.execute("BEGIN")
+            self.batch_started, self.batch_size = time.monotonic(), 0
+
+    def commit_batch(self) -> None:
+        if self.batch_started is not None:
+            self.db.conn.commit()
+            self.batch_started = None
+
+    def batch_due(self, max_items: int, max_seconds: float) -> bool:
+        """Has the open batch grown enough to be committed?"""
+        if self.batch_started is None:
+            return False
+        age = time.monotonic() - self.batch_started
+        return self.batch_size >= max_items or age >= max_seconds
 
     # -- configuration mirrored into the database ---------------------------------
 
@@ -281,13 +310,16 @@ class Store:
                 {"source_id": source_id, "url": url, "reason": reason, "first_seen_at": now},
                 ignore=True)
 
-    def source_polled(self, source_id: int, now: str, status: str, error: str | None = None,
-                      etag: str | None = None, last_modified: str | None = None) -> None:
+    def source_polled(self, source_id: int, now: str, status: str,
+                      error: str | None = None) -> None:
         values = {"last_polled_at": now, "last_status": status, "last_error": error}
-        if etag or last_modified:
-            values |= {"etag": etag, "last_modified": last_modified}
         with self.transaction():
             self.db["sources"].update(source_id, values)
+
+    def save_validators(self, source_id: int, etag: str | None,
+                        last_modified: str | None) -> None:
+        with self.transaction():
+            self.db["sources"].update(source_id, {"etag": etag, "last_modified": last_modified})
 
     def source_validators(self, source_id: int) -> tuple[str | None, str | None]:
         row = self.db["sources"].get(source_id)
@@ -318,7 +350,8 @@ class Store:
 
         Read in batches by id, so the caller may write to the database between rows.
         """
-        sql = ("SELECT id, url, source_id, etag, last_modified, body_hash FROM articles "
+        sql = ("SELECT id, url, source_id, etag, last_modified, body_hash, last_changed_at, "
+               "status FROM articles "
                "WHERE next_check_at IS NOT NULL AND id > ?")
         if now is not None:
             sql += " AND next_check_at <= ?"

@@ -51,5 +51,7 @@ class ExtractPipeline(PassPipeline):
         return await asyncio.wrap_future(self.pool.submit(extract, html, url))
 
     def _fail(self, item: ArticleItem, message: str) -> None:
-        self.context.recorder.error("extract", message, url=item.url, source_id=item.source_id)
+        self.context.recorder.article_error("extract", message, url=item.url,
+                                            source_id=item.source_id,
+                                            new=item.article_id is None)
         raise DropItem(f"{item.url}: {message}")

@@ -16,7 +16,7 @@ class StorePipeline(PassPipeline):
         try:
             recorder.record(item)
         except sqlite3.Error as error:
-            recorder.error("store", f"{type(error).__name__}: {error}", url=item.url,
-                           source_id=item.source_id)
+            recorder.article_error("store", f"{type(error).__name__}: {error}", url=item.url,
+                                   source_id=item.source_id, new=item.article_id is None)
             raise DropItem(f"{item.url}: not stored: {error}") from error
         return item

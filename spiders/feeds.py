@@ -100,14 +100,17 @@ class FeedSpider(scrapy.Spider):
             row["url"], callback=self.parse_article, errback=self.article_failed,
             headers=_conditional(row["etag"], row["last_modified"]), dont_filter=True,
             meta={"url": row["url"], "source_id": row["source_id"], "article_id": row["id"],
-                  "body_hash": row["body_hash"], "handle_httpstatus_list": [304, *GONE]},
+                  "body_hash": row["body_hash"], "last_changed_at": row["last_changed_at"],
+                  "stored_status": row["status"], "handle_httpstatus_list": [304, *GONE]},
         )
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         meta = response.meta
         item = ArticleItem(url=meta["url"], source_id=meta["source_id"],
                            article_id=meta.get("article_id"), status=response.status,
-                           entry=meta.get("entry") or FeedEntry())
+                           entry=meta.get("entry") or FeedEntry(),
+                           last_changed_at=meta.get("last_changed_at"),
+                           stored_status=meta.get("stored_status"))
         item.etag, item.last_modified = _validators(response)
         final_url = canonical_url(response.url)
         if response.status == 304:
@@ -118,8 +121,9 @@ class FeedSpider(scrapy.Spider):
             item.outcome, item.redirect_url = items.REDIRECTED, final_url
         elif not isinstance(response, TextResponse):
             content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
-            self.recorder.error("fetch", f"not an HTML page (Content-Type: {content_type})",
-                                url=item.url, source_id=item.source_id)
+            self.recorder.article_error(
+                "fetch", f"not an HTML page (Content-Type: {content_type})", url=item.url,
+                source_id=item.source_id, new=item.article_id is None)
             return
         else:
             item.body_hash = hashlib.sha1(response.body).hexdigest()
@@ -131,8 +135,9 @@ class FeedSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request
-        self.recorder.error("fetch", describe_failure(failure), url=request.url,
-                            source_id=request.meta.get("source_id"))
+        self.recorder.article_error("fetch", describe_failure(failure), url=request.url,
+                                    source_id=request.meta.get("source_id"),
+                                    new="article_id" not in request.meta)
 
 
 def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:

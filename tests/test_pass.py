@@ -111,10 +111,12 @@ def test_a_second_pass_with_nothing_new_adds_only_a_run(first_pass):
     assert (summary["articles_new"], summary["mentions_new"]) == (0, 0)
     assert rows(db, counts) == before
     assert len(rows(db, "SELECT * FROM runs")) == 2
-    # Unchanged feeds cost a 304; only the unreadable feed fails again.
-    assert [e["url"] for e in rows(db, "SELECT * FROM errors WHERE run_id = 2")] == [
-        site.url("broken/feed.xml")]
-    assert ("/news/feed.xml", 304) in site.requests
+    # Feeds whose articles were all stored cost a 304 now; the feed with a failed
+    # article is read again, so the 404 is retried; the unreadable feed fails again.
+    assert ("/wire/atom.xml", 304) in site.requests
+    assert ("/news/feed.xml", 200) in site.requests[-20:]
+    assert sorted(e["url"] for e in rows(db, "SELECT * FROM errors WHERE run_id = 2")) == [
+        site.url("broken/feed.xml"), site.url("news/missing.html")]
 
 
 def test_human_summary(tmp_path, basic_site):

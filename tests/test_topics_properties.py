@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crawler.topics import TopicDefinition, TopicMatcher, check_query
-from crawler.topics.text import ALL_MODES, fold, joined_tokens, token_spans
+from crawler.topics.text import ALL_MODES, fold, fold_stream, joined_tokens, token_spans
 
 VOCABULARY = ("alpha", "beta", "gamma", "delta", "omega")
 SEPARATORS = (" ", "  ", "\n", ", ", ". ", "-", "'", " (", ") ", "\t", " — ", "\r\n")
@@ -241,8 +241,12 @@ def test_several_queries_match_when_any_matches(first: tuple, second: tuple, tex
     assert bool(TopicMatcher.compile([topic]).match("", text)) == expected
 
 
+def mostly_ascii_text() -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(texts(max_words=8), st.text(max_size=3)), max_size=6).map("".join)
+
+
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(max_size=60))
+@given(text=st.one_of(st.text(max_size=60), mostly_ascii_text()))
 def test_folding_a_joined_stream_equals_joining_folded_tokens(text: str) -> None:
     spans = token_spans(text)
     for mode in ALL_MODES:
@@ -250,7 +254,9 @@ def test_folding_a_joined_stream_equals_joining_folded_tokens(text: str) -> None
         joined = joined_tokens(text, sep)
         tokens = [text.replace("_", " ")[a:b] for a, b in spans]
         assert joined == sep.join(tokens)
-        assert fold(joined, mode) == sep.join(fold(token, mode) for token in tokens)
+        expected = sep.join(fold(token, mode) for token in tokens)
+        assert fold(joined, mode) == expected
+        assert fold_stream(joined, mode) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from .text import BASE_SEPARATOR, FoldMode, fold, fold_words, joined_tokens
+from .text import BASE_SEPARATOR, FoldMode, fold_stream, fold_words, joined_tokens
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Scanner:
                 if mode.separator == BASE_SEPARATOR
                 else raw.replace(BASE_SEPARATOR, mode.separator)
             )
-            part = fold(part, mode)
+            part = fold_stream(part, mode)
             parts.append(part)
             bases.append(offset)
             offset += len(part)

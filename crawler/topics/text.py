@@ -7,9 +7,9 @@ punctuation, apostrophes, hyphens, underscores, symbols -- separates words.  So
 ``Greenland`` ``based``, while ``Greenlandic`` stays one token that ``Greenland``
 does not match.
 
-Folding is applied to whole strings of separator-joined tokens: every step works
-character by character and never produces or removes a separator, so folding a
-joined string equals joining the folded tokens.
+Folding works on whole strings of separator-joined tokens: every step maps
+characters independently and never produces or removes a separator, so folding a
+joined string equals joining the folded tokens (a property test checks this).
 """
 
 from __future__ import annotations
@@ -22,36 +22,21 @@ from typing import NamedTuple
 # Characters that may sit inside a word without being visible: soft hyphen,
 # zero-width non-joiner/joiner, word joiner, zero-width no-break space.
 _IGNORABLE = "\u00ad\u200c\u200d\u2060\ufeff"
-_IGNORABLE_TABLE = {ord(ch): None for ch in _IGNORABLE}
 
 # Combining marks removed by diacritic folding: the general combining-diacritics
 # blocks (Latin, Greek, Cyrillic accents after NFKD), Hebrew points and Arabic
 # harakat.  Vowel signs of Indic and other scripts are kept: they are letters there.
-_DIACRITIC_RANGES = (
+_DIACRITICS = (
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
     "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
     "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
 )
-_DIACRITIC_RE = re.compile(f"[{_DIACRITIC_RANGES}]+")
 
 # Letters that NFKD does not decompose but that readers treat as accented forms.
-_LETTER_TABLE = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "O",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "ß": "ss",
-        "ẞ": "SS",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ı": "i",
-    }
-)
+_LETTERS = {
+    "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ẞ": "SS",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i",
+}  # fmt: skip
 
 
 def _mark_ranges() -> str:
@@ -79,10 +64,20 @@ def _class_range(first: int, last: int) -> str:
 
 
 _WORD_CLASS = r"\w" + _mark_ranges() + _IGNORABLE
-_TOKEN_RE = re.compile(f"[{_WORD_CLASS}]+")
-_GAP_RE = re.compile(f"[^{_WORD_CLASS}]+")
+# Non-ASCII characters that separate words (punctuation, symbols, spaces).
+_NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]+")
+# Once those are blanked, every other non-ASCII character belongs to a word and
+# only ASCII characters other than letters and digits separate words.
+_ASCII_GAP_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
+_BLANKED_TOKEN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
 _HAS_WORD_CHAR_RE = re.compile(r"[^\W_]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]+")
+_STRIP_RE = re.compile(f"[{_DIACRITICS}{_IGNORABLE}]+")
+_LETTER_RE = re.compile(f"[{''.join(_LETTERS)}]")
 _SPACES_RE = re.compile(r"\s+")
+# A stream with at most this share of non-ASCII characters is folded token by token.
+_SPARSE_SHARE = 0.125
 
 
 class FoldMode(NamedTuple):
@@ -108,11 +103,9 @@ BASE_SEPARATOR = ALL_MODES[0].separator
 
 def tokenize(text: str) -> list[str]:
     """The word tokens of ``text`` (tokens made only of marks are dropped)."""
-    return [tok for tok in _TOKEN_RE.findall(text.replace("_", " ")) if _has_word_char(tok)]
-
-
-def _has_word_char(token: str) -> bool:
-    return token.isascii() or _HAS_WORD_CHAR_RE.search(token) is not None
+    joined = joined_tokens(text)
+    tokens = joined.split(BASE_SEPARATOR) if joined else []
+    return [tok for tok in tokens if tok.isascii() or _HAS_WORD_CHAR_RE.search(tok)]
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
@@ -120,12 +113,25 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 
     Counts exactly the tokens that :func:`joined_tokens` joins, in the same order.
     """
-    return [m.span() for m in _TOKEN_RE.finditer(text.replace("_", " "))]
+    if not text.isascii():
+        text = _NON_ASCII_GAP_RE.sub(_blank, text)
+    return [m.span() for m in _BLANKED_TOKEN_RE.finditer(text)]
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * (match.end() - match.start())
 
 
 def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
-    """The word tokens of ``text`` joined by ``separator`` (one C-level pass)."""
-    return _GAP_RE.sub(separator, text.replace("_", " ")).strip(separator)
+    """The word tokens of ``text`` joined by ``separator``.
+
+    Non-ASCII separators are blanked by one regex pass; the ASCII ones are handled
+    on the UTF-8 bytes (translate, split, join), all at C speed.
+    """
+    if not text.isascii():
+        text = _NON_ASCII_GAP_RE.sub(" ", text)
+    words = text.encode().translate(_ASCII_GAP_BYTES).split()
+    return separator.encode().join(words).decode()
 
 
 def fold(text: str, mode: FoldMode) -> str:
@@ -134,16 +140,51 @@ def fold(text: str, mode: FoldMode) -> str:
     Case-insensitive modes use :meth:`str.casefold`; diacritic folding applies NFKD,
     drops accents and maps ø/æ/œ/ß/ł/đ/ı to their plain letters; without diacritic
     folding the text is put in NFC so composed and decomposed accents agree.
+    Invisible in-word characters (soft hyphen, zero-width joiners) are removed.
     """
     if text.isascii():
         return text if mode.case_sensitive else text.lower()
-    text = text.translate(_IGNORABLE_TABLE)
+    if mode.fold_diacritics:
+        text = _STRIP_RE.sub("", unicodedata.normalize("NFKD", text))
+        if any(letter in text for letter in _LETTERS):
+            text = _LETTER_RE.sub(_plain_letter, text)
+    elif any(char in text for char in _IGNORABLE):
+        text = _IGNORABLE_RE.sub("", text)
     if not mode.case_sensitive:
         text = text.casefold()
-    if not mode.fold_diacritics:
-        return unicodedata.normalize("NFC", text)
-    text = _DIACRITIC_RE.sub("", unicodedata.normalize("NFKD", text)).translate(_LETTER_TABLE)
-    return text if mode.case_sensitive else text.casefold()
+    return text if mode.fold_diacritics else unicodedata.normalize("NFC", text)
+
+
+def _plain_letter(match: re.Match[str]) -> str:
+    return _LETTERS[match.group()]
+
+
+_fold_token = lru_cache(maxsize=1 << 16)(fold)
+
+
+def fold_stream(stream: str, mode: FoldMode) -> str:
+    """:func:`fold` for tokens joined by ``mode.separator``.
+
+    When few characters are non-ASCII (English text quoting a foreign name), only
+    the tokens containing them are folded, through a cache; the rest is lower-cased.
+    """
+    if stream.isascii():
+        return stream if mode.case_sensitive else stream.lower()
+    if len(stream.encode()) - len(stream) > _SPARSE_SHARE * len(stream):
+        return fold(stream, mode)
+    separator = mode.separator
+    pieces: list[str] = []
+    done = 0  # the stream is copied or folded up to here
+    for run in _NON_ASCII_RE.finditer(stream):
+        if run.start() < done:
+            continue  # a second run inside a token already folded
+        start = stream.rfind(separator, 0, run.start()) + 1
+        end = stream.find(separator, run.end())
+        end = len(stream) if end < 0 else end
+        pieces += [fold(stream[done:start], mode), _fold_token(stream[start:end], mode)]
+        done = end
+    pieces.append(fold(stream[done:], mode))
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=4096)

@@ -1,0 +1,602 @@
+"""The digest: what a desk should read about one period, in five formats.
+
+:func:`resolve_period` turns ``--since`` / ``--unsent`` into a half-open period
+``start <= t < end``; :func:`collect` reads the period's new mentions, edited stories
+and source problems into plain dataclasses; :func:`render` shows them as Markdown,
+HTML, plain text, JSON or Atom; :func:`make_digest` is the whole command: collect,
+render, record a ``digests`` row, deliver, and mark it sent once delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup, escape
+
+from crawler.config import Config, ConfigError, EmailSettings
+from crawler.diffs import excerpt
+from crawler.durations import parse_duration
+from crawler.mail import send_digest
+from crawler.storage import Store
+from crawler.times import from_iso, to_iso, utc_now
+
+FORMATS = ("markdown", "html", "text", "json", "atom")
+TEMPLATES = {"markdown": "digest.md.j2", "html": "digest.html.j2", "text": "digest.txt.j2",
+             "atom": "digest.atom.j2"}
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+JSON_VERSION = 1
+DEFAULT_SINCE = "24h"
+EXCERPT_CHARS = 240
+HEALTH_STAGES = ("fetch", "feed")
+MARK_STYLE = "background:#fff0a6;color:inherit;padding:0 2px"
+DEL_STYLE = "background:#ffe3e3;color:#8f1d1d;text-decoration:line-through"
+INS_STYLE = "background:#ddf6e3;color:#17602f;text-decoration:none"
+
+
+class DigestError(ValueError):
+    """A digest request a user can fix: a bad ``--since``, an unknown topic, an output path."""
+
+
+# --- what a digest holds ------------------------------------------------------------
+# The field names of Mention, Edit and SourceHealth are the keys of the JSON format:
+# renaming one is a format change (bump JSON_VERSION and docs/digest.md).
+
+
+@dataclass(frozen=True)
+class Period:
+    """``start <= t < end``; ``start`` None means since the first record."""
+
+    start: str | None
+    end: str
+
+    def describe(self) -> str:
+        if self.start is None:
+            return f"up to {when(self.end)}"
+        return f"between {when(self.start)} and {when(self.end)}"
+
+    def span(self) -> str:
+        if self.start is None:
+            return f"everything up to {when(self.end)}"
+        return f"{when(self.start)} to {when(self.end)}"
+
+    def where(self, column: str) -> tuple[str, list[str]]:
+        """An SQL condition (and its parameters) selecting ``column`` inside the period."""
+        if self.start is None:
+            return f"{column} < ?", [self.end]
+        return f"{column} >= ? AND {column} < ?", [self.start, self.end]
+
+
+@dataclass(frozen=True)
+class Mention:
+    title: str
+    url: str
+    outlet: str | None
+    published_at: str | None
+    found_at: str
+    snippet: str | None
+    in_title: bool
+
+
+@dataclass(frozen=True)
+class TopicMentions:
+    name: str
+    mentions: tuple[Mention, ...]
+
+
+@dataclass(frozen=True)
+class Edit:
+    kind: str
+    detected_at: str
+    title: str
+    title_before: str | None
+    title_after: str | None
+    url: str
+    outlet: str | None
+    topics: tuple[str, ...]
+    topics_added: tuple[str, ...]
+    topics_removed: tuple[str, ...]
+    excerpt: str | None
+    chars_added: int
+    chars_removed: int
+    redirect_url: str | None
+
+    @property
+    def retitled(self) -> bool:
+        return bool(self.title_before and self.title_after
+                     and self.title_before != self.title_after)
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    url: str
+    status: str | None
+    errors: int
+    last_error: str | None
+    last_error_at: str | None
+
+
+@dataclass(frozen=True)
+class Counts:
+    items: int
+    mentions: int
+    articles: int
+    topics: int
+    edits: int
+    sources_with_problems: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    period: Period
+    topics: tuple[TopicMentions, ...] = ()
+    edits: tuple[Edit, ...] = ()
+    source_health: tuple[SourceHealth, ...] = ()
+    selected_topics: tuple[str, ...] = ()
+
+    @property
+    def item_count(self) -> int:
+        """Mention entries plus edited stories: what ``digests.item_count`` records."""
+        return sum(len(topic.mentions) for topic in self.topics) + len(self.edits)
+
+    def summary(self) -> str:
+        """``5 mentions of 3 topics in 4 articles, 1 edited story``: counts for a header."""
+        counts = self.counts
+        parts = [f"{plural(counts.mentions, 'mention')} of {plural(counts.topics, 'topic')} "
+                 f"in {plural(counts.articles, 'article')}",
+                 plural(counts.edits, "edited story", "edited stories")]
+        if counts.sources_with_problems:
+            parts.append(plural(counts.sources_with_problems, "source with problems",
+                                "sources with problems"))
+        return ", ".join(parts)
+
+    @property
+    def counts(self) -> Counts:
+        mentions = [m for topic in self.topics for m in topic.mentions]
+        return Counts(self.item_count, len(mentions), len({m.url for m in mentions}),
+                      len(self.topics), len(self.edits), len(self.source_health))
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    text: str
+    digest_id: int
+    item_count: int
+    sent: bool
+    recipients: tuple[str, ...] = field(default=())
+
+
+# --- the period -----------------------------------------------------------------------
+
+_DURATION_LIKE = re.compile(r"[\d.\s]+[a-z][\da-z.\s]*", re.IGNORECASE)
+
+
+def resolve_period(store: Store, since: str | None, unsent: bool, now: datetime) -> Period:
+    """The period a digest covers, ending at ``now``.
+
+    ``since`` is a duration back from now (``90m``, ``24h``, ``7d``) or an ISO 8601 time;
+    ``unsent`` starts where the last delivered digest ended (or at the first record when
+    none was). Neither: the last 24 hours. Raises DigestError for a bad value.
+    """
+    end = to_iso(now)
+    if since is not None and unsent:
+        raise DigestError("give either --since or --unsent, not both")
+    if unsent:
+        return Period(last_delivered_end(store), end)
+    start = parse_since(since or DEFAULT_SINCE, now)
+    if start >= end:
+        raise DigestError(f"--since {since}: {when(start)} is not before now ({when(end)})")
+    return Period(start, end)
+
+
+def parse_since(text: str, now: datetime) -> str:
+    """The start time meant by a ``--since`` value, as a stored time string."""
+    text = text.strip()
+    try:
+        if _DURATION_LIKE.fullmatch(text):
+            return to_iso(now - parse_duration(text))
+        return to_iso(from_iso(text))
+    except (ValueError, OverflowError) as error:
+        reason = str(error) if _DURATION_LIKE.fullmatch(text) else "not a time"
+        raise DigestError(
+            f"--since {text!r}: {reason}; expected a duration (90m, 24h, 7d) or an ISO 8601 "
+            "time (2026-11-23T06:00Z, 2026-11-23T06:00:00+01:00, 2026-11-23)") from None
+
+
+def last_delivered_end(store: Store) -> str | None:
+    """Where ``--unsent`` starts: the end of the latest digest with ``sent_at`` set."""
+    row = store.db.execute(
+        "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()
+    return row[0]
+
+
+# --- reading the database -------------------------------------------------------------
+
+
+def collect(store: Store, period: Period, topics: Sequence[str] = ()) -> Digest:
+    """Everything a digest of ``period`` shows; ``topics`` limits it to those topics."""
+    selected = _check_topics(store, topics)
+    return Digest(period, _topic_mentions(store, period, selected),
+                  _edits(store, period, selected), _source_health(store, period), selected)
+
+
+def _check_topics(store: Store, topics: Sequence[str]) -> tuple[str, ...]:
+    known = [row[0] for row in store.db.execute("SELECT name FROM topics ORDER BY id")]
+    for name in topics:
+        if name not in known:
+            listed = ", ".join(repr(k) for k in known) or "none yet"
+            raise DigestError(f"--topic {name!r}: no such topic in the database ({listed})")
+    return tuple(dict.fromkeys(topics))
+
+
+_MENTIONS_SQL = """
+SELECT t.name, m.article_id, coalesce(a.title, v.title), a.url, s.name, a.published_at,
+       m.found_at, m.snippet, m.in_title
+FROM mentions m
+JOIN topics t ON t.id = m.topic_id
+JOIN articles a ON a.id = m.article_id
+LEFT JOIN versions v ON v.id = m.version_id
+LEFT JOIN sources s ON s.id = a.source_id
+WHERE {where}
+ORDER BY t.id, a.published_at IS NULL, a.published_at DESC, m.found_at DESC, m.id DESC
+"""
+
+
+def _topic_mentions(store: Store, period: Period,
+                    selected: tuple[str, ...]) -> tuple[TopicMentions, ...]:
+    """Mentions recorded in the period, grouped by topic, newest story first."""
+    where, params = period.where("m.found_at")
+    groups: dict[str, list[Mention]] = {}
+    seen: set[tuple[str, int]] = set()
+    for row in store.db.execute(_MENTIONS_SQL.format(where=where), params):
+        topic, article_id, title, url, outlet, published, found, snippet, in_title = row
+        if (selected and topic not in selected) or (topic, article_id) in seen:
+            continue
+        seen.add((topic, article_id))
+        groups.setdefault(topic, []).append(
+            Mention(title or url, url, outlet, published, found, snippet, bool(in_title)))
+    return tuple(TopicMentions(name, tuple(items)) for name, items in groups.items())
+
+
+_EDITS_SQL = """
+SELECT c.article_id, c.kind, c.detected_at, c.title_before, c.title_after, a.title, a.url,
+       s.name, c.mentions_added, c.mentions_removed, c.diff, c.chars_added, c.chars_removed,
+       c.redirect_url
+FROM changes c
+JOIN articles a ON a.id = c.article_id
+LEFT JOIN sources s ON s.id = a.source_id
+WHERE {where}
+ORDER BY c.detected_at DESC, c.id DESC
+"""
+
+
+def _edits(store: Store, period: Period, selected: tuple[str, ...]) -> tuple[Edit, ...]:
+    """Changes detected in the period, newest first; with topics, only stories about them."""
+    where, params = period.where("c.detected_at")
+    topics_of = _article_topics(store, where, params)
+    edits = []
+    for row in store.db.execute(_EDITS_SQL.format(where=where), params):
+        edit = _edit(row, topics_of.get(row[0], ()))
+        related = {*edit.topics, *edit.topics_added, *edit.topics_removed}
+        if not selected or related.intersection(selected):
+            edits.append(edit)
+    return tuple(edits)
+
+
+def _article_topics(store: Store, where: str, params: list[str]) -> dict[int, tuple[str, ...]]:
+    """The topics ever mentioned by each article changed in the period."""
+    rows = store.db.execute(
+        "SELECT m.article_id, t.name FROM mentions m JOIN topics t ON t.id = m.topic_id "
+        f"WHERE m.article_id IN (SELECT c.article_id FROM changes c WHERE {where}) "
+        "ORDER BY t.id", params)
+    topics: dict[int, tuple[str, ...]] = {}
+    for article_id, name in rows:
+        topics[article_id] = (*topics.get(article_id, ()), name)
+    return topics
+
+
+def _edit(row: tuple[Any, ...], topics: tuple[str, ...]) -> Edit:
+    (_, kind, detected_at, before, after, current, url, outlet, added, removed, diff,
+     chars_added, chars_removed, redirect_url) = row
+    return Edit(
+        kind=kind, detected_at=detected_at, title=after or before or current or url,
+        title_before=before, title_after=after, url=url, outlet=outlet, topics=topics,
+        topics_added=tuple(json.loads(added or "[]")),
+        topics_removed=tuple(json.loads(removed or "[]")),
+        excerpt=excerpt(diff, EXCERPT_CHARS) if diff else None,
+        chars_added=chars_added, chars_removed=chars_removed, redirect_url=redirect_url)
+
+
+_HEALTH_SQL = """
+SELECT s.id, s.name, s.url, s.last_status, s.last_error, s.last_polled_at, count(e.id)
+FROM sources s
+LEFT JOIN errors e ON e.source_id = s.id AND e.stage IN ({stages}) AND {where}
+GROUP BY s.id
+HAVING count(e.id) > 0 OR s.last_status = 'failed'
+ORDER BY s.name
+"""
+
+
+def _source_health(store: Store, period: Period) -> tuple[SourceHealth, ...]:
+    """Sources with fetch or feed errors in the period, or whose last poll failed."""
+    where, params = period.where("e.at")
+    stages = ", ".join("?" for _ in HEALTH_STAGES)
+    sql = _HEALTH_SQL.format(stages=stages, where=where)
+    health = []
+    for source_id, name, url, status, last_error, polled_at, count in store.db.execute(
+            sql, [*HEALTH_STAGES, *params]):
+        latest = store.db.execute(
+            f"SELECT e.message, e.at FROM errors e WHERE e.source_id = ? AND e.stage IN "
+            f"({stages}) AND {where} ORDER BY e.at DESC, e.id DESC LIMIT 1",
+            [source_id, *HEALTH_STAGES, *params]).fetchone()
+        message, at = latest if latest else (last_error, polled_at)
+        health.append(SourceHealth(name, url, status, count, message, at))
+    return tuple(health)
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def render(digest: Digest, fmt: str, template_dir: Path | None = None) -> str:
+    """The digest in ``fmt``; a template of the same name in ``template_dir`` wins."""
+    if fmt == "json":
+        return json.dumps(as_json(digest), indent=2, ensure_ascii=False) + "\n"
+    if fmt not in TEMPLATES:
+        raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    template = _environment(template_dir).get_template(TEMPLATES[fmt])
+    return template.render(digest=digest, feed_id=feed_id(digest)).rstrip("\n") + "\n"
+
+
+def as_json(digest: Digest) -> dict[str, Any]:
+    """The documented JSON structure (docs/digest.md), version :data:`JSON_VERSION`."""
+    return {
+        "version": JSON_VERSION,
+        "period": {"start": digest.period.start, "end": digest.period.end},
+        "counts": asdict(digest.counts),
+        "topics": [asdict(topic) for topic in digest.topics],
+        "edits": [asdict(edit) for edit in digest.edits],
+        "source_health": [asdict(source) for source in digest.source_health],
+    }
+
+
+def feed_id(digest: Digest) -> str:
+    """A stable Atom feed id: the same for every digest of the same topic selection."""
+    topics = ",".join(quote(name, safe="") for name in digest.selected_topics)
+    return "urn:presswatch:digest" + (f":{topics}" if topics else "")
+
+
+@lru_cache(maxsize=8)
+def _environment(template_dir: Path | None) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(template_dir)] if template_dir else []
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATE_DIR)]),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=False),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+# --- template filters -------------------------------------------------------------------
+
+_MARKED = re.compile(r"\*\*(.+?)\*\*")
+_DIFF_MARKER = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
+_WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}<>#+\-!|~&]")
+_HTML_IN_MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_URL_SAFE = "!#$%&'()*+,-./:;=?@_~"  # left as they are in a link; the rest is %-encoded
+
+
+def when(moment: str | None) -> str:
+    """A stored time for people: ``2026-11-25 07:00 UTC``; a bare date stays a date."""
+    if not moment:
+        return "unknown time"
+    if len(moment) == 10:
+        return moment
+    try:
+        return from_iso(moment).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return moment
+
+
+def day(moment: str) -> str:
+    return moment[:10]
+
+
+def rfc3339(moment: str | None) -> str | None:
+    """A stored time as Atom wants it; a bare date is taken as midnight UTC."""
+    if not moment:
+        return None
+    try:
+        return to_iso(from_iso(moment))
+    except ValueError:
+        return None
+
+
+def oneline(text: object) -> str:
+    """Web text on one line, without control characters (which XML forbids)."""
+    return _flat(text).strip()
+
+
+def _flat(text: object) -> str:
+    return _WHITESPACE.sub(" ", _CONTROL.sub("", "" if text is None else str(text)))
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else many or singular + 's'}"
+
+
+def http_url(url: str | None) -> str | None:
+    """A link target: an http(s) URL with spaces, quotes, brackets and non-ASCII
+    %-encoded; None for any other scheme, which is never made a link."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return quote(url.strip(), safe=_URL_SAFE)
+    return None
+
+
+def markdown_escape(text: object) -> str:
+    """Web text made inert in Markdown: metacharacters backslash-escaped, ``<>&`` as
+    HTML entities, whitespace folded, so it shows as text and never as a link or HTML."""
+    return _MARKDOWN_SPECIAL.sub(_markdown_char, _flat(text))
+
+
+def _markdown_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return _HTML_IN_MARKDOWN.get(char, "\\" + char)
+
+
+def markdown_link(text: object, url: str | None) -> str:
+    """``[text](<url>)`` for an http(s) URL; just the escaped text for anything else."""
+    label = markdown_escape(text).strip() or markdown_escape(url)
+    target = http_url(url)
+    if target is None:
+        return label
+    return f"[{label}](<{target}>)"
+
+
+def markdown_snippet(snippet: str | None) -> str:
+    """A mention snippet in Markdown: the text escaped, matched words in bold."""
+    return _marked(snippet, markdown_escape, "**{}**")
+
+
+def html_snippet(snippet: str | None) -> Markup:
+    """A mention snippet in HTML: the text escaped, then matched words in ``<mark>``."""
+    return Markup(_marked(snippet, lambda part: str(escape(part)),
+                          f'<mark style="{MARK_STYLE}">{{}}</mark>'))
+
+
+def feed_snippet(snippet: str | None) -> Markup:
+    """A mention snippet for a feed reader: escaped, matched words in ``<strong>``
+    (readers drop ``<mark>`` and inline styles)."""
+    return Markup(_marked(snippet, lambda part: str(escape(part)), "<strong>{}</strong>"))
+
+
+def _marked(snippet: str | None, escape_text: Any, wrap: str) -> str:
+    out, position = [], 0
+    snippet = snippet or ""
+    for match in _MARKED.finditer(snippet):
+        out += [escape_text(snippet[position:match.start()]),
+                wrap.format(escape_text(match.group(1)))]
+        position = match.end()
+    return "".join([*out, escape_text(snippet[position:])])
+
+
+def html_diff(diff_excerpt: str | None) -> Markup:
+    """A diff excerpt in HTML: escaped first, then ``[-…-]`` / ``{+…+}`` as del / ins."""
+    escaped = str(escape(diff_excerpt or ""))
+    return Markup(_DIFF_MARKER.sub(_diff_tag, escaped))
+
+
+def _diff_tag(match: re.Match[str]) -> str:
+    removed, added = match.group(1), match.group(2)
+    if removed is not None:
+        return f'<del style="{DEL_STYLE}">{removed}</del>'
+    return f'<ins style="{INS_STYLE}">{added}</ins>'
+
+
+def atom_entry_id(mention: Mention, topic: str) -> str:
+    """A permanent id for one (article, topic) mention: the article URL plus the topic."""
+    url = http_url(mention.url.split("#")[0])
+    if url is None:
+        return f"urn:presswatch:mention:{quote(mention.url, safe='')}:{quote(topic, safe='')}"
+    return f"{url}#presswatch-topic={quote(topic, safe='')}"
+
+
+FILTERS = {
+    "when": when, "day": day, "rfc3339": rfc3339, "oneline": oneline, "plural": plural,
+    "http_url": http_url, "markdown_escape": markdown_escape, "markdown_link": markdown_link,
+    "markdown_snippet": markdown_snippet, "html_snippet": html_snippet,
+    "feed_snippet": feed_snippet, "html_diff": html_diff, "atom_entry_id": atom_entry_id,
+}
+
+
+# --- recording and delivering ---------------------------------------------------------
+
+
+def record_digest(store: Store, period: Period, fmt: str, item_count: int,
+                  sent_at: str | None = None, recipients: Sequence[str] = (), *,
+                  created_at: str | None = None) -> int:
+    """Write a ``digests`` row; return its id."""
+    with store.transaction():
+        return store.db["digests"].insert({
+            "created_at": created_at or to_iso(utc_now()), "period_start": period.start,
+            "period_end": period.end, "format": fmt, "sent_at": sent_at,
+            "recipients": ", ".join(recipients) or None, "item_count": item_count,
+        }).last_pk
+
+
+def mark_sent(store: Store, digest_id: int, sent_at: str, recipients: Sequence[str] = ()) -> None:
+    """Record that a digest was delivered: ``--unsent`` starts after it from now on."""
+    with store.transaction():
+        store.db["digests"].update(
+            digest_id, {"sent_at": sent_at, "recipients": ", ".join(recipients) or None})
+
+
+def make_digest(store: Store, config: Config, *, since: str | None, unsent: bool,
+                topics: Sequence[str], fmt: str, send: bool, now: datetime,
+                output: Path | None = None) -> DigestResult:
+    """The ``presswatch digest`` command: collect, render, record, deliver.
+
+    The ``digests`` row is written unsent, then the digest is delivered: written to
+    ``output`` (when given) and, with ``send``, e-mailed. Only then is the row marked
+    sent, so a failed delivery (MailError, DigestError for the output file) leaves its
+    items for the next ``--unsent``. With ``unsent`` and no ``send``, producing the
+    digest is the delivery: the row is marked sent at ``now``.
+    """
+    if fmt not in FORMATS:
+        raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    email = config.digest.email
+    if send and email is None:
+        raise ConfigError(f"{config.path or 'config'}: --send needs a [digest.email] table")
+    digest = collect(store, resolve_period(store, since, unsent, now), topics)
+    text = render(digest, fmt, config.digest.template_dir)
+    stamp = to_iso(now)
+    digest_id = record_digest(store, digest.period, fmt, digest.item_count, created_at=stamp)
+    if output is not None:
+        write_output(output, text)
+    recipients: tuple[str, ...] = ()
+    if send and email is not None:
+        recipients = mail_digest(digest, email, config.digest.template_dir)
+    if send or unsent:
+        mark_sent(store, digest_id, stamp, recipients)
+    return DigestResult(text, digest_id, digest.item_count, send, recipients)
+
+
+def mail_digest(digest: Digest, email: EmailSettings,
+                template_dir: Path | None = None) -> tuple[str, ...]:
+    """E-mail the digest as plain text and HTML; return the recipients. Raises MailError."""
+    text, html = render(digest, "text", template_dir), render(digest, "html", template_dir)
+    return tuple(send_digest(email, subject(email.subject, digest), text, html))
+
+
+def subject(template: str, digest: Digest) -> str:
+    """The e-mail subject: ``template`` with {date}, {count}, {start} and {end}."""
+    period = digest.period
+    return template.format(date=day(period.end), count=digest.item_count,
+                           start=when(period.start) if period.start else "the beginning",
+                           end=when(period.end))
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write the file whole or not at all: a temporary file renamed into place."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise DigestError(f"cannot write {path}: {error.strerror or error}") from error

@@ -1,0 +1,401 @@
+"""Run presswatch around the clock: polls, re-checks and the daily digest on a schedule.
+
+``presswatch schedule`` (or ``python scheduler.py``) plans its jobs from ``[schedule]``
+and each source's ``interval`` (:func:`plan_jobs`, a pure function) and runs them with
+APScheduler. Every job runs as a child process (``python -m crawler run ...``), because
+Twisted's reactor cannot be restarted in one process; a child also returns its memory
+when it exits and can be killed without harming the scheduler.
+
+Passes never overlap: one pass at a time across all jobs (:class:`PassRunner`), and a
+job that is still running or waiting is not started a second time. A pass that runs
+longer than ``pass_timeout`` is stopped (SIGTERM, then SIGKILL) and recorded in the
+database as a ``timeout`` run with an ``errors`` row. SIGTERM or SIGINT stop the
+scheduler: no new passes start, the pass in progress gets SIGTERM and up to
+``STOP_GRACE`` seconds to finish, and the scheduler exits with status 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from time import monotonic
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+import crawler
+from crawler.config import Config, ConfigError, ScheduleConfig, load_config
+from crawler.durations import format_duration
+from crawler.storage import Store
+from crawler.times import to_iso, utc_now
+
+log = logging.getLogger("presswatch.schedule")
+
+CRAWLER = (sys.executable, "-m", "crawler")   # every job runs `python -m crawler ARGS`
+DATE = "{date}"                 # in a job's arguments: the day it runs, e.g. 2026-11-25
+STOP_GRACE = 60.0               # seconds a pass may take to finish after SIGTERM
+KILL_GRACE = 10.0               # seconds from SIGTERM to SIGKILL for a pass over its limit
+POLL_SECONDS = 0.2              # how often a waiting pass checks its clock
+SHORT_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: a ``presswatch`` command line and when to run it."""
+
+    name: str                          # also the APScheduler job id
+    args: tuple[str, ...]              # after `python -m crawler`; DATE stands for the day
+    every: timedelta | None = None     # run at this interval, or
+    daily_at: time | None = None       # every day at this time of day in ``timezone``
+    timezone: str = "UTC"
+    folder: Path | None = None         # created before the job runs (where it writes)
+
+    def command(self, day: date) -> list[str]:
+        return [*CRAWLER, *(arg.replace(DATE, day.isoformat()) for arg in self.args)]
+
+    def trigger(self) -> BaseTrigger:
+        zone = ZoneInfo(self.timezone)
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=zone)
+        if self.daily_at is None:
+            raise ValueError(f"job {self.name!r} has neither an interval nor a time of day")
+        return CronTrigger(hour=self.daily_at.hour, minute=self.daily_at.minute, timezone=zone)
+
+
+# -- planning: configuration -> jobs (pure) ---------------------------------------------
+
+def plan_jobs(config: Config, config_path: str | Path,
+              db_path: str | Path | None = None) -> list[JobSpec]:
+    """The jobs the scheduler runs for ``config``: polls grouped by interval, the
+    re-check of due articles, and the daily digest."""
+    common = _common_args(config_path, db_path)
+    db = Path(db_path) if db_path is not None else config.storage.db
+    return [*_poll_jobs(config, common), _recheck_job(config, common),
+            _digest_job(config, common, db.absolute().parent / "digests")]
+
+
+def _common_args(config_path: str | Path, db_path: str | Path | None) -> tuple[str, ...]:
+    args = ("--config", str(Path(config_path).absolute()))
+    return args if db_path is None else (*args, "--db", str(Path(db_path).absolute()))
+
+
+def _poll_jobs(config: Config, common: tuple[str, ...]) -> list[JobSpec]:
+    groups: dict[timedelta, list[str]] = {}
+    for source in config.sources:
+        groups.setdefault(source.interval or config.schedule.interval, []).append(source.name)
+    return [JobSpec(name=f"poll every {format_duration(every)}",
+                    args=("run", *common, "--recheck", "none",
+                          *(f"--source={name}" for name in names)),
+                    every=every)
+            for every, names in sorted(groups.items())]
+
+
+def _recheck_job(config: Config, common: tuple[str, ...]) -> JobSpec:
+    return JobSpec(name="recheck", args=("run", *common, "--no-sources", "--recheck", "due"),
+                   every=config.schedule.recheck_interval)
+
+
+def _digest_job(config: Config, common: tuple[str, ...], folder: Path) -> JobSpec:
+    schedule = config.schedule
+    if config.digest.email is not None:
+        return JobSpec(name="digest", args=("digest", *common, "--unsent", "--send"),
+                       daily_at=schedule.digest_at, timezone=schedule.timezone)
+    output = str(folder / f"digest-{DATE}.md")
+    return JobSpec(name="digest", args=("digest", *common, "--unsent", "--output", output),
+                   daily_at=schedule.digest_at, timezone=schedule.timezone, folder=folder)
+
+
+def short_interval_warnings(jobs: list[JobSpec]) -> list[str]:
+    """A warning for each job that runs more often than once a minute."""
+    return [f"{job.name}: runs every {format_duration(job.every)}, more often than once a "
+            "minute; fine for a test, hard on the sites you watch"
+            for job in jobs if job.every is not None and job.every < SHORT_INTERVAL]
+
+
+# -- running: one pass at a time, within its time limit ---------------------------------
+
+@dataclass(frozen=True)
+class PassOutcome:
+    """How one job's pass ended: ``status`` is exited, timeout or interrupted."""
+
+    job: str
+    started_at: str
+    seconds: float
+    exit_code: int | None
+    status: str = "exited"
+    run_id: int | None = None          # the run recorded for a timeout or interruption
+
+
+@dataclass
+class PassRunner:
+    """Runs jobs as child processes, one at a time, each within ``pass_timeout``."""
+
+    db_path: Path
+    pass_timeout: float
+    timezone: str = "UTC"
+    stop_grace: float = STOP_GRACE
+    kill_grace: float = KILL_GRACE
+    stdout: int | IO[str] | None = subprocess.DEVNULL
+    _one_pass: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _child: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _kill_at: float | None = field(default=None, repr=False)   # set when stopping
+
+    @property
+    def stopping(self) -> bool:
+        return self._kill_at is not None
+
+    def run(self, job: JobSpec) -> PassOutcome | None:
+        """Run ``job``'s pass once the one before it ends; None when stopping first."""
+        while not self._one_pass.acquire(timeout=POLL_SECONDS):
+            if self.stopping:
+                return None
+        try:
+            return None if self.stopping else self._run(job)
+        finally:
+            self._one_pass.release()
+
+    def stop(self, grace: float | None = None) -> None:
+        """Start no more passes; SIGTERM the one in progress, kill it after ``grace``."""
+        with self._guard:
+            self._kill_at = monotonic() + (self.stop_grace if grace is None else grace)
+            if self._child is not None:
+                self._child.send_signal(signal.SIGTERM)   # a no-op once it has exited
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for the pass in progress to end; False if it is still running."""
+        if not self._one_pass.acquire(timeout=timeout):
+            return False
+        self._one_pass.release()
+        return True
+
+    def _run(self, job: JobSpec) -> PassOutcome | None:
+        started_at, started = to_iso(utc_now()), monotonic()
+        child = self._start(job)
+        if child is None:
+            return None
+        try:
+            ending = self._wait(child, started)
+        finally:
+            with self._guard:
+                self._child = None
+        outcome = PassOutcome(job.name, started_at, round(monotonic() - started, 1),
+                              child.returncode, ending or "exited")
+        return self._record(job, outcome)
+
+    def _start(self, job: JobSpec) -> subprocess.Popen[bytes] | None:
+        if job.folder is not None:
+            job.folder.mkdir(parents=True, exist_ok=True)
+        command = job.command(datetime.now(ZoneInfo(self.timezone)).date())
+        with self._guard:
+            if self.stopping:
+                return None
+            self._child = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=self.stdout, env=child_env(),
+                start_new_session=True)   # its own process group: killed as a whole
+            return self._child
+
+    def _wait(self, child: subprocess.Popen[bytes], started: float) -> str | None:
+        """Wait for the child; end it when over time or stopping. Why it was ended."""
+        while True:
+            try:
+                child.wait(timeout=POLL_SECONDS)
+                return None
+            except subprocess.TimeoutExpired:
+                pass
+            now = monotonic()
+            if now - started >= self.pass_timeout:
+                end_process(child, self.kill_grace)
+                return "timeout"
+            if self._kill_at is not None and now >= self._kill_at:
+                end_process(child, 0)
+                return "interrupted"
+
+    def _record(self, job: JobSpec, outcome: PassOutcome) -> PassOutcome:
+        reason = _failure_reason(job, outcome, self.pass_timeout)
+        if reason is not None:
+            status = "failed" if outcome.status == "exited" else outcome.status
+            run_id = record_failed_pass(self.db_path, outcome.started_at, status, reason,
+                                        always=outcome.status == "timeout")
+            outcome = replace(outcome, run_id=run_id)
+        _log_outcome(outcome)
+        return outcome
+
+
+def _failure_reason(job: JobSpec, outcome: PassOutcome, limit: float) -> str | None:
+    if outcome.status == "timeout":
+        return (f"{job.name}: stopped after the pass time limit of "
+                f"{format_duration(timedelta(seconds=limit))} ([schedule] pass_timeout)")
+    if outcome.status == "interrupted":
+        return f"{job.name}: killed while the scheduler was stopping"
+    if outcome.exit_code:   # a crash leaves its run `running`; a failed pass closed it
+        return f"{job.name}: the pass ended with exit status {outcome.exit_code}"
+    return None
+
+
+def _log_outcome(outcome: PassOutcome) -> None:
+    level = logging.INFO if outcome.exit_code == 0 else logging.WARNING
+    ended = {"exited": f"exit {outcome.exit_code}",
+             "timeout": f"timeout, killed (exit {outcome.exit_code})",
+             "interrupted": f"interrupted, killed (exit {outcome.exit_code})"}[outcome.status]
+    run = f", recorded as run {outcome.run_id}" if outcome.run_id is not None else ""
+    log.log(level, "%s: started %s, %s after %.1fs%s", outcome.job, outcome.started_at,
+            ended, outcome.seconds, run)
+
+
+def end_process(child: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM ``child``; after ``grace`` seconds SIGKILL its whole process group."""
+    if grace > 0:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    with suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)   # the child and its extraction workers
+    child.wait()
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a pass: this one, with this presswatch importable first."""
+    root = str(Path(crawler.__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def record_failed_pass(db_path: Path, started_at: str, status: str, message: str, *,
+                       always: bool = False) -> int | None:
+    """Close the runs a stopped pass left ``running`` with ``status`` and an ``errors``
+    row (stage ``schedule``); with ``always``, add a run when the pass had none."""
+    now = to_iso(utc_now())
+    store = Store.open(db_path)
+    try:
+        run_ids = unfinished_runs(store, started_at)
+        if not run_ids and always:
+            run_ids = [store.start_run(started_at)]
+        for run_id in run_ids:
+            store.record_error(run_id, "schedule", message, now)
+            store.finish_run(run_id, now, status, {"errors": error_count(store, run_id)})
+    finally:
+        store.close()
+    return run_ids[-1] if run_ids else None
+
+
+def unfinished_runs(store: Store, since: str) -> list[int]:
+    rows = store.db.execute("SELECT id FROM runs WHERE status = 'running' AND started_at >= ? "
+                            "ORDER BY id", [since])
+    return [row[0] for row in rows]
+
+
+def error_count(store: Store, run_id: int) -> int:
+    return store.db.execute("SELECT count(*) FROM errors WHERE run_id = ?", [run_id]).fetchone()[0]
+
+
+# -- the scheduler ------------------------------------------------------------------------
+
+def build_scheduler(jobs: list[JobSpec], runner: PassRunner,
+                    settings: ScheduleConfig) -> BlockingScheduler:
+    """An APScheduler with one job per spec; interval jobs also run once at start."""
+    scheduler = BlockingScheduler(
+        timezone=ZoneInfo(settings.timezone),
+        executors={"default": {"type": "threadpool", "max_workers": len(jobs) + 1}},
+        job_defaults={"max_instances": 1, "coalesce": True,
+                      "misfire_grace_time": max(1, int(settings.misfire_grace.total_seconds()))})
+    now = datetime.now(ZoneInfo(settings.timezone))
+    for job in jobs:
+        scheduler.add_job(runner.run, job.trigger(), args=[job], id=job.name, name=job.name,
+                          next_run_time=now if job.every is not None else None)
+    return scheduler
+
+
+def serve(config: Config, config_path: str | Path, db_path: str | Path | None = None, *,
+          stdout: int | IO[str] | None = subprocess.DEVNULL) -> None:
+    """Run the schedule until SIGTERM or SIGINT; return once the last pass has ended."""
+    jobs = plan_jobs(config, config_path, db_path)
+    db = Path(db_path) if db_path is not None else config.storage.db
+    runner = PassRunner(db.absolute(), config.schedule.pass_timeout.total_seconds(),
+                        config.schedule.timezone, stdout=stdout)
+    scheduler = build_scheduler(jobs, runner, config.schedule)
+    for warning in short_interval_warnings(jobs):
+        log.warning("%s", warning)
+    _install_stop_handlers(scheduler, runner)
+    for job in jobs:
+        log.info("job %s: %s", job.name, _when(job))
+    scheduler.start()   # blocks until a stop signal shuts it down
+    if not runner.wait_idle(timeout=runner.stop_grace + runner.kill_grace + 5):
+        log.warning("the pass in progress did not end")
+    log.info("stopped")
+
+
+def _install_stop_handlers(scheduler: BlockingScheduler, runner: PassRunner) -> None:
+    def stop(signum: int, _frame: object) -> None:
+        if runner.stopping:   # a second signal: do not wait any longer
+            log.info("%s again: killing the pass in progress", signal.Signals(signum).name)
+            runner.stop(grace=0)
+            return
+        log.info("%s: stopping after the pass in progress", signal.Signals(signum).name)
+        runner.stop()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _when(job: JobSpec) -> str:
+    if job.every is not None:
+        return f"every {format_duration(job.every)}"
+    assert job.daily_at is not None
+    return f"daily at {job.daily_at:%H:%M} {job.timezone}"
+
+
+# -- the command ---------------------------------------------------------------------------
+
+@click.command()
+@click.option("--config", "config_path", default="config.toml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite database (default: [storage] db in the configuration).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also log the scheduler's own workings and show each pass's summary.")
+def schedule(config_path: Path, db_path: Path | None, verbose: bool) -> None:
+    """Run passes, re-checks and the daily digest on the configured schedule, until stopped.
+
+    Each source is polled at its own `interval` (default: [schedule] interval), due
+    articles are re-checked every [schedule] recheck_interval, and the digest is written
+    (or mailed, with [digest.email]) daily at [schedule] digest_at. Each pass is a child
+    process, one at a time; one running longer than [schedule] pass_timeout is killed and
+    recorded as a `timeout` run. SIGTERM or Ctrl-C stop it after the pass in progress,
+    with exit status 0. One line per pass is logged to stderr.
+    """
+    _configure_logging(verbose)
+    try:
+        config = load_config(config_path)
+        serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL)
+    except ConfigError as error:
+        click.echo(f"presswatch: error: {error}", err=True)
+        sys.exit(2)
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
+                                           "%Y-%m-%dT%H:%M:%S%z"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    apscheduler = logging.getLogger("apscheduler")
+    apscheduler.addHandler(handler)
+    apscheduler.setLevel(logging.INFO if verbose else logging.WARNING)
