@@ -55,6 +55,15 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     )
 
 
+def extract_page(body: bytes, encoding: str, url: str | None = None,
+                 body_selector: str | None = None) -> Article:
+    """Decode a downloaded page (as the crawler detected its encoding) and extract it.
+
+    Workers receive the raw bytes: cheaper to hand over than decoded text.
+    """
+    return extract(body.decode(encoding, errors="replace"), url, body_selector)
+
+
 def _without_headline(text: str, title: str | None) -> str:
     """Drop the headline (and a kicker or breadcrumb above it) from the top of the text."""
     lines = text.split("\n")

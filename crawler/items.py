@@ -29,7 +29,8 @@ class ArticleItem:
     url: str                       # canonical URL: the article's identity
     source_id: int | None
     outcome: str = PAGE
-    html: str = ""
+    body: bytes = b""             # the page as downloaded ...
+    encoding: str = "utf-8"       # ... and how to decode it
     status: int = 200
     entry: FeedEntry = field(default_factory=FeedEntry)
     article_id: int | None = None  # set when this is a revisit of a stored article

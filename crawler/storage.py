@@ -331,7 +331,7 @@ class Store:
         return self.article_id(url) is not None
 
     def article_id(self, url: str) -> int | None:
-        row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
+        row = self.db.conn.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
         return row[0] if row else None
 
     def stored_article(self, article_id: int) -> StoredArticle | None:
@@ -365,20 +365,31 @@ class Store:
             last_id = rows[-1]["id"]
 
     def insert_article(self, values: dict[str, Any]) -> int:
-        return self.db["articles"].insert(values).last_pk
+        return self._insert("articles", values)
 
     def update_article(self, article_id: int, values: dict[str, Any]) -> None:
-        self.db["articles"].update(article_id, values)
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?",
+                             [*values.values(), article_id])
 
     def insert_version(self, article_id: int, fetched_at: str, title: str | None, text: str,
                        text_hash: str, topics: Iterable[str]) -> int:
-        return self.db["versions"].insert({
+        return self._insert("versions", {
             "article_id": article_id, "fetched_at": fetched_at, "title": title, "text": text,
             "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
-        }).last_pk
+        })
 
     def insert_change(self, values: dict[str, Any]) -> int:
-        return self.db["changes"].insert(values).last_pk
+        return self._insert("changes", values)
+
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        """A plain INSERT: the per-article hot path, where sqlite-utils' table
+        introspection on every call would cost more than the write itself."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        cursor = self.db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                                      list(values.values()))
+        return cursor.lastrowid
 
     def mentioned_topic_ids(self, article_id: int) -> set[int]:
         rows = self.db.execute("SELECT topic_id FROM mentions WHERE article_id = ?", [article_id])
@@ -386,7 +397,7 @@ class Store:
 
     def insert_mention(self, values: dict[str, Any]) -> bool:
         """Record a topic's first appearance in an article; False when it was already there."""
-        cursor = self.db.execute(
+        cursor = self.db.conn.execute(
             "INSERT OR IGNORE INTO mentions (topic_id, article_id, version_id, found_at, "
             "in_title, match_count, snippet, terms, backfilled) VALUES "
             "(:topic_id, :article_id, :version_id, :found_at, :in_title, :match_count, "

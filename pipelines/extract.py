@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from scrapy.exceptions import DropItem
 
 from crawler import items
-from crawler.extract import Article, ExtractionError, extract
+from crawler.extract import Article, ExtractionError, extract_page
 from crawler.items import ArticleItem
 from pipelines.base import PassPipeline
 
@@ -37,18 +37,18 @@ class ExtractPipeline(PassPipeline):
         if item.outcome != items.PAGE:
             return item
         try:
-            item.article = await self._extract(item.html, item.url)
+            item.article = await self._extract(item.body, item.encoding, item.url)
         except ExtractionError as error:
             self._fail(item, str(error))
         except Exception as error:  # a worker crash must not end the pass
             self._fail(item, f"{type(error).__name__}: {error}")
-        item.html = ""  # the text is what flows on; let the page go
+        item.body = b""  # the text is what flows on; let the page go
         return item
 
-    async def _extract(self, html: str, url: str) -> Article:
+    async def _extract(self, body: bytes, encoding: str, url: str) -> Article:
         if self.pool is None:
-            return extract(html, url)
-        return await asyncio.wrap_future(self.pool.submit(extract, html, url))
+            return extract_page(body, encoding, url)
+        return await asyncio.wrap_future(self.pool.submit(extract_page, body, encoding, url))
 
     def _fail(self, item: ArticleItem, message: str) -> None:
         self.context.recorder.article_error("extract", message, url=item.url,

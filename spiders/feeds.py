@@ -130,7 +130,7 @@ class FeedSpider(scrapy.Spider):
             if item.article_id is not None and item.body_hash == meta.get("body_hash"):
                 item.outcome = items.UNCHANGED
             else:
-                item.html = response.text
+                item.body, item.encoding = response.body, response.encoding
         yield item
 
     def article_failed(self, failure: Failure) -> None:
