@@ -80,8 +80,9 @@ def presswatch_extraction(pages: list[Path]) -> float:
 
 
 def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
-    sources = "".join(f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
-                      for n in range(feeds))
+    sources = "".join(
+        f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
+        for n in range(feeds))
     config = folder / "bench.toml"
     config.write_text(f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
                       f"obey_robots = false\nconcurrency = 16\n{sources}{TOPICS}",

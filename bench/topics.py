@@ -45,15 +45,68 @@ community residents families children students schools hospital hospitals doctor
 """.split()
 
 ENTITIES = [
-    "Greenland", "NATO", "Ukraine", "Ukrainian", "Trump", "Zelensky", "Brussels",
-    "Denmark", "Copenhagen", "Kyiv", "Moscow", "Russia", "Putin", "Macron", "Scholz",
-    "Berlin", "Paris", "London", "Starmer", "Beijing", "Washington", "Pentagon",
-    "Kremlin", "Gaza", "Israel", "Netanyahu", "Iran", "Tehran", "Syria", "Turkey",
-    "Erdogan", "Poland", "Warsaw", "Tusk", "Orban", "Hungary", "Meloni", "Rome",
-    "European Union", "White House", "United Nations", "European Commission",
-    "coalition of the willing", "Security Council", "Federal Reserve", "Wall Street",
-    "Grønland", "Zürich", "São Paulo", "Łódź", "НАТО", "Україна", "Київ", "Arctic",
-    "OPEC", "IMF", "G7", "Davos", "Nuuk", "Frederiksen", "Egede", "Rutte",
+    "Greenland",
+    "NATO",
+    "Ukraine",
+    "Ukrainian",
+    "Trump",
+    "Zelensky",
+    "Brussels",
+    "Denmark",
+    "Copenhagen",
+    "Kyiv",
+    "Moscow",
+    "Russia",
+    "Putin",
+    "Macron",
+    "Scholz",
+    "Berlin",
+    "Paris",
+    "London",
+    "Starmer",
+    "Beijing",
+    "Washington",
+    "Pentagon",
+    "Kremlin",
+    "Gaza",
+    "Israel",
+    "Netanyahu",
+    "Iran",
+    "Tehran",
+    "Syria",
+    "Turkey",
+    "Erdogan",
+    "Poland",
+    "Warsaw",
+    "Tusk",
+    "Orban",
+    "Hungary",
+    "Meloni",
+    "Rome",
+    "European Union",
+    "White House",
+    "United Nations",
+    "European Commission",
+    "coalition of the willing",
+    "Security Council",
+    "Federal Reserve",
+    "Wall Street",
+    "Grønland",
+    "Zürich",
+    "São Paulo",
+    "Łódź",
+    "НАТО",
+    "Україна",
+    "Київ",
+    "Arctic",
+    "OPEC",
+    "IMF",
+    "G7",
+    "Davos",
+    "Nuuk",
+    "Frederiksen",
+    "Egede",
+    "Rutte",
 ]
 
 SYLLABLES = "ka lo mi ren dor vas tel qui bran sol nor vek zan pol ira ost umb eth yar".split()
@@ -66,7 +119,7 @@ def fake_name(rng: random.Random) -> str:
 
 def sentence(rng: random.Random, weights: list[float]) -> str:
     words = rng.choices(VOCABULARY, weights=weights, k=rng.randint(8, 24))
-    if rng.random() < 0.4:
+    if rng.random() < 0.1:
         words.insert(rng.randrange(len(words)), rng.choice(ENTITIES))
     if rng.random() < 0.3:
         words[rng.randrange(1, len(words))] += ","
@@ -94,7 +147,7 @@ def articles(count: int, seed: int) -> list[tuple[str, str]]:
 
 def name(rng: random.Random) -> str:
     """A topic's subject: mostly a name absent from the texts, sometimes a real one."""
-    if rng.random() < 0.1:
+    if rng.random() < 0.02:
         entity = rng.choice(ENTITIES)
         return f'"{entity}"' if " " in entity else entity
     return fake_name(rng)

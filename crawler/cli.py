@@ -19,9 +19,9 @@ import click
 from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
 from crawler.storage import Store
-from crawler.times import utc_now
+from crawler.times import next_second, utc_now
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 DEMO_PORT = 8765
 
 config_option = click.option(
@@ -62,22 +62,46 @@ def read_config(path: Path) -> Config:
 @click.option("--recheck", type=click.Choice(["due", "all", "none"]), default="due",
               show_default=True, help="Which stored articles to re-fetch for edits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--wait", type=float, default=None, metavar="SECONDS",
+              help="If another pass holds the database, wait this long for it (exit 3 if it "
+                   "still does). Without --wait, exit 0 at once with a one-line message.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print nothing on success, only errors on failure (for cron).")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also log to this file (rotated at 10 MB).")
 @click.option("--now", "now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
               hidden=True, help="Pretend the pass runs at this time (UTC when no zone).")
 def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_sources: bool,
-        recheck: str, as_json: bool, verbose: bool, now: datetime | None) -> None:
-    """Run one monitoring pass over the configured sources."""
+        recheck: str, as_json: bool, wait: float | None, quiet: bool, verbose: bool,
+        log_file: Path | None, now: datetime | None) -> None:
+    """Run one monitoring pass over the configured sources.
+
+    Exit status: 0 the pass completed (failed items are recorded in the errors table),
+    or another pass was running; 1 every source failed; 2 usage or configuration error;
+    3 another pass still held the database after --wait.
+    """
+    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.logs import setup_logging
     from crawler.run import run_pass
 
+    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
     config = read_config(config_path)
-    with user_errors():
-        summary = run_pass(config, db_path=db_path, source_names=sources,
-                           poll_sources=not no_sources, recheck=recheck,
-                           clock=fixed_clock(now) if now else utc_now,
-                           log_level="INFO" if verbose else "WARNING")
-    click.echo(json.dumps(summary.as_dict()) if as_json else format_summary(summary))
-    sys.exit(EXIT_FAILED if summary.status == "failed" else EXIT_OK)
+    db = db_path or config.storage.db
+    try:
+        with DatabaseLock(db, wait=wait or 0), user_errors():
+            summary = run_pass(config, db_path=db, source_names=sources,
+                               poll_sources=not no_sources, recheck=recheck,
+                               clock=fixed_clock(now) if now else utc_now, log_level=log_level)
+    except LockHeld as held:
+        click.echo(f"presswatch: {held}", err=wait is not None)
+        sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)
+    failed = summary.status == "failed"
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+    elif failed or not quiet:
+        click.echo(format_summary(summary), err=failed and quiet)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 def fixed_clock(start: datetime) -> Callable[[], datetime]:
@@ -163,6 +187,51 @@ def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
     write_output(text, output, color=color)
 
 
+@cli.command()
+@config_option
+@db_option
+@click.option("--since", metavar="WHEN",
+              help="A duration (90m, 24h, 7d) or an ISO 8601 time. Default: 24h.")
+@click.option("--unsent", is_flag=True,
+              help="Everything since the last digest that was sent (what cron uses).")
+@click.option("--topic", "topics", multiple=True, metavar="NAME",
+              help="Only this topic (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "text", "json", "atom"]),
+              default="markdown", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--send", is_flag=True, help="E-mail it as configured in [digest.email].")
+def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: bool,
+           topics: tuple[str, ...], fmt: str, output: Path | None, send: bool) -> None:
+    """Write the digest: new mentions by topic, edited stories, source health.
+
+    Exit status: 0 written (and sent); 1 delivery failed (the digest stays unsent, so the
+    next --unsent includes it); 2 usage or configuration error.
+    """
+    from crawler.digest import DigestError, make_digest
+    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.mail import MailError
+
+    config = read_config(config_path)
+    db = db_path or config.storage.db
+    try:
+        # A pass still writing could hold mentions the digest would otherwise miss.
+        with DatabaseLock(db, wait=config.schedule.pass_timeout.total_seconds()), \
+                open_store(config_path, db) as store:
+            result = make_digest(store, config, since=since, unsent=unsent, topics=topics,
+                                 fmt=fmt, send=send, now=next_second(), output=output)
+    except (DigestError, ConfigError) as error:
+        raise click.UsageError(str(error)) from error
+    except MailError as error:
+        click.echo(f"presswatch: error: {error}; the digest stays unsent", err=True)
+        sys.exit(EXIT_FAILED)
+    except LockHeld as held:
+        click.echo(f"presswatch: {held}", err=True)
+        sys.exit(EXIT_LOCKED)
+    if output is None:
+        click.echo(result.text, nl=not result.text.endswith("\n"))
+
+
 @contextmanager
 def open_store(config_path: Path, db_path: Path | None) -> Iterator[Store]:
     """The database named by --db, or by the configuration when there is one."""
@@ -198,3 +267,7 @@ cli.add_command(serve)
 from crawler.schedule import schedule  # noqa: E402
 
 cli.add_command(schedule)
+
+from crawler.status import status  # noqa: E402
+
+cli.add_command(status)

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -174,7 +174,7 @@ class DigestResult:
     digest_id: int
     item_count: int
     sent: bool
-    recipients: tuple[str, ...] = field(default=())
+    recipients: tuple[str, ...] = ()
 
 
 # --- the period -----------------------------------------------------------------------
@@ -196,7 +196,7 @@ def resolve_period(store: Store, since: str | None, unsent: bool, now: datetime)
         return Period(last_delivered_end(store), end)
     start = parse_since(since or DEFAULT_SINCE, now)
     if start >= end:
-        raise DigestError(f"--since {since}: {when(start)} is not before now ({when(end)})")
+        raise DigestError(f"--since {since!r}: {when(start)} is not before now ({when(end)})")
     return Period(start, end)
 
 
@@ -206,11 +206,15 @@ def parse_since(text: str, now: datetime) -> str:
     try:
         if _DURATION_LIKE.fullmatch(text):
             return to_iso(now - parse_duration(text))
+    except ValueError as error:
+        raise DigestError(f"--since {error}") from None
+    except OverflowError:
+        raise DigestError(f"--since {text!r}: too far back") from None
+    try:
         return to_iso(from_iso(text))
-    except (ValueError, OverflowError) as error:
-        reason = str(error) if _DURATION_LIKE.fullmatch(text) else "not a time"
+    except ValueError:
         raise DigestError(
-            f"--since {text!r}: {reason}; expected a duration (90m, 24h, 7d) or an ISO 8601 "
+            f"--since {text!r}: not a time; expected a duration (90m, 24h, 7d) or an ISO 8601 "
             "time (2026-11-23T06:00Z, 2026-11-23T06:00:00+01:00, 2026-11-23)") from None
 
 

@@ -148,15 +148,17 @@ class PassRunner:
     timezone: str = "UTC"
     stop_grace: float = STOP_GRACE
     kill_grace: float = KILL_GRACE
-    stdout: int | IO[str] | None = subprocess.DEVNULL
+    stdout: int | IO[str] | None = subprocess.DEVNULL   # of each pass; None: inherited
+    stderr: int | IO[str] | None = None
     _one_pass: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _child: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _kill_at: float | None = field(default=None, repr=False)   # set when stopping
+    _closed: bool = field(default=False, repr=False)         # no new passes
+    _kill_at: float | None = field(default=None, repr=False)   # when stopping
 
     @property
     def stopping(self) -> bool:
-        return self._kill_at is not None
+        return self._closed
 
     def run(self, job: JobSpec) -> PassOutcome | None:
         """Run ``job``'s pass once the one before it ends; None when stopping first."""
@@ -168,9 +170,14 @@ class PassRunner:
         finally:
             self._one_pass.release()
 
+    def close(self) -> None:
+        """Start no more passes; the one in progress runs on."""
+        self._closed = True
+
     def stop(self, grace: float | None = None) -> None:
         """Start no more passes; SIGTERM the one in progress, kill it after ``grace``."""
         with self._guard:
+            self._closed = True
             self._kill_at = monotonic() + (self.stop_grace if grace is None else grace)
             if self._child is not None:
                 self._child.send_signal(signal.SIGTERM)   # a no-op once it has exited
@@ -192,6 +199,8 @@ class PassRunner:
         finally:
             with self._guard:
                 self._child = None
+        if ending is None and self._kill_at is not None and child.returncode != 0:
+            ending = "interrupted"   # ended by the SIGTERM passed on to it
         outcome = PassOutcome(job.name, started_at, round(monotonic() - started, 1),
                               child.returncode, ending or "exited")
         return self._record(job, outcome)
@@ -204,8 +213,8 @@ class PassRunner:
             if self.stopping:
                 return None
             self._child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=self.stdout, env=child_env(),
-                start_new_session=True)   # its own process group: killed as a whole
+                command, stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr,
+                env=child_env(), start_new_session=True)   # its own process group
             return self._child
 
     def _wait(self, child: subprocess.Popen[bytes], started: float) -> str | None:
@@ -240,20 +249,26 @@ def _failure_reason(job: JobSpec, outcome: PassOutcome, limit: float) -> str | N
         return (f"{job.name}: stopped after the pass time limit of "
                 f"{format_duration(timedelta(seconds=limit))} ([schedule] pass_timeout)")
     if outcome.status == "interrupted":
-        return f"{job.name}: killed while the scheduler was stopping"
+        return f"{job.name}: stopped with the scheduler ({exit_text(outcome.exit_code)})"
     if outcome.exit_code:   # a crash leaves its run `running`; a failed pass closed it
-        return f"{job.name}: the pass ended with exit status {outcome.exit_code}"
+        return f"{job.name}: the pass ended unfinished ({exit_text(outcome.exit_code)})"
     return None
 
 
 def _log_outcome(outcome: PassOutcome) -> None:
     level = logging.INFO if outcome.exit_code == 0 else logging.WARNING
-    ended = {"exited": f"exit {outcome.exit_code}",
-             "timeout": f"timeout, killed (exit {outcome.exit_code})",
-             "interrupted": f"interrupted, killed (exit {outcome.exit_code})"}[outcome.status]
+    status = "" if outcome.status == "exited" else f"{outcome.status}, "
     run = f", recorded as run {outcome.run_id}" if outcome.run_id is not None else ""
-    log.log(level, "%s: started %s, %s after %.1fs%s", outcome.job, outcome.started_at,
-            ended, outcome.seconds, run)
+    log.log(level, "%s: started %s, %s%s after %.1fs%s", outcome.job, outcome.started_at,
+            status, exit_text(outcome.exit_code), outcome.seconds, run)
+
+
+def exit_text(code: int | None) -> str:
+    """``exit 0``, or ``killed by SIGKILL`` for a child ended by a signal."""
+    if code is not None and code < 0:
+        with suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit {code}"
 
 
 def end_process(child: subprocess.Popen[bytes], grace: float) -> None:

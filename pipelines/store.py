@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem
@@ -15,7 +13,7 @@ class StorePipeline(PassPipeline):
         recorder = self.context.recorder
         try:
             recorder.record(item)
-        except sqlite3.Error as error:
+        except Exception as error:  # recorded, and the pass goes on with the next article
             recorder.article_error("store", f"{type(error).__name__}: {error}", url=item.url,
                                    source_id=item.source_id, new=item.article_id is None)
             raise DropItem(f"{item.url}: not stored: {error}") from error

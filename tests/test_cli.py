@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import rows, run_cli
+from conftest import rows, run_cli, write_config
 
 
 def test_help_lists_the_commands():
@@ -48,3 +48,57 @@ def test_the_demo_runs_offline_and_reports_what_it_found(tmp_path):
                       "ON m.topic_id = t.id GROUP BY t.id")
     assert all(topic["n"] > 0 for topic in topics), topics
     assert rows(db, "SELECT count(*) n FROM skipped")[0]["n"] == 1
+
+
+def test_quiet_prints_nothing_on_success(tmp_path, basic_site):
+    config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    result = run_cli("run", "--config", str(config), "--quiet")
+    assert result.code == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_quiet_prints_the_summary_when_every_source_failed(tmp_path, basic_site):
+    config = write_config(tmp_path / "config.toml", basic_site, [("B", "broken/feed.xml")], [])
+    result = run_cli("run", "--config", str(config), "--quiet")
+    assert result.code == 1
+    assert "1 polled, 1 failed" in result.stderr
+
+
+def test_log_file_keeps_a_trail(tmp_path, basic_site):
+    config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    log = tmp_path / "presswatch.log"
+    result = run_cli("run", "--config", str(config), "--quiet", "--log-file", str(log))
+    assert result.code == 0, result.stderr
+    assert "INFO" in log.read_text()
+
+
+def test_a_second_run_while_the_database_is_locked(tmp_path, basic_site):
+    from crawler.lock import DatabaseLock
+
+    config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    with DatabaseLock(tmp_path / "test.db"):
+        skipped = run_cli("run", "--config", str(config))
+        waited = run_cli("run", "--config", str(config), "--wait", "0.5")
+    assert skipped.code == 0
+    assert "another presswatch pass is running" in skipped.stdout
+    assert waited.code == 3
+    assert "after waiting 0.5s" in waited.stderr
+    assert not (tmp_path / "test.db").exists() or not rows(tmp_path / "test.db",
+                                                            "SELECT * FROM runs")
+
+
+def test_digest_after_a_real_pass(tmp_path, basic_site):
+    config = write_config(tmp_path / "config.toml", basic_site, [("News", "news/feed.xml")],
+                          [("Greenland", "Greenland"), ("NATO", "NATO")])
+    assert run_cli("run", "--config", str(config)).code == 0
+    markdown = run_cli("digest", "--config", str(config))
+    assert markdown.code == 0, markdown.stderr
+    assert "Greenland talks resume in Nuuk" in markdown.stdout
+    again = run_cli("digest", "--config", str(config), "--unsent", "--format", "json")
+    first = again.json()
+    assert {t["name"] for t in first["topics"]} == {"Greenland", "NATO"}
+    empty = run_cli("digest", "--config", str(config), "--unsent", "--format", "json").json()
+    assert empty["topics"] == []
+    bad = run_cli("digest", "--config", str(config), "--since", "yesterday")
+    assert bad.code == 2
+    assert "yesterday" in bad.stderr

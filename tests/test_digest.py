@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -491,3 +493,12 @@ def test_bad_digest_configs_name_the_key(tmp_path, table, message):
     with pytest.raises(ConfigError, match=r"my\.toml: ") as caught:
         parse_config({"digest": table}, file="my.toml", base_dir=tmp_path)
     assert message in str(caught.value)
+
+
+def test_the_toml_examples_in_the_docs_are_valid(tmp_path):
+    docs = (Path(__file__).parent.parent / "docs" / "digest.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", docs, re.DOTALL)
+    assert len(blocks) == 2
+    (tmp_path / "templates").mkdir()
+    for block in blocks:
+        parse_config(tomllib.loads(block), file="docs/digest.md", base_dir=tmp_path)

@@ -14,7 +14,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crawler.topics import TopicDefinition, TopicMatcher, check_query
-from crawler.topics.text import ALL_MODES, fold, fold_stream, joined_tokens, token_spans
+from crawler.topics.text import (
+    ALL_MODES,
+    TokenLocator,
+    fold,
+    fold_stream,
+    joined_tokens,
+    token_spans,
+)
 
 VOCABULARY = ("alpha", "beta", "gamma", "delta", "omega")
 SEPARATORS = (" ", "  ", "\n", ", ", ". ", "-", "'", " (", ") ", "\t", " — ", "\r\n")
@@ -277,3 +284,14 @@ def test_any_token_of_any_text_is_found_by_quoting_it(
                           fold_diacritics=fold_diacritics)
     assert matcher.match("", text)
     assert matcher.match(text, "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(st.text(max_size=60), mostly_ascii_text()),
+    first=st.integers(min_value=0, max_value=12),
+    count=st.integers(min_value=0, max_value=12),
+)
+def test_token_locator_agrees_with_token_spans(text: str, first: int, count: int) -> None:
+    expected = token_spans(text)[first : first + count]
+    assert TokenLocator(text).spans(first, count) == expected

@@ -16,26 +16,26 @@ Evaluator = Callable[[Occurrences], bool]
 
 @dataclass(frozen=True)
 class TermSlot:
-    """A term bound to its search key."""
+    """A term bound to its key variant."""
 
     source: str
-    key_id: int
+    variant: int
     length: int  # words covered by one occurrence
     title_only: bool
 
-    def positions(self, occ: Occurrences) -> list[int]:
-        """Ascending positions of this term's occurrences (title-only: title ones)."""
-        hits = occ.by_key.get(self.key_id, ())
-        if not self.title_only or not hits or hits[-1] < occ.n_title:
-            return list(hits)
-        return hits[: bisect_left(hits, occ.n_title)]
+    def offsets(self, occ: Occurrences) -> list[int]:
+        """Ascending offsets of this term's occurrences (title-only: title ones)."""
+        hits = occ.offsets(self.variant)
+        if not self.title_only or not hits or hits[-1] < occ.title_end:
+            return hits
+        return hits[: bisect_left(hits, occ.title_end)]
 
 
 @dataclass(frozen=True)
 class CompiledQuery:
     evaluate: Evaluator
     positives: tuple[TermSlot, ...]  # terms not negated, whose occurrences are reported
-    triggers: tuple[int, ...]  # key ids one of which occurs whenever the query matches
+    triggers: tuple[int, ...]  # search keys one of which occurs whenever the query matches
 
 
 class QueryCompiler:
@@ -48,17 +48,18 @@ class QueryCompiler:
 
     def compile(self, node: Node) -> CompiledQuery:
         positives = tuple(self.slot(term) for term, positive in iter_terms(node) if positive)
-        triggers = tuple(sorted({self.slot(term).key_id for term in trigger_terms(node)}))
-        return CompiledQuery(self._evaluator(node), positives, triggers)
+        variants = self._keys.variants
+        triggers = {variants[self.slot(term).variant].search_key for term in trigger_terms(node)}
+        return CompiledQuery(self._evaluator(node), positives, tuple(sorted(triggers)))
 
     def slot(self, term: Term) -> TermSlot:
         mode = FoldMode(self._case_sensitive or term.exact_case, self._fold_diacritics)
-        key_id = self._keys.add(term.words, term.prefix, mode)
-        return TermSlot(term.source, key_id, len(term.words), term.title_only)
+        variant = self._keys.add(term.words, term.prefix, mode)
+        return TermSlot(term.source, variant, len(term.words), term.title_only)
 
     def _evaluator(self, node: Node) -> Evaluator:
         if isinstance(node, Term):
-            return _term_evaluator(self.slot(node))
+            return self._term_evaluator(self.slot(node))
         if isinstance(node, Near):
             return _near_evaluator(self.slot(node.left), self.slot(node.right), node.distance)
         if isinstance(node, Not):
@@ -70,31 +71,24 @@ class QueryCompiler:
         assert isinstance(node, Or)
         return lambda occ: any(f(occ) for f in operands)
 
-
-def _term_evaluator(slot: TermSlot) -> Evaluator:
-    key_id = slot.key_id
-    if not slot.title_only:
-        return lambda occ: key_id in occ.by_key
-
-    def in_title(occ: Occurrences) -> bool:
-        hits = occ.by_key.get(key_id)
-        return hits is not None and hits[0] < occ.n_title
-
-    return in_title
+    def _term_evaluator(self, slot: TermSlot) -> Evaluator:
+        variant = self._keys.variants[slot.variant]
+        if slot.title_only:
+            return lambda occ: bool(slot.offsets(occ))
+        if variant.needs_check:
+            return lambda occ: occ.has(slot.variant)
+        key = variant.search_key
+        return lambda occ: key in occ.hit_keys
 
 
 def _near_evaluator(left: TermSlot, right: TermSlot, distance: int) -> Evaluator:
     def evaluate(occ: Occurrences) -> bool:
-        if left.key_id not in occ.by_key or right.key_id not in occ.by_key:
+        a = left.offsets(occ)
+        b = right.offsets(occ) if a else None
+        if not b:
             return False
-        return near(
-            left.positions(occ),
-            left.length,
-            right.positions(occ),
-            right.length,
-            distance,
-            occ.n_title,
-        )
+        a, b = occ.positions(a), occ.positions(b)
+        return near(a, left.length, b, right.length, distance, occ.n_title)
 
     return evaluate
 
@@ -102,9 +96,9 @@ def _near_evaluator(left: TermSlot, right: TermSlot, distance: int) -> Evaluator
 def near(a: list[int], a_len: int, b: list[int], b_len: int, distance: int, n_title: int) -> bool:
     """Whether an occurrence in ``a`` and one in ``b`` are within ``distance`` words.
 
-    Occurrences are ``(start, length)`` spans given by ascending starts and a common
-    length.  Adjacent spans are 1 word apart, overlapping ones 0; title and text
-    occurrences are never near each other.
+    Occurrences are spans given by ascending start positions and a common length.
+    Adjacent spans are 1 word apart (overlapping ones 0); title and text occurrences
+    are never near each other.
     """
     for start in a:
         low = start - b_len - distance + 1  # b ends at most distance-1 words before a

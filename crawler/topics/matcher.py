@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 from .compiler import CompiledQuery, QueryCompiler
@@ -21,7 +22,7 @@ from .models import TopicDefinition, TopicMatch
 from .parser import parse_query
 from .scanner import KeyTable, Occurrences, Scanner
 from .snippet import make_snippet
-from .text import token_spans
+from .text import TokenLocator
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TopicMatcher:
         self._topics = tuple(topics)
         self._scanner = Scanner(keys)
         self._key_topics = key_topics
+        self._trigger_keys = frozenset(key for key, users in enumerate(key_topics) if users)
         self.topic_names: tuple[str, ...] = tuple(topic.name for topic in self._topics)
 
     @classmethod
@@ -48,7 +50,7 @@ class TopicMatcher:
         the first malformed query."""
         keys = KeyTable()
         compiled = [_compile_topic(topic, keys) for topic in topics]
-        users: list[set[int]] = [set() for _ in range(len(keys))]
+        users: list[set[int]] = [set() for _ in keys.search_keys]
         for index, topic in enumerate(compiled):
             for query in topic.queries:
                 for key_id in query.triggers:
@@ -59,8 +61,8 @@ class TopicMatcher:
         """The topics that ``title`` and ``text`` match, in compilation order."""
         occ = self._scanner.scan(title, text)
         candidates: set[int] = set()
-        for key_id in occ.by_key:
-            candidates.update(self._key_topics[key_id])
+        for key in occ.hit_keys & self._trigger_keys:
+            candidates.update(self._key_topics[key])
         article = _Article(title, text)
         results = []
         for index in sorted(candidates):
@@ -102,45 +104,48 @@ def _compile_topic(topic: Any, keys: KeyTable) -> _CompiledTopic:
 
 
 class _Article:
-    """Character offsets of an article's tokens, computed only when a snippet is made."""
+    """The article's texts, with token locators made only when a snippet is."""
 
     def __init__(self, title: str, text: str) -> None:
         self.title = title
         self.text = text
 
     @cached_property
-    def title_spans(self) -> list[tuple[int, int]]:
-        return token_spans(self.title)
+    def title_tokens(self) -> TokenLocator:
+        return TokenLocator(self.title)
 
     @cached_property
-    def text_spans(self) -> list[tuple[int, int]]:
-        return token_spans(self.text)
+    def text_tokens(self) -> TokenLocator:
+        return TokenLocator(self.text)
 
 
 def _report(
     name: str, matched: list[CompiledQuery], occ: Occurrences, article: _Article
 ) -> TopicMatch:
     """Build the match of a topic from the occurrences of its matched queries' terms."""
-    spans: set[tuple[int, int]] = set()
+    spans: set[tuple[int, int]] = set()  # (offset, words)
     terms: set[str] = set()
     for query in matched:
         for slot in query.positives:
-            positions = slot.positions(occ)
-            if positions:
+            offsets = slot.offsets(occ)
+            if offsets:
                 terms.add(slot.source)
-                spans.update((position, slot.length) for position in positions)
+                spans.update(zip(offsets, repeat(slot.length)))
     ordered = sorted(spans)
-    in_title = bool(ordered) and ordered[0][0] < occ.n_title
-    return TopicMatch(
-        name, in_title, len(ordered), tuple(sorted(terms)), _snippet(ordered, occ, article)
-    )
+    in_title = bool(ordered) and ordered[0][0] < occ.title_end
+    snippet = _snippet(ordered, occ, article)
+    return TopicMatch(name, in_title, len(ordered), tuple(sorted(terms)), snippet)
 
 
 def _snippet(spans: list[tuple[int, int]], occ: Occurrences, article: _Article) -> str:
-    in_text = [(occ.text_index(p), n) for p, n in spans if p > occ.n_title]
+    """Snippet around the first match in the text, else in the title."""
+    in_text = [span for span in spans if span[0] > occ.title_end]
     if in_text:
-        return make_snippet(article.text, article.text_spans, in_text)
-    in_title = [span for span in spans if span[0] < occ.n_title]
-    if in_title:
-        return make_snippet(article.title, article.title_spans, in_title)
+        positions = occ.positions([offset for offset, _ in in_text])
+        matches = [(occ.text_index(p), n) for p, (_, n) in zip(positions, in_text, strict=True)]
+        return make_snippet(article.text_tokens, matches)
+    if spans:
+        positions = occ.positions([offset for offset, _ in spans])
+        matches = [(p, n) for p, (_, n) in zip(positions, spans, strict=True)]
+        return make_snippet(article.title_tokens, matches)
     return ""

@@ -1,124 +1,195 @@
 """One Aho-Corasick pass finds every term of every topic in an article.
 
-The article (title, then text) is reduced to a *stream*: its word tokens, folded,
-joined by a separator character.  Each fold mode in use has its own stream and its
-own separator (``\\x01`` .. ``\\x04``); the streams are concatenated and scanned
-once by a single automaton.  Keys carry their mode's separator, so a key only ever
-matches inside its own mode's stream, and separators pin keys to token boundaries:
+The article (title, then text) is reduced to a *stream*: its word tokens, folded
+(case-insensitive, diacritics removed), joined by the separator ``\\x01``.  Keys
+carry separators too, which pins them to token boundaries:
 
 * a word or phrase is ``SEP w1 SEP w2 SEP`` -- it starts and ends on a boundary;
 * a prefix wildcard is ``SEP w1 ... SEP prefix`` -- open at the end.
 
 Title and text are divided by an empty token (two separators in a row), which no
 key can span.  Token ``k`` of the title gets position ``k``; token ``j`` of the text
-gets position ``n_title + 1 + j``.  The position of a hit is the number of
-separators before it, counted incrementally while walking the hits in order.
+gets position ``n_title + 1 + j``: a position is the number of separators before
+the token, less one.  Title and text are folded separately, so the stream offset
+where the title ends is known.
+
+Terms with stricter matching (case-sensitive, or diacritics kept) are *variants*
+of the folded key: the automaton finds the folded key, and each hit is then
+verified against the original tokens.  So there is one automaton and one stream
+whatever the topics' options, and hits are grouped by key and verified only for
+keys that some evaluated topic asks about.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from operator import itemgetter
 
 import ahocorasick
 
-from .text import BASE_SEPARATOR, FoldMode, fold_stream, fold_words, joined_tokens
+from .text import ALL_MODES, FoldMode, fold_stream, fold_token, fold_words, joined_tokens
+
+SEARCH_MODE = ALL_MODES[0]
+SEP = SEARCH_MODE.separator
 
 
-@dataclass
-class Occurrences:
-    """Where the keys occurred in one article.
+@dataclass(frozen=True)
+class Variant:
+    """A term's key in its own fold mode, found through its folded search key."""
 
-    ``by_key`` maps a key id to the ascending positions of its hits; positions below
-    ``n_title`` are title tokens, the others are text tokens (see module docstring).
-    """
+    search_key: int
+    length: int  # words covered by an occurrence
+    mode: FoldMode
+    words: tuple[str, ...]  # folded in ``mode``; the last one is a prefix if ``prefix``
+    prefix: bool
+    needs_check: bool  # stricter than the search key: verify each hit
 
-    by_key: dict[int, list[int]] = field(default_factory=dict)
-    n_title: int = 0
-
-    def text_index(self, position: int) -> int:
-        """Index of a text position among the text's tokens."""
-        return position - self.n_title - 1
+    def accepts(self, tokens: list[str]) -> bool:
+        """Whether original ``tokens`` (``length`` of them) match in this mode."""
+        *head, last = [fold_token(token, self.mode) for token in tokens]
+        *want_head, want_last = self.words
+        if head != want_head:
+            return False
+        return last.startswith(want_last) if self.prefix else last == want_last
 
 
 class KeyTable:
-    """The distinct search keys of all terms; equal keys share one id."""
+    """The distinct search keys and variants of all terms."""
 
     def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-        self.keys: list[str] = []
-        self.modes: list[FoldMode] = []
+        self.search_keys: list[str] = []
+        self._search_ids: dict[str, int] = {}
+        self.variants: list[Variant] = []
+        self._variant_ids: dict[Variant, int] = {}
 
     def add(self, words: tuple[str, ...], prefix: bool, mode: FoldMode) -> int:
-        """The id of the key for these query words (folded here) in ``mode``."""
-        sep = mode.separator
-        key = sep + sep.join(fold_words(words, mode)) + ("" if prefix else sep)
-        key_id = self._ids.get(key)
-        if key_id is None:
-            key_id = self._ids[key] = len(self.keys)
-            self.keys.append(key)
-            self.modes.append(mode)
-        return key_id
-
-    def __len__(self) -> int:
-        return len(self.keys)
+        """The variant id for these query words (folded here) matched in ``mode``."""
+        folded = fold_words(words, SEARCH_MODE)
+        key = SEP + SEP.join(folded) + ("" if prefix else SEP)
+        search_id = self._search_ids.setdefault(key, len(self.search_keys))
+        if search_id == len(self.search_keys):
+            self.search_keys.append(key)
+        strict = mode != SEARCH_MODE
+        variant = Variant(search_id, len(words), mode, fold_words(words, mode), prefix, strict)
+        variant_id = self._variant_ids.setdefault(variant, len(self.variants))
+        if variant_id == len(self.variants):
+            self.variants.append(variant)
+        return variant_id
 
 
 class Scanner:
     """Scans articles for all keys of a :class:`KeyTable` with one automaton."""
 
     def __init__(self, table: KeyTable) -> None:
-        self._modes = sorted(set(table.modes), key=lambda mode: mode.index)
+        self.table = table
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for key_id, key in enumerate(table.keys):
+        for key_id, key in enumerate(table.search_keys):
             self._automaton.add_word(key, key_id)
-        # Per key: index of its mode among self._modes, and separators it contains.
-        slot = {mode: i for i, mode in enumerate(self._modes)}
-        self._key_mode = [slot[mode] for mode in table.modes]
-        self._key_seps = [key.count(key[0]) for key in table.keys]
-        if len(table):
+        self._key_lengths = [len(key) for key in table.search_keys]
+        if table.search_keys:
             self._automaton.make_automaton()
 
     def scan(self, title: str, text: str) -> Occurrences:
         """Find every key occurrence in ``title`` and ``text``."""
         raw_title = joined_tokens(title)
-        n_title = raw_title.count(BASE_SEPARATOR) + 1 if raw_title else 0
-        raw = BASE_SEPARATOR + (raw_title + BASE_SEPARATOR if raw_title else "")
-        raw += BASE_SEPARATOR + joined_tokens(text) + BASE_SEPARATOR
-        occurrences = Occurrences(n_title=n_title)
-        if self._modes:
-            stream, bases = self._stream(raw)
-            self._collect(stream, bases, occurrences.by_key)
-        return occurrences
+        n_title = raw_title.count(SEP) + 1 if raw_title else 0
+        title_part = SEP + (raw_title + SEP if raw_title else "")
+        text_part = SEP + joined_tokens(text) + SEP
+        raw = title_part + text_part
+        if not self.table.search_keys:
+            return Occurrences(self, raw, raw, [], n_title, len(title_part))
+        folded_title = fold_stream(title_part, SEARCH_MODE)
+        stream = folded_title + fold_stream(text_part, SEARCH_MODE)
+        hits = list(self._automaton.iter(stream))
+        return Occurrences(self, raw, stream, hits, n_title, len(folded_title))
 
-    def _stream(self, raw: str) -> tuple[str, list[int]]:
-        """Concatenate the folded stream of every mode in use; return it and offsets."""
-        parts: list[str] = []
-        bases: list[int] = []
-        offset = 0
-        for mode in self._modes:
-            part = (
-                raw
-                if mode.separator == BASE_SEPARATOR
-                else raw.replace(BASE_SEPARATOR, mode.separator)
-            )
-            part = fold_stream(part, mode)
-            parts.append(part)
-            bases.append(offset)
-            offset += len(part)
-        return "".join(parts), bases
+    def key_length(self, key_id: int) -> int:
+        return self._key_lengths[key_id]
 
-    def _collect(self, stream: str, bases: list[int], by_key: dict[int, list[int]]) -> None:
-        seps = [mode.separator for mode in self._modes]
-        counted_to = list(bases)  # per mode: separators are counted up to here...
-        counts = [0] * len(bases)  # ...and this many were found
-        key_mode, key_seps = self._key_mode, self._key_seps
-        for end, key_id in self._automaton.iter(stream):
-            m = key_mode[key_id]
-            counts[m] += stream.count(seps[m], counted_to[m], end + 1)
-            counted_to[m] = end + 1
-            position = counts[m] - key_seps[key_id]
-            hits = by_key.get(key_id)
-            if hits is None:
-                by_key[key_id] = [position]
-            else:
-                hits.append(position)
+
+class Occurrences:
+    """Where the keys occurred in one article.
+
+    An occurrence is identified by its *offset*: where its first token starts in
+    the folded stream.  Offsets below ``title_end`` are in the title.  Token
+    *positions* (see the module docstring) are worked out only where needed (NEAR,
+    snippets), by counting separators.
+    """
+
+    def __init__(
+        self,
+        scanner: Scanner,
+        raw: str,
+        stream: str,
+        hits: list[tuple[int, int]],
+        n_title: int,
+        title_end: int,
+    ) -> None:
+        self.n_title = n_title
+        self.title_end = title_end
+        self.hit_keys = set(map(itemgetter(1), hits))
+        self._table = scanner.table
+        self._key_length = scanner.key_length
+        self._raw = raw
+        self._stream = stream
+        self._hits = hits
+        self._hit_key_list: list[int] | None = None
+        self._raw_tokens: list[str] | None = None
+        self._offsets: dict[int, list[int]] = {}
+
+    def has(self, variant_id: int) -> bool:
+        """Whether the variant occurred at all."""
+        variant = self._table.variants[variant_id]
+        if variant.search_key not in self.hit_keys:
+            return False
+        return not variant.needs_check or bool(self.offsets(variant_id))
+
+    def offsets(self, variant_id: int) -> list[int]:
+        """Ascending offsets of the variant's occurrences (do not modify)."""
+        found = self._offsets.get(variant_id)
+        if found is None:
+            found = self._offsets[variant_id] = self._find(variant_id)
+        return found
+
+    def positions(self, offsets: list[int]) -> list[int]:
+        """Token positions of ascending ``offsets``, counting separators once."""
+        positions = []
+        count = -1
+        done = 0
+        for offset in offsets:
+            count += self._stream.count(SEP, done, offset)
+            done = offset
+            positions.append(count)
+        return positions
+
+    def text_index(self, position: int) -> int:
+        """Index of a text position among the text's tokens."""
+        return position - self.n_title - 1
+
+    def _find(self, variant_id: int) -> list[int]:
+        variant = self._table.variants[variant_id]
+        key = variant.search_key
+        if key not in self.hit_keys:
+            return []
+        first_char = 2 - self._key_length(key)  # from a hit's last char to its first token
+        found = [end + first_char for end in self._ends(key)]
+        if variant.needs_check:
+            found = [o for o in found if variant.accepts(self._tokens_at(o, variant.length))]
+        return found
+
+    def _ends(self, key: int) -> list[int]:
+        """End offsets of the hits of one search key, ascending."""
+        if self._hit_key_list is None:
+            self._hits.sort(key=itemgetter(1))  # stable: ends stay ascending per key
+            self._hit_key_list = list(map(itemgetter(1), self._hits))
+        low = bisect_left(self._hit_key_list, key)
+        high = bisect_right(self._hit_key_list, key, low)
+        return [end for end, _ in self._hits[low:high]]
+
+    def _tokens_at(self, offset: int, length: int) -> list[str]:
+        """The ``length`` original tokens from the one at ``offset``."""
+        if self._raw_tokens is None:
+            self._raw_tokens = self._raw.split(SEP)
+        (position,) = self.positions([offset])
+        return self._raw_tokens[position + 1 : position + 1 + length]

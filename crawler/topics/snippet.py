@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .text import fold_whitespace
+from .text import TokenLocator
 
 SNIPPET_WORDS = 30
 WORDS_BEFORE = 10
@@ -12,39 +12,39 @@ MARK = "**"
 Span = tuple[int, int]  # (first token index, number of tokens)
 
 
-def make_snippet(source: str, token_spans: list[Span], matches: list[Span]) -> str:
-    """About 30 words of ``source`` around its first match, matches marked ``**``.
+def make_snippet(locator: TokenLocator, matches: list[Span]) -> str:
+    """About 30 words of a text around its first match, matches marked ``**``.
 
-    ``token_spans`` are the character offsets of the tokens of ``source``;
-    ``matches`` are occurrences as ``(token index, token count)``.  The excerpt starts
-    up to 10 words before the first match, whitespace is folded and "…" marks
-    each end where the source was cut.
+    ``matches`` are occurrences as ``(token index, token count)``.  The excerpt
+    starts up to 10 words before the first match (more near the end of the text),
+    whitespace is folded and "…" marks each end where the text was cut.
     """
     merged = _merge(matches)
-    count = len(token_spans)
-    start, end = _window(merged[0], count)
-    low = 0 if start == 0 else token_spans[start][0]
-    high = len(source) if end == count else token_spans[end - 1][1]
+    first, length = merged[0]
+    start = max(0, first - WORDS_BEFORE)
+    size = max(SNIPPET_WORDS, first + length - start)
+    spans = locator.spans(start, size + 1)
+    if len(spans) < size and start > 0:  # the text ends early: take words before
+        start = max(0, start - (size - len(spans)))
+        spans = locator.spans(start, size + 1)
+    cut_end = len(spans) > size
+    spans = spans[:size]
+    source = locator.text
+    low = spans[0][0] if start > 0 else 0
+    high = spans[-1][1] if cut_end else len(source)
     pieces: list[str] = []
     cursor = low
-    for first, length in merged:
-        first, last = max(first, start), min(first + length, end) - 1
-        if first > last:
+    for match_first, match_length in merged:
+        head = max(match_first - start, 0)
+        tail = min(match_first + match_length - start, len(spans)) - 1
+        if head > tail:
             continue
-        begin, finish = token_spans[first][0], token_spans[last][1]
+        begin, finish = spans[head][0], spans[tail][1]
         pieces += [source[cursor:begin], MARK, source[begin:finish], MARK]
         cursor = finish
     pieces.append(source[cursor:high])
-    body = fold_whitespace("".join(pieces)).strip()
-    return (ELLIPSIS + " " if start > 0 else "") + body + (" " + ELLIPSIS if end < count else "")
-
-
-def _window(first_match: Span, count: int) -> tuple[int, int]:
-    """Token range ``[start, end)`` of about SNIPPET_WORDS tokens around a match."""
-    start = max(0, first_match[0] - WORDS_BEFORE)
-    end = min(count, max(start + SNIPPET_WORDS, sum(first_match)))
-    start = max(0, min(start, end - SNIPPET_WORDS))
-    return start, end
+    body = " ".join("".join(pieces).split())  # whitespace folded
+    return (ELLIPSIS + " " if start > 0 else "") + body + (" " + ELLIPSIS if cut_end else "")
 
 
 def _merge(matches: list[Span]) -> list[Span]:

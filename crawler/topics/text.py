@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 # Characters that may sit inside a word without being visible: soft hyphen,
@@ -69,13 +70,13 @@ _NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]+")
 # Once those are blanked, every other non-ASCII character belongs to a word and
 # only ASCII characters other than letters and digits separate words.
 _ASCII_GAP_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
+_SKIP_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 63) else 32 for c in range(256))
 _BLANKED_TOKEN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
 _HAS_WORD_CHAR_RE = re.compile(r"[^\W_]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]+")
 _STRIP_RE = re.compile(f"[{_DIACRITICS}{_IGNORABLE}]+")
 _LETTER_RE = re.compile(f"[{''.join(_LETTERS)}]")
-_SPACES_RE = re.compile(r"\s+")
 # A stream with at most this share of non-ASCII characters is folded token by token.
 _SPARSE_SHARE = 0.125
 
@@ -122,6 +123,31 @@ def _blank(match: re.Match[str]) -> str:
     return " " * (match.end() - match.start())
 
 
+class TokenLocator:
+    """Character spans of a text's tokens by index, without tokenising all of it.
+
+    A same-length ASCII copy of the text (word characters kept or replaced by
+    ``?``, separators made spaces) lets :meth:`bytes.split` skip to the wanted
+    token at C speed; only the tokens asked for go through the regex.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        blanked = text if text.isascii() else _NON_ASCII_GAP_RE.sub(_blank, text)
+        self._blanked = blanked
+        ascii_copy = blanked.replace("?", " ").encode("ascii", "replace")
+        self._skippable = ascii_copy.translate(_SKIP_BYTES)
+
+    def spans(self, first: int, count: int) -> list[tuple[int, int]]:
+        """Spans of up to ``count`` tokens from token ``first`` on."""
+        rest = self._skippable.split(None, first)
+        if len(rest) <= first:
+            return []
+        offset = len(self._skippable) - len(rest[-1])
+        matches = islice(_BLANKED_TOKEN_RE.finditer(self._blanked, offset), count)
+        return [match.span() for match in matches]
+
+
 def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
     """The word tokens of ``text`` joined by ``separator``.
 
@@ -159,7 +185,8 @@ def _plain_letter(match: re.Match[str]) -> str:
     return _LETTERS[match.group()]
 
 
-_fold_token = lru_cache(maxsize=1 << 16)(fold)
+fold_token = lru_cache(maxsize=1 << 16)(fold)
+"""Cached :func:`fold` for single tokens."""
 
 
 def fold_stream(stream: str, mode: FoldMode) -> str:
@@ -181,7 +208,7 @@ def fold_stream(stream: str, mode: FoldMode) -> str:
         start = stream.rfind(separator, 0, run.start()) + 1
         end = stream.find(separator, run.end())
         end = len(stream) if end < 0 else end
-        pieces += [fold(stream[done:start], mode), _fold_token(stream[start:end], mode)]
+        pieces += [fold(stream[done:start], mode), fold_token(stream[start:end], mode)]
         done = end
     pieces.append(fold(stream[done:], mode))
     return "".join(pieces)
@@ -191,8 +218,3 @@ def fold_stream(stream: str, mode: FoldMode) -> str:
 def fold_words(words: tuple[str, ...], mode: FoldMode) -> tuple[str, ...]:
     """Fold query words one by one (each result is non-empty for a real word)."""
     return tuple(fold(word, mode) for word in words)
-
-
-def fold_whitespace(text: str) -> str:
-    """Collapse every run of whitespace to one space."""
-    return _SPACES_RE.sub(" ", text)

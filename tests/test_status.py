@@ -1,0 +1,76 @@
+"""``presswatch status`` after real passes over the served sample site."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from conftest import rows, run_cli, write_config
+
+from crawler.schedule import record_failed_pass
+
+SOURCES = [("News", "news/feed.xml"), ("Broken", "broken/feed.xml")]
+
+
+def make_db(tmp_path, site):
+    config = write_config(tmp_path / "config.toml", site, SOURCES, [("NATO", "NATO")])
+    result = run_cli("run", "--config", str(config))
+    assert result.code == 0, result.stderr
+    return config, tmp_path / "test.db"
+
+
+def test_status_reports_runs_failing_sources_and_due_checks(tmp_path, basic_site):
+    config, db = make_db(tmp_path, basic_site)
+    record_failed_pass(db, "2030-01-01T00:00:00Z", "timeout", "poll: too slow", always=True)
+    db_rw = sqlite_utils.Database(db)
+    db_rw.execute("UPDATE articles SET next_check_at = '2000-01-01T00:00:00Z' "
+                  "WHERE id IN (SELECT id FROM articles ORDER BY id LIMIT 2)")
+    db_rw.conn.commit()
+    db_rw.conn.close()
+
+    result = run_cli("status", "--config", str(config), "--json")
+    assert result.code == 0, result.stderr
+    status = result.json()
+    assert [run["status"] for run in status["runs"]] == ["timeout", "ok"]
+    first = status["runs"][1]
+    assert (first["id"], first["sources_polled"], first["sources_failed"]) == (1, 2, 1)
+    articles = rows(db, "SELECT count(*) AS n FROM articles")[0]["n"]
+    assert first["articles_new"] == articles > 2 and first["errors"] >= 1
+    assert status["runs"][0]["errors"] == 1
+    [failing] = status["failing_sources"]
+    assert failing["name"] == "Broken" and failing["last_error"]
+    assert status["tracked"] == articles
+    assert status["due_now"] == 2
+    upcoming = [check["next_check_at"] for check in status["next_checks"]]
+    assert len(upcoming) == min(articles - 2, 5) and upcoming == sorted(upcoming)
+    assert all(moment > status["now"] for moment in upcoming)
+
+
+def test_status_as_text(tmp_path, basic_site):
+    config, db = make_db(tmp_path, basic_site)
+    result = run_cli("status", "--config", str(config), "--runs", "1")
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"database: {tmp_path / 'test.db'}"
+    assert "last runs (newest first):" in lines
+    run_line = lines[lines.index("last runs (newest first):") + 2]
+    [run] = rows(db, "SELECT started_at FROM runs")
+    assert run_line.split()[:3] == ["1", run["started_at"], "ok"]
+    assert "failing sources (their last poll failed):" in lines
+    assert any(line.startswith("  Broken (") for line in lines)
+    articles = rows(db, "SELECT count(*) AS n FROM articles")[0]["n"]
+    assert f"re-checks: 0 due now, {articles} articles tracked" in lines
+
+
+def test_status_with_only_a_database(tmp_path, basic_site):
+    _, db = make_db(tmp_path, basic_site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_cli("status", "--db", str(db), "--json", cwd=elsewhere)
+    assert result.code == 0, result.stderr
+    assert result.json()["failing_sources"][0]["name"] == "Broken"
+
+
+def test_status_without_a_database_says_so(tmp_path):
+    result = run_cli("status", "--db", str(tmp_path / "none.db"))
+    assert result.code == 2
+    assert f"no database at {tmp_path / 'none.db'}" in result.stderr
+    assert not (tmp_path / "none.db").exists()
