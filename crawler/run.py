@@ -49,7 +49,8 @@ class PassSummary:
 
 def run_pass(config: Config, *, db_path: str | Path | None = None,
              source_names: Sequence[str] = (), poll_sources: bool = True,
-             recheck: str = "due", clock: Callable[[], datetime] = utc_now, log_level: str = "WARNING") -> PassSummary:
+             recheck: str = "due", clock: Callable[[], datetime] = utc_now,
+             log_level: str = "WARNING") -> PassSummary:
     """Poll the configured sources once, fetch what is new or due, store it all.
 
     ``source_names`` limits polling to those sources; ``poll_sources=False`` polls none

@@ -109,6 +109,7 @@ class _Article:
     def __init__(self, title: str, text: str) -> None:
         self.title = title
         self.text = text
+        self.snippets: dict[tuple[bool, tuple[tuple[int, int], ...]], str] = {}
 
     @cached_property
     def title_tokens(self) -> TokenLocator:
@@ -138,14 +139,21 @@ def _report(
 
 
 def _snippet(spans: list[tuple[int, int]], occ: Occurrences, article: _Article) -> str:
-    """Snippet around the first match in the text, else in the title."""
+    """Snippet around the first match in the text, else in the title.
+
+    Topics matching the same occurrences share one snippet per article.
+    """
     in_text = [span for span in spans if span[0] > occ.title_end]
-    if in_text:
-        positions = occ.positions([offset for offset, _ in in_text])
-        matches = [(occ.text_index(p), n) for p, (_, n) in zip(positions, in_text, strict=True)]
-        return make_snippet(article.text_tokens, matches)
-    if spans:
-        positions = occ.positions([offset for offset, _ in spans])
-        matches = [(p, n) for p, (_, n) in zip(positions, spans, strict=True)]
-        return make_snippet(article.title_tokens, matches)
-    return ""
+    chosen = in_text or spans
+    if not chosen:
+        return ""
+    key = (bool(in_text), tuple(chosen))
+    snippet = article.snippets.get(key)
+    if snippet is None:
+        positions = occ.positions([offset for offset, _ in chosen])
+        if in_text:
+            positions = [occ.text_index(position) for position in positions]
+        matches = list(zip(positions, [words for _, words in chosen], strict=True))
+        locator = article.text_tokens if in_text else article.title_tokens
+        snippet = article.snippets[key] = make_snippet(locator, matches)
+    return snippet

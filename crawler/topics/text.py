@@ -137,9 +137,16 @@ class TokenLocator:
         self._blanked = blanked
         ascii_copy = blanked.replace("?", " ").encode("ascii", "replace")
         self._skippable = ascii_copy.translate(_SKIP_BYTES)
+        self._found: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
     def spans(self, first: int, count: int) -> list[tuple[int, int]]:
-        """Spans of up to ``count`` tokens from token ``first`` on."""
+        """Spans of up to ``count`` tokens from token ``first`` on (do not modify)."""
+        found = self._found.get((first, count))
+        if found is None:
+            found = self._found[first, count] = self._spans(first, count)
+        return found
+
+    def _spans(self, first: int, count: int) -> list[tuple[int, int]]:
         rest = self._skippable.split(None, first)
         if len(rest) <= first:
             return []
