@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
 from crawler.storage import Store
-from crawler.times import next_second, utc_now
+from crawler.times import next_second, to_iso, utc_now
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 DEMO_PORT = 8765
@@ -230,6 +231,80 @@ def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: b
         sys.exit(EXIT_LOCKED)
     if output is None:
         click.echo(result.text, nl=not result.text.endswith("\n"))
+
+
+@cli.group()
+def topics() -> None:
+    """Try topic queries against the articles already stored."""
+
+
+@topics.command("check")
+@click.argument("query")
+@config_option
+@db_option
+@click.option("--case-sensitive", is_flag=True, help="Match every term with exact case.")
+@click.option("--keep-diacritics", is_flag=True, help="Do not fold Grønland to Gronland.")
+@click.option("--limit", default=50, show_default=True, help="List at most this many.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def topics_check(query: str, config_path: Path, db_path: Path | None, case_sensitive: bool,
+                 keep_diacritics: bool, limit: int, as_json: bool) -> None:
+    """List the stored articles (current versions) that QUERY would match."""
+    from crawler.backfill import check
+    from crawler.topics import QueryError, check_query
+
+    try:
+        matcher = check_query(query, case_sensitive=case_sensitive,
+                              fold_diacritics=not keep_diacritics)
+    except QueryError as error:
+        pointer = " " * error.position + "^"
+        raise click.UsageError(f"bad query: {error}\n  {query}\n  {pointer}") from error
+    with open_store(config_path, db_path) as store:
+        count = 0
+        for hit in check(store, matcher):
+            count += 1
+            if count <= limit:
+                click.echo(_format_hit(hit, as_json))
+    if not as_json:
+        click.echo(f"{count} article(s) match" + (f"; {limit} shown" if count > limit else ""))
+
+
+def _format_hit(hit: Any, as_json: bool) -> str:
+    match = hit.match
+    if as_json:
+        return json.dumps({"article_id": hit.article_id, "url": hit.url, "title": hit.title,
+                           "in_title": match.in_title, "match_count": match.match_count,
+                           "terms": list(match.terms), "snippet": match.snippet},
+                          ensure_ascii=False)
+    return (f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
+            f"  {match.match_count} match(es){' in the headline' if match.in_title else ''}: "
+            f"{match.snippet}")
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--topic", "topic_names", multiple=True, metavar="NAME",
+              help="Only this topic (repeatable); default: every configured topic.")
+def backfill(config_path: Path, db_path: Path | None, topic_names: tuple[str, ...]) -> None:
+    """Record the mentions that new or changed topics have in stored articles.
+
+    Mentions found this way are flagged backfilled, with found_at the time of the backfill.
+    """
+    from crawler.backfill import backfill as run_backfill
+    from crawler.lock import DatabaseLock, LockHeld
+
+    config = read_config(config_path)
+    db = db_path or config.storage.db
+    try:
+        with DatabaseLock(db, wait=60), open_store(config_path, db) as store:
+            added = run_backfill(store, config, topic_names, to_iso(utc_now()))
+    except KeyError as error:
+        raise click.UsageError(error.args[0]) from error
+    except LockHeld as held:
+        click.echo(f"presswatch: {held}", err=True)
+        sys.exit(EXIT_LOCKED)
+    for name, count in sorted(added.items()):
+        click.echo(f"{count:5d} new mention(s)  {name}")
 
 
 @contextmanager

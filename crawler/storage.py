@@ -379,6 +379,10 @@ class Store:
             "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
         })
 
+    def set_version_topics(self, version_id: int, topics: Iterable[str]) -> None:
+        self.db.conn.execute("UPDATE versions SET topics = ? WHERE id = ?",
+                             [json.dumps(sorted(topics), ensure_ascii=False), version_id])
+
     def insert_change(self, values: dict[str, Any]) -> int:
         return self._insert("changes", values)
 
