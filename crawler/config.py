@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.durations import parse_duration
 
-SOURCE_KINDS = ("feed",)
+SOURCE_KINDS = ("feed", "sitemap", "page", "url")
 DEFAULT_USER_AGENT = "presswatch/0.1 (+https://example.org/contact)"
 
 
@@ -75,6 +75,15 @@ class Source:
     revisit: tuple[RevisitStep, ...] | None = None
     interval: timedelta | None = None
     language: str | None = None
+    max_age: timedelta = timedelta(days=2)     # sitemap entries older than this are ignored
+    follow: str | None = None                  # page: a regex for article URLs
+    follow_css: str | None = None              # page: a CSS selector for article links
+    body_selector: str | None = None           # extract.body: where the article text is
+
+    @property
+    def forever(self) -> bool:
+        """A watched page (kind ``url``) is re-checked for as long as it is configured."""
+        return self.kind == "url"
 
 
 @dataclass(frozen=True)
@@ -336,9 +345,37 @@ def _source(table: _Table) -> Source:
         revisit=_revisit(table, "revisit"),
         interval=table.duration("interval"),
         language=table.get("language", str),
+        max_age=table.duration("max_age", timedelta(days=2)),
+        follow=table.get("follow", str),
+        follow_css=table.get("follow_css", str),
+        body_selector=_extract_hints(table.table("extract")),
     )
     table.finish()
+    if source.follow is not None:
+        table.convert("follow", _check_regex, source.follow)
+    if source.follow_css is not None:
+        table.convert("follow_css", _check_css, source.follow_css)
+    if kind == "page" and not (source.follow or source.follow_css):
+        table.fail("follow", "a page source needs 'follow' (a regex for article URLs) "
+                   "or 'follow_css' (a CSS selector for article links)")
     return source
+
+
+def _extract_hints(table: _Table) -> str | None:
+    body = table.get("body", str)
+    table.finish()
+    if body is not None:
+        table.convert("body", _check_css, body)
+    return body
+
+
+def _check_css(selector: str) -> None:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as error:
+        raise ValueError(f"bad CSS selector {selector!r}: {error}") from error
 
 
 def _topic(table: _Table) -> Topic:
