@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
@@ -28,6 +29,8 @@ class Article:
     published_at: str | None = None
     language: str | None = None
     description: str | None = None
+    canonical_url: str | None = None    # the page's rel=canonical, made absolute
+    paywalled: bool = False             # the page declares a paywall
 
 
 def extract(html: str | bytes, url: str | None = None, body_selector: str | None = None) -> Article:
@@ -52,6 +55,8 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
         published_at=iso_date(meta.published),
         language=meta.language,
         description=meta.description,
+        canonical_url=urljoin(url, meta.canonical) if url and meta.canonical else meta.canonical,
+        paywalled=meta.paywalled,
     )
 
 

@@ -34,6 +34,7 @@ class ArticleItem:
     status: int = 200
     entry: FeedEntry = field(default_factory=FeedEntry)
     article_id: int | None = None  # set when this is a revisit of a stored article
+    also_from: list[int] = field(default_factory=list)  # other sources offering it
     last_changed_at: str | None = None  # of the stored article, on a revisit
     stored_status: str | None = None    # of the stored article, on a revisit
     redirect_url: str | None = None
@@ -41,4 +42,6 @@ class ArticleItem:
     last_modified: str | None = None
     body_hash: str | None = None
     article: Article | None = None     # filled by the extraction pipeline
+    fingerprint: int | None = None     # SimHash of the text, for near-duplicate stories
+    is_partial: bool = False           # a paywalled or teaser page
     matches: list[Any] = field(default_factory=list)  # TopicMatch list, filled by matching

@@ -37,6 +37,12 @@ class PageMetadata:
     published: str | None     # as the page wrote it; crawler.extract makes it ISO UTC
     language: str | None
     description: str | None
+    canonical: str | None = None     # <link rel="canonical"> as written (maybe relative)
+    paywalled: bool = False          # the page declares its content is not freely accessible
+
+
+PAYWALL_CLASSES = ("paywall", "piano-", "subscriber-only", "premium-content", "meteredContent",
+                   "registration-wall", "tp-modal")
 
 
 def page_metadata(tree: etree._Element) -> PageMetadata:
@@ -50,7 +56,24 @@ def page_metadata(tree: etree._Element) -> PageMetadata:
         or _time_element(tree) or _guess_date(tree),
         language=_language(tree, meta),
         description=_first(meta, DESCRIPTION_META) or _text(linked.get("description")),
+        canonical=_canonical(tree),
+        paywalled=_paywalled(tree, linked),
     )
+
+
+def _canonical(tree: etree._Element) -> str | None:
+    found = tree.xpath("//link[@rel='canonical']/@href")
+    return found[0].strip() or None if found else None
+
+
+def _paywalled(tree: etree._Element, linked: dict[str, Any]) -> bool:
+    """Schema.org's ``isAccessibleForFree: false``, or a paywall container on the page."""
+    free = linked.get("isAccessibleForFree")
+    if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
+        return True
+    condition = " or ".join(f"contains(@class, '{name}') or contains(@id, '{name}')"
+                            for name in PAYWALL_CLASSES)
+    return bool(tree.xpath(f"//body//*[{condition}]"))
 
 
 def _meta_tags(tree: etree._Element) -> dict[str, str]:

@@ -20,8 +20,10 @@ from crawler.diffs import diff_texts
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
+from crawler.similarity import bands, from_signed, is_near_duplicate, to_signed
 from crawler.storage import Store, StoredArticle
 from crawler.times import from_iso, to_iso
+from crawler.urls import canonical_url, host_of, registrable_domain
 
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
@@ -115,11 +117,14 @@ class PassRecorder:
                         item.last_changed_at)
             return
         if item.article_id is None:
+            aliases = self._adopt_canonical(item)
             existing = self.store.article_id(item.url)
             if existing is None:
-                self._record_new(item)
+                self._record_new(item, aliases)
                 return
             item.article_id = existing
+            with self.store.transaction():
+                self._link(existing, [item.source_id, *item.also_from], aliases)
         stored = self.store.stored_article(item.article_id)
         if stored is None:
             return
@@ -129,7 +134,34 @@ class PassRecorder:
                     items.REDIRECTED: self._record_redirected}
         handlers[item.outcome](item, stored)
 
-    def _record_new(self, item: ArticleItem) -> None:
+    def _adopt_canonical(self, item: ArticleItem) -> list[str]:
+        """Use the page's rel=canonical as its identity when it stays on the same site;
+        return the URL it was reached by, to remember as an alias."""
+        declared = item.article.canonical_url if item.article else None
+        if not declared:
+            return []
+        canonical = canonical_url(declared)
+        same_site = registrable_domain(host_of(canonical)) == registrable_domain(
+            host_of(item.url))
+        if canonical == item.url or not same_site or not canonical.startswith("http"):
+            return []
+        alias, item.url = item.url, canonical
+        return [alias]
+
+    def _link(self, article_id: int, source_ids: list[int | None], aliases: list[str]) -> None:
+        for alias in aliases:
+            self.store.add_alias(alias, article_id)
+        for source_id in source_ids:
+            if source_id is not None:
+                self.store.add_article_source(article_id, source_id, self.now())
+
+    def seen_in_source(self, url: str, source_id: int) -> None:
+        """A source offered an article already stored: remember it carries it too."""
+        article_id = self.store.article_id(url)
+        if article_id is not None:
+            self.store.add_article_source(article_id, source_id, self.now())
+
+    def _record_new(self, item: ArticleItem, aliases: list[str]) -> None:
         article = item.article
         if item.outcome != items.PAGE or article is None:
             return
@@ -147,10 +179,14 @@ class PassRecorder:
                 "title": title, "author": article.author, "language": article.language,
                 "summary": item.entry.summary, "etag": item.etag,
                 "last_modified": item.last_modified, "body_hash": item.body_hash,
+                "is_partial": int(item.is_partial),
             })
             version_id = self.store.insert_version(article_id, now, title, article.text,
                                                    text_hash, _topics(item))
-            self.store.update_article(article_id, {"current_version_id": version_id})
+            self.store.update_article(article_id, {
+                "current_version_id": version_id,
+                "story_id": self._story(article_id, item.fingerprint)})
+            self._link(article_id, [item.source_id, *item.also_from], aliases)
             self._mentions(article_id, version_id, item, now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1
@@ -232,6 +268,20 @@ class PassRecorder:
 
     # -- helpers --------------------------------------------------------------------
 
+    def _story(self, article_id: int, fingerprint: int | None) -> int:
+        """The story an article belongs to: that of a near-duplicate already stored (the
+        same wire copy on another outlet), or a story of its own."""
+        if fingerprint is None:
+            return article_id
+        band_values = bands(fingerprint)
+        story = article_id
+        for _, other, other_story in self.store.fingerprint_candidates(band_values):
+            if is_near_duplicate(fingerprint, from_signed(other)):
+                story = other_story or story
+                break
+        self.store.add_fingerprint(article_id, to_signed(fingerprint), band_values)
+        return story
+
     def _mentions(self, article_id: int, version_id: int, item: ArticleItem, now: str) -> None:
         for match in item.matches:
             added = self.store.insert_mention({
@@ -256,7 +306,8 @@ class PassRecorder:
         source = self.sources_by_id.get(source_id)
         steps = (source.revisit if source and source.revisit is not None
                  else self.config.tracking.revisit)
-        due = next_check_at(from_iso(last_changed_at), self.clock(), steps)
+        due = next_check_at(from_iso(last_changed_at), self.clock(), steps,
+                            forever=bool(source and source.forever))
         return to_iso(due) if due else None
 
     def normalizer(self, source_id: int | None) -> Normalizer:

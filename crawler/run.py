@@ -96,10 +96,10 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
 
 def _crawl(context: PassContext, log_level: str) -> None:
     from crawler.settings import pass_settings
-    from spiders.feeds import FeedSpider
+    from spiders.sources import SourceSpider
 
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(context.config, log_level=log_level)
     process = CrawlerProcess(settings | {"LOG_INSTALL_ROOT_HANDLER": False})
-    process.crawl(FeedSpider, context=context)
+    process.crawl(SourceSpider, context=context)
     process.start()

@@ -153,6 +153,36 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     """,
     ANALYST_SCHEMA,
+    """
+    CREATE TABLE article_sources (
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        first_seen_at TEXT NOT NULL,
+        PRIMARY KEY (article_id, source_id)
+    );
+    INSERT INTO article_sources (article_id, source_id, first_seen_at)
+        SELECT id, source_id, first_seen_at FROM articles WHERE source_id IS NOT NULL;
+    CREATE TABLE article_aliases (
+        url TEXT PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id)
+    );
+    ALTER TABLE articles ADD COLUMN story_id INTEGER;
+    ALTER TABLE articles ADD COLUMN is_partial INTEGER NOT NULL DEFAULT 0;
+    UPDATE articles SET story_id = id;
+    CREATE INDEX articles_story_id ON articles(story_id);
+    CREATE TABLE article_fingerprints (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+        simhash INTEGER NOT NULL,
+        band0 INTEGER NOT NULL,
+        band1 INTEGER NOT NULL,
+        band2 INTEGER NOT NULL,
+        band3 INTEGER NOT NULL
+    );
+    CREATE INDEX article_fingerprints_band0 ON article_fingerprints(band0);
+    CREATE INDEX article_fingerprints_band1 ON article_fingerprints(band1);
+    CREATE INDEX article_fingerprints_band2 ON article_fingerprints(band2);
+    CREATE INDEX article_fingerprints_band3 ON article_fingerprints(band3);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -331,8 +361,31 @@ class Store:
         return self.article_id(url) is not None
 
     def article_id(self, url: str) -> int | None:
-        row = self.db.conn.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
+        """The article stored under ``url``, its canonical URL or one of its aliases."""
+        row = self.db.conn.execute(
+            "SELECT id FROM articles WHERE url = ? UNION ALL "
+            "SELECT article_id FROM article_aliases WHERE url = ? LIMIT 1", [url, url]).fetchone()
         return row[0] if row else None
+
+    def add_alias(self, url: str, article_id: int) -> None:
+        self.db.conn.execute("INSERT OR IGNORE INTO article_aliases (url, article_id) "
+                             "VALUES (?, ?)", [url, article_id])
+
+    def add_article_source(self, article_id: int, source_id: int, now: str) -> None:
+        """Remember that ``source_id`` led to the article too (once per source)."""
+        self.db.conn.execute("INSERT OR IGNORE INTO article_sources (article_id, source_id, "
+                             "first_seen_at) VALUES (?, ?, ?)", [article_id, source_id, now])
+
+    def add_fingerprint(self, article_id: int, simhash: int, bands: tuple[int, ...]) -> None:
+        self.db.conn.execute("INSERT OR REPLACE INTO article_fingerprints VALUES "
+                             "(?, ?, ?, ?, ?, ?)", [article_id, simhash, *bands])
+
+    def fingerprint_candidates(self, bands: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        """(article_id, simhash, story_id) of articles sharing at least one band."""
+        return self.db.conn.execute(
+            "SELECT f.article_id, f.simhash, a.story_id FROM article_fingerprints f "
+            "JOIN articles a ON a.id = f.article_id WHERE f.band0 = ? OR f.band1 = ? "
+            "OR f.band2 = ? OR f.band3 = ?", list(bands)).fetchall()
 
     def stored_article(self, article_id: int) -> StoredArticle | None:
         row = self.db.execute(

@@ -1,4 +1,4 @@
-"""Extraction pipeline: page HTML -> Article, in a pool of worker processes.
+"""Extraction pipeline: page bytes -> Article, in a pool of worker processes.
 
 Extraction is the costly step of a pass. Running it in other processes keeps the
 reactor free to fetch and write while every core extracts. ``[crawl] extract_workers
@@ -16,7 +16,16 @@ from scrapy.exceptions import DropItem
 from crawler import items
 from crawler.extract import Article, ExtractionError, extract_page
 from crawler.items import ArticleItem
+from crawler.partial import with_summary_if_partial
+from crawler.similarity import simhash
 from pipelines.base import PassPipeline
+
+
+def process_page(body: bytes, encoding: str, url: str,
+                 body_selector: str | None) -> tuple[Article, int]:
+    """The work done in a worker: the article and the SimHash of its text."""
+    article = extract_page(body, encoding, url, body_selector)
+    return article, simhash(article.text)
 
 
 class ExtractPipeline(PassPipeline):
@@ -26,7 +35,7 @@ class ExtractPipeline(PassPipeline):
         workers = self.context.config.crawl.extract_workers
         if workers > 0:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.extract"])
+            context.set_forkserver_preload(["pipelines.extract"])
             self.pool = ProcessPoolExecutor(workers, mp_context=context)
 
     def close_spider(self) -> None:
@@ -36,19 +45,22 @@ class ExtractPipeline(PassPipeline):
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         if item.outcome != items.PAGE:
             return item
+        source = self.context.recorder.sources_by_id.get(item.source_id)
+        job = (item.body, item.encoding, item.url, source.body_selector if source else None)
         try:
-            item.article = await self._extract(item.body, item.encoding, item.url)
+            article, item.fingerprint = await self._run(*job)
         except ExtractionError as error:
             self._fail(item, str(error))
         except Exception as error:  # a worker crash must not end the pass
             self._fail(item, f"{type(error).__name__}: {error}")
+        item.article, item.is_partial = with_summary_if_partial(article, item.entry.summary)
         item.body = b""  # the text is what flows on; let the page go
         return item
 
-    async def _extract(self, body: bytes, encoding: str, url: str) -> Article:
+    async def _run(self, *job: object) -> tuple[Article, int]:
         if self.pool is None:
-            return extract_page(body, encoding, url)
-        return await asyncio.wrap_future(self.pool.submit(extract_page, body, encoding, url))
+            return process_page(*job)  # type: ignore[arg-type]
+        return await asyncio.wrap_future(self.pool.submit(process_page, *job))
 
     def _fail(self, item: ArticleItem, message: str) -> None:
         self.context.recorder.article_error("extract", message, url=item.url,

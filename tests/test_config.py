@@ -35,7 +35,7 @@ def test_defaults_for_an_almost_empty_config():
     ({"sources": [{"url": "https://a.example/"}]}, "sources[0].name: is required"),
     ({"sources": [{"name": "A", "url": "ftp://a.example/"}]}, "sources[0].url: must be an http"),
     ({"sources": [{"name": "A", "url": "https://a/", "kind": "rss"}]},
-     "sources[0].kind: must be one of feed, got 'rss'"),
+     "sources[0].kind: must be one of feed, sitemap, page, url, got 'rss'"),
     ({"sources": [{"name": "A", "url": "https://a/"}, {"name": "A", "url": "https://b/"}]},
      "the name 'A' is used twice"),
     ({"topics": [{"name": "T"}]}, "topics[0].query: is required"),

@@ -1,0 +1,246 @@
+"""SourceSpider: poll each source, fetch new articles, re-check stored ones.
+
+Sources are feeds (RSS/Atom), sitemaps (news sitemaps and sitemap indexes), pages (a
+section page whose matching links are articles) and watched URLs (one page tracked as
+an article). The spider only fetches and decides what to fetch; it yields one
+ArticleItem per article fetch, and extraction, matching and storage happen in the item
+pipelines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler import items
+from crawler.config import Source
+from crawler.context import PassContext
+from crawler.failures import describe_failure
+from crawler.feeds import FeedLink, parse_feed
+from crawler.items import ArticleItem, FeedEntry
+from crawler.pages import article_links
+from crawler.sitemaps import SitemapError, parse_sitemap
+from crawler.times import from_iso
+from crawler.urls import canonical_url, link_allowed
+
+GONE = [404, 410]
+
+
+class SourceSpider(scrapy.Spider):
+    name = "sources"
+
+    def __init__(self, context: PassContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.context = context
+        self.recorder = context.recorder
+        # New article URLs requested in this pass -> other sources that offered them too.
+        self.requested: dict[str, list[int]] = {}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.context.sources:
+            request = self.source_request(source)
+            if request is not None:
+                yield request
+        if self.context.recheck != "none":
+            due_by = self.context.started_at if self.context.recheck == "due" else None
+            for row in self.recorder.store.due_articles(due_by):
+                yield self.revisit_request(row)
+
+    # -- sources ------------------------------------------------------------------------
+
+    def source_request(self, source: Source) -> scrapy.Request | None:
+        """The request that polls ``source``; for a watched URL, the page itself."""
+        source_id = self.context.source_id(source)
+        if source.kind == "url":
+            return self.watched_page_request(source, source_id)
+        callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
+                     "page": self.parse_page}
+        etag, last_modified = self.recorder.store.source_validators(source_id)
+        return scrapy.Request(
+            source.url, callback=callbacks[source.kind], errback=self.source_failed,
+            dont_filter=True, headers=_conditional(etag, last_modified),
+            meta={"source": source, "source_id": source_id, "handle_httpstatus_list": [304]},
+        )
+
+    def source_failed(self, failure: Failure) -> None:
+        request = failure.request
+        message = describe_failure(failure)
+        source_id = request.meta["source_id"]
+        self.recorder.error("fetch", message, url=request.url, source_id=source_id)
+        if not request.meta.get("child"):
+            self.recorder.source_polled(source_id, "failed", message)
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status != 304:
+            return False
+        if not response.meta.get("child"):
+            self.recorder.source_polled(response.meta["source_id"], "not modified")
+        return True
+
+    def _follow(self, links: Iterable[FeedLink], source: Source,
+                source_id: int) -> Iterator[scrapy.Request]:
+        for link in links:
+            request = self.article_request(link, source, source_id)
+            if request is not None:
+                yield request
+
+    # -- feeds ------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        source, source_id = response.meta["source"], response.meta["source_id"]
+        if self._not_modified(response):
+            return
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        feed = parse_feed(response.body, response.url, content_type)
+        if feed.unreadable:
+            message = f"unreadable feed: {feed.problem}"
+            self.recorder.error("feed", message, url=response.url, source_id=source_id)
+            self.recorder.source_polled(source_id, "failed", message)
+            return
+        if feed.problem:
+            message = f"malformed feed, {len(feed.links)} entries used: {feed.problem}"
+            self.recorder.error("feed", message, url=response.url, source_id=source_id)
+        self.recorder.source_polled(
+            source_id, "partial" if feed.problem else "ok",
+            feed.problem, *_validators(response))
+        yield from self._follow(feed.links, source, source_id)
+
+    # -- sitemaps -----------------------------------------------------------------------
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A sitemap index leads to its recent child sitemaps; a sitemap to its recent
+        articles. Entries older than the source's ``max_age`` are left alone."""
+        meta = response.meta
+        source, source_id = meta["source"], meta["source_id"]
+        if self._not_modified(response):
+            return
+        try:
+            sitemap = parse_sitemap(response.body, self.context.config.crawl.max_page_size)
+        except (SitemapError, OSError, ValueError) as error:
+            message = f"unreadable sitemap: {error}"
+            self.recorder.error("sitemap", message, url=response.url, source_id=source_id)
+            if not meta.get("child"):
+                self.recorder.source_polled(source_id, "failed", message)
+            return
+        if not meta.get("child"):
+            self.recorder.source_polled(source_id, "ok", None, *_validators(response))
+        recent = sitemap.newer_than(from_iso(self.context.started_at) - source.max_age)
+        if not sitemap.is_index:
+            yield from self._follow((FeedLink(e.url, e.entry) for e in recent), source,
+                                    source_id)
+            return
+        for entry in recent:
+            if link_allowed(entry.url, source.url, source.allowed_domains):
+                yield scrapy.Request(entry.url, callback=self.parse_sitemap,
+                                     errback=self.source_failed,
+                                     meta={**_source_meta(meta), "child": True})
+
+    # -- section pages and watched pages ---------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
+        source, source_id = response.meta["source"], response.meta["source_id"]
+        if self._not_modified(response):
+            return
+        if not isinstance(response, TextResponse):
+            message = "not an HTML page"
+            self.recorder.error("page", message, url=response.url, source_id=source_id)
+            self.recorder.source_polled(source_id, "failed", message)
+            return
+        self.recorder.source_polled(source_id, "ok", None, *_validators(response))
+        links = article_links(response.text, response.url, source.follow, source.follow_css)
+        yield from self._follow(links, source, source_id)
+
+    def watched_page_request(self, source: Source, source_id: int) -> scrapy.Request | None:
+        """A watched URL is an article of its own, re-checked like any other."""
+        self.recorder.source_polled(source_id, "ok")
+        return self.article_request(FeedLink(source.url, FeedEntry()), source, source_id)
+
+    # -- articles -----------------------------------------------------------------------
+
+    def article_request(self, link: FeedLink, source: Source,
+                        source_id: int) -> scrapy.Request | None:
+        url = canonical_url(link.url)
+        if not link_allowed(url, source.url, source.allowed_domains):
+            self.recorder.skipped(source_id, url, "off-site link: not on the source's domain")
+            return None
+        if url in self.requested:  # offered by another source earlier in this pass
+            self.requested[url].append(source_id)
+            return None
+        if self.recorder.is_stored(url):
+            self.recorder.seen_in_source(url, source_id)
+            return None
+        self.requested[url] = also_from = []
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                              meta={"url": url, "source_id": source_id, "entry": link.entry,
+                                    "also_from": also_from})
+
+    def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
+        return scrapy.Request(
+            row["url"], callback=self.parse_article, errback=self.article_failed,
+            headers=_conditional(row["etag"], row["last_modified"]), dont_filter=True,
+            meta={"url": row["url"], "source_id": row["source_id"], "article_id": row["id"],
+                  "body_hash": row["body_hash"], "last_changed_at": row["last_changed_at"],
+                  "stored_status": row["status"], "handle_httpstatus_list": [304, *GONE]},
+        )
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        meta = response.meta
+        item = ArticleItem(url=meta["url"], source_id=meta["source_id"],
+                           article_id=meta.get("article_id"), status=response.status,
+                           entry=meta.get("entry") or FeedEntry(),
+                           last_changed_at=meta.get("last_changed_at"),
+                           stored_status=meta.get("stored_status"),
+                           also_from=meta.get("also_from", []))
+        item.etag, item.last_modified = _validators(response)
+        final_url = canonical_url(response.url)
+        if response.status == 304:
+            item.outcome = items.UNCHANGED
+        elif response.status in GONE:
+            item.outcome = items.REMOVED
+        elif item.article_id is not None and final_url != item.url:
+            item.outcome, item.redirect_url = items.REDIRECTED, final_url
+        elif not isinstance(response, TextResponse):
+            content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
+            self.recorder.article_error(
+                "fetch", f"not an HTML page (Content-Type: {content_type})", url=item.url,
+                source_id=item.source_id, new=item.article_id is None)
+            return
+        else:
+            item.body_hash = hashlib.sha1(response.body).hexdigest()
+            if item.article_id is not None and item.body_hash == meta.get("body_hash"):
+                item.outcome = items.UNCHANGED
+            else:
+                item.body, item.encoding = response.body, response.encoding
+        yield item
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request
+        self.recorder.article_error("fetch", describe_failure(failure), url=request.url,
+                                    source_id=request.meta.get("source_id"),
+                                    new="article_id" not in request.meta)
+
+
+def _source_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    return {"source": meta["source"], "source_id": meta["source_id"]}
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _validators(response: Response) -> tuple[str | None, str | None]:
+    def header(name: str) -> str | None:
+        value = response.headers.get(name)
+        return value.decode("latin-1") if value else None
+
+    return header("ETag"), header("Last-Modified")
