@@ -86,6 +86,7 @@ class Mention:
     found_at: str
     snippet: str | None
     in_title: bool
+    also_in: tuple[str, ...] = ()   # other outlets carrying the same story (syndicated copies)
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,10 @@ def _check_topics(store: Store, topics: Sequence[str]) -> tuple[str, ...]:
 
 _MENTIONS_SQL = """
 SELECT t.name, m.article_id, coalesce(a.title, v.title), a.url, s.name, a.published_at,
-       m.found_at, m.snippet, m.in_title
+       m.found_at, m.snippet, m.in_title, coalesce(a.story_id, a.id),
+       (SELECT group_concat(DISTINCT s2.name) FROM articles a2
+        JOIN sources s2 ON s2.id = a2.source_id
+        WHERE a2.story_id = a.story_id AND a2.id != a.id AND a2.source_id != a.source_id)
 FROM mentions m
 JOIN topics t ON t.id = m.topic_id
 JOIN articles a ON a.id = m.article_id
@@ -259,17 +263,20 @@ ORDER BY t.id, a.published_at IS NULL, a.published_at DESC, m.found_at DESC, m.i
 
 def _topic_mentions(store: Store, period: Period,
                     selected: tuple[str, ...]) -> tuple[TopicMentions, ...]:
-    """Mentions recorded in the period, grouped by topic, newest story first."""
+    """Mentions recorded in the period, grouped by topic, newest story first; a story
+    syndicated on several outlets is listed once, with the other outlets named."""
     where, params = period.where("m.found_at")
     groups: dict[str, list[Mention]] = {}
     seen: set[tuple[str, int]] = set()
     for row in store.db.execute(_MENTIONS_SQL.format(where=where), params):
-        topic, article_id, title, url, outlet, published, found, snippet, in_title = row
-        if (selected and topic not in selected) or (topic, article_id) in seen:
+        topic, _, title, url, outlet, published, found, snippet, in_title, story, others = row
+        if (selected and topic not in selected) or (topic, story) in seen:
             continue
-        seen.add((topic, article_id))
+        seen.add((topic, story))
+        also_in = tuple(sorted(set(others.split(",")) - {outlet})) if others else ()
         groups.setdefault(topic, []).append(
-            Mention(title or url, url, outlet, published, found, snippet, bool(in_title)))
+            Mention(title or url, url, outlet, published, found, snippet, bool(in_title),
+                    also_in))
     return tuple(TopicMentions(name, tuple(items)) for name, items in groups.items())
 
 

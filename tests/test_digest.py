@@ -147,7 +147,7 @@ def test_json_has_the_documented_structure(desk):
                               "edits": 2, "sources_with_problems": 2}
     assert set(data["topics"][0]) == {"name", "mentions"}
     assert set(data["topics"][0]["mentions"][0]) == {
-        "title", "url", "outlet", "published_at", "found_at", "snippet", "in_title"}
+        "title", "url", "outlet", "published_at", "found_at", "snippet", "in_title", "also_in"}
     assert set(data["edits"][0]) == {
         "kind", "detected_at", "title", "title_before", "title_after", "url", "outlet",
         "topics", "topics_added", "topics_removed", "excerpt", "chars_added",

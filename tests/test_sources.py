@@ -166,3 +166,19 @@ def test_a_watched_page_is_tracked_for_changes_and_never_stops(tmp_path, site):
                     "--json")
     assert later.json()["articles_checked"] == 1
     assert rows(db, "SELECT next_check_at FROM articles")[0]["next_check_at"] is not None
+
+
+def test_the_digest_lists_a_syndicated_story_once(tmp_path, site):
+    path = config(tmp_path, site,
+                  '[[sources]]\nname = "Harbour feed"\nurl = "BASE/stories/feed.xml"\n'
+                  '[[sources]]\nname = "Coastal Courier"\nurl = "BASE/partner/feed.xml"\n',
+                  '[[topics]]\nname = "Sanctions"\nquery = "sanctions"\n')
+    assert run_cli("run", "--config", str(path)).code == 0
+    digest = run_cli("digest", "--config", str(path), "--format", "json", "--since", "7d")
+    assert digest.code == 0, digest.stderr
+    (topic,) = digest.json()["topics"]
+    (mention,) = topic["mentions"]
+    others = {"Harbour feed", "Coastal Courier"} - {mention["outlet"]}
+    assert mention["also_in"] == sorted(others)
+    text = run_cli("digest", "--config", str(path), "--since", "7d").stdout
+    assert "also in 1 other outlet" in text
