@@ -54,6 +54,13 @@ def read_config(path: Path) -> Config:
         return load_config(path)
 
 
+def read_config_for(path: Path, db_path: Path | None) -> Config:
+    """The configuration; with --db and no configuration file at all, the defaults."""
+    if db_path is not None and not path.exists():
+        return Config()
+    return read_config(path)
+
+
 @cli.command()
 @config_option
 @db_option
@@ -213,7 +220,7 @@ def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: b
     from crawler.lock import DatabaseLock, LockHeld
     from crawler.mail import MailError
 
-    config = read_config(config_path)
+    config = read_config_for(config_path, db_path)
     db = db_path or config.storage.db
     try:
         # A pass still writing could hold mentions the digest would otherwise miss.
@@ -346,3 +353,7 @@ cli.add_command(schedule)
 from crawler.status import status  # noqa: E402
 
 cli.add_command(status)
+
+from crawler.sources_cli import sources  # noqa: E402
+
+cli.add_command(sources)
