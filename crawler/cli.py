@@ -100,7 +100,8 @@ def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_so
         with DatabaseLock(db, wait=wait or 0), user_errors():
             summary = run_pass(config, db_path=db, source_names=sources,
                                poll_sources=not no_sources, recheck=recheck,
-                               clock=fixed_clock(now) if now else utc_now, log_level=log_level)
+                               clock=fixed_clock(now) if now else utc_now, log_level=log_level,
+                               progress=sys.stderr.isatty() and not quiet)
     except LockHeld as held:
         click.echo(f"presswatch: {held}", err=wait is not None)
         sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)

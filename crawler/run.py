@@ -50,7 +50,7 @@ class PassSummary:
 def run_pass(config: Config, *, db_path: str | Path | None = None,
              source_names: Sequence[str] = (), poll_sources: bool = True,
              recheck: str = "due", clock: Callable[[], datetime] = utc_now,
-             log_level: str = "WARNING") -> PassSummary:
+             log_level: str = "WARNING", progress: bool = False) -> PassSummary:
     """Poll the configured sources once, fetch what is new or due, store it all.
 
     ``source_names`` limits polling to those sources; ``poll_sources=False`` polls none
@@ -64,13 +64,13 @@ def run_pass(config: Config, *, db_path: str | Path | None = None,
     db = Path(db_path) if db_path else config.storage.db
     store = Store.open(db)
     try:
-        return _run(config, store, db, sources, recheck, clock, log_level)
+        return _run(config, store, db, sources, recheck, clock, log_level, progress)
     finally:
         store.close()
 
 
 def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], recheck: str,
-         clock: Callable[[], datetime], log_level: str) -> PassSummary:
+         clock: Callable[[], datetime], log_level: str, progress: bool) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
     recorder = PassRecorder(
@@ -82,7 +82,7 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
                           recheck, started_at)
     recorder.begin()
     try:
-        _crawl(context, log_level)
+        _crawl(context, log_level, progress)
     finally:
         recorder.finish()
     counts = recorder.summary_counts()
@@ -94,12 +94,12 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
                        **counts)
 
 
-def _crawl(context: PassContext, log_level: str) -> None:
+def _crawl(context: PassContext, log_level: str, progress: bool) -> None:
     from crawler.settings import pass_settings
     from spiders.sources import SourceSpider
 
     logging.getLogger("scrapy").setLevel(log_level)
-    settings = pass_settings(context.config, log_level=log_level)
+    settings = pass_settings(context.config, log_level=log_level, progress=progress)
     process = CrawlerProcess(settings | {"LOG_INSTALL_ROOT_HANDLER": False})
     process.crawl(SourceSpider, context=context)
     process.start()

@@ -21,14 +21,39 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PrivateAddressMiddleware": 50,
+    "crawler.middlewares.PrivateAddressMiddleware": 50,        # before robots.txt is asked
+    "crawler.middlewares.EmptyResponseMiddleware": 70,
+    "crawler.middlewares.EncodingMiddleware": 80,              # after decompression (590)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.PoliteRetryMiddleware": 550,
+    "crawler.middlewares.RefusedHostMiddleware": 560,          # its errors skip the retries
+    "crawler.middlewares.RedirectGuardMiddleware": 610,        # before RedirectMiddleware (600)
 }
+# Only http and https: no other scheme can be fetched, even by a redirect.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
+
+# Politeness: robots.txt, AutoThrottle within a per-domain limit, Retry-After honoured.
+EXTENSIONS = {
+    "crawler.progress.ProgressDisplay": 500,
+}
+PRESSWATCH_PROGRESS = False
 
 ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+DOWNLOAD_DELAY = 0
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default of [crawl] per_domain_concurrency
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-CONCURRENT_REQUESTS_PER_DOMAIN = 8
+
+# Limits: bounded retries spaced out (crawler.middlewares.PoliteRetryMiddleware), bounded
+# redirects; DOWNLOAD_MAXSIZE (from the config) also bounds a decompressed body.
 RETRY_TIMES = 2
+PRESSWATCH_RETRY_BACKOFF = 0.5      # seconds before the first retry, doubling after
+PRESSWATCH_RETRY_AFTER_MAX = 120.0  # the longest Retry-After wait honoured, in seconds
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_WARNSIZE = 0
 LOG_LEVEL = "WARNING"
@@ -36,18 +61,24 @@ LOG_LEVEL = "WARNING"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def pass_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, Any]:
+def pass_settings(config: Config, *, log_level: str = "WARNING",
+                  progress: bool = False) -> dict[str, Any]:
     """All Scrapy settings for one pass over ``config``."""
     names = [name for name in globals() if name.isupper()]
     settings = {name: globals()[name] for name in names}
     crawl = config.crawl
+    per_domain = getattr(crawl, "per_domain_concurrency", CONCURRENT_REQUESTS_PER_DOMAIN)
     settings.update({
         "USER_AGENT": crawl.user_agent,
         "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
         "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DNS_TIMEOUT": crawl.timeout,
         "DOWNLOAD_MAXSIZE": crawl.max_page_size,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "LOG_LEVEL": log_level,
+        "PRESSWATCH_PROGRESS": progress,
     })
     return settings

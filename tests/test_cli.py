@@ -102,3 +102,33 @@ def test_digest_after_a_real_pass(tmp_path, basic_site):
     bad = run_cli("digest", "--config", str(config), "--since", "yesterday")
     assert bad.code == 2
     assert "yesterday" in bad.stderr
+
+
+def test_a_pass_at_a_terminal_shows_progress_and_cron_does_not(tmp_path, basic_site):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    master, terminal = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(config)],
+                             stdout=subprocess.PIPE, stderr=terminal, env=env)
+    os.close(terminal)
+    child.communicate(timeout=120)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert child.returncode == 0
+    assert b"sources 1/1" in shown and b"new 3" in shown
+    piped = run_cli("run", "--config", str(config))
+    assert "sources 1/1" not in piped.stderr
