@@ -103,7 +103,8 @@ def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_so
                                clock=fixed_clock(now) if now else utc_now, log_level=log_level,
                                progress=sys.stderr.isatty() and not quiet)
     except LockHeld as held:
-        click.echo(f"presswatch: {held}", err=wait is not None)
+        if wait is not None or not quiet:
+            click.echo(f"presswatch: {held}", err=wait is not None)
         sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)
     failed = summary.status == "failed"
     if as_json:

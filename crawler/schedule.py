@@ -17,6 +17,7 @@ scheduler: no new passes start, the pass in progress gets SIGTERM and up to
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import signal
 import subprocess
@@ -39,6 +40,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 import crawler
 from crawler.config import Config, ConfigError, ScheduleConfig, load_config
 from crawler.durations import format_duration
+from crawler.logs import FORMAT
 from crawler.storage import Store
 from crawler.times import to_iso, utc_now
 
@@ -96,7 +98,7 @@ def _poll_jobs(config: Config, common: tuple[str, ...]) -> list[JobSpec]:
     groups: dict[timedelta, list[str]] = {}
     for source in config.sources:
         groups.setdefault(source.interval or config.schedule.interval, []).append(source.name)
-    return [JobSpec(name=f"poll every {format_duration(every)}",
+    return [JobSpec(name=f"poll every {_spell(every)}",
                     args=("run", *common, "--recheck", "none",
                           *(f"--source={name}" for name in names)),
                     every=every)
@@ -118,9 +120,14 @@ def _digest_job(config: Config, common: tuple[str, ...], folder: Path) -> JobSpe
                    daily_at=schedule.digest_at, timezone=schedule.timezone, folder=folder)
 
 
+def _spell(every: timedelta) -> str:
+    seconds = every.total_seconds()
+    return format_duration(every) if seconds.is_integer() else f"{seconds:g}s"
+
+
 def short_interval_warnings(jobs: list[JobSpec]) -> list[str]:
     """A warning for each job that runs more often than once a minute."""
-    return [f"{job.name}: runs every {format_duration(job.every)}, more often than once a "
+    return [f"{job.name}: runs every {_spell(job.every)}, more often than once a "
             "minute; fine for a test, hard on the sites you watch"
             for job in jobs if job.every is not None and job.every < SHORT_INTERVAL]
 
@@ -209,6 +216,7 @@ class PassRunner:
         if job.folder is not None:
             job.folder.mkdir(parents=True, exist_ok=True)
         command = job.command(datetime.now(ZoneInfo(self.timezone)).date())
+        log.debug("%s: starting %s", job.name, " ".join(command))
         with self._guard:
             if self.stopping:
                 return None
@@ -247,7 +255,7 @@ class PassRunner:
 def _failure_reason(job: JobSpec, outcome: PassOutcome, limit: float) -> str | None:
     if outcome.status == "timeout":
         return (f"{job.name}: stopped after the pass time limit of "
-                f"{format_duration(timedelta(seconds=limit))} ([schedule] pass_timeout)")
+                f"{_spell(timedelta(seconds=limit))} ([schedule] pass_timeout)")
     if outcome.status == "interrupted":
         return f"{job.name}: stopped with the scheduler ({exit_text(outcome.exit_code)})"
     if outcome.exit_code:   # a crash leaves its run `running`; a failed pass closed it
@@ -372,21 +380,24 @@ def _install_stop_handlers(scheduler: BlockingScheduler, runner: PassRunner) -> 
 
 def _when(job: JobSpec) -> str:
     if job.every is not None:
-        return f"every {format_duration(job.every)}"
+        return f"every {_spell(job.every)}"
     assert job.daily_at is not None
     return f"daily at {job.daily_at:%H:%M} {job.timezone}"
 
 
 # -- the command ---------------------------------------------------------------------------
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", default="config.toml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite database (default: [storage] db in the configuration).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also log the scheduler's own workings and show each pass's summary.")
-def schedule(config_path: Path, db_path: Path | None, verbose: bool) -> None:
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the scheduler's log lines to this file (rotated at 10 MB).")
+def schedule(config_path: Path, db_path: Path | None, verbose: bool,
+             log_file: Path | None) -> None:
     """Run passes, re-checks and the daily digest on the configured schedule, until stopped.
 
     Each source is polled at its own `interval` (default: [schedule] interval), due
@@ -396,7 +407,7 @@ def schedule(config_path: Path, db_path: Path | None, verbose: bool) -> None:
     recorded as a `timeout` run. SIGTERM or Ctrl-C stop it after the pass in progress,
     with exit status 0. One line per pass is logged to stderr.
     """
-    _configure_logging(verbose)
+    _configure_logging(verbose, log_file)
     try:
         config = load_config(config_path)
         serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL)
@@ -405,12 +416,19 @@ def schedule(config_path: Path, db_path: Path | None, verbose: bool) -> None:
         sys.exit(2)
 
 
-def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
-                                           "%Y-%m-%dT%H:%M:%S%z"))
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    apscheduler = logging.getLogger("apscheduler")
-    apscheduler.addHandler(handler)
-    apscheduler.setLevel(logging.INFO if verbose else logging.WARNING)
+def _configure_logging(verbose: bool, log_file: Path | None) -> None:
+    """The scheduler's lines on stderr (and in ``log_file``); APScheduler's only when
+    they matter, or all of them with ``verbose``."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(FORMAT))
+    levels = {log.name: logging.DEBUG if verbose else logging.INFO,
+              "apscheduler": logging.INFO if verbose else logging.WARNING}
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        for handler in handlers:
+            logger.addHandler(handler)

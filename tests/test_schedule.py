@@ -102,6 +102,12 @@ def test_sources_are_polled_in_groups_by_interval():
     assert polls[0].args[-1] == "--source=D"
 
 
+def test_each_interval_group_has_its_own_name():
+    jobs = plan_jobs(config_with({"interval": "1s"}, [source("A"), source("B", "1.5s")]), "c")
+    assert [job.name for job in jobs] == ["poll every 1s", "poll every 1.5s", "recheck",
+                                          "digest"]
+
+
 def test_due_revisits_run_without_polling_sources():
     jobs = plan_jobs(config_with({"recheck_interval": "2m"}, [source("A")]), "config.toml",
                      "/tmp/x.db")
