@@ -106,7 +106,7 @@ def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_so
         if wait is not None or not quiet:
             click.echo(f"presswatch: {held}", err=wait is not None)
         sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)
-    failed = summary.status == "failed"
+    failed = summary.status in ("failed", "interrupted")
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     elif failed or not quiet:

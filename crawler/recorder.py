@@ -53,15 +53,15 @@ class PassRecorder:
         """Start writing: articles are committed in batches, each article atomic."""
         self.store.begin_batch()
 
-    def finish(self) -> None:
+    def finish(self, *, complete: bool = True) -> None:
         """Commit what is left, and remember the feeds' validators for a conditional GET.
 
-        A feed's ETag and Last-Modified are saved only at the end of a pass in which all
-        of its new articles were stored: a feed answering 304 next time must not hide an
-        article that a killed or failed pass never stored.
+        A feed's ETag and Last-Modified are saved only at the end of a complete pass in
+        which all of its new articles were stored: a feed answering 304 next time must
+        not hide an article that an interrupted or failed pass never stored.
         """
         for source_id, (etag, last_modified) in self._validators.items():
-            if source_id not in self._incomplete_feeds:
+            if complete and source_id not in self._incomplete_feeds:
                 self.store.save_validators(source_id, etag, last_modified)
         self.store.commit_batch()
 

@@ -29,7 +29,7 @@ class PassSummary:
     """What one pass did; ``presswatch run --json`` prints exactly this."""
 
     run_id: int
-    status: str               # ok, failed (every source failed)
+    status: str               # ok, failed (every source failed), interrupted (by a signal)
     db: str
     started_at: str
     finished_at: str
@@ -81,12 +81,13 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
                           recheck, started_at)
     recorder.begin()
+    finish_reason = "error"
     try:
-        _crawl(context, log_level, progress)
+        finish_reason = _crawl(context, log_level, progress)
     finally:
-        recorder.finish()
+        recorder.finish(complete=finish_reason == "finished")
     counts = recorder.summary_counts()
-    status = "failed" if sources and counts["sources_failed"] == len(sources) else "ok"
+    status = _status(finish_reason, len(sources), counts["sources_failed"])
     finished_at = to_iso(clock())
     store.finish_run(recorder.run_id, finished_at, status, counts)
     return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
@@ -94,12 +95,23 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
                        **counts)
 
 
-def _crawl(context: PassContext, log_level: str, progress: bool) -> None:
+def _status(finish_reason: str, sources: int, failed: int) -> str:
+    """ok; failed when every source failed; interrupted when stopped by a signal."""
+    if finish_reason != "finished":
+        return "interrupted"
+    return "failed" if sources and failed == sources else "ok"
+
+
+def _crawl(context: PassContext, log_level: str, progress: bool) -> str:
+    """Run the crawl; return Scrapy's finish reason (``finished``, or ``shutdown`` when a
+    signal stopped it)."""
     from crawler.settings import pass_settings
     from spiders.sources import SourceSpider
 
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(context.config, log_level=log_level, progress=progress)
     process = CrawlerProcess(settings | {"LOG_INSTALL_ROOT_HANDLER": False})
-    process.crawl(SourceSpider, context=context)
+    crawler = process.create_crawler(SourceSpider)
+    process.crawl(crawler, context=context)
     process.start()
+    return crawler.stats.get_value("finish_reason") or "error"
