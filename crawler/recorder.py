@@ -20,7 +20,7 @@ from crawler.diffs import diff_texts
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
-from crawler.similarity import bands, from_signed, is_near_duplicate, to_signed
+from crawler.similarity import band_probes, bands, from_signed, is_near_duplicate, to_signed
 from crawler.storage import Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_url, host_of, registrable_domain
@@ -275,7 +275,7 @@ class PassRecorder:
             return article_id
         band_values = bands(fingerprint)
         story = article_id
-        for _, other, other_story in self.store.fingerprint_candidates(band_values):
+        for _, other, other_story in self.store.fingerprint_candidates(band_probes(fingerprint)):
             if is_near_duplicate(fingerprint, from_signed(other)):
                 story = other_story or story
                 break

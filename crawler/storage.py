@@ -380,12 +380,16 @@ class Store:
         self.db.conn.execute("INSERT OR REPLACE INTO article_fingerprints VALUES "
                              "(?, ?, ?, ?, ?, ?)", [article_id, simhash, *bands])
 
-    def fingerprint_candidates(self, bands: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        """(article_id, simhash, story_id) of articles sharing at least one band."""
+    def fingerprint_candidates(self, probes: tuple[tuple[int, ...], ...]
+                               ) -> list[tuple[int, int, int]]:
+        """(article_id, simhash, story_id) of articles with a band among ``probes``
+        (see crawler.similarity.band_probes)."""
+        conditions = " OR ".join(
+            f"f.band{n} IN ({', '.join('?' * len(values))})" for n, values in enumerate(probes))
         return self.db.conn.execute(
             "SELECT f.article_id, f.simhash, a.story_id FROM article_fingerprints f "
-            "JOIN articles a ON a.id = f.article_id WHERE f.band0 = ? OR f.band1 = ? "
-            "OR f.band2 = ? OR f.band3 = ?", list(bands)).fetchall()
+            f"JOIN articles a ON a.id = f.article_id WHERE {conditions}",
+            [value for values in probes for value in values]).fetchall()
 
     def stored_article(self, article_id: int) -> StoredArticle | None:
         row = self.db.execute(

@@ -20,12 +20,15 @@ from crawler.partial import with_summary_if_partial
 from crawler.similarity import simhash
 from pipelines.base import PassPipeline
 
+MIN_FINGERPRINT_WORDS = 50   # shorter texts (teasers, briefs) look alike without being copies
+
 
 def process_page(body: bytes, encoding: str, url: str,
-                 body_selector: str | None) -> tuple[Article, int]:
+                 body_selector: str | None) -> tuple[Article, int | None]:
     """The work done in a worker: the article and the SimHash of its text."""
     article = extract_page(body, encoding, url, body_selector)
-    return article, simhash(article.text)
+    long_enough = len(article.text.split()) >= MIN_FINGERPRINT_WORDS
+    return article, simhash(article.text) if long_enough else None
 
 
 class ExtractPipeline(PassPipeline):
@@ -57,7 +60,7 @@ class ExtractPipeline(PassPipeline):
         item.body = b""  # the text is what flows on; let the page go
         return item
 
-    async def _run(self, *job: object) -> tuple[Article, int]:
+    async def _run(self, *job: object) -> tuple[Article, int | None]:
         if self.pool is None:
             return process_page(*job)  # type: ignore[arg-type]
         return await asyncio.wrap_future(self.pool.submit(process_page, *job))
