@@ -176,7 +176,8 @@ class PassRecorder:
                 "last_checked_at": now, "last_changed_at": now,
                 "next_check_at": self._next_check(item.source_id, now),
                 "published_at": _best_date(article.published_at, item.entry.published_at),
-                "title": title, "author": article.author, "language": article.language,
+                "title": title, "author": article.author,
+                "language": article.language or self._source_language(item.source_id),
                 "summary": item.entry.summary, "etag": item.etag,
                 "last_modified": item.last_modified, "body_hash": item.body_hash,
                 "is_partial": int(item.is_partial),
@@ -309,6 +310,10 @@ class PassRecorder:
         due = next_check_at(from_iso(last_changed_at), self.clock(), steps,
                             forever=bool(source and source.forever))
         return to_iso(due) if due else None
+
+    def _source_language(self, source_id: int | None) -> str | None:
+        source = self.sources_by_id.get(source_id)
+        return source.language if source else None
 
     def normalizer(self, source_id: int | None) -> Normalizer:
         if source_id not in self._normalizers:
