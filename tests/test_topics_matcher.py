@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from crawler.topics import TopicDefinition, TopicMatch, TopicMatcher, check_query
+from crawler.topics import (
+    QueryError,
+    TopicDefinition,
+    TopicMatch,
+    TopicMatcher,
+    check_query,
+    parse_query,
+)
+from crawler.topics.triggers import trigger_terms
 
 
 def matches(query: str, text: str, title: str = "", **options: bool) -> bool:
@@ -399,3 +407,45 @@ def test_matcher_is_reusable_across_articles() -> None:
     assert matcher.match("", "Greenland")
     assert not matcher.match("", "Iceland")
     assert matcher.match("Greenland", "")
+
+
+def test_exact_case_in_title_and_with_invisible_characters() -> None:
+    assert matches("title:=US", "", title="US envoy")
+    assert not matches("title:=US", "US envoy", title="us envoy")
+    assert matches("=Greenland", "Green\u00adland votes")
+    assert not matches("=Greenland", "GREEN\u00adLAND votes")
+
+
+def test_check_query_raises_query_error() -> None:
+    with pytest.raises(QueryError) as caught:
+        check_query("Greenland AND (")
+    assert caught.value.position == 15
+
+
+# --- triggers ---------------------------------------------------------------------
+
+
+def trigger_sources(query: str) -> list[str]:
+    return sorted(term.source for term in trigger_terms(parse_query(query)))
+
+
+def test_triggers_pick_the_rarer_side_of_and() -> None:
+    assert trigger_sources("Greenland AND minister") == ["Greenland"]
+    assert trigger_sources("minister AND Greenland") == ["Greenland"]
+    assert trigger_sources('"coalition of the willing" NEAR/20 Ukraine') == [
+        '"coalition of the willing"'
+    ]
+    assert trigger_sources("minister NEAR Gree*") == ["minister"]
+
+
+def test_triggers_of_or_and_negations() -> None:
+    assert trigger_sources("Greenland OR Iceland") == ["Greenland", "Iceland"]
+    assert trigger_sources("Greenland NOT shark") == ["Greenland"]
+    assert trigger_sources("NOT (NOT a AND NOT b)") == ["a", "b"]
+    assert trigger_sources("x AND (a OR NOT b)") == ["x"]
+
+
+def test_topic_is_found_through_its_trigger_only() -> None:
+    matcher = check_query("Greenland AND minister")
+    assert not matcher.match("", "the minister spoke")
+    assert matcher.match("", "the minister spoke about Greenland")

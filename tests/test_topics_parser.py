@@ -59,9 +59,7 @@ def test_exact_case_marker() -> None:
 
 
 def test_title_field_on_word_phrase_and_group() -> None:
-    assert parse_query("title:Greenland") == Term(
-        "Greenland", ("Greenland",), 6, title_only=True
-    )
+    assert parse_query("title:Greenland") == Term("Greenland", ("Greenland",), 6, title_only=True)
     assert parse_query('title:"Greenland shark"').title_only
     assert shape("title:(a OR b) c") == "((title:a OR title:b) AND c)"
     assert shape("title:=US") == "title:=US"

@@ -223,18 +223,21 @@ def test_boolean_queries_agree_with_reference(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    forest=st.lists(trees(), min_size=1, max_size=12),
+    forest=st.lists(st.tuples(trees(), st.booleans()), min_size=1, max_size=12),
     articles=st.lists(st.tuples(texts(max_words=6), texts()), min_size=1, max_size=4),
 )
 def test_many_topics_in_one_matcher_agree_with_reference(
-    forest: list[tuple], articles: list[tuple[str, str]]
+    forest: list[tuple[tuple, bool]], articles: list[tuple[str, str]]
 ) -> None:
-    forest = [tree for tree in forest if requires_a_term(tree)]
-    topics = [TopicDefinition(f"t{i}", (render(tree),)) for i, tree in enumerate(forest)]
+    forest = [(tree, cs) for tree, cs in forest if requires_a_term(tree)]
+    topics = [
+        TopicDefinition(f"t{i}", (render(tree),), case_sensitive=cs)
+        for i, (tree, cs) in enumerate(forest)
+    ]
     matcher = TopicMatcher.compile(topics)
     for title, text in articles:
         doc = document(title, text)
-        expected = [f"t{i}" for i, tree in enumerate(forest) if evaluate(tree, doc, False)]
+        expected = [f"t{i}" for i, (tree, cs) in enumerate(forest) if evaluate(tree, doc, cs)]
         assert [m.topic for m in matcher.match(title, text)] == expected
 
 
@@ -276,12 +279,16 @@ def test_folding_a_joined_stream_equals_joining_folded_tokens(text: str) -> None
 def test_any_token_of_any_text_is_found_by_quoting_it(
     text: str, pick: int, case_sensitive: bool, fold_diacritics: bool
 ) -> None:
-    words = [w for w in (text.replace("_", " ")[a:b] for a, b in token_spans(text))
-             if re.search(r"[^\W_]", w)]
+    words = [
+        w
+        for w in (text.replace("_", " ")[a:b] for a, b in token_spans(text))
+        if re.search(r"[^\W_]", w)
+    ]
     assume(words)
     word = words[pick % len(words)]
-    matcher = check_query(f'"{word}"', case_sensitive=case_sensitive,
-                          fold_diacritics=fold_diacritics)
+    matcher = check_query(
+        f'"{word}"', case_sensitive=case_sensitive, fold_diacritics=fold_diacritics
+    )
     assert matcher.match("", text)
     assert matcher.match(text, "")
 
@@ -295,3 +302,20 @@ def test_any_token_of_any_text_is_found_by_quoting_it(
 def test_token_locator_agrees_with_token_spans(text: str, first: int, count: int) -> None:
     expected = token_spans(text)[first : first + count]
     assert TokenLocator(text).spans(first, count) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.one_of(texts(max_words=40), mostly_ascii_text()),
+    windows=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=8)),
+        max_size=6,
+    ),
+)
+def test_token_locator_reuses_earlier_windows_correctly(
+    text: str, windows: list[tuple[int, int]]
+) -> None:
+    spans = token_spans(text)
+    locator = TokenLocator(text)
+    for first, count in windows:
+        assert locator.spans(first, count) == spans[first : first + count]

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .nodes import And, Near, Node, Not, Or, Term, iter_terms
+from .nodes import And, Near, Node, Not, Term, iter_terms
 from .scanner import KeyTable, Occurrences
 from .text import FoldMode
 from .triggers import trigger_terms
@@ -65,11 +65,8 @@ class QueryCompiler:
         if isinstance(node, Not):
             inner = self._evaluator(node.operand)
             return lambda occ: not inner(occ)
-        operands = tuple(self._evaluator(op) for op in node.operands)
-        if isinstance(node, And):
-            return lambda occ: all(f(occ) for f in operands)
-        assert isinstance(node, Or)
-        return lambda occ: any(f(occ) for f in operands)
+        operands = [self._evaluator(op) for op in node.operands]
+        return _all(operands) if isinstance(node, And) else _any(operands)
 
     def _term_evaluator(self, slot: TermSlot) -> Evaluator:
         variant = self._keys.variants[slot.variant]
@@ -79,6 +76,22 @@ class QueryCompiler:
             return lambda occ: occ.has(slot.variant)
         key = variant.search_key
         return lambda occ: key in occ.hit_keys
+
+
+def _all(operands: list[Evaluator]) -> Evaluator:
+    first, *rest = operands
+    if len(rest) == 1:
+        second = rest[0]
+        return lambda occ: first(occ) and second(occ)
+    return lambda occ: first(occ) and all(f(occ) for f in rest)
+
+
+def _any(operands: list[Evaluator]) -> Evaluator:
+    first, *rest = operands
+    if len(rest) == 1:
+        second = rest[0]
+        return lambda occ: first(occ) or second(occ)
+    return lambda occ: first(occ) or any(f(occ) for f in rest)
 
 
 def _near_evaluator(left: TermSlot, right: TermSlot, distance: int) -> Evaluator:

@@ -20,7 +20,7 @@ from .compiler import CompiledQuery, QueryCompiler
 from .errors import QueryError, TopicError
 from .models import TopicDefinition, TopicMatch
 from .parser import parse_query
-from .scanner import KeyTable, Occurrences, Scanner
+from .scanner import Article, KeyTable, Occurrences, Scanner
 from .snippet import make_snippet
 from .text import TokenLocator
 
@@ -59,17 +59,19 @@ class TopicMatcher:
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
         """The topics that ``title`` and ``text`` match, in compilation order."""
+        if not self._trigger_keys:
+            return []
         occ = self._scanner.scan(title, text)
         candidates: set[int] = set()
         for key in occ.hit_keys & self._trigger_keys:
             candidates.update(self._key_topics[key])
-        article = _Article(title, text)
+        snippets = _Snippets(occ.article)
         results = []
         for index in sorted(candidates):
             topic = self._topics[index]
             matched = [query for query in topic.queries if query.evaluate(occ)]
             if matched:
-                results.append(_report(topic.name, matched, occ, article))
+                results.append(_report(topic.name, matched, occ, snippets))
         return results
 
 
@@ -103,25 +105,24 @@ def _compile_topic(topic: Any, keys: KeyTable) -> _CompiledTopic:
     return _CompiledTopic(name, tuple(compiled))
 
 
-class _Article:
-    """The article's texts, with token locators made only when a snippet is."""
+class _Snippets:
+    """Snippets of one article; token locators are made on first use."""
 
-    def __init__(self, title: str, text: str) -> None:
-        self.title = title
-        self.text = text
-        self.snippets: dict[tuple[bool, tuple[tuple[int, int], ...]], str] = {}
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.made: dict[tuple[bool, tuple[tuple[int, int], ...]], str] = {}
 
     @cached_property
     def title_tokens(self) -> TokenLocator:
-        return TokenLocator(self.title)
+        return TokenLocator(self.article.title, self.article.title_blanked)
 
     @cached_property
     def text_tokens(self) -> TokenLocator:
-        return TokenLocator(self.text)
+        return TokenLocator(self.article.text, self.article.text_blanked)
 
 
 def _report(
-    name: str, matched: list[CompiledQuery], occ: Occurrences, article: _Article
+    name: str, matched: list[CompiledQuery], occ: Occurrences, snippets: _Snippets
 ) -> TopicMatch:
     """Build the match of a topic from the occurrences of its matched queries' terms."""
     spans: set[tuple[int, int]] = set()  # (offset, words)
@@ -134,11 +135,11 @@ def _report(
                 spans.update(zip(offsets, repeat(slot.length)))
     ordered = sorted(spans)
     in_title = bool(ordered) and ordered[0][0] < occ.title_end
-    snippet = _snippet(ordered, occ, article)
+    snippet = _snippet(ordered, occ, snippets)
     return TopicMatch(name, in_title, len(ordered), tuple(sorted(terms)), snippet)
 
 
-def _snippet(spans: list[tuple[int, int]], occ: Occurrences, article: _Article) -> str:
+def _snippet(spans: list[tuple[int, int]], occ: Occurrences, snippets: _Snippets) -> str:
     """Snippet around the first match in the text, else in the title.
 
     Topics matching the same occurrences share one snippet per article.
@@ -148,12 +149,12 @@ def _snippet(spans: list[tuple[int, int]], occ: Occurrences, article: _Article) 
     if not chosen:
         return ""
     key = (bool(in_text), tuple(chosen))
-    snippet = article.snippets.get(key)
+    snippet = snippets.made.get(key)
     if snippet is None:
         positions = occ.positions([offset for offset, _ in chosen])
         if in_text:
             positions = [occ.text_index(position) for position in positions]
         matches = list(zip(positions, [words for _, words in chosen], strict=True))
-        locator = article.text_tokens if in_text else article.title_tokens
-        snippet = article.snippets[key] = make_snippet(locator, matches)
+        locator = snippets.text_tokens if in_text else snippets.title_tokens
+        snippet = snippets.made[key] = make_snippet(locator, matches)
     return snippet

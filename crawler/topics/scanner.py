@@ -28,10 +28,11 @@ from operator import itemgetter
 
 import ahocorasick
 
-from .text import ALL_MODES, FoldMode, fold_stream, fold_token, fold_words, joined_tokens
+from .text import ALL_MODES, FoldMode, blank_gaps, fold_stream, fold_token, fold_words, words
 
 SEARCH_MODE = ALL_MODES[0]
 SEP = SEARCH_MODE.separator
+SEP_BYTES = SEP.encode()
 
 
 @dataclass(frozen=True)
@@ -83,29 +84,45 @@ class Scanner:
 
     def __init__(self, table: KeyTable) -> None:
         self.table = table
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
         for key_id, key in enumerate(table.search_keys):
-            self._automaton.add_word(key, key_id)
+            self._automaton.add_word(key, key_id)  # a stored object: no int made per hit
         self._key_lengths = [len(key) for key in table.search_keys]
         if table.search_keys:
             self._automaton.make_automaton()
 
     def scan(self, title: str, text: str) -> Occurrences:
         """Find every key occurrence in ``title`` and ``text``."""
-        raw_title = joined_tokens(title)
-        n_title = raw_title.count(SEP) + 1 if raw_title else 0
-        title_part = SEP + (raw_title + SEP if raw_title else "")
-        text_part = SEP + joined_tokens(text) + SEP
-        raw = title_part + text_part
+        article = Article(title, text)
         if not self.table.search_keys:
-            return Occurrences(self, raw, raw, [], n_title, len(title_part))
-        folded_title = fold_stream(title_part, SEARCH_MODE)
-        stream = folded_title + fold_stream(text_part, SEARCH_MODE)
+            return Occurrences(self, article, "", [], 0)
+        title_part = SEP_BYTES + b"".join(word + SEP_BYTES for word in article.title_words)
+        text_part = SEP_BYTES + SEP_BYTES.join(article.text_words) + SEP_BYTES
+        folded_title = fold_stream(title_part.decode(), SEARCH_MODE)
+        stream = folded_title + fold_stream(text_part.decode(), SEARCH_MODE)
         hits = list(self._automaton.iter(stream))
-        return Occurrences(self, raw, stream, hits, n_title, len(folded_title))
+        return Occurrences(self, article, stream, hits, len(folded_title))
 
     def key_length(self, key_id: int) -> int:
         return self._key_lengths[key_id]
+
+
+class Article:
+    """An article's title and text, blanked (see :func:`blank_gaps`) and tokenised."""
+
+    def __init__(self, title: str, text: str) -> None:
+        self.title = title
+        self.text = text
+        self.title_blanked = blank_gaps(title)
+        self.text_blanked = blank_gaps(text)
+        self.title_words = words(self.title_blanked)
+        self.text_words = words(self.text_blanked)
+
+    def word(self, position: int, n_title: int) -> str:
+        """The original token at a position (see the module docstring)."""
+        if position < n_title:
+            return self.title_words[position].decode()
+        return self.text_words[position - n_title - 1].decode()
 
 
 class Occurrences:
@@ -120,22 +137,20 @@ class Occurrences:
     def __init__(
         self,
         scanner: Scanner,
-        raw: str,
+        article: Article,
         stream: str,
         hits: list[tuple[int, int]],
-        n_title: int,
         title_end: int,
     ) -> None:
-        self.n_title = n_title
+        self.article = article
+        self.n_title = len(article.title_words)
         self.title_end = title_end
         self.hit_keys = set(map(itemgetter(1), hits))
         self._table = scanner.table
         self._key_length = scanner.key_length
-        self._raw = raw
         self._stream = stream
         self._hits = hits
         self._hit_key_list: list[int] | None = None
-        self._raw_tokens: list[str] | None = None
         self._offsets: dict[int, list[int]] = {}
 
     def has(self, variant_id: int) -> bool:
@@ -189,7 +204,5 @@ class Occurrences:
 
     def _tokens_at(self, offset: int, length: int) -> list[str]:
         """The ``length`` original tokens from the one at ``offset``."""
-        if self._raw_tokens is None:
-            self._raw_tokens = self._raw.split(SEP)
         (position,) = self.positions([offset])
-        return self._raw_tokens[position + 1 : position + 1 + length]
+        return [self.article.word(p, self.n_title) for p in range(position, position + length)]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right, insort
 from functools import lru_cache
-from itertools import islice
 from typing import NamedTuple
 
 # Characters that may sit inside a word without being visible: soft hyphen,
@@ -66,7 +66,7 @@ def _class_range(first: int, last: int) -> str:
 
 _WORD_CLASS = r"\w" + _mark_ranges() + _IGNORABLE
 # Non-ASCII characters that separate words (punctuation, symbols, spaces).
-_NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]+")
+_NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]")
 # Once those are blanked, every other non-ASCII character belongs to a word and
 # only ASCII characters other than letters and digits separate words.
 _ASCII_GAP_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
@@ -94,7 +94,7 @@ class FoldMode(NamedTuple):
 
     @property
     def separator(self) -> str:
-        """Control character joining tokens in this mode's stream; one per mode."""
+        """Control character joining the tokens of a stream folded in this mode."""
         return chr(1 + self.index)
 
 
@@ -104,23 +104,35 @@ BASE_SEPARATOR = ALL_MODES[0].separator
 
 def tokenize(text: str) -> list[str]:
     """The word tokens of ``text`` (tokens made only of marks are dropped)."""
-    joined = joined_tokens(text)
-    tokens = joined.split(BASE_SEPARATOR) if joined else []
+    tokens = [word.decode() for word in words(blank_gaps(text))]
     return [tok for tok in tokens if tok.isascii() or _HAS_WORD_CHAR_RE.search(tok)]
+
+
+def blank_gaps(text: str) -> str:
+    """``text`` with its non-ASCII separators replaced by spaces (same length).
+
+    Afterwards every non-ASCII character belongs to a word, and only ASCII
+    characters other than letters and digits separate words.
+    """
+    return text if text.isascii() else _NON_ASCII_GAP_RE.sub(" ", text)
+
+
+def words(blanked: str) -> list[bytes]:
+    """The word tokens of a :func:`blank_gaps` text, UTF-8 encoded (C speed)."""
+    return blanked.encode().translate(_ASCII_GAP_BYTES).split()
+
+
+def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
+    """The word tokens of ``text`` joined by ``separator``."""
+    return separator.encode().join(words(blank_gaps(text))).decode()
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` character offsets of the word tokens of ``text``.
 
-    Counts exactly the tokens that :func:`joined_tokens` joins, in the same order.
+    Counts exactly the tokens of :func:`joined_tokens`, in the same order.
     """
-    if not text.isascii():
-        text = _NON_ASCII_GAP_RE.sub(_blank, text)
-    return [m.span() for m in _BLANKED_TOKEN_RE.finditer(text)]
-
-
-def _blank(match: re.Match[str]) -> str:
-    return " " * (match.end() - match.start())
+    return [m.span() for m in _BLANKED_TOKEN_RE.finditer(blank_gaps(text))]
 
 
 class TokenLocator:
@@ -128,16 +140,18 @@ class TokenLocator:
 
     A same-length ASCII copy of the text (word characters kept or replaced by
     ``?``, separators made spaces) lets :meth:`bytes.split` skip to the wanted
-    token at C speed; only the tokens asked for go through the regex.
+    token at C speed, from the nearest token located before, and
+    :meth:`bytes.find` give the spans of the tokens asked for.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, blanked: str | None = None) -> None:
         self.text = text
-        blanked = text if text.isascii() else _NON_ASCII_GAP_RE.sub(_blank, text)
-        self._blanked = blanked
-        ascii_copy = blanked.replace("?", " ").encode("ascii", "replace")
+        self._blanked = blank_gaps(text) if blanked is None else blanked
+        ascii_copy = self._blanked.replace("?", " ").encode("ascii", "replace")
         self._skippable = ascii_copy.translate(_SKIP_BYTES)
         self._found: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._known = [0]  # token indices whose offset is known, ascending
+        self._offsets = {0: 0}  # token index -> offset at or before the token
 
     def spans(self, first: int, count: int) -> list[tuple[int, int]]:
         """Spans of up to ``count`` tokens from token ``first`` on (do not modify)."""
@@ -147,24 +161,23 @@ class TokenLocator:
         return found
 
     def _spans(self, first: int, count: int) -> list[tuple[int, int]]:
-        rest = self._skippable.split(None, first)
-        if len(rest) <= first:
-            return []
-        offset = len(self._skippable) - len(rest[-1])
-        matches = islice(_BLANKED_TOKEN_RE.finditer(self._blanked, offset), count)
-        return [match.span() for match in matches]
-
-
-def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
-    """The word tokens of ``text`` joined by ``separator``.
-
-    Non-ASCII separators are blanked by one regex pass; the ASCII ones are handled
-    on the UTF-8 bytes (translate, split, join), all at C speed.
-    """
-    if not text.isascii():
-        text = _NON_ASCII_GAP_RE.sub(" ", text)
-    words = text.encode().translate(_ASCII_GAP_BYTES).split()
-    return separator.encode().join(words).decode()
+        skippable = self._skippable
+        known = self._known[bisect_right(self._known, first) - 1]
+        offset = self._offsets[known]
+        if first > known:
+            rest = skippable[offset:].split(None, first - known)
+            if len(rest) <= first - known:
+                return []
+            offset = len(skippable) - len(rest[-1])
+        spans = []
+        for token in skippable[offset:].split(None, count)[:count]:
+            offset = skippable.find(token, offset)
+            spans.append((offset, offset + len(token)))
+            offset += len(token)
+        if spans and first not in self._offsets:
+            insort(self._known, first)
+            self._offsets[first] = spans[0][0]
+        return spans
 
 
 def fold(text: str, mode: FoldMode) -> str:
@@ -222,6 +235,6 @@ def fold_stream(stream: str, mode: FoldMode) -> str:
 
 
 @lru_cache(maxsize=4096)
-def fold_words(words: tuple[str, ...], mode: FoldMode) -> tuple[str, ...]:
+def fold_words(query_words: tuple[str, ...], mode: FoldMode) -> tuple[str, ...]:
     """Fold query words one by one (each result is non-empty for a real word)."""
-    return tuple(fold(word, mode) for word in words)
+    return tuple(fold(word, mode) for word in query_words)
