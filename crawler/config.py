@@ -57,6 +57,8 @@ class CrawlConfig:
     max_page_size: int = 10 * 1024 * 1024
     obey_robots: bool = True
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    per_domain_concurrency: int = 4
+    autothrottle: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,10 +265,14 @@ def _crawl(table: _Table) -> CrawlConfig:
         max_page_size=table.get("max_page_size_mb", (int, float), 10) * 1024 * 1024,
         obey_robots=table.get("obey_robots", bool, True),
         extract_workers=table.get("extract_workers", int, os.cpu_count() or 1),
+        per_domain_concurrency=table.get("per_domain_concurrency", int, 4),
+        autothrottle=table.get("autothrottle", bool, True),
     )
     table.finish()
     if crawl.concurrency < 1:
         table.fail("concurrency", "must be at least 1")
+    if crawl.per_domain_concurrency < 1:
+        table.fail("per_domain_concurrency", "must be at least 1")
     if crawl.extract_workers < 0:
         table.fail("extract_workers", "must be 0 (extract inline) or more")
     if crawl.timeout <= 0:

@@ -14,6 +14,9 @@ from trafilatura.utils import load_html
 
 from crawler.metadata import page_metadata
 
+MIN_WORDS = 25   # less is a menu, a caption or an error page, not an article; a declared
+                 # paywall's teaser is kept however short (its feed summary completes it)
+
 
 class ExtractionError(ValueError):
     """The page has no extractable article text."""
@@ -46,7 +49,7 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
                                            include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
-    if not text:
+    if len(text.split()) < MIN_WORDS and not (meta.paywalled and text):
         raise ExtractionError("no article text found on the page")
     return Article(
         title=meta.title,

@@ -1,11 +1,19 @@
-"""RSS and Atom documents -> article links, with feedparser. A pure function."""
+"""RSS and Atom documents -> article links, with feedparser. A pure function.
+
+A feed is read by its content: the server's Content-Type only contributes its charset, so
+a feed served as ``text/html`` or ``text/xml`` without a charset is read like any other.
+What cannot be read gets a problem a user can act on: an HTML page, a binary file, an
+empty answer, or the XML error with its line and column.
+"""
 
 from __future__ import annotations
 
 import calendar
 import time
 from dataclasses import dataclass, field
+from email.message import Message
 from urllib.parse import urljoin
+from xml.sax import SAXParseException
 
 import feedparser
 from lxml import etree, html
@@ -34,17 +42,45 @@ class ParsedFeed:
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Read a downloaded feed. Malformed feeds keep whatever entries feedparser salvages."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    if not body.strip():
+        return ParsedFeed([], "empty response")
+    headers = {"content-location": url, "content-type": _xml_type(content_type)}
     parsed = feedparser.parse(body, response_headers=headers)
     links = [link for entry in parsed.entries if (link := _link(entry, url))]
     problem = None
-    if parsed.bozo:
+    if not links and _is_html(body, content_type):
+        problem = "an HTML page, not an RSS or Atom feed"
+    elif not links and _is_binary(body):
+        problem = f"not an RSS or Atom feed: binary content ({content_type or 'no type'})"
+    elif parsed.bozo:
         problem = _describe(parsed.get("bozo_exception"))
     elif not links and not parsed.get("version"):
         problem = "not an RSS or Atom feed"
     return ParsedFeed(links, problem)
+
+
+def _xml_type(content_type: str | None) -> str:
+    """What feedparser is told: XML, in the charset the server declared, if any.
+
+    Given ``text/*`` without a charset feedparser assumes US-ASCII (RFC 3023) and flags
+    every non-ASCII feed; given no type at all it flags that. Feeds are read by content.
+    """
+    message = Message()
+    message["content-type"] = content_type or ""
+    charset = message.get_param("charset")
+    return f"application/xml; charset={charset}" if isinstance(charset, str) else "application/xml"
+
+
+def _is_html(body: bytes, content_type: str | None) -> bool:
+    start = body[:1024].lstrip()[:512].lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return True
+    return (content_type or "").lower().startswith(("text/html", "application/xhtml"))
+
+
+def _is_binary(body: bytes) -> bool:
+    sample = body[:1024]
+    return b"\x00" in sample or sample.startswith((b"\x89PNG", b"%PDF", b"GIF8", b"\xff\xd8"))
 
 
 def _link(entry: feedparser.FeedParserDict, feed_url: str) -> FeedLink | None:
@@ -88,5 +124,10 @@ def _text(value: str | None, limit: int | None = None) -> str | None:
 def _describe(error: BaseException | None) -> str:
     if error is None:
         return "malformed feed"
+    if isinstance(error, SAXParseException):
+        return (f"XML error at line {error.getLineNumber()}, column {error.getColumnNumber()}: "
+                f"{error.getMessage()}")
+    if isinstance(error, feedparser.CharacterEncodingOverride):
+        return f"wrong encoding: {error}".replace("parsed as", "read as")
     message = str(error).strip() or type(error).__name__
     return f"{type(error).__name__}: {message}"

@@ -33,12 +33,12 @@ DOWNLOADER_MIDDLEWARES = {
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
 
-# Politeness: robots.txt, AutoThrottle within a per-domain limit, Retry-After honoured.
 EXTENSIONS = {
     "crawler.progress.ProgressDisplay": 500,
 }
 PRESSWATCH_PROGRESS = False
 
+# Politeness: robots.txt, AutoThrottle within a per-domain limit, Retry-After honoured.
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
@@ -67,11 +67,12 @@ def pass_settings(config: Config, *, log_level: str = "WARNING",
     names = [name for name in globals() if name.isupper()]
     settings = {name: globals()[name] for name in names}
     crawl = config.crawl
-    per_domain = getattr(crawl, "per_domain_concurrency", CONCURRENT_REQUESTS_PER_DOMAIN)
+    per_domain = crawl.per_domain_concurrency
     settings.update({
         "USER_AGENT": crawl.user_agent,
         "CONCURRENT_REQUESTS": crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DNS_TIMEOUT": crawl.timeout,

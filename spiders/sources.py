@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -219,10 +220,15 @@ class SourceSpider(scrapy.Spider):
         yield item
 
     def article_failed(self, failure: Failure) -> None:
+        """Record the failure. A new article that failed by chance keeps its feed from
+        being cached, so the next pass tries it again; one refused by policy (robots.txt,
+        a private address) would only be refused again, so it does not."""
         request = failure.request
-        self.recorder.article_error("fetch", describe_failure(failure), url=request.url,
+        message = describe_failure(failure)
+        refused = isinstance(failure.value, IgnoreRequest) and message.startswith("refused")
+        self.recorder.article_error("fetch", message, url=request.url,
                                     source_id=request.meta.get("source_id"),
-                                    new="article_id" not in request.meta)
+                                    new="article_id" not in request.meta and not refused)
 
 
 def _source_meta(meta: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

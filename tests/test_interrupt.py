@@ -10,6 +10,7 @@ import sys
 import time
 
 from conftest import REPO, SITES, rows, run_cli
+
 from crawler.localsite import LocalSite
 
 ARTICLES = 120
