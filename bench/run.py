@@ -84,9 +84,11 @@ def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
         f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
         for n in range(feeds))
     config = folder / "bench.toml"
+    # Every outlet of the corpus is served by one local server, so the politeness that
+    # spaces requests to one real site (AutoThrottle, 4 at a time) is turned off.
     config.write_text(f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
-                      f"obey_robots = false\nconcurrency = 16\n{sources}{TOPICS}",
-                      encoding="utf-8")
+                      "obey_robots = false\nconcurrency = 16\nper_domain_concurrency = 16\n"
+                      f"autothrottle = false\n{sources}{TOPICS}", encoding="utf-8")
     return config
 
 
