@@ -56,6 +56,9 @@ PRESSWATCH_RETRY_BACKOFF = 0.5      # seconds before the first retry, doubling a
 PRESSWATCH_RETRY_AFTER_MAX = 120.0  # the longest Retry-After wait honoured, in seconds
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_WARNSIZE = 0
+# A response yields one article item at most (a feed yields requests): Scrapy's default of
+# 100 parallel item slots per response would start 100 tasks for each page.
+CONCURRENT_ITEMS = 8
 LOG_LEVEL = "WARNING"
 # Extraction awaits a process pool: asyncio's reactor runs coroutine pipelines natively.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -31,6 +31,10 @@ def process_page(body: bytes, encoding: str, url: str,
     return article, simhash(article.text) if long_enough else None
 
 
+def warm_up() -> None:
+    """Nothing: submitting it makes the pool start its workers (and import trafilatura)."""
+
+
 class ExtractPipeline(PassPipeline):
     pool: ProcessPoolExecutor | None = None
 
@@ -40,6 +44,8 @@ class ExtractPipeline(PassPipeline):
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.extract"])
             self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            for _ in range(workers):  # start the workers now, while the feeds download
+                self.pool.submit(warm_up)
 
     def close_spider(self) -> None:
         if self.pool is not None:
