@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -41,8 +42,8 @@ class PageMetadata:
     paywalled: bool = False          # the page declares its content is not freely accessible
 
 
-PAYWALL_CLASSES = ("paywall", "piano-", "subscriber-only", "premium-content", "meteredContent",
-                   "registration-wall", "tp-modal")
+PAYWALL_MARKERS = re.compile(
+    r"paywall|piano-|subscriber-only|premium-content|meteredContent|registration-wall|tp-modal")
 
 
 def page_metadata(tree: etree._Element) -> PageMetadata:
@@ -71,9 +72,8 @@ def _paywalled(tree: etree._Element, linked: dict[str, Any]) -> bool:
     free = linked.get("isAccessibleForFree")
     if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
         return True
-    condition = " or ".join(f"contains(@class, '{name}') or contains(@id, '{name}')"
-                            for name in PAYWALL_CLASSES)
-    return bool(tree.xpath(f"//body//*[{condition}]"))
+    names = " ".join(tree.xpath("//body//@class | //body//@id"))
+    return PAYWALL_MARKERS.search(names) is not None
 
 
 def _meta_tags(tree: etree._Element) -> dict[str, str]:
