@@ -359,3 +359,15 @@ cli.add_command(status)
 from crawler.sources_cli import sources  # noqa: E402
 
 cli.add_command(sources)
+
+from crawler.cluster.cli import worker  # noqa: E402
+
+cli.add_command(worker)
+
+from crawler.cluster.cli import ingest  # noqa: E402
+
+cli.add_command(ingest)
+
+from crawler.cluster.cli import enqueue  # noqa: E402
+
+cli.add_command(enqueue)

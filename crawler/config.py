@@ -133,6 +133,13 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """``[cluster]``: the Redis frontier shared by ``presswatch worker`` processes."""
+
+    redis: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -142,6 +149,7 @@ class Config:
     topics: tuple[Topic, ...] = ()
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -240,12 +248,21 @@ def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path |
     topics = _list_of_tables(root, "topics", _topic)
     digest = _digest(root.table("digest"), base_dir)
     schedule = _schedule(root.table("schedule"))
+    cluster = _cluster(root.table("cluster"))
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
     _check_queries(file, topics)
     return Config(path, storage, crawl, tracking, sources, topics, digest=digest,
-                  schedule=schedule)
+                  schedule=schedule, cluster=cluster)
+
+
+def _cluster(table: _Table) -> ClusterConfig:
+    redis = table.get("redis", str)
+    table.finish()
+    if redis is not None and not redis.startswith(("redis://", "rediss://", "unix://")):
+        table.fail("redis", f"expected a redis://, rediss:// or unix:// URL, got {redis!r}")
+    return ClusterConfig(redis)
 
 
 def _storage(table: _Table, base_dir: Path | None) -> StorageConfig:

@@ -94,19 +94,26 @@ def _common_args(config_path: str | Path, db_path: str | Path | None) -> tuple[s
     return args if db_path is None else (*args, "--db", str(Path(db_path).absolute()))
 
 
+def _pass_command(config: Config) -> str:
+    """``run`` on one machine; ``enqueue`` onto the shared frontier with ``[cluster] redis``
+    (the workers fetch, and ``presswatch ingest`` writes, as services of their own)."""
+    return "enqueue" if config.cluster.redis else "run"
+
+
 def _poll_jobs(config: Config, common: tuple[str, ...]) -> list[JobSpec]:
     groups: dict[timedelta, list[str]] = {}
     for source in config.sources:
         groups.setdefault(source.interval or config.schedule.interval, []).append(source.name)
     return [JobSpec(name=f"poll every {_spell(every)}",
-                    args=("run", *common, "--recheck", "none",
+                    args=(_pass_command(config), *common, "--recheck", "none",
                           *(f"--source={name}" for name in names)),
                     every=every)
             for every, names in sorted(groups.items())]
 
 
 def _recheck_job(config: Config, common: tuple[str, ...]) -> JobSpec:
-    return JobSpec(name="recheck", args=("run", *common, "--no-sources", "--recheck", "due"),
+    return JobSpec(name="recheck",
+                   args=(_pass_command(config), *common, "--no-sources", "--recheck", "due"),
                    every=config.schedule.recheck_interval)
 
 

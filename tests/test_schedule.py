@@ -311,3 +311,13 @@ def test_a_bad_config_is_a_usage_error(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "schedule.digest_at: '25:00' is not a time of day" in done.stderr
+
+
+def test_with_a_cluster_the_scheduler_enqueues_instead_of_running_passes():
+    config = parse_config({"sources": [source("A")], "cluster": {"redis": "redis://10.0.0.5/0"}})
+    jobs = {job.name: job for job in plan_jobs(config, "c.toml")}
+    assert jobs["poll every 15m"].args[0] == "enqueue"
+    assert jobs["recheck"].args[:1] == ("enqueue",)
+    assert jobs["digest"].args[0] == "digest"
+    with pytest.raises(ConfigError, match=r"cluster.redis: expected a redis://"):
+        parse_config({"cluster": {"redis": "10.0.0.5:6379"}})

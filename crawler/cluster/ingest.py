@@ -1,0 +1,343 @@
+"""``presswatch ingest``: the cluster's one SQLite writer.
+
+The ingester takes the workers' messages off the item queue in batches and replays each
+on a ``PassRecorder``, the same code a local pass writes through, so the database is
+exactly what ``presswatch run`` would have written. A batch is committed before its
+messages leave Redis (``crawler.cluster.queue``). After a commit, the URLs of the
+articles it stored go into the ``stored`` set, which is how workers know an article is
+already in the database.
+
+Runs: a local pass is one ``runs`` row. Here a run opens with the first message after a
+quiet spell and closes when nothing has been under way anywhere (no queued or leased
+request, no message waiting) for ``settle`` seconds: one burst of work, typically one
+``presswatch enqueue``. Closing it saves the feeds' validators, as the end of a complete
+pass does. A run is also closed, without saving validators, when the configuration
+generation changes, after ``max_run`` seconds (so a digest waiting for the database
+lock gets its turn), and when the ingester is stopped (``interrupted``). The database
+lock (``<db>.lock``) is held while a run is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from redis import Redis
+
+from crawler import items
+from crawler.cluster import DEFAULT_HEARTBEAT
+from crawler.cluster.frontier import pending_work, reap_dead_workers, reset_duplicate_filter
+from crawler.cluster.keys import Keys
+from crawler.cluster.liveness import Heartbeat, process_id
+from crawler.cluster.messages import ITEM, Message, MessageError, decode
+from crawler.cluster.published import NotPublished, Published, load
+from crawler.cluster.queue import ItemQueue
+from crawler.items import ArticleItem
+from crawler.lock import DatabaseLock, LockHeld
+from crawler.recorder import PassRecorder
+from crawler.run import PassSummary
+from crawler.storage import Store
+from crawler.times import from_iso, to_iso, utc_now
+
+log = logging.getLogger("presswatch.cluster")
+
+SEED_CHUNK = 10_000
+
+
+class IngesterRunning(RuntimeError):
+    """Another ingester serves this Redis prefix."""
+
+
+class WrongDatabase(RuntimeError):
+    """The published source ids are not this database's: enqueue used another file."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    db: Path
+    prefix: str
+    idle_exit: float | None = None   # exit after this long with nothing under way
+    settle: float = 2.0              # quiet seconds before a run closes
+    max_run: float = 1800.0          # a run open this long is closed and a new one opened
+    batch: int = 500                 # messages per commit, at most
+    heartbeat: float = DEFAULT_HEARTBEAT
+
+
+class MessageClock:
+    """The recorder's clock: when the message being replayed happened on its worker."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or utc_now()
+
+
+@dataclass
+class OpenRun:
+    lock: DatabaseLock
+    recorder: PassRecorder
+    generation: str
+    started_at: str
+    started: float         # time.monotonic() at the start
+    last_message: float    # time.monotonic() of the last message
+
+
+class Ingester:
+    def __init__(self, options: IngestOptions, server: Redis,
+                 on_run_closed: Callable[[PassSummary], None] = lambda summary: None) -> None:
+        self.options, self.server = options, server
+        self.keys = Keys(options.prefix)
+        self.queue = ItemQueue(server, self.keys)
+        self.on_run_closed = on_run_closed
+        self.store = Store.open(options.db)
+        self.clock = MessageClock()
+        self.run: OpenRun | None = None
+        self.pending: dict[str, list[int]] = {}   # URL -> other sources that offered it
+        self.configs: dict[str, Published] = {}
+        self.stopping = False
+        self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
+            ITEM: self._item,
+            "error": self._error, "article_error": self._article_error,
+            "skipped": self._skipped, "source_polled": self._source_polled,
+            "seen_in_source": self._seen_in_source, "offered": self._offered,
+        }
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Ingest until stopped, or until idle for ``idle_exit`` seconds."""
+        heartbeat = Heartbeat(self.server, self.keys.ingester, process_id(),
+                              self.options.heartbeat)
+        if not heartbeat.claim():
+            self.store.close()
+            raise IngesterRunning(f"ingester {heartbeat.holder()} already serves "
+                                  f"{self.keys.prefix!r}")
+        heartbeat.start()
+        try:
+            self._serve()
+        finally:
+            if self.run is not None:
+                self.close_run(complete=False, status="interrupted")
+            heartbeat.stop()
+            self.store.close()
+
+    def _serve(self) -> None:
+        recovered = self.queue.recover()
+        if recovered:
+            log.warning("%d message(s) an ingester took and never committed: ingesting "
+                        "them again", recovered)
+        seed_stored_urls(self.server, self.keys, self.store)
+        quiet_since = time.monotonic()
+        while not self.stopping:
+            messages = self.queue.claim(self.options.batch, wait=1.0)
+            if messages:
+                self.ingest(messages)
+                quiet_since = time.monotonic()
+            elif self._idle(quiet_since):
+                return
+
+    def _idle(self, quiet_since: float) -> bool:
+        """Between messages: close a finished run; True when it is time to exit."""
+        reap_dead_workers(self.server, self.keys)
+        work = pending_work(self.server, self.keys)
+        busy = any(work.values())
+        if self.run is not None:
+            quiet = time.monotonic() - self.run.last_message >= self.options.settle
+            if quiet and not busy:
+                self.close_run(complete=True)
+            elif time.monotonic() - self.run.started >= self.options.max_run:
+                self.close_run(complete=False)
+                time.sleep(0.5)   # a digest waiting for the lock gets its turn
+            return False
+        idle_exit = self.options.idle_exit
+        if busy:
+            return False
+        return idle_exit is not None and time.monotonic() - quiet_since >= idle_exit
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        self.stopping = True
+
+    # -- one batch -----------------------------------------------------------------------
+
+    def ingest(self, raw_messages: list[bytes]) -> None:
+        """Replay a batch of messages, commit it, then remove it from Redis."""
+        stored: list[str] = []
+        done: list[bytes] = []
+        for raw in raw_messages:
+            try:
+                message = decode(raw)
+                recorder = self._recorder_for(message.generation)
+            except (MessageError, NotPublished) as error:
+                log.error("unreadable message set aside in %s: %s", self.keys.dead_letters,
+                          error)
+                self.queue.dead_letter(raw)
+                continue
+            self.clock.at = from_iso(message.at)
+            stored += self.handlers[message.kind](recorder, message)
+            done.append(raw)
+        self.clock.at = None
+        if self.run is not None:
+            self.store.commit_batch()
+            self.store.begin_batch()
+            self.run.last_message = time.monotonic()
+        self.queue.ack(done, stored)
+
+    def _recorder_for(self, generation: str) -> PassRecorder:
+        """The open run's recorder, opening a run (or a new one for a new generation)."""
+        if self.run is not None and self.run.generation != generation:
+            self.close_run(complete=False)
+        if self.run is None:
+            self.run = self._open_run(self._published(generation))
+        return self.run.recorder
+
+    def _published(self, generation: str) -> Published:
+        if generation not in self.configs:
+            self.configs[generation] = load(self.server, self.keys, generation)
+        return self.configs[generation]
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def _open_run(self, published: Published) -> OpenRun:
+        lock = self._lock()
+        try:
+            self._check_database(published)
+            started_at = to_iso(utc_now())
+            recorder = PassRecorder(
+                store=self.store, config=published.config,
+                run_id=self.store.start_run(started_at),
+                source_ids=dict(published.source_ids), topic_ids=dict(published.topic_ids),
+                clock=self.clock)
+        except BaseException:
+            lock.release()
+            raise
+        recorder.begin()
+        now = time.monotonic()
+        log.info("run %d opened (configuration %s)", recorder.run_id, published.generation)
+        return OpenRun(lock, recorder, published.generation, started_at, now, now)
+
+    def close_run(self, *, complete: bool, status: str | None = None) -> PassSummary:
+        """Finish the open run: validators saved only if ``complete``."""
+        run, self.run = self.run, None
+        if run is None:
+            raise RuntimeError("no run is open")
+        try:
+            recorder = run.recorder
+            recorder.finish(complete=complete)
+            counts = recorder.summary_counts()
+            polled, failed = counts["sources_polled"], counts["sources_failed"]
+            status = status or ("failed" if polled and failed == polled else "ok")
+            finished_at = to_iso(utc_now())
+            self.store.finish_run(recorder.run_id, finished_at, status, counts)
+        finally:
+            run.lock.release()
+        self.pending.clear()
+        if complete:
+            reset_duplicate_filter(self.server, self.keys)
+        summary = PassSummary(run_id=recorder.run_id, status=status, db=str(self.options.db),
+                              started_at=run.started_at, finished_at=finished_at,
+                              seconds=round(time.monotonic() - run.started, 2), **counts)
+        self.on_run_closed(summary)
+        return summary
+
+    def _lock(self) -> DatabaseLock:
+        """The database lock, waited for as long as it takes (messages keep in Redis)."""
+        while True:
+            lock = DatabaseLock(self.options.db, wait=60)
+            try:
+                lock.acquire()
+                return lock
+            except LockHeld as held:
+                log.warning("%s; still waiting", held)
+
+    def _check_database(self, published: Published) -> None:
+        ids = {row["name"]: row["id"] for row in self.store.db["sources"].rows}
+        wrong = [name for name, id_ in published.source_ids.items() if ids.get(name) != id_]
+        if wrong:
+            raise WrongDatabase(
+                f"{self.options.db} does not have the source ids enqueue published "
+                f"({', '.join(sorted(wrong)[:3])}...): enqueue and ingest must use the "
+                "same database")
+
+    # -- replaying messages on the recorder --------------------------------------------
+
+    def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
+        item: ArticleItem = message.item  # type: ignore[assignment]
+        item.also_from += self.pending.pop(item.url, [])
+        reached_by = item.url
+        try:
+            recorder.record(item)
+        except Exception as error:  # recorded, as the store pipeline does
+            recorder.article_error("store", f"{type(error).__name__}: {error}", url=item.url,
+                                   source_id=item.source_id, new=item.article_id is None)
+            return []
+        if item.outcome == items.PAGE and self.store.article_exists(item.url):
+            return [reached_by, item.url]
+        return []
+
+    def _error(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.error(f["stage"], f["message"], url=f["url"], source_id=f["source_id"])
+        return []
+
+    def _article_error(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.article_error(f["stage"], f["message"], url=f["url"],
+                               source_id=f["source_id"], new=bool(f["new"]))
+        return []
+
+    def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.skipped(f["source_id"], f["url"], f["reason"])
+        return []
+
+    def _source_polled(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.source_polled(f["source_id"], f["status"], f["error"], f["etag"],
+                               f["last_modified"])
+        return []
+
+    def _seen_in_source(self, recorder: PassRecorder, message: Message) -> list[str]:
+        recorder.seen_in_source(message.fields["url"], message.fields["source_id"])
+        return []
+
+    def _offered(self, recorder: PassRecorder, message: Message) -> list[str]:
+        """Another source offered an article: link it now if stored, else when it is."""
+        url, source_id = message.fields["url"], message.fields["source_id"]
+        if self.store.article_exists(url):
+            recorder.seen_in_source(url, source_id)
+        else:
+            self.pending.setdefault(url, []).append(source_id)
+        return []
+
+
+def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = False) -> int:
+    """Fill the ``stored`` set from the database when it is missing (a new Redis, or
+    one restarted without persistence); return how many URLs were added."""
+    if not force and server.exists(keys.stored):
+        return 0
+    added = 0
+    rows = store.db.conn.execute("SELECT url FROM articles UNION ALL "
+                                 "SELECT url FROM article_aliases")
+    while chunk := [row[0] for row in rows.fetchmany(SEED_CHUNK)]:
+        added += int(server.sadd(keys.stored, *chunk))
+    return added
+
+
+def run_ingest(options: IngestOptions, server: Redis,
+               on_run_closed: Callable[[PassSummary], None]) -> None:
+    """Serve until SIGTERM or SIGINT (or idle for ``idle_exit`` seconds)."""
+    ingester = Ingester(options, server, on_run_closed)
+    previous = {sig: signal.signal(sig, ingester.stop) for sig in (signal.SIGTERM,
+                                                                   signal.SIGINT)}
+    try:
+        ingester.serve()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,123 @@
+"""What a worker's spider and pipelines report to: PassRecorder's interface, sent to Redis.
+
+``SourceSpider`` and the pipelines call ``recorder.error(...)``, ``skipped(...)``,
+``source_polled(...)``, ``is_stored(...)``, ``seen_in_source(...)`` and ``record(item)``.
+On a worker those calls become messages on the item queue, which the ingester replays on
+a real ``PassRecorder``; "is this URL stored?" is answered by the ``stored`` set the
+ingester keeps. ``enqueue`` uses the same stand-in with the real ``Store``, which is where
+the spider reads feed validators and due revisits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from scrapy import Request
+
+from crawler.cluster.keys import Keys
+from crawler.cluster.messages import event_message, item_message
+from crawler.cluster.queue import ItemQueue
+from crawler.config import Config
+from crawler.items import ArticleItem
+from crawler.storage import Store
+from crawler.times import to_iso, utc_now
+
+log = logging.getLogger("presswatch.cluster")
+
+
+def raise_error(error: RedisError) -> None:
+    raise error
+
+
+@dataclass
+class RemoteRecorder:
+    """Duck-typed PassRecorder for a worker (or enqueue): findings go to the ingester.
+
+    ``on_lost(error)`` decides what happens when Redis cannot take a message: a worker
+    stops at once (see ``crawler.cluster.worker.fail_stop``), so that its leases expire
+    and another worker repeats the work; enqueue lets the error propagate.
+    """
+
+    server: Redis
+    keys: Keys
+    config: Config
+    source_ids: dict[str, int]
+    generation: str
+    store: Store | None = None                     # enqueue only
+    on_lost: Callable[[RedisError], None] = raise_error
+    clock: Callable[[], datetime] = utc_now
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.queue = ItemQueue(self.server, self.keys)
+        self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources
+                              if s.name in self.source_ids}
+
+    # -- reported by the spider -----------------------------------------------------
+
+    def error(self, stage: str, message: str, *, url: str | None = None,
+              source_id: int | None = None) -> None:
+        self._event("error", stage=stage, message=message, url=url, source_id=source_id)
+
+    def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
+                      new: bool) -> None:
+        self._event("article_error", stage=stage, message=message, url=url,
+                    source_id=source_id, new=new)
+
+    def skipped(self, source_id: int, url: str, reason: str) -> None:
+        self._event("skipped", source_id=source_id, url=url, reason=reason)
+
+    def source_polled(self, source_id: int, status: str, error: str | None = None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+        self._event("source_polled", source_id=source_id, status=status, error=error,
+                    etag=etag, last_modified=last_modified)
+
+    def is_stored(self, url: str) -> bool:
+        try:
+            return bool(self.server.sismember(self.keys.stored, url))
+        except RedisError as error:
+            self.on_lost(error)
+            raise
+
+    def seen_in_source(self, url: str, source_id: int) -> None:
+        self._event("seen_in_source", url=url, source_id=source_id)
+
+    def offered(self, url: str, source_id: int) -> None:
+        """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
+        self._event("offered", url=url, source_id=source_id)
+
+    def duplicate(self, request: Request) -> None:
+        """The duplicate filter turned ``request`` away. If it was a new article offered
+        by a source, that source still carries it (SourceSpider's ``also_from``, across
+        workers)."""
+        meta = request.meta
+        if "url" in meta and "article_id" not in meta and "redirect_urls" not in meta:
+            self.offered(meta["url"], meta["source_id"])
+
+    # -- handed over by the push pipeline ---------------------------------------------
+
+    def record(self, item: ArticleItem) -> None:
+        self._send(item_message(item, at=self.now(), generation=self.generation), "items")
+
+    def now(self) -> str:
+        return to_iso(self.clock())
+
+    def _event(self, kind: str, **values: Any) -> None:
+        self._send(event_message(kind, values, at=self.now(), generation=self.generation),
+                   kind)
+
+    def _send(self, message: str, kind: str) -> None:
+        try:
+            self.queue.push(message)
+        except RedisError as error:
+            log.critical("cannot hand a message to the ingester: %s", error)
+            self.on_lost(error)
+            raise
+        self.counts[kind] += 1

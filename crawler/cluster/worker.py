@@ -1,0 +1,137 @@
+"""``presswatch worker``: fetch, extract and match whatever the shared frontier holds.
+
+A worker needs only the Redis URL. It waits for a configuration published by
+``presswatch enqueue``, then runs one long Scrapy crawl of ``ClusterSpider`` with the
+same extraction and matching pipelines as a local pass; the last pipeline hands each item
+to the ingester (``pipelines.push``). Like ``crawler.run``, this module starts a crawl, so
+it is one of the places in ``crawler/`` that import ``spiders/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from redis import Redis
+from redis.exceptions import RedisError
+from scrapy.crawler import CrawlerProcess
+
+from crawler.cluster import DEFAULT_HEARTBEAT
+from crawler.cluster.keys import Keys
+from crawler.cluster.liveness import process_id
+from crawler.cluster.published import NotPublished, Published, current_generation, load
+from crawler.cluster.recorder import RemoteRecorder
+from crawler.context import PassContext
+from crawler.times import to_iso, utc_now
+from crawler.topics import TopicMatcher
+
+log = logging.getLogger("presswatch.cluster")
+
+EXIT_LOST_REDIS = 75   # EX_TEMPFAIL: a supervisor should start the worker again
+CONFIG_POLL_SECONDS = 1.0
+WORKER_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.match.MatchPipeline": 200,
+    "pipelines.push.PushPipeline": 300,
+}
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    redis_url: str
+    prefix: str
+    worker_id: str = ""
+    heartbeat: float = DEFAULT_HEARTBEAT      # seconds without a heartbeat before a worker is dead
+    idle_exit: float | None = None      # stop after this long with nothing under way
+    log_level: str = "WARNING"
+
+    @property
+    def name(self) -> str:
+        return self.worker_id or process_id()
+
+
+def redis_client(url: str) -> Redis:
+    """A client for ``redis://`` or ``rediss://`` (TLS) URLs, with a password if given."""
+    return Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10,
+                          retry_on_timeout=True, health_check_interval=30)
+
+
+def fail_stop(error: RedisError) -> NoReturn:
+    """Redis refused a hand-over: stop at once, leases and all. Releasing nothing, this
+    worker's heartbeat expires and another worker fetches its requests again."""
+    log.critical("lost Redis (%s): stopping; other workers take over this worker's "
+                 "requests", error)
+    logging.shutdown()
+    os._exit(EXIT_LOST_REDIS)
+
+
+def worker_context(server: Redis, keys: Keys, published: Published) -> PassContext:
+    recorder = RemoteRecorder(server, keys, published.config, published.source_ids,
+                              published.generation, on_lost=fail_stop)
+    return PassContext(published.config, recorder, TopicMatcher.compile(published.config.topics),
+                       (), "none", to_iso(utc_now()))
+
+
+def newer_context(server: Redis, keys: Keys, context: PassContext,
+                  generation: str) -> PassContext | None:
+    """A context for the current published configuration, if it is not ``generation``."""
+    current = current_generation(server, keys)
+    if current is None or current == generation:
+        return None
+    try:
+        return worker_context(server, keys, load(server, keys, current))
+    except NotPublished as error:
+        log.warning("keeping configuration %s: %s", generation, error)
+        return None
+
+
+def wait_for_config(server: Redis, keys: Keys, give_up: float | None) -> Published | None:
+    """The current published configuration; wait for one (None after ``give_up`` s)."""
+    started, told = time.monotonic(), False
+    while True:
+        try:
+            return load(server, keys)
+        except NotPublished as error:
+            if give_up is not None and time.monotonic() - started >= give_up:
+                return None
+            if not told:
+                log.warning("%s; waiting", error)
+                told = True
+        time.sleep(CONFIG_POLL_SECONDS)
+
+
+def worker_settings(options: WorkerOptions, published: Published) -> dict[str, Any]:
+    from crawler.settings import pass_settings
+
+    settings = pass_settings(published.config, log_level=options.log_level)
+    settings.update({
+        "SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler",
+        "ITEM_PIPELINES": WORKER_PIPELINES,
+        "PRESSWATCH_REDIS_URL": options.redis_url,
+        "PRESSWATCH_CLUSTER_PREFIX": options.prefix,
+        "PRESSWATCH_WORKER_ID": options.name,
+        "PRESSWATCH_HEARTBEAT": options.heartbeat,
+        "PRESSWATCH_IDLE_EXIT": -1 if options.idle_exit is None else options.idle_exit,
+        "LOG_INSTALL_ROOT_HANDLER": False,
+    })
+    return settings
+
+
+def run_worker(options: WorkerOptions) -> str:
+    """Work until stopped (or idle for ``idle_exit`` s); return Scrapy's finish reason,
+    or ``no configuration`` when none was published in time."""
+    from spiders.cluster import ClusterSpider
+
+    logging.getLogger("scrapy").setLevel(options.log_level)
+    server, keys = redis_client(options.redis_url), Keys(options.prefix)
+    published = wait_for_config(server, keys, options.idle_exit)
+    if published is None:
+        return "no configuration"
+    process = CrawlerProcess(worker_settings(options, published))
+    crawler = process.create_crawler(ClusterSpider)
+    process.crawl(crawler, context=worker_context(server, keys, published))
+    process.start()
+    return crawler.stats.get_value("finish_reason") or "error"
