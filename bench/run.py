@@ -167,7 +167,7 @@ def matching_cost() -> list[dict]:
     import topics
 
     docs = topics.articles(1000, 20250101)
-    return [topics.measure(size, docs, 20250101, 1.0) for size in (10, 1000)]
+    return topics.measure([10, 1000], docs, 20250101, rounds=3, real_share=0.005)
 
 
 def report(articles: int, floors: tuple[float, float], results: list[PassResult]) -> None:
