@@ -17,20 +17,20 @@ from typing import Any
 
 import click
 
+from crawler.cli_common import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    config_option,
+    db_option,
+)
 from crawler.config import Config, ConfigError, load_config
 from crawler.run import PassSummary
 from crawler.storage import Store
 from crawler.times import next_second, to_iso, utc_now
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 DEMO_PORT = 8765
-
-config_option = click.option(
-    "--config", "config_path", default="config.toml", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
-db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite database (default: [storage] db in the configuration).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

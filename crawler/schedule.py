@@ -38,6 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 import crawler
+from crawler.cli_common import config_option, db_option
 from crawler.config import Config, ConfigError, ScheduleConfig, load_config
 from crawler.durations import format_duration
 from crawler.logs import FORMAT
@@ -395,10 +396,8 @@ def _when(job: JobSpec) -> str:
 # -- the command ---------------------------------------------------------------------------
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", default="config.toml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite database (default: [storage] db in the configuration).")
+@config_option
+@db_option
 @click.option("--verbose", "-v", is_flag=True,
               help="Also log the scheduler's own workings and show each pass's summary.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),

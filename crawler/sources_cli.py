@@ -20,19 +20,11 @@ import click
 import tomlkit
 from tomlkit.items import AoT, Array, Comment, Table, Whitespace
 
+from crawler.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, db_option
 from crawler.config import Config, ConfigError, load_config
 from crawler.discovery import Candidate, DiscoveryError, discover
 from crawler.storage import Store
 from crawler.urls import canonical_url, host_of
-
-# As in crawler/cli.py, which imports this module to register the group.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-config_option = click.option(
-    "--config", "config_path", default="config.toml", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
-db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite database (default: [storage] db in the configuration).")
 
 ERROR_WIDTH = 60      # `sources list` shortens the last error to this many characters
 ARTICLES_COLUMN = 4   # the one right-aligned column of `sources list`

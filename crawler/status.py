@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from crawler.cli_common import config_option, db_option
 from crawler.config import Config, ConfigError, load_config
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
@@ -125,10 +126,8 @@ def _checks_lines(status: Status) -> list[str]:
 # -- the command ---------------------------------------------------------------------------
 
 @click.command()
-@click.option("--config", "config_path", default="config.toml", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The configuration file.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite database (default: [storage] db in the configuration).")
+@config_option
+@db_option
 @click.option("--runs", "run_count", default=10, show_default=True,
               type=click.IntRange(min=1), help="How many of the last runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
