@@ -1,10 +1,14 @@
-"""Read-only summaries of a database for people: the demo's report, status."""
+"""Read-only summaries of a database for people: the demo's report, an article's history."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from html import escape
 
+from crawler.diffs import html_page, render_terminal
 from crawler.storage import Store
+from crawler.urls import canonical_url
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,6 @@ class History:
 
 def find_article(store: Store, ref: str) -> int | None:
     """An article id from an id or a URL (any variant of its canonical URL)."""
-    from crawler.urls import canonical_url
-
     if ref.isdigit():
         row = store.db.execute("SELECT id FROM articles WHERE id = ?", [int(ref)]).fetchone()
         return row[0] if row else None
@@ -69,8 +71,6 @@ def find_article(store: Store, ref: str) -> int | None:
 
 def change_history(store: Store, article_id: int) -> History:
     """Everything `presswatch diff` shows of one article."""
-    import json
-
     article = store.db["articles"].get(article_id)
     versions = store.db["versions"].count_where("article_id = ?", [article_id])
     changes = [
@@ -100,8 +100,6 @@ def change_heading(change: ChangeEntry) -> str:
 
 
 def format_history(history: History, *, color: bool) -> str:
-    from crawler.diffs import render_terminal
-
     lines = [f"{history.title or '(untitled)'}", f"{history.url}",
              f"first seen {history.first_seen_at}; {history.versions} version(s); "
              f"{len(history.changes)} change(s); now {history.status}"]
@@ -113,10 +111,6 @@ def format_history(history: History, *, color: bool) -> str:
 
 
 def history_page(history: History) -> str:
-    from html import escape
-
-    from crawler.diffs import html_page
-
     sections = [(change_heading(change),
                  change.diff_html or f"<p>{escape(change.kind)}</p>")
                 for change in history.changes]
