@@ -54,6 +54,7 @@ class PassResult:
     label: str
     seconds: float
     peak_mb: float
+    cpu_seconds: float   # CPU time of the pass and its workers (last sample before exit)
     summary: dict
 
 
@@ -98,40 +99,43 @@ def timed_pass(label: str, config: Path, *extra: str) -> PassResult:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=HERE.parent)
-    peak = [0]
-    watcher = threading.Thread(target=_watch_memory, args=(process, peak), daemon=True)
+    peak = [0, 0.0]
+    watcher = threading.Thread(target=_watch, args=(process, peak), daemon=True)
     watcher.start()
     out, err = process.communicate()
     seconds = time.perf_counter() - started
     watcher.join()
     if process.returncode != 0:
         raise SystemExit(f"{label}: presswatch run failed ({process.returncode}):\n{err}")
-    return PassResult(label, seconds, peak[0] / 1024, json.loads(out))
+    return PassResult(label, seconds, peak[0] / 1024, peak[1], json.loads(out))
 
 
-def _watch_memory(process: subprocess.Popen, peak: list[int]) -> None:
+def _watch(process: subprocess.Popen, peak: list) -> None:
     while process.poll() is None:
-        peak[0] = max(peak[0], tree_memory_kb(process.pid))
+        memory, cpu = tree_usage(process.pid)
+        peak[0], peak[1] = max(peak[0], memory), max(peak[1], cpu)
         time.sleep(0.1)
 
 
-def tree_memory_kb(root: int) -> int:
-    """Proportional set size of a process and all its descendants, in KiB."""
+def tree_usage(root: int) -> tuple[int, float]:
+    """Proportional set size (KiB) and CPU seconds of a process and its descendants."""
     children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry))
-    total, todo = 0, [root]
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    memory, seconds, todo = 0, 0.0, [root]
     while todo:
         pid = todo.pop()
-        total += _pss_kb(pid)
+        memory += _pss_kb(pid)
+        seconds += cpu.get(pid, 0.0)
         todo += children.get(pid, [])
-    return total
+    return memory, seconds
 
 
 def _pss_kb(pid: int) -> int:
@@ -178,15 +182,15 @@ def report(articles: int, floors: tuple[float, float], results: list[PassResult]
     print(f"bare trafilatura.extract, one process: {floor:.1f} pages/s")
     print(f"presswatch's extract(), one process:    {own:.1f} pages/s\n")
     print("| pass | seconds | articles/s | vs bare | vs first pass | new | checked | "
-          "versions | peak MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "versions | peak MB | CPU s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         s = result.summary
         done = s["articles_new"] + s["articles_checked"]
         print(f"| {result.label} | {result.seconds:.2f} | {done / result.seconds:.1f} | "
               f"{done / result.seconds / floor:.2f}x | {result.seconds / first.seconds:.1%} | "
               f"{s['articles_new']} | {s['articles_checked']} | {s['versions_new']} | "
-              f"{result.peak_mb:.0f} |")
+              f"{result.peak_mb:.0f} | {result.cpu_seconds:.1f} |")
     print(f"\nfirst pass: {rate:.1f} articles/s = {rate / floor:.2f}x bare trafilatura")
 
 

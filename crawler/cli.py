@@ -21,11 +21,13 @@ from crawler.cli_common import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
-    EXIT_USAGE,
     config_option,
     db_option,
+    read_config,
+    read_config_for,
+    user_errors,
 )
-from crawler.config import Config, ConfigError, load_config
+from crawler.config import ConfigError
 from crawler.run import PassSummary
 from crawler.storage import Store
 from crawler.times import next_second, to_iso, utc_now
@@ -37,28 +39,6 @@ DEMO_PORT = 8765
 @click.version_option(package_name="presswatch")
 def cli() -> None:
     """presswatch: watch news outlets for topics, track how stories are edited."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn errors a user can fix into one line on stderr and exit status 2."""
-    try:
-        yield
-    except ConfigError as error:
-        click.echo(f"presswatch: error: {error}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-def read_config(path: Path) -> Config:
-    with user_errors():
-        return load_config(path)
-
-
-def read_config_for(path: Path, db_path: Path | None) -> Config:
-    """The configuration; with --db and no configuration file at all, the defaults."""
-    if db_path is not None and not path.exists():
-        return Config()
-    return read_config(path)
 
 
 @cli.command()

@@ -431,12 +431,16 @@ def _unique(root: _Table, key: str, names: list[str]) -> None:
 
 
 def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
-    from crawler.topics import TopicError, TopicMatcher
+    """Parse every query; a pass compiles them into its matcher once, later."""
+    from crawler.topics import QueryError, TopicError, parse_query
 
-    try:
-        TopicMatcher.compile(topics)
-    except TopicError as error:
-        raise ConfigError(f"{file}: topics: {error}") from error
+    for topic in topics:
+        for query in topic.queries:
+            try:
+                parse_query(query)
+            except QueryError as error:
+                message = TopicError(topic.name, query, error)
+                raise ConfigError(f"{file}: topics: {message}") from error
 
 
 def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:

@@ -6,7 +6,6 @@ Each class has one job; ``crawler/settings.py`` orders them around Scrapy's own.
 from __future__ import annotations
 
 import codecs
-import ipaddress
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,7 +25,7 @@ from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
 from crawler.resolver import refusal
-from crawler.urls import host_of
+from crawler.urls import host_of, is_private_ip
 
 SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -51,7 +50,7 @@ class PrivateAddressMiddleware:
         if scheme not in SCHEMES:
             raise IgnoreRequest(f"refused: {scheme}: is not http or https")
         host = host_of(request.url)
-        if not self.allow and _is_private_ip(host):
+        if not self.allow and is_private_ip(host):
             raise IgnoreRequest(
                 f"refused: {host} is a private address "
                 "(set [crawl] allow_private_addresses = true to allow it)")
@@ -188,15 +187,6 @@ def _codec(name: str) -> str:
         return codecs.lookup(name).name
     except LookupError:
         return name
-
-
-def _is_private_ip(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return not (mapped or address).is_global
 
 
 def _redirects_disabled(request: Request, status: int) -> bool:

@@ -12,7 +12,6 @@ a plain "no results" DNS error, so the resolver keeps the reason for each refuse
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -20,6 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
+
+from crawler.urls import is_ip, is_public_address
 
 ALLOW_SETTING = "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES"
 
@@ -42,12 +43,12 @@ class PublicAddressResolver(CachingThreadedResolver):
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         lookup = super().getHostByName(name, timeout)
-        if not self.allow_private and not _is_ip(name):
+        if not self.allow_private and not is_ip(name):
             lookup.addCallback(self._check, name)
         return lookup
 
     def _check(self, address: str, name: str) -> str:
-        if is_public(address):
+        if is_public_address(address):
             return address
         self.refused[name.lower().rstrip(".")] = address
         raise DNSLookupError(refusal_message(name, address))
@@ -67,19 +68,3 @@ def refusal(host: str) -> str | None:
 def refusal_message(host: str, address: str) -> str:
     return (f"refused: {host} resolves to a private address {address} "
             "(set [crawl] allow_private_addresses = true to allow it)")
-
-
-def is_public(address: str) -> bool:
-    """True for a globally routable IP address."""
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_global
-    except ValueError:
-        return False
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

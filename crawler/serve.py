@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import EXIT_USAGE, config_option, db_option, open_store
+from crawler.cli import open_store
+from crawler.cli_common import EXIT_USAGE, config_option, db_option
 
 DEFAULT_PORT = 8001
 MISSING = "Datasette is not installed: pip install 'presswatch[datasette]'"

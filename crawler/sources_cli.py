@@ -20,7 +20,14 @@ import click
 import tomlkit
 from tomlkit.items import AoT, Array, Comment, Table, Whitespace
 
-from crawler.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, config_option, db_option
+from crawler.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    config_option,
+    db_option,
+    read_config,
+)
 from crawler.config import Config, ConfigError, load_config
 from crawler.discovery import Candidate, DiscoveryError, discover
 from crawler.storage import Store
@@ -41,11 +48,6 @@ def fail(code: int, message: str) -> NoReturn:
     sys.exit(code)
 
 
-def read_config(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        fail(EXIT_USAGE, str(error))
 
 
 # -- sources add ---------------------------------------------------------------------------

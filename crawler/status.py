@@ -8,15 +8,13 @@ poll, and ``articles.next_check_at``.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from crawler.cli_common import config_option, db_option
-from crawler.config import Config, ConfigError, load_config
+from crawler.cli_common import config_option, db_option, read_config
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
 
@@ -152,18 +150,11 @@ def status(config_path: Path, db_path: Path | None, run_count: int, as_json: boo
 def _database(config_path: Path, db_path: Path | None) -> tuple[Path, list[str] | None]:
     """The database to read and the configured source names (None: show every source)."""
     if db_path is None:
-        config = _read_config(config_path)
+        config = read_config(config_path)
         db_path = config.storage.db
     else:
-        config = _read_config(config_path) if config_path.exists() else None
+        config = read_config(config_path) if config_path.exists() else None
     if not db_path.exists():
         raise click.UsageError(f"no database at {db_path}: run `presswatch run` first")
     return db_path, None if config is None else [source.name for source in config.sources]
 
-
-def _read_config(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        click.echo(f"presswatch: error: {error}", err=True)
-        sys.exit(2)

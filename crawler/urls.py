@@ -50,7 +50,7 @@ def host_of(url: str) -> str:
 def registrable_domain(host: str) -> str:
     """``www.politico.eu`` -> ``politico.eu``; IP addresses and bare names stay as they are."""
     host = host.lower().rstrip(".")
-    if _is_ip(host):
+    if is_ip(host):
         return host
     extracted = _EXTRACT(host)
     return extracted.top_domain_under_public_suffix or host
@@ -70,19 +70,27 @@ def link_allowed(url: str, source_url: str, allowed_domains: tuple[str, ...] = (
     return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
 
 
-def is_private_address(host: str) -> bool:
-    """True for loopback, private, link-local, reserved and other non-public IP literals."""
-    host = host.strip("[]")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    if not _is_ip(host):
-        return False
-    return not ipaddress.ip_address(host).is_global
-
-
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """Is ``host`` an IPv4 or IPv6 literal (brackets allowed)?"""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
     return True
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable IP address (an IPv4-mapped IPv6 address is judged by
+    its IPv4 part); False for loopback, private, link-local, reserved or not an address."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return (mapped or parsed).is_global
+
+
+def is_private_ip(host: str) -> bool:
+    """True for an IP literal that is not public. Host names are judged after DNS
+    resolution (crawler/resolver.py), never by their spelling."""
+    return is_ip(host) and not is_public_address(host)

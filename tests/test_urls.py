@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.urls import canonical_url, is_private_address, link_allowed, registrable_domain
+from crawler.urls import canonical_url, is_private_ip, link_allowed, registrable_domain
 
 
 @pytest.mark.parametrize(("url", "canonical"), [
@@ -34,10 +34,10 @@ def test_link_policy():
 
 
 def test_private_addresses():
-    assert is_private_address("127.0.0.1")
-    assert is_private_address("10.0.0.8")
-    assert is_private_address("169.254.169.254")
-    assert is_private_address("[::1]")
-    assert is_private_address("localhost")
-    assert not is_private_address("8.8.8.8")
-    assert not is_private_address("politico.eu")
+    assert is_private_ip("127.0.0.1")
+    assert is_private_ip("10.0.0.8")
+    assert is_private_ip("169.254.169.254")
+    assert is_private_ip("[::1]")
+    assert is_private_ip("::ffff:127.0.0.1")   # IPv4-mapped: judged by its IPv4 part
+    assert not is_private_ip("8.8.8.8")
+    assert not is_private_ip("politico.eu")    # names are judged after DNS resolution

@@ -17,15 +17,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from crawler.cli import (
+from crawler.cli import format_summary
+from crawler.cli_common import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_USAGE,
     config_option,
     db_option,
-    format_summary,
-    read_config,
+    read_config_for,
     user_errors,
 )
 from crawler.cluster import DEFAULT_HEARTBEAT
@@ -119,7 +119,7 @@ def ingest(config_path: Path, db_path: Path | None, redis_url: str | None, prefi
     from crawler.logs import setup_logging
 
     setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
-    config = read_config_for_cluster(config_path, db_path)
+    config = read_config_for(config_path, db_path)
     url = resolve_redis(redis_url, config)
     with redis_errors(url):
         from crawler.cluster.ingest import IngesterRunning, IngestOptions, WrongDatabase, run_ingest
@@ -159,7 +159,7 @@ def enqueue(config_path: Path, db_path: Path | None, redis_url: str | None, pref
 
     Exit status: 0 queued; 1 Redis could not be reached; 2 usage or configuration error.
     """
-    config = read_config_for_cluster(config_path, db_path)
+    config = read_config_for(config_path, db_path)
     url = resolve_redis(redis_url, config)
     with redis_errors(url), user_errors():
         from crawler.cluster.enqueue import enqueue as enqueue_pass
@@ -177,12 +177,6 @@ def enqueue(config_path: Path, db_path: Path | None, redis_url: str | None, pref
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-def read_config_for_cluster(path: Path, db_path: Path | None) -> Config:
-    if db_path is not None and not path.exists():
-        return Config()
-    return read_config(path)
-
 
 def resolve_redis(option: str | None, config: Config | None) -> str:
     """--redis, $PRESSWATCH_REDIS (both in ``option``), or ``[cluster] redis``."""
