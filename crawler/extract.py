@@ -14,8 +14,8 @@ from trafilatura.utils import load_html
 
 from crawler.metadata import page_metadata
 
-MIN_WORDS = 25   # less is a menu, a caption or an error page, not an article; a declared
-                 # paywall's teaser is kept however short (its feed summary completes it)
+MIN_WORDS = 25   # less is a menu, a caption or an error page, not an article; a
+                 # paywall's teaser is kept however short (crawler.partial flags it)
 
 
 class ExtractionError(ValueError):
@@ -28,12 +28,19 @@ class Article:
 
     title: str | None
     text: str
-    author: str | None = None
+    author: str | None = None           # the authors as one display string
     published_at: str | None = None
     language: str | None = None
     description: str | None = None
     canonical_url: str | None = None    # the page's rel=canonical, made absolute
-    paywalled: bool = False             # the page declares a paywall
+    authors: tuple[str, ...] = ()       # every author named, persons first
+    title_raw: str | None = None        # the page's <title> as served
+    modified_at: str | None = None
+    published_from: str | None = None   # where the dates came from (crawler.metadata)
+    modified_from: str | None = None
+    declared_not_free: bool = False     # JSON-LD isAccessibleForFree: false
+    teaser_markers: bool = False        # a paywall or metering container on the page
+    hidden_part_missing: bool = False   # the part declared not free is not on the page
 
 
 def extract(html: str | bytes, url: str | None = None, body_selector: str | None = None) -> Article:
@@ -45,21 +52,30 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     tree = load_html(html)
     if tree is None:
         raise ExtractionError("not an HTML document")
-    meta = page_metadata(tree)
+    meta = page_metadata(tree, url)
     document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
                                            include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
-    if len(text.split()) < MIN_WORDS and not (meta.paywalled and text):
+    paywall = meta.declared_not_free or meta.teaser_markers
+    if len(text.split()) < MIN_WORDS and not (paywall and text):
         raise ExtractionError("no article text found on the page")
+    published, modified = iso_date(meta.published), iso_date(meta.modified)
     return Article(
         title=meta.title,
         text=_without_headline(text, meta.title),
         author=meta.author,
-        published_at=iso_date(meta.published),
+        published_at=published,
         language=meta.language,
         description=meta.description,
         canonical_url=urljoin(url, meta.canonical) if url and meta.canonical else meta.canonical,
-        paywalled=meta.paywalled,
+        authors=meta.authors,
+        title_raw=meta.title_raw,
+        modified_at=modified,
+        published_from=meta.published_from if published else None,
+        modified_from=meta.modified_from if modified else None,
+        declared_not_free=meta.declared_not_free,
+        teaser_markers=meta.teaser_markers,
+        hidden_part_missing=meta.hidden_part_missing,
     )
 
 

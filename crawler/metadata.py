@@ -1,10 +1,12 @@
 """Article metadata from what news pages declare: OpenGraph and article meta tags,
-JSON-LD, ``<html lang>``, ``<time>``. A pure function over a parsed page.
+JSON-LD, ``<html lang>``, ``<title>``, ``<h1>``, ``<time>``. A pure function over a
+parsed page.
 
-News sites declare their headline, author and publication time for search engines and
-social networks, so reading those declarations is both exact and cheap. Only a page
-that declares no date falls back to htmldate's heuristics. (trafilatura's general
-metadata extraction scans every link on the page and would double the cost of a pass.)
+News sites declare their headline, authors and dates for search engines and social
+networks, so reading those declarations is both exact and cheap. What a page does not
+declare is looked for with htmldate's extensive search (dates) and trafilatura's byline
+search (authors). trafilatura's general metadata extraction, which scans every link on
+the page, is not run.
 """
 
 from __future__ import annotations
@@ -12,68 +14,103 @@ from __future__ import annotations
 import copy
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import htmldate
 from lxml import etree
+from trafilatura.metadata import extract_author
 
-ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "BackgroundNewsArticle", "BlogPosting", "Report",
-                 "LiveBlogPosting", "WebPage"}
-TITLE_META = ("og:title", "twitter:title", "dc.title", "headline")
+from crawler import headlines
+from crawler.bylines import Byline, person_names
+
+# Article types, best first: the node a page describes its article with. WebPage only
+# when there is nothing better (it usually describes the page, not the story).
+ARTICLE_TYPES = ("NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle",
+                 "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
+                 "Article", "BlogPosting", "LiveBlogPosting", "Report", "SocialMediaPosting",
+                 "TechArticle", "ScholarlyArticle", "WebPage")
 AUTHOR_META = ("author", "article:author", "dc.creator", "byl", "parsely-author",
-               "sailthru.author")
-DATE_META = ("article:published_time", "og:published_time", "datepublished", "pubdate",
-             "publishdate", "date", "dc.date", "dc.date.issued", "dcterms.created",
-             "parsely-pub-date", "sailthru.date", "article.published", "publication_date")
+               "sailthru.author", "article:author_name", "cxenseparse:author")
+PUBLISHED_META = ("article:published_time", "og:published_time", "og:article:published_time",
+                  "datepublished", "pubdate", "publishdate", "publish-date", "date",
+                  "dc.date", "dc.date.issued", "dcterms.created", "dcterms.issued",
+                  "parsely-pub-date", "sailthru.date", "article.published",
+                  "publication_date", "article_date_original", "cxenseparse:recs:publishtime")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modified_time",
+                 "datemodified", "dcterms.modified", "article.updated", "last-modified",
+                 "lastmod")
 DESCRIPTION_META = ("description", "og:description", "twitter:description")
+SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title",
+             "twitter:site", "publisher")
+
+# Where a date came from (versions.published_from / modified_from).
+FROM_JSON_LD, FROM_META, FROM_TIME, FROM_HTMLDATE = "json-ld", "meta", "time", "htmldate"
+
+# Containers publishers (Piano, Tinypass, Poool, Zephr, Laterpay...) put around a cut
+# article or its subscription prompt. Evidence only together with a short text.
+TEASER_MARKERS = re.compile(
+    r"paywall|piano-|tp-container|tp-modal|subscriber-only|premium-content|metered|"
+    r"registration-wall|regwall|poool|zephr|laterpay|article-teaser|plus-teaser|"
+    r"subscribe-wall|content-locked|locked-content", re.IGNORECASE)
+HIDDEN_PART_WORDS = 20
 
 
 @dataclass(frozen=True)
 class PageMetadata:
-    title: str | None
-    author: str | None
-    published: str | None     # as the page wrote it; crawler.extract makes it ISO UTC
+    title: str | None                 # the headline, without the site's decorations
+    title_raw: str | None             # the page's <title> as served
+    authors: tuple[str, ...]          # persons first; organisations only without persons
+    published: str | None             # as the page wrote it; crawler.extract makes it ISO UTC
+    published_from: str | None        # json-ld, meta, time or htmldate
+    modified: str | None
+    modified_from: str | None
     language: str | None
     description: str | None
-    canonical: str | None = None     # <link rel="canonical"> as written (maybe relative)
-    paywalled: bool = False          # the page declares its content is not freely accessible
+    site_name: str | None = None
+    canonical: str | None = None      # <link rel="canonical"> as written (maybe relative)
+    declared_not_free: bool = False   # JSON-LD isAccessibleForFree: false, at any nesting
+    teaser_markers: bool = False      # a paywall or metering container is on the page
+    hidden_part_missing: bool = False  # the part it declares paywalled is absent or empty
+
+    @property
+    def author(self) -> str | None:
+        """The authors as one display string."""
+        return ", ".join(self.authors) or None
 
 
-PAYWALL_MARKERS = re.compile(
-    r"paywall|piano-|subscriber-only|premium-content|meteredContent|registration-wall|tp-modal")
-
-
-def page_metadata(tree: etree._Element) -> PageMetadata:
+def page_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
     """Read the metadata ``tree`` declares; call before extraction prunes the tree."""
     meta = _meta_tags(tree)
-    linked = _json_ld_article(tree)
+    documents = _json_ld(tree)
+    nodes = list(_all_nodes(documents))
+    linked = _article_node(nodes)
+    site_name = _site_name(meta, linked)
+    published, published_from = _published(meta, linked, tree)
+    modified, modified_from = _declared_date(meta, linked, MODIFIED_META, "dateModified")
+    title_raw = _title_element(tree)
     return PageMetadata(
-        title=_first(meta, TITLE_META) or _text(linked.get("headline")) or _headline(tree),
-        author=_author(meta, linked),
-        published=_first(meta, DATE_META) or _text(linked.get("datePublished"))
-        or _time_element(tree) or _guess_date(tree),
+        title=headlines.headline(
+            title_raw=title_raw, og_title=meta.get("og:title"),
+            declared=_text(linked.get("headline")) or meta.get("twitter:title"),
+            h1=_h1(tree), site_names=_site_names(site_name, linked, url)),
+        title_raw=title_raw,
+        authors=_authors(tree, meta, linked, nodes, site_name, url),
+        published=published, published_from=published_from,
+        modified=modified, modified_from=modified_from,
         language=_language(tree, meta),
         description=_first(meta, DESCRIPTION_META) or _text(linked.get("description")),
+        site_name=site_name,
         canonical=_canonical(tree),
-        paywalled=_paywalled(tree, linked),
+        declared_not_free=any(_not_free(node.get("isAccessibleForFree")) for node in nodes),
+        teaser_markers=_teaser_markers(tree),
+        hidden_part_missing=_hidden_part_missing(tree, nodes),
     )
 
 
-def _canonical(tree: etree._Element) -> str | None:
-    found = tree.xpath("//link[@rel='canonical']/@href")
-    return found[0].strip() or None if found else None
-
-
-def _paywalled(tree: etree._Element, linked: dict[str, Any]) -> bool:
-    """Schema.org's ``isAccessibleForFree: false``, or a paywall container on the page."""
-    free = linked.get("isAccessibleForFree")
-    if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
-        return True
-    names = " ".join(tree.xpath("//body//@class | //body//@id"))
-    return PAYWALL_MARKERS.search(names) is not None
+# -- the page's declarations -------------------------------------------------------------
 
 
 def _meta_tags(tree: etree._Element) -> dict[str, str]:
@@ -87,69 +124,232 @@ def _meta_tags(tree: etree._Element) -> dict[str, str]:
     return found
 
 
+def _meta_all(tree: etree._Element, keys: tuple[str, ...]) -> list[str]:
+    """Every value of the meta tags named ``keys``, in page order (a page may repeat one)."""
+    values = []
+    for element in tree.iterfind(".//meta"):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        value = " ".join((element.get("content") or "").split())
+        if key in keys and value:
+            values.append(value)
+    return values
+
+
 def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
     for key in keys:
-        value = meta.get(key)
-        if value and not (key == "article:author" and value.startswith("http")):
-            return value
+        if meta.get(key):
+            return meta[key]
     return None
 
 
-def _json_ld_article(tree: etree._Element) -> dict[str, Any]:
+def _json_ld(tree: etree._Element) -> list[Any]:
+    documents = []
     for script in tree.xpath("//script[@type='application/ld+json']"):
+        text = (script.text or "").strip().removeprefix("<!--").removesuffix("-->")
         try:
-            data = json.loads(script.text or "")
+            documents.append(json.loads(text, strict=False))
         except ValueError:
             continue
-        for node in _nodes(data):
-            kinds = node.get("@type")
-            kinds = kinds if isinstance(kinds, list) else [kinds]
-            if ARTICLE_TYPES.intersection(k for k in kinds if isinstance(k, str)):
-                return node
-    return {}
+    return documents
 
 
-def _nodes(data: Any) -> Iterator[dict[str, Any]]:
+def _all_nodes(data: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in ``data``, at any nesting (``@graph``, ``mainEntity``...)."""
     if isinstance(data, list):
         for item in data:
-            yield from _nodes(item)
+            yield from _all_nodes(item)
     elif isinstance(data, dict):
         yield data
-        yield from _nodes(data.get("@graph", []))
+        for value in data.values():
+            if isinstance(value, dict | list):
+                yield from _all_nodes(value)
 
 
-def _author(meta: dict[str, str], linked: dict[str, Any]) -> str | None:
-    declared = _first(meta, AUTHOR_META)
-    if declared:
-        return declared
-    authors = linked.get("author")
-    authors = authors if isinstance(authors, list) else [authors]
-    names = [_text(a.get("name") if isinstance(a, dict) else a) for a in authors]
-    return ", ".join(name for name in names if name) or None
+def _types(node: dict[str, Any]) -> list[str]:
+    kinds = node.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return [kind.rsplit("/", 1)[-1] for kind in kinds if isinstance(kind, str)]
 
 
-def _headline(tree: etree._Element) -> str | None:
-    for path in ("//article//h1", "//h1", "//title"):
-        found = tree.xpath(path)
-        if found:
-            text = " ".join(found[0].text_content().split())
+def _article_node(nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The node of the best article type (NewsArticle before Article before WebPage)."""
+    best, rank = {}, len(ARTICLE_TYPES)
+    for node in nodes:
+        for kind in _types(node):
+            if kind in ARTICLE_TYPES and ARTICLE_TYPES.index(kind) < rank:
+                best, rank = node, ARTICLE_TYPES.index(kind)
+    return best
+
+
+def _not_free(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def _hidden_part_missing(tree: etree._Element, nodes: list[dict[str, Any]]) -> bool:
+    """A ``hasPart`` declared not free names its element (``cssSelector``), and the
+    page has no such element, or one without text: the body was cut."""
+    selectors = [node.get("cssSelector") for node in nodes
+                 if _not_free(node.get("isAccessibleForFree"))
+                 and isinstance(node.get("cssSelector"), str)]
+    for selector in selectors:
+        try:
+            found = tree.cssselect(selector)
+        except (ValueError, SyntaxError):   # cssselect's errors derive from these
+            continue
+        words = sum(len(element.text_content().split()) for element in found)
+        if words < HIDDEN_PART_WORDS:
+            return True
+    return False
+
+
+def _teaser_markers(tree: etree._Element) -> bool:
+    names = " ".join(tree.xpath("//body//@class | //body//@id"))
+    return TEASER_MARKERS.search(names) is not None
+
+
+def _canonical(tree: etree._Element) -> str | None:
+    found = tree.xpath("//link[@rel='canonical']/@href")
+    return found[0].strip() or None if found else None
+
+
+# -- site name -------------------------------------------------------------------------
+
+
+def _site_name(meta: dict[str, str], linked: dict[str, Any]) -> str | None:
+    publisher = linked.get("publisher")
+    publisher = publisher[0] if isinstance(publisher, list) and publisher else publisher
+    declared = _text(publisher.get("name")) if isinstance(publisher, dict) else None
+    site = _first(meta, SITE_META)
+    return (site.lstrip("@") if site else None) or declared
+
+
+def _site_names(site_name: str | None, linked: dict[str, Any], url: str | None) -> set[str]:
+    """Every way the site names itself: og:site_name, the publisher, the host's name."""
+    names = {site_name} if site_name else set()
+    publisher = linked.get("publisher")
+    if isinstance(publisher, dict) and _text(publisher.get("name")):
+        names.add(_text(publisher.get("name")) or "")
+    if url:
+        host = re.sub(r"^https?://(www\d?\.|m\.|amp\.)?", "", url).split("/")[0].split(":")[0]
+        names.add(host)
+        names.add(host.rsplit(".", 1)[0])          # politico.eu -> politico
+        names.add(host.split(".")[0])
+    return {name for name in names if name}
+
+
+# -- authors ---------------------------------------------------------------------------
+
+
+def _authors(tree: etree._Element, meta: dict[str, str], linked: dict[str, Any],
+             nodes: list[dict[str, Any]], site_name: str | None,
+             url: str | None) -> tuple[str, ...]:
+    declared = _linked_authors(linked.get("author"), nodes)
+    declared += [Byline(value, None) for value in _meta_all(tree, AUTHOR_META)
+                 if not value.startswith(("http://", "https://", "/"))]
+    if not declared:
+        found = extract_author(tree)     # trafilatura's search of the visible byline
+        declared = [Byline(found.replace(";", ","), None)] if found else []
+    return person_names(declared, _site_names(site_name, linked, url))
+
+
+def _linked_authors(value: Any, nodes: list[dict[str, Any]]) -> list[Byline]:
+    """JSON-LD ``author``: a string, an object, an array, or an ``@id`` reference to a
+    node elsewhere in the page's ``@graph``."""
+    values = value if isinstance(value, list) else [value]
+    found = []
+    for item in values:
+        if isinstance(item, str):
+            found.append(Byline(item, None))
+        elif isinstance(item, dict):
+            node = _resolve(item, nodes)
+            name = node.get("name")
+            if isinstance(name, list):
+                name = ", ".join(n for n in name if isinstance(n, str))
+            if isinstance(name, str):
+                kinds = _types(node)
+                found.append(Byline(name, kinds[0] if kinds else None))
+    return found
+
+
+def _resolve(node: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    if node.get("name") or not isinstance(node.get("@id"), str):
+        return node
+    for other in nodes:
+        if other.get("@id") == node["@id"] and other.get("name"):
+            return other
+    return node
+
+
+# -- headline --------------------------------------------------------------------------
+
+
+def _title_element(tree: etree._Element) -> str | None:
+    found = tree.find(".//title")
+    if found is None:
+        return None
+    return " ".join((found.text_content() or "").split()) or None
+
+
+def _h1(tree: etree._Element) -> str | None:
+    for path in ("//article//h1", "//main//h1", "//h1"):
+        for element in tree.xpath(path):
+            text = " ".join(element.text_content().split())
             if text:
                 return text
     return None
 
 
+# -- dates -----------------------------------------------------------------------------
+
+
+def _published(meta: dict[str, str], linked: dict[str, Any],
+               tree: etree._Element) -> tuple[str | None, str | None]:
+    found = _declared_date(meta, linked, PUBLISHED_META, "datePublished", "dateCreated")
+    if found[0]:
+        return found
+    declared = _time_element(tree)
+    if declared:
+        return declared, FROM_TIME
+    guessed = _guess_date(tree)
+    return (guessed, FROM_HTMLDATE) if guessed else (None, None)
+
+
+def _declared_date(meta: dict[str, str], linked: dict[str, Any], keys: tuple[str, ...],
+                   *properties: str) -> tuple[str | None, str | None]:
+    for name in properties:
+        value = _text(linked.get(name))
+        if value and _looks_like_date(value):
+            return value, FROM_JSON_LD
+    value = _first(meta, keys)
+    if value and _looks_like_date(value):
+        return value, FROM_META
+    return None, None
+
+
+def _looks_like_date(value: str) -> bool:
+    return re.search(r"\d{4}", value) is not None
+
+
 def _time_element(tree: etree._Element) -> str | None:
-    for path in ("//article//time[@datetime]", "//time[@pubdate][@datetime]"):
-        found = tree.xpath(path)
-        if found:
-            return found[0].get("datetime").strip() or None
+    for path in ("//*[@itemprop='datePublished']", "//article//time[@datetime]",
+                 "//time[@pubdate][@datetime]"):
+        for element in tree.xpath(path):
+            value = (element.get("datetime") or element.get("content") or "").strip()
+            if value and _looks_like_date(value):
+                return value
     return None
 
 
 def _guess_date(tree: etree._Element) -> str | None:
     # htmldate may prune what it searches: let it work on a copy.
-    return htmldate.find_date(copy.deepcopy(tree), extensive_search=False, original_date=True,
-                              outputformat="%Y-%m-%dT%H:%M:%S%z")
+    try:
+        return htmldate.find_date(copy.deepcopy(tree), extensive_search=True,
+                                  original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z")
+    except (ValueError, TypeError):
+        return None
+
+
+# -- language and text -------------------------------------------------------------------
 
 
 def _language(tree: etree._Element, meta: dict[str, str]) -> str | None:
@@ -163,4 +363,4 @@ def _language(tree: etree._Element, meta: dict[str, str]) -> str | None:
 def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    return " ".join(value.split()) or None
+    return " ".join(unicodedata.normalize("NFC", value).split()) or None
