@@ -20,7 +20,7 @@ PERSON_TYPES = {"Person"}
 PREFIX = re.compile(r"^(?:(?:written|reported|text|story|words|posted)\s+)?"
                     r"(?:by|von|par|por|door|av|af|autor(?:in)?|author|text|texte)"
                     r"(?:\s*:\s*|\s+)", re.IGNORECASE)
-SPLIT = re.compile(r"\s*(?:;|\||/|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b"
+SPLIT = re.compile(r"\s*(?:;|\||/|\s&\s|\band\b|\bund\b|\bet\b|(?-i:\by\b|\be\b)|\bog\b"
                    r"|\bsowie\b|\bwith\b|\bmit\b)\s*", re.IGNORECASE)
 EMAIL = re.compile(r"\S+@\S+\.\w+")
 URL = re.compile(r"\(?\b(?:https?://|www\.)\S+\)?|\(\s*\)")
@@ -30,6 +30,16 @@ ORGANISATION = re.compile(
     r"Editors|Staff|Desk|Team|Network|Broadcasting|Radio|TV|Television|Times|Post|Journal|"
     r"Magazine|Tribune|Herald|Gazette|Daily|Online|Digital|Publishing|Publications|"
     r"Associated|Reuters|AFP|dpa|AP|ANSA|EFE|Nast|Welle)\b\.?", re.IGNORECASE)
+# Words a byline search picks up around the name: labels, dates, links.
+NOT_A_NAME = re.compile(
+    r"^(?:auteurs?|autor(?:en|in)?|authors?|by|von|lesedauer|see full bio|full bio|"
+    r"updated|published|posted|staff|admin|redaktion|no author|anonymous|unknown|"
+    r"link copied|view author archive.*|more stories by.*)$", re.IGNORECASE)
+MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+TRAILING_DATE = re.compile(rf"\s+(?:(?:updated|published|posted)\b.*|(?:{MONTHS})\b.*|\d.*"
+                           r"|link copied.*|view author archive.*|more stories by.*)$",
+                           re.IGNORECASE)
 DOMAIN = re.compile(r"\b[\w-]+\.[a-z]{2,6}\b")
 TRAILING_ROLE = re.compile(r"\s*[,\-–|]\s*(?:senior |chief |staff |special )?"
                            r"(?:reporter|correspondent|editor|writer|columnist|contributor|"
@@ -92,10 +102,11 @@ def _split_commas(part: str) -> list[str]:
 
 
 def _clean(name: str) -> str | None:
-    name = TRAILING_ROLE.sub("", name)
+    name = TRAILING_DATE.sub("", TRAILING_ROLE.sub("", name))
     name = PREFIX.sub("", name.strip(" ,;:|-–()[]\"'"))
     name = " ".join(name.split()).strip(" ,;:|-–()[]\"'")
-    if not name or not any(ch.isalpha() for ch in name) or len(name) > 80:
+    if not name or not any(ch.isalpha() for ch in name) or len(name) > 80 \
+            or NOT_A_NAME.match(name):
         return None
     return name
 

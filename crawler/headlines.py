@@ -17,16 +17,23 @@ DATE = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d
                   r"\w+\.?\s+\d{1,2},?\s+\d{4}|\d{4})$")
 SECTION_WORDS = 3          # a trailing part this short, after a long headline, is a section
 LONG_HEADLINE_WORDS = 4
+HEADLINE_WORDS = 4         # an <h1> shorter than this may be a logo or a section name
 
 
 def headline(*, title_raw: str | None, og_title: str | None, declared: str | None,
-             h1: str | None, site_names: set[str]) -> str | None:
+             h1: str | None, site_names: set[str], h1_alone: bool = False) -> str | None:
     """The headline of a page from its ``<title>``, ``og:title``, a declared headline
-    (JSON-LD ``headline``, ``twitter:title``) and its first ``<h1>``."""
+    (JSON-LD ``headline``, ``twitter:title``) and its first ``<h1>``.
+
+    The ``<h1>`` wins when a declaration confirms it, or when it is the page's only
+    ``<h1>`` and reads like a headline: social networks and search engines are often
+    given a headline of their own (``og:title``, ``<title>``)."""
     site = {_key(name) for name in site_names}
     candidates = [clean(value, site) for value in (declared, og_title, title_raw) if value]
     candidates = [value for value in candidates if value]
-    if h1 and not _is_site(h1, site) and any(_confirms(h1, value) for value in candidates):
+    usable = h1 and not _is_site(h1, site)
+    if usable and (any(_confirms(h1, value) for value in candidates)
+                   or (h1_alone and _reads_like_headline(h1))):
         return clean(h1, site) or h1
     if h1 and title_raw and _key(h1) and _key(h1) in _parts(title_raw):
         return h1
@@ -83,6 +90,12 @@ def _is_site(text: str, site: set[str]) -> bool:
     return bool(key) and any(key == name or (len(name) >= 4 and key.startswith(name)
                                              and len(key) - len(name) <= 4)
                              or (len(key) >= 4 and name.startswith(key)) for name in site)
+
+
+def _reads_like_headline(text: str) -> bool:
+    """Several words (or, in scripts without spaces, several characters)."""
+    return len(text.split()) >= HEADLINE_WORDS or (
+        " " not in text and len(text) >= 8 and not text.isascii())
 
 
 def _confirms(h1: str, candidate: str) -> bool:

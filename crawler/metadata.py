@@ -50,11 +50,16 @@ SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title",
 FROM_JSON_LD, FROM_META, FROM_TIME, FROM_HTMLDATE = "json-ld", "meta", "time", "htmldate"
 
 # Containers publishers (Piano, Tinypass, Poool, Zephr, Laterpay...) put around a cut
-# article or its subscription prompt. Evidence only together with a short text.
+# article or its subscription prompt. The same class names sit, empty or hidden, on many
+# free pages: a container counts only when it holds a prompt to subscribe or log in.
 TEASER_MARKERS = re.compile(
     r"paywall|piano-|tp-container|tp-modal|subscriber-only|premium-content|metered|"
     r"registration-wall|regwall|poool|zephr|laterpay|article-teaser|plus-teaser|"
     r"subscribe-wall|content-locked|locked-content", re.IGNORECASE)
+TEASER_PROMPT = re.compile(
+    r"subscri|abonn|suscri|assin|register|sign in|log in|login|continue reading|read more|"
+    r"weiterlesen|registrieren|anmelden|réservé|reservado|continuar leyendo|"
+    r"leia mais|per continuare|購読|会員|订阅", re.IGNORECASE)
 HIDDEN_PART_WORDS = 20
 
 
@@ -95,7 +100,8 @@ def page_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
         title=headlines.headline(
             title_raw=title_raw, og_title=meta.get("og:title"),
             declared=_text(linked.get("headline")) or meta.get("twitter:title"),
-            h1=_h1(tree), site_names=_site_names(site_name, linked, url)),
+            h1=_h1(tree), h1_alone=_h1_alone(tree),
+            site_names=_site_names(site_name, linked, url)),
         title_raw=title_raw,
         authors=_authors(tree, meta, linked, nodes, site_name, url),
         published=published, published_from=published_from,
@@ -118,7 +124,7 @@ def _meta_tags(tree: etree._Element) -> dict[str, str]:
     for element in tree.iterfind(".//meta"):
         key = (element.get("property") or element.get("name") or element.get("itemprop")
                or "").strip().lower()
-        value = " ".join((element.get("content") or "").split())
+        value = " ".join((element.get("content") or element.get("value") or "").split())
         if key and value and key not in found:
             found[key] = value
     return found
@@ -129,7 +135,7 @@ def _meta_all(tree: etree._Element, keys: tuple[str, ...]) -> list[str]:
     values = []
     for element in tree.iterfind(".//meta"):
         key = (element.get("property") or element.get("name") or "").strip().lower()
-        value = " ".join((element.get("content") or "").split())
+        value = " ".join((element.get("content") or element.get("value") or "").split())
         if key in keys and value:
             values.append(value)
     return values
@@ -203,8 +209,14 @@ def _hidden_part_missing(tree: etree._Element, nodes: list[dict[str, Any]]) -> b
 
 
 def _teaser_markers(tree: etree._Element) -> bool:
-    names = " ".join(tree.xpath("//body//@class | //body//@id"))
-    return TEASER_MARKERS.search(names) is not None
+    """A paywall or metering container on the page that prompts the reader to pay."""
+    for element in tree.xpath("//body//*[@class or @id]"):
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if TEASER_MARKERS.search(names) and element.tag not in ("script", "style"):
+            text = " ".join(element.text_content().split())
+            if text and len(text) < 2000 and TEASER_PROMPT.search(text):
+                return True
+    return False
 
 
 def _canonical(tree: etree._Element) -> str | None:
@@ -243,13 +255,15 @@ def _site_names(site_name: str | None, linked: dict[str, Any], url: str | None) 
 def _authors(tree: etree._Element, meta: dict[str, str], linked: dict[str, Any],
              nodes: list[dict[str, Any]], site_name: str | None,
              url: str | None) -> tuple[str, ...]:
+    site = _site_names(site_name, linked, url)
     declared = _linked_authors(linked.get("author"), nodes)
     declared += [Byline(value, None) for value in _meta_all(tree, AUTHOR_META)
                  if not value.startswith(("http://", "https://", "/"))]
-    if not declared:
-        found = extract_author(tree)     # trafilatura's search of the visible byline
-        declared = [Byline(found.replace(";", ","), None)] if found else []
-    return person_names(declared, _site_names(site_name, linked, url))
+    names = person_names(declared, site)
+    if names:
+        return names
+    found = extract_author(tree)     # trafilatura's search of the visible byline
+    return person_names([Byline(found.replace(";", ","), None)], site) if found else ()
 
 
 def _linked_authors(value: Any, nodes: list[dict[str, Any]]) -> list[Byline]:
@@ -297,6 +311,12 @@ def _h1(tree: etree._Element) -> str | None:
             if text:
                 return text
     return None
+
+
+def _h1_alone(tree: etree._Element) -> bool:
+    """The page has one headline element: its <h1> is the article's headline."""
+    texts = [t for e in tree.xpath("//h1") if (t := " ".join(e.text_content().split()))]
+    return len(texts) == 1
 
 
 # -- dates -----------------------------------------------------------------------------
