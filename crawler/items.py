@@ -43,5 +43,7 @@ class ArticleItem:
     body_hash: str | None = None
     article: Article | None = None     # filled by the extraction pipeline
     fingerprint: int | None = None     # SimHash of the text, for near-duplicate stories
-    is_partial: bool = False           # a paywalled or teaser page
+    is_partial: bool = False           # a paywalled or teaser page (crawler.partial)
     matches: list[Any] = field(default_factory=list)  # TopicMatch list, filled by matching
+    # Topics found only in the feed entry's summary, not in the page (TopicMatch list).
+    summary_matches: list[Any] = field(default_factory=list)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from crawler import items
 from crawler.config import Config, Source
@@ -25,6 +26,7 @@ from crawler.storage import Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_url, host_of, registrable_domain
 
+FROM_FEED = "feed"   # a publication date taken from the feed entry (versions.published_from)
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
 
@@ -170,20 +172,18 @@ class PassRecorder:
         normalizer = self.normalizer(item.source_id)
         text_hash = content_hash(normalizer.normalize_title(title or ""),
                                  normalizer.normalize(article.text))
+        metadata = version_metadata(item)
         with self.store.transaction():
             article_id = self.store.insert_article({
                 "url": item.url, "source_id": item.source_id, "first_seen_at": now,
                 "last_checked_at": now, "last_changed_at": now,
                 "next_check_at": self._next_check(item.source_id, now),
-                "published_at": _best_date(article.published_at, item.entry.published_at),
-                "title": title, "author": article.author,
-                "language": article.language or self._source_language(item.source_id),
                 "summary": item.entry.summary, "etag": item.etag,
                 "last_modified": item.last_modified, "body_hash": item.body_hash,
-                "is_partial": int(item.is_partial),
+                **self._current(item, title, metadata),
             })
             version_id = self.store.insert_version(article_id, now, title, article.text,
-                                                   text_hash, _topics(item))
+                                                   text_hash, _topics(item), metadata)
             self.store.update_article(article_id, {
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
@@ -201,34 +201,74 @@ class PassRecorder:
         before, after = normalizer.normalize(stored.text), normalizer.normalize(article.text)
         new_title = normalizer.normalize_title(title or "")
         retitled = new_title != normalizer.normalize_title(stored.title or "")
+        metadata = version_metadata(item, stored)
         if before == after and not retitled:
-            self._record_unchanged(item, stored)
+            if metadata_changed(metadata, stored):
+                self._record_baseline(item, stored, title, metadata)
+            else:
+                self._record_unchanged(item, stored)
             return
         now = self.now()
         topics = _topics(item)
         diff = diff_texts(before, after) if before != after else None
+        kind = change_kind(diff is not None, stored.is_partial, item.is_partial)
+        shown = diff if kind == "edited" else None   # a paywall change keeps both versions
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
-                                                   content_hash(new_title, after), topics)
+                                                   content_hash(new_title, after), topics,
+                                                   metadata)
             self.store.insert_change({
                 "article_id": stored.id, "from_version_id": stored.version_id,
-                "to_version_id": version_id, "detected_at": now,
-                "kind": "edited" if diff else "retitled",
+                "to_version_id": version_id, "detected_at": now, "kind": kind,
                 "title_before": stored.title, "title_after": title,
                 "chars_added": diff.chars_added if diff else 0,
                 "chars_removed": diff.chars_removed if diff else 0,
-                "diff": diff.text if diff else None, "diff_html": diff.html if diff else None,
+                "diff": shown.text if shown else None, "diff_html": shown.html if shown else None,
                 "mentions_added": _json(set(topics) - set(stored.topics)),
                 "mentions_removed": _json(set(stored.topics) - set(topics)),
             })
             self._mentions(stored.id, version_id, item, now)
             self.store.update_article(stored.id, {
                 **self._checked(item, stored.source_id, now, last_changed_at=now),
-                "title": title, "current_version_id": version_id, "status": "live",
-                "redirect_url": None,
+                **self._current(item, title, metadata),
+                "current_version_id": version_id, "status": "live", "redirect_url": None,
             })
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
+
+    def _record_baseline(self, item: ArticleItem, stored: StoredArticle, title: str | None,
+                         metadata: dict[str, Any]) -> None:
+        """Same text and headline, other metadata (authors, dates, paywall state read
+        better by a newer presswatch): a new version to compare with, no change row."""
+        article = item.article
+        assert article is not None
+        now = self.now()
+        with self.store.transaction():
+            version_id = self.store.insert_version(stored.id, now, title, article.text,
+                                                   stored.text_hash, _topics(item), metadata)
+            self._mentions(stored.id, version_id, item, now)
+            self.store.update_article(stored.id, {
+                **self._checked(item, stored.source_id, now, stored.last_changed_at),
+                **self._current(item, title, metadata),
+                "current_version_id": version_id, "status": "live", "redirect_url": None,
+            })
+        self.counts["versions_new"] += 1
+
+    def _current(self, item: ArticleItem, title: str | None,
+                 metadata: dict[str, Any]) -> dict[str, Any]:
+        """The article's metadata columns, from the version being stored."""
+        article = item.article
+        assert article is not None
+        authors = list(metadata["authors"])
+        return {
+            "title": title, "author": ", ".join(authors) or None,
+            "authors": json.dumps(authors, ensure_ascii=False),
+            "published_at": metadata["published_at"],
+            "published_from": metadata["published_from"],
+            "modified_at": metadata["modified_at"],
+            "language": article.language or self._source_language(item.source_id),
+            "is_partial": metadata["is_partial"],
+        }
 
     def _record_unchanged(self, item: ArticleItem, stored: StoredArticle) -> None:
         self._touch(item, stored.id, stored.source_id, stored.status, stored.last_changed_at)
@@ -284,12 +324,14 @@ class PassRecorder:
         return story
 
     def _mentions(self, article_id: int, version_id: int, item: ArticleItem, now: str) -> None:
-        for match in item.matches:
+        found = [(match, 0) for match in item.matches]
+        found += [(match, 1) for match in item.summary_matches]
+        for match, in_summary in found:
             added = self.store.insert_mention({
                 "topic_id": self.topic_ids[match.topic], "article_id": article_id,
                 "version_id": version_id, "found_at": now, "in_title": int(match.in_title),
                 "match_count": match.match_count, "snippet": match.snippet,
-                "terms": _json(match.terms), "backfilled": 0,
+                "terms": _json(match.terms), "backfilled": 0, "in_summary": in_summary,
             })
             self.counts["mentions_new"] += int(added)
 
@@ -334,8 +376,45 @@ def _json(values: object) -> str:
     return json.dumps(sorted(values), ensure_ascii=False)  # type: ignore[call-overload]
 
 
-def _best_date(extracted: str | None, from_feed: str | None) -> str | None:
+def version_metadata(item: ArticleItem, stored: StoredArticle | None = None) -> dict[str, Any]:
+    """The metadata columns of the version ``item`` makes (storage.VERSION_METADATA).
+
+    The publication date is the page's; the feed's when the page gives none or only the
+    day of the feed's full timestamp; on a re-check (which has no feed entry) the stored
+    one when the page still gives none.
+    """
+    article = item.article
+    assert article is not None
+    published, source = _best_date(article.published_at, article.published_from,
+                                   item.entry.published_at)
+    if published is None and stored is not None:
+        published, source = stored.published_at, stored.published_from
+    return {"authors": list(article.authors), "title_raw": article.title_raw,
+            "published_at": published, "published_from": source,
+            "modified_at": article.modified_at, "modified_from": article.modified_from,
+            "is_partial": int(item.is_partial)}
+
+
+def metadata_changed(metadata: dict[str, Any], stored: StoredArticle) -> bool:
+    """Did the authors, the publication date or the paywall state change? (A modified
+    date alone is not a new version: pages bump it without changing anything.)"""
+    return (tuple(metadata["authors"]) != stored.authors
+            or metadata["published_at"] != stored.published_at
+            or bool(metadata["is_partial"]) != stored.is_partial)
+
+
+def change_kind(text_changed: bool, was_partial: bool, is_partial: bool) -> str:
+    """``paywall`` when a teaser became the full text or the reverse."""
+    if text_changed and was_partial != is_partial:
+        return "paywall"
+    return "edited" if text_changed else "retitled"
+
+
+def _best_date(extracted: str | None, source: str | None,
+               from_feed: str | None) -> tuple[str | None, str | None]:
     """The page's own date, unless the feed gives a full timestamp for a date-only page."""
     if extracted and from_feed and len(extracted) == 10 and from_feed.startswith(extracted):
-        return from_feed
-    return extracted or from_feed
+        return from_feed, FROM_FEED
+    if extracted:
+        return extracted, source
+    return (from_feed, FROM_FEED) if from_feed else (None, None)

@@ -183,6 +183,24 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX article_fingerprints_band2 ON article_fingerprints(band2);
     CREATE INDEX article_fingerprints_band3 ON article_fingerprints(band3);
     """,
+    # Per-version metadata (authors, dates and where they came from, paywall state), the
+    # article's list of authors, and mentions found only in the feed summary.
+    """
+    ALTER TABLE versions ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE versions ADD COLUMN title_raw TEXT;
+    ALTER TABLE versions ADD COLUMN published_at TEXT;
+    ALTER TABLE versions ADD COLUMN published_from TEXT;
+    ALTER TABLE versions ADD COLUMN modified_at TEXT;
+    ALTER TABLE versions ADD COLUMN modified_from TEXT;
+    ALTER TABLE versions ADD COLUMN is_partial INTEGER;
+    UPDATE versions SET is_partial = (SELECT a.is_partial FROM articles a
+                                      WHERE a.current_version_id = versions.id);
+    ALTER TABLE articles ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE articles ADD COLUMN published_from TEXT;
+    ALTER TABLE articles ADD COLUMN modified_at TEXT;
+    UPDATE articles SET authors = json_array(author) WHERE author IS NOT NULL;
+    ALTER TABLE mentions ADD COLUMN in_summary INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -205,6 +223,15 @@ class StoredArticle:
     last_modified: str | None
     body_hash: str | None
     redirect_url: str | None
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None
+    published_from: str | None = None
+    is_partial: bool = False
+
+
+# The metadata columns a version carries (crawler.recorder.version_metadata fills them).
+VERSION_METADATA = ("authors", "title_raw", "published_at", "published_from", "modified_at",
+                    "modified_from", "is_partial")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -395,12 +422,15 @@ class Store:
         row = self.db.execute(
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
-                      a.redirect_url
+                      a.redirect_url, v.authors, v.published_at, v.published_from,
+                      coalesce(v.is_partial, a.is_partial)
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""", [article_id]).fetchone()
         if row is None:
             return None
-        return StoredArticle(*row[:7], tuple(json.loads(row[7])), *row[8:])
+        return StoredArticle(*row[:7], tuple(json.loads(row[7])), *row[8:14],
+                             tuple(json.loads(row[14] or "[]")), row[15], row[16],
+                             bool(row[17]))
 
     def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Tracked articles to re-check: due by ``now``, or every tracked one when None.
@@ -430,10 +460,17 @@ class Store:
                              [*values.values(), article_id])
 
     def insert_version(self, article_id: int, fetched_at: str, title: str | None, text: str,
-                       text_hash: str, topics: Iterable[str]) -> int:
+                       text_hash: str, topics: Iterable[str],
+                       metadata: dict[str, Any] | None = None) -> int:
+        """A new version; ``metadata`` holds its VERSION_METADATA columns (authors as a
+        list)."""
+        extra = dict(metadata or {})
+        if "authors" in extra:
+            extra["authors"] = json.dumps(list(extra["authors"]), ensure_ascii=False)
         return self._insert("versions", {
             "article_id": article_id, "fetched_at": fetched_at, "title": title, "text": text,
             "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
+            **extra,
         })
 
     def set_version_topics(self, version_id: int, topics: Iterable[str]) -> None:
@@ -460,9 +497,9 @@ class Store:
         """Record a topic's first appearance in an article; False when it was already there."""
         cursor = self.db.conn.execute(
             "INSERT OR IGNORE INTO mentions (topic_id, article_id, version_id, found_at, "
-            "in_title, match_count, snippet, terms, backfilled) VALUES "
+            "in_title, match_count, snippet, terms, backfilled, in_summary) VALUES "
             "(:topic_id, :article_id, :version_id, :found_at, :in_title, :match_count, "
-            ":snippet, :terms, :backfilled)", values)
+            ":snippet, :terms, :backfilled, :in_summary)", {"in_summary": 0, **values})
         return cursor.rowcount == 1
 
 

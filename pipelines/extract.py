@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem
 from crawler import items
 from crawler.extract import Article, ExtractionError, extract_page
 from crawler.items import ArticleItem
-from crawler.partial import with_summary_if_partial
+from crawler.partial import is_partial
 from crawler.similarity import simhash
 from pipelines.base import PassPipeline
 
@@ -62,7 +62,7 @@ class ExtractPipeline(PassPipeline):
             self._fail(item, str(error))
         except Exception as error:  # a worker crash must not end the pass
             self._fail(item, f"{type(error).__name__}: {error}")
-        item.article, item.is_partial = with_summary_if_partial(article, item.entry.summary)
+        item.article, item.is_partial = article, is_partial(article, item.entry.summary)
         item.body = b""  # the text is what flows on; let the page go
         return item
 

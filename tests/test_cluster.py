@@ -339,9 +339,13 @@ def test_an_item_survives_the_trip_to_the_ingester():
         url="https://example.org/a", source_id=3, body=b"<html>", status=200,
         entry=FeedEntry("Feed title", "2026-11-25T08:00:00Z", "Summary"), also_from=[4],
         etag='"x"', body_hash="abc", fingerprint=2**63 + 5, is_partial=True,
-        article=Article("Title", "Text with NATO.", "Ann", "2026-11-25", "en",
-                        canonical_url="https://example.org/a"),
-        matches=[TopicMatch("NATO", False, 1, ("NATO",), "Text with **NATO**.")])
+        article=Article("Title", "Text with NATO.", "Ann, Bo", "2026-11-25", "en",
+                        canonical_url="https://example.org/a", authors=("Ann", "Bo"),
+                        title_raw="Title | Example", modified_at="2026-11-26T09:00:00Z",
+                        published_from="json-ld", modified_from="meta",
+                        declared_not_free=True, hidden_part_missing=True),
+        matches=[TopicMatch("NATO", False, 1, ("NATO",), "Text with **NATO**.")],
+        summary_matches=[TopicMatch("Arctic", False, 1, ("Arctic",), "the **Arctic**")])
     message = decode(item_message(item, at="2026-11-25T08:00:00Z", generation="g1"))
     assert (message.kind, message.at, message.generation) == ("item", "2026-11-25T08:00:00Z",
                                                               "g1")

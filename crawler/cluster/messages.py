@@ -1,7 +1,8 @@
 """What workers hand to the ingester: items and events as versioned JSON.
 
 An *item* message carries an ``ArticleItem`` after extraction and matching (the article,
-its text and its topic matches; never the page's bytes). An *event* message carries one
+its text and metadata (authors, dates, paywall evidence), its topic matches and the topics
+found only in the feed summary; never the page's bytes). An *event* message carries one
 of the calls the spider makes on a ``PassRecorder`` (an error, a skipped link, a polled
 source, an article seen in another source), with its arguments by name. Every message
 says when it happened (``at``, UTC) and under which published configuration
@@ -58,6 +59,7 @@ def item_message(item: ArticleItem, *, at: str, generation: str) -> str:
     payload["entry"] = asdict(item.entry)
     payload["article"] = asdict(item.article) if item.article is not None else None
     payload["matches"] = [asdict(match) for match in item.matches]
+    payload["summary_matches"] = [asdict(match) for match in item.summary_matches]
     return _dumps({"v": VERSION, "kind": ITEM, "at": at, "generation": generation,
                    "item": payload})
 
@@ -95,9 +97,14 @@ def _item(payload: dict[str, Any]) -> ArticleItem:
     values = {name: value for name, value in payload.items() if name in known}
     values["entry"] = _dataclass(FeedEntry, values.get("entry") or {})
     article = values.get("article")
-    values["article"] = _dataclass(Article, article) if article is not None else None
+    values["article"] = _article(article) if article is not None else None
     values["matches"] = [_match(match) for match in values.get("matches") or []]
+    values["summary_matches"] = [_match(match) for match in values.get("summary_matches") or []]
     return ArticleItem(**values)
+
+
+def _article(values: dict[str, Any]) -> Article:
+    return _dataclass(Article, {**values, "authors": tuple(values.get("authors") or ())})
 
 
 def _match(values: dict[str, Any]) -> TopicMatch:
