@@ -95,6 +95,11 @@ def _split_commas(part: str) -> list[str]:
     if TRAILING_ROLE.search(part):
         part = TRAILING_ROLE.sub("", part)
     pieces = [piece.strip() for piece in part.split(",") if piece.strip()]
+    if len(pieces) > 1 and is_organisation(pieces[0]):
+        return pieces[:1]          # "Süddeutsche.de GmbH, Munich, Germany": its address
+    if any(len(piece.split()) >= 2 for piece in pieces):
+        # "Markus Balser, Berlin": a one-word part beside a full name is a dateline.
+        return [piece for piece in pieces if len(piece.split()) >= 2]
     if len(pieces) == 2 and all(len(piece.split()) == 1 for piece in pieces) \
             and not any(is_organisation(piece) for piece in pieces):
         return [f"{pieces[1]} {pieces[0]}"]

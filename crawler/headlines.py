@@ -31,11 +31,11 @@ def headline(*, title_raw: str | None, og_title: str | None, declared: str | Non
     site = {_key(name) for name in site_names}
     candidates = [clean(value, site) for value in (declared, og_title, title_raw) if value]
     candidates = [value for value in candidates if value]
-    usable = h1 and not _is_site(h1, site)
+    usable = bool(h1) and _key(h1) != "" and not _is_site(h1, site)
     if usable and (any(_confirms(h1, value) for value in candidates)
                    or (h1_alone and _reads_like_headline(h1))):
         return clean(h1, site) or h1
-    if h1 and title_raw and _key(h1) and _key(h1) in _parts(title_raw):
+    if usable and title_raw and _key(h1) in _parts(title_raw):
         return h1
     return next(iter(candidates), None) or (h1 if h1 and not _is_site(h1, site) else None)
 

@@ -202,8 +202,10 @@ class PassRecorder:
         new_title = normalizer.normalize_title(title or "")
         retitled = new_title != normalizer.normalize_title(stored.title or "")
         metadata = version_metadata(item, stored)
-        if before == after and not retitled:
-            if metadata_changed(metadata, stored):
+        if before == after and (not retitled or stored.title_raw is None):
+            # A headline read differently from a page stored by an older presswatch
+            # (which kept no raw title) is the new headline reading, not an edit.
+            if retitled or metadata_changed(metadata, stored):
                 self._record_baseline(item, stored, title, metadata)
             else:
                 self._record_unchanged(item, stored)
@@ -389,7 +391,7 @@ def version_metadata(item: ArticleItem, stored: StoredArticle | None = None) -> 
                                    item.entry.published_at)
     if published is None and stored is not None:
         published, source = stored.published_at, stored.published_from
-    return {"authors": list(article.authors), "title_raw": article.title_raw,
+    return {"authors": list(article.authors), "title_raw": article.title_raw or "",
             "published_at": published, "published_from": source,
             "modified_at": article.modified_at, "modified_from": article.modified_from,
             "is_partial": int(item.is_partial)}

@@ -193,8 +193,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE versions ADD COLUMN modified_at TEXT;
     ALTER TABLE versions ADD COLUMN modified_from TEXT;
     ALTER TABLE versions ADD COLUMN is_partial INTEGER;
-    UPDATE versions SET is_partial = (SELECT a.is_partial FROM articles a
-                                      WHERE a.current_version_id = versions.id);
+    UPDATE versions SET
+        is_partial = (SELECT a.is_partial FROM articles a
+                      WHERE a.current_version_id = versions.id),
+        published_at = (SELECT a.published_at FROM articles a
+                         WHERE a.current_version_id = versions.id),
+        authors = coalesce((SELECT json_array(a.author) FROM articles a
+                            WHERE a.current_version_id = versions.id
+                            AND a.author IS NOT NULL), '[]');
     ALTER TABLE articles ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE articles ADD COLUMN published_from TEXT;
     ALTER TABLE articles ADD COLUMN modified_at TEXT;
@@ -227,6 +233,7 @@ class StoredArticle:
     published_at: str | None = None
     published_from: str | None = None
     is_partial: bool = False
+    title_raw: str | None = None     # null for versions stored before per-version metadata
 
 
 # The metadata columns a version carries (crawler.recorder.version_metadata fills them).
@@ -423,14 +430,14 @@ class Store:
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
                       a.redirect_url, v.authors, v.published_at, v.published_from,
-                      coalesce(v.is_partial, a.is_partial)
+                      coalesce(v.is_partial, a.is_partial), v.title_raw
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""", [article_id]).fetchone()
         if row is None:
             return None
         return StoredArticle(*row[:7], tuple(json.loads(row[7])), *row[8:14],
                              tuple(json.loads(row[14] or "[]")), row[15], row[16],
-                             bool(row[17]))
+                             bool(row[17]), row[18])
 
     def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Tracked articles to re-check: due by ``now``, or every tracked one when None.
