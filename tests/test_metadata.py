@@ -139,10 +139,10 @@ def site(tmp_path):
 
 def run(tmp_path: Path, site: LocalSite, *extra: str) -> dict:
     path = tmp_path / "config.toml"
+    feed = f"{site.base_url}/stories/feed.xml"
     path.write_text(f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
                     "allow_private_addresses = true\nextract_workers = 0\n"
-                    f'[[sources]]\nname = "Harbour feed"\nurl = "{site.base_url}/stories/feed.xml"\n',
-                    encoding="utf-8")
+                    f'[[sources]]\nname = "Harbour feed"\nurl = "{feed}"\n', encoding="utf-8")
     result = run_cli("run", "--config", str(path), "--now", NOW, "--json", *extra)
     assert result.code == 0, result.stderr
     return result.json()
