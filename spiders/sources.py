@@ -98,6 +98,8 @@ class SourceSpider(scrapy.Spider):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         feed = parse_feed(response.body, response.url, content_type)
+        for entry in feed.skipped:   # no link, or not a web address: nothing to fetch
+            self.recorder.skipped(source_id, entry.url, entry.reason)
         if feed.unreadable:
             message = f"unreadable feed: {feed.problem}"
             self.recorder.error("feed", message, url=response.url, source_id=source_id)

@@ -205,6 +205,41 @@ def latin1_feed(base: str) -> Body:
     return "application/rss+xml", body
 
 
+def _feed_items(base: str, items: list[tuple[str, str | None, str | None]]) -> str:
+    """RSS items of (title, link, guid); a None is left out."""
+    return "".join(
+        f"<item><title>{escape(title)}</title>"
+        + (f"<link>{escape(_absolute(base, link))}</link>" if link else "")
+        + (f'<guid isPermaLink="true">{escape(guid)}</guid>' if guid else "")
+        + "<pubDate>Tue, 24 Nov 2026 08:00:00 +0000</pubDate></item>\n"
+        for title, link, guid in items)
+
+
+def undeclared_cp1252_feed(base: str) -> Body:
+    """windows-1252 bytes and no encoding declared anywhere, as some CMSs serve; one
+    entry has no link and one only a ``tag:`` id."""
+    items = _feed_items(base, [(ACCENTED_TITLE, "/story/undeclared-feed.html", None),
+                               ("Sans lien : la capitainerie répond", None, None),
+                               ("Entrée d'archive", None, "tag:harbour.example,2026:7")])
+    xml = (f'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Gazette</title>'
+           f"<link>{base}/</link><description>Port</description>\n{items}</channel></rss>\n")
+    return "application/rss+xml", xml.encode("cp1252")
+
+
+def mislabelled_cp1251_feed(base: str) -> Body:
+    """windows-1251 bytes under an XML declaration claiming UTF-8."""
+    body = feed(base, ["/story/cyrillic-feed.html"], title=CYRILLIC_TITLE,
+                summary=CYRILLIC_PARAGRAPHS[0])
+    return "application/rss+xml", body.decode("utf-8").encode("cp1251")
+
+
+def utf16_feed(base: str) -> Body:
+    """UTF-16 with a byte-order mark, declared in the XML declaration."""
+    body = feed(base, ["/story/utf16-feed.html"], title=ACCENTED_TITLE)
+    text = body.decode("utf-8").replace('encoding="utf-8"', 'encoding="utf-16"')
+    return "application/xml", text.encode("utf-16")
+
+
 def _png() -> bytes:
     header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
     return header + bytes(range(256)) * 8
@@ -234,5 +269,7 @@ CONTENT: dict[str, Callable[[str], Body]] = {
         "cp1251_meta_page": cp1251_meta_page, "cp1251_undeclared_page": cp1251_undeclared_page,
         "lying_meta_page": lying_meta_page, "lying_header_page": lying_header_page,
         "latin1_page": latin1_page, "latin1_feed": latin1_feed,
+        "undeclared_cp1252_feed": undeclared_cp1252_feed,
+        "mislabelled_cp1251_feed": mislabelled_cp1251_feed, "utf16_feed": utf16_feed,
     }.items()
 }

@@ -208,3 +208,10 @@ def test_size_limits_read_as_one_line():
         "decompressed so far) exceeded DOWNLOAD_MAXSIZE (10485760 B) during decompression.")
     assert message(bomb) == (f"{limit} once decompressed: 32636 compressed bytes inflate past "
                              "the limit of 10485760 bytes")
+
+
+def test_a_utf16_feed_without_entries_is_not_binary():
+    xml = '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>Kai</title>'
+    body = (xml + "</channel></rss>").encode("utf-16")
+    parsed = parse_feed(body, "http://x/feed", "application/rss+xml")
+    assert parsed.problem is None and parsed.links == []
