@@ -1,8 +1,14 @@
 """HTML -> Article: trafilatura's main-text extraction plus the page's declared metadata.
-A pure function, run in worker processes during a pass."""
+A pure function, run in worker processes during a pass.
+
+:data:`EXTRACTOR` names the rules in force; it is stored with every version, so a
+re-check can tell a difference made by new extraction rules from an edit (see
+:func:`reproducible` and docs/tracking.md).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -13,9 +19,19 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from crawler.metadata import page_metadata
+from crawler.scripts import word_count
+from crawler.tails import without_promo_tail
 
 MIN_WORDS = 25   # less is a menu, a caption or an error page, not an article; a
-                 # paywall's teaser is kept however short (crawler.partial flags it)
+                 # paywall's teaser is kept however short (crawler.partial flags it).
+                 # Counted by crawler.scripts.word_count: in Chinese, Japanese, Korean,
+                 # Thai ... a character is a fraction of a word.
+
+# The extraction rules, versioned: 1 = trafilatura's text without the headline (0.1);
+# 2 = the same without the promotional tail, and the script-aware minimum; the headline,
+# authors, dates and paywall evidence of crawler.metadata.
+RULES = 2
+EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{trafilatura.__version__}"
 
 
 class ExtractionError(ValueError):
@@ -41,6 +57,7 @@ class Article:
     declared_not_free: bool = False     # JSON-LD isAccessibleForFree: false
     teaser_markers: bool = False        # a paywall or metering container on the page
     hidden_part_missing: bool = False   # the part declared not free is not on the page
+    earlier_text: str | None = None     # the text under rules 1, where it differs
 
 
 def extract(html: str | bytes, url: str | None = None, body_selector: str | None = None) -> Article:
@@ -56,13 +73,15 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
                                            include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
+    rules_1 = _without_headline(text, meta.title)
+    text = without_promo_tail(rules_1)
     paywall = meta.declared_not_free or meta.teaser_markers
-    if len(text.split()) < MIN_WORDS and not (paywall and text):
+    if word_count(text) < MIN_WORDS and not (paywall and text):
         raise ExtractionError("no article text found on the page")
     published, modified = iso_date(meta.published), iso_date(meta.modified)
     return Article(
         title=meta.title,
-        text=_without_headline(text, meta.title),
+        text=text,
         author=meta.author,
         published_at=published,
         language=meta.language,
@@ -76,7 +95,27 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
         declared_not_free=meta.declared_not_free,
         teaser_markers=meta.teaser_markers,
         hidden_part_missing=meta.hidden_part_missing,
+        earlier_text=rules_1 if rules_1 != text else None,
     )
+
+
+def reproducible(extractor: str | None) -> bool:
+    """Whether this build can re-create what ``extractor`` stored, from a page: a version
+    of the rules it knows (0.1 stored no name: rules 1), run on the same trafilatura."""
+    if extractor is None:
+        return True
+    found = re.fullmatch(r"presswatch-extract/(\d+) trafilatura/(\S+)", extractor)
+    return (found is not None and 1 <= int(found[1]) <= RULES
+            and found[2] == trafilatura.__version__)
+
+
+def text_under(extractor: str | None, article: Article) -> str:
+    """The text ``extractor``'s rules would have taken from the page ``article`` came from
+    (only meaningful when :func:`reproducible`)."""
+    found = re.fullmatch(r"presswatch-extract/(\d+) .*", extractor or "presswatch-extract/1 -")
+    if found and int(found[1]) == 1 and article.earlier_text is not None:
+        return article.earlier_text
+    return article.text
 
 
 def extract_page(body: bytes, encoding: str, url: str | None = None,
