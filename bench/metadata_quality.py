@@ -68,11 +68,13 @@ def presswatch(html: bytes, url: str | None) -> Found:
         article = extract(html, url)
     except ExtractionError:
         return Found(None, [], None, False)
-    authors = list(getattr(article, "authors", ()) or
-                   ([a.strip() for a in article.author.split(",")] if article.author else []))
+    authors = list(
+        getattr(article, "authors", ())
+        or ([a.strip() for a in article.author.split(",")] if article.author else [])
+    )
     if hasattr(partial, "is_partial"):
         flagged = partial.is_partial(article, None)
-    else:                                        # the code before per-version metadata
+    else:  # the code before per-version metadata
         flagged = partial.with_summary_if_partial(article, None)[1]
     day = article.published_at[:10] if article.published_at else None
     return Found(article.title, authors, day, flagged)
@@ -103,8 +105,9 @@ def score(found: Found, expected: dict[str, Any], score: Score, name: str) -> No
         ok = key(found.headline) in accepted
         score.headlines.append(ok)
         if not ok:
-            score.failures.append(f"{name} headline: {found.headline!r} != "
-                                  f"{expected['headline']!r}")
+            score.failures.append(
+                f"{name} headline: {found.headline!r} != {expected['headline']!r}"
+            )
     if found.partial is not None and not expected.get("paywalled"):
         score.free += 1
         score.partial_free += int(found.partial)
@@ -134,15 +137,23 @@ def metadata_table(corpus: Path = CORPUS, failures: bool = False) -> str:
         return f"{100 * sum(values) / len(values):.1f}% ({sum(values)}/{len(values)})"
 
     ours, theirs = scores["presswatch"], scores["trafilatura"]
-    lines = ["| figure | presswatch | trafilatura |", "|---|---|---|",
-             f"| every expected author named | {share(ours.authors)} | {share(theirs.authors)} |",
-             f"| publication date, same day | {share(ours.dates)} | {share(theirs.dates)} |",
-             f"| headline equal (normalised) | {share(ours.headlines)} | "
-             f"{share(theirs.headlines)} |",
-             f"| free pages flagged partial | {ours.partial_free} of {ours.free} | — |"]
+    lines = [
+        "| figure | presswatch | trafilatura |",
+        "|---|---|---|",
+        f"| every expected author named | {share(ours.authors)} | {share(theirs.authors)} |",
+        f"| publication date, same day | {share(ours.dates)} | {share(theirs.dates)} |",
+        f"| headline equal (normalised) | {share(ours.headlines)} | {share(theirs.headlines)} |",
+        f"| free pages flagged partial | {ours.partial_free} of {ours.free} | — |",
+    ]
     if failures:
-        lines += ["", "presswatch misses:", *ours.failures, "", "trafilatura misses:",
-                  *theirs.failures]
+        lines += [
+            "",
+            "presswatch misses:",
+            *ours.failures,
+            "",
+            "trafilatura misses:",
+            *theirs.failures,
+        ]
     return "\n".join(lines)
 
 

@@ -43,6 +43,7 @@ sys.path[:0] = [str(ROOT)]
 import trafilatura  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 
+from bench.metadata_quality import metadata_table  # noqa: E402
 from crawler.extract import ExtractionError  # noqa: E402
 from pipelines.extract import process_page  # noqa: E402
 
@@ -320,6 +321,8 @@ def main() -> None:
     for key in args.by.split(","):
         print(body_table(results, key.strip()) + "\n")
     print(refused_table(results) + "\n")
+    print("Metadata (tests/corpus/metadata.json), beside trafilatura's extract_metadata:\n")
+    print(metadata_table(CORPUS) + "\n")
     if args.serve:
         stored, served = served_pass(pages)
         print(f"presswatch run over the served corpus: {stored} / {len(pages)} pages stored\n")

@@ -13,15 +13,24 @@ import unicodedata
 
 # A separator between a headline and its decorations: spaced, so "Covid-19" stays whole.
 SEPARATOR = re.compile(r"\s+(?:[|–—·•»«:/]|::|-{1,2}|\\)\s+")
-DATE = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d{4}|"
-                  r"\w+\.?\s+\d{1,2},?\s+\d{4}|\d{4})$")
-SECTION_WORDS = 3          # a trailing part this short, after a long headline, is a section
+DATE = re.compile(
+    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d{4}|"
+    r"\w+\.?\s+\d{1,2},?\s+\d{4}|\d{4})$"
+)
+SECTION_WORDS = 3  # a trailing part this short, after a long headline, is a section
 LONG_HEADLINE_WORDS = 4
-HEADLINE_WORDS = 4         # an <h1> shorter than this may be a logo or a section name
+HEADLINE_WORDS = 4  # an <h1> shorter than this may be a logo or a section name
 
 
-def headline(*, title_raw: str | None, og_title: str | None, declared: str | None,
-             h1: str | None, site_names: set[str], h1_alone: bool = False) -> str | None:
+def headline(
+    *,
+    title_raw: str | None,
+    og_title: str | None,
+    declared: str | None,
+    h1: str | None,
+    site_names: set[str],
+    h1_alone: bool = False,
+) -> str | None:
     """The headline of a page from its ``<title>``, ``og:title``, a declared headline
     (JSON-LD ``headline``, ``twitter:title``) and its first ``<h1>``.
 
@@ -32,8 +41,9 @@ def headline(*, title_raw: str | None, og_title: str | None, declared: str | Non
     candidates = [clean(value, site) for value in (declared, og_title, title_raw) if value]
     candidates = [value for value in candidates if value]
     usable = bool(h1) and _key(h1) != "" and not _is_site(h1, site)
-    if usable and (any(_confirms(h1, value) for value in candidates)
-                   or (h1_alone and _reads_like_headline(h1))):
+    if usable and (
+        any(_confirms(h1, value) for value in candidates) or (h1_alone and _reads_like_headline(h1))
+    ):
         return clean(h1, site) or h1
     if usable and title_raw and _key(h1) in _parts(title_raw):
         return h1
@@ -59,7 +69,7 @@ def _split(title: str) -> list[str]:
     """Parts with their separators kept, so the middle can be joined back as written."""
     parts, start = [], 0
     for separator in SEPARATOR.finditer(title):
-        parts.append(title[start:separator.start()])
+        parts.append(title[start : separator.start()])
         parts.append(separator.group())
         start = separator.end()
     parts.append(title[start:])
@@ -73,7 +83,7 @@ def _split(title: str) -> list[str]:
 def _decoration(part: str, site: set[str], before: list[str] | None) -> bool:
     found = SEPARATOR.match(part)
     separator = found.group().strip() if found else ""
-    bare = part[found.end():].strip() if found else part.strip()
+    bare = part[found.end() :].strip() if found else part.strip()
     if not bare or _is_site(bare, site) or DATE.match(bare):
         return True
     if before is None:
@@ -81,21 +91,29 @@ def _decoration(part: str, site: set[str], before: list[str] | None) -> bool:
     # A short last part after a long headline, set off by a bar or dash: a section
     # ("Politics", "Opinion", "World news").
     rest_words = len(" ".join(before).split())
-    return (separator in ("|", "–", "—", "-", "·", "•") and len(bare.split()) <= SECTION_WORDS
-            and rest_words >= LONG_HEADLINE_WORDS and not bare[:1].islower())
+    return (
+        separator in ("|", "–", "—", "-", "·", "•")
+        and len(bare.split()) <= SECTION_WORDS
+        and rest_words >= LONG_HEADLINE_WORDS
+        and not bare[:1].islower()
+    )
 
 
 def _is_site(text: str, site: set[str]) -> bool:
     key = _key(text)
-    return bool(key) and any(key == name or (len(name) >= 4 and key.startswith(name)
-                                             and len(key) - len(name) <= 4)
-                             or (len(key) >= 4 and name.startswith(key)) for name in site)
+    return bool(key) and any(
+        key == name
+        or (len(name) >= 4 and key.startswith(name) and len(key) - len(name) <= 4)
+        or (len(key) >= 4 and name.startswith(key))
+        for name in site
+    )
 
 
 def _reads_like_headline(text: str) -> bool:
     """Several words (or, in scripts without spaces, several characters)."""
     return len(text.split()) >= HEADLINE_WORDS or (
-        " " not in text and len(text) >= 8 and not text.isascii())
+        " " not in text and len(text) >= 8 and not text.isascii()
+    )
 
 
 def _confirms(h1: str, candidate: str) -> bool:

@@ -28,23 +28,70 @@ from crawler.bylines import Byline, person_names
 
 # Article types, best first: the node a page describes its article with. WebPage only
 # when there is nothing better (it usually describes the page, not the story).
-ARTICLE_TYPES = ("NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
-                 "Article", "BlogPosting", "LiveBlogPosting", "Report", "SocialMediaPosting",
-                 "TechArticle", "ScholarlyArticle", "WebPage")
-AUTHOR_META = ("author", "article:author", "dc.creator", "byl", "parsely-author",
-               "sailthru.author", "article:author_name", "cxenseparse:author")
-PUBLISHED_META = ("article:published_time", "og:published_time", "og:article:published_time",
-                  "datepublished", "pubdate", "publishdate", "publish-date", "date",
-                  "dc.date", "dc.date.issued", "dcterms.created", "dcterms.issued",
-                  "parsely-pub-date", "sailthru.date", "article.published",
-                  "publication_date", "article_date_original", "cxenseparse:recs:publishtime")
-MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modified_time",
-                 "datemodified", "dcterms.modified", "article.updated", "last-modified",
-                 "lastmod")
+ARTICLE_TYPES = (
+    "NewsArticle",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "Article",
+    "BlogPosting",
+    "LiveBlogPosting",
+    "Report",
+    "SocialMediaPosting",
+    "TechArticle",
+    "ScholarlyArticle",
+    "WebPage",
+)
+AUTHOR_META = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+    "article:author_name",
+    "cxenseparse:author",
+)
+PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.issued",
+    "parsely-pub-date",
+    "sailthru.date",
+    "article.published",
+    "publication_date",
+    "article_date_original",
+    "cxenseparse:recs:publishtime",
+)
+MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "og:article:modified_time",
+    "datemodified",
+    "dcterms.modified",
+    "article.updated",
+    "last-modified",
+    "lastmod",
+)
 DESCRIPTION_META = ("description", "og:description", "twitter:description")
-SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title",
-             "twitter:site", "publisher")
+SITE_META = (
+    "og:site_name",
+    "application-name",
+    "apple-mobile-web-app-title",
+    "twitter:site",
+    "publisher",
+)
 
 # Where a date came from (versions.published_from / modified_from).
 FROM_JSON_LD, FROM_META, FROM_TIME, FROM_HTMLDATE = "json-ld", "meta", "time", "htmldate"
@@ -55,29 +102,33 @@ FROM_JSON_LD, FROM_META, FROM_TIME, FROM_HTMLDATE = "json-ld", "meta", "time", "
 TEASER_MARKERS = re.compile(
     r"paywall|piano-|tp-container|tp-modal|subscriber-only|premium-content|metered|"
     r"registration-wall|regwall|poool|zephr|laterpay|article-teaser|plus-teaser|"
-    r"subscribe-wall|content-locked|locked-content", re.IGNORECASE)
+    r"subscribe-wall|content-locked|locked-content",
+    re.IGNORECASE,
+)
 TEASER_PROMPT = re.compile(
     r"subscri|abonn|suscri|assin|register|sign in|log in|login|continue reading|read more|"
     r"weiterlesen|registrieren|anmelden|réservé|reservado|continuar leyendo|"
-    r"leia mais|per continuare|購読|会員|订阅", re.IGNORECASE)
+    r"leia mais|per continuare|購読|会員|订阅",
+    re.IGNORECASE,
+)
 HIDDEN_PART_WORDS = 20
 
 
 @dataclass(frozen=True)
 class PageMetadata:
-    title: str | None                 # the headline, without the site's decorations
-    title_raw: str | None             # the page's <title> as served
-    authors: tuple[str, ...]          # persons first; organisations only without persons
-    published: str | None             # as the page wrote it; crawler.extract makes it ISO UTC
-    published_from: str | None        # json-ld, meta, time or htmldate
+    title: str | None  # the headline, without the site's decorations
+    title_raw: str | None  # the page's <title> as served
+    authors: tuple[str, ...]  # persons first; organisations only without persons
+    published: str | None  # as the page wrote it; crawler.extract makes it ISO UTC
+    published_from: str | None  # json-ld, meta, time or htmldate
     modified: str | None
     modified_from: str | None
     language: str | None
     description: str | None
     site_name: str | None = None
-    canonical: str | None = None      # <link rel="canonical"> as written (maybe relative)
-    declared_not_free: bool = False   # JSON-LD isAccessibleForFree: false, at any nesting
-    teaser_markers: bool = False      # a paywall or metering container is on the page
+    canonical: str | None = None  # <link rel="canonical"> as written (maybe relative)
+    declared_not_free: bool = False  # JSON-LD isAccessibleForFree: false, at any nesting
+    teaser_markers: bool = False  # a paywall or metering container is on the page
     hidden_part_missing: bool = False  # the part it declares paywalled is absent or empty
 
     @property
@@ -98,14 +149,19 @@ def page_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
     title_raw = _title_element(tree)
     return PageMetadata(
         title=headlines.headline(
-            title_raw=title_raw, og_title=meta.get("og:title"),
+            title_raw=title_raw,
+            og_title=meta.get("og:title"),
             declared=_text(linked.get("headline")) or meta.get("twitter:title"),
-            h1=_h1(tree), h1_alone=_h1_alone(tree),
-            site_names=_site_names(site_name, linked, url)),
+            h1=_h1(tree),
+            h1_alone=_h1_alone(tree),
+            site_names=_site_names(site_name, linked, url),
+        ),
         title_raw=title_raw,
         authors=_authors(tree, meta, linked, nodes, site_name, url),
-        published=published, published_from=published_from,
-        modified=modified, modified_from=modified_from,
+        published=published,
+        published_from=published_from,
+        modified=modified,
+        modified_from=modified_from,
         language=_language(tree, meta),
         description=_first(meta, DESCRIPTION_META) or _text(linked.get("description")),
         site_name=site_name,
@@ -122,8 +178,11 @@ def page_metadata(tree: etree._Element, url: str | None = None) -> PageMetadata:
 def _meta_tags(tree: etree._Element) -> dict[str, str]:
     found: dict[str, str] = {}
     for element in tree.iterfind(".//meta"):
-        key = (element.get("property") or element.get("name") or element.get("itemprop")
-               or "").strip().lower()
+        key = (
+            (element.get("property") or element.get("name") or element.get("itemprop") or "")
+            .strip()
+            .lower()
+        )
         value = " ".join((element.get("content") or element.get("value") or "").split())
         if key and value and key not in found:
             found[key] = value
@@ -194,13 +253,15 @@ def _not_free(value: Any) -> bool:
 def _hidden_part_missing(tree: etree._Element, nodes: list[dict[str, Any]]) -> bool:
     """A ``hasPart`` declared not free names its element (``cssSelector``), and the
     page has no such element, or one without text: the body was cut."""
-    selectors = [node.get("cssSelector") for node in nodes
-                 if _not_free(node.get("isAccessibleForFree"))
-                 and isinstance(node.get("cssSelector"), str)]
+    selectors = [
+        node.get("cssSelector")
+        for node in nodes
+        if _not_free(node.get("isAccessibleForFree")) and isinstance(node.get("cssSelector"), str)
+    ]
     for selector in selectors:
         try:
             found = tree.cssselect(selector)
-        except (ValueError, SyntaxError):   # cssselect's errors derive from these
+        except (ValueError, SyntaxError):  # cssselect's errors derive from these
             continue
         words = sum(len(element.text_content().split()) for element in found)
         if words < HIDDEN_PART_WORDS:
@@ -244,7 +305,7 @@ def _site_names(site_name: str | None, linked: dict[str, Any], url: str | None) 
     if url:
         host = re.sub(r"^https?://(www\d?\.|m\.|amp\.)?", "", url).split("/")[0].split(":")[0]
         names.add(host)
-        names.add(host.rsplit(".", 1)[0])          # politico.eu -> politico
+        names.add(host.rsplit(".", 1)[0])  # politico.eu -> politico
         names.add(host.split(".")[0])
     return {name for name in names if name}
 
@@ -252,17 +313,25 @@ def _site_names(site_name: str | None, linked: dict[str, Any], url: str | None) 
 # -- authors ---------------------------------------------------------------------------
 
 
-def _authors(tree: etree._Element, meta: dict[str, str], linked: dict[str, Any],
-             nodes: list[dict[str, Any]], site_name: str | None,
-             url: str | None) -> tuple[str, ...]:
+def _authors(
+    tree: etree._Element,
+    meta: dict[str, str],
+    linked: dict[str, Any],
+    nodes: list[dict[str, Any]],
+    site_name: str | None,
+    url: str | None,
+) -> tuple[str, ...]:
     site = _site_names(site_name, linked, url)
     declared = _linked_authors(linked.get("author"), nodes)
-    declared += [Byline(value, None) for value in _meta_all(tree, AUTHOR_META)
-                 if not value.startswith(("http://", "https://", "/"))]
+    declared += [
+        Byline(value, None)
+        for value in _meta_all(tree, AUTHOR_META)
+        if not value.startswith(("http://", "https://", "/"))
+    ]
     names = person_names(declared, site)
     if names:
         return names
-    found = extract_author(tree)     # trafilatura's search of the visible byline
+    found = extract_author(tree)  # trafilatura's search of the visible byline
     return person_names([Byline(found.replace(";", ","), None)], site) if found else ()
 
 
@@ -322,8 +391,9 @@ def _h1_alone(tree: etree._Element) -> bool:
 # -- dates -----------------------------------------------------------------------------
 
 
-def _published(meta: dict[str, str], linked: dict[str, Any],
-               tree: etree._Element) -> tuple[str | None, str | None]:
+def _published(
+    meta: dict[str, str], linked: dict[str, Any], tree: etree._Element
+) -> tuple[str | None, str | None]:
     found = _declared_date(meta, linked, PUBLISHED_META, "datePublished", "dateCreated")
     if found[0]:
         return found
@@ -334,8 +404,9 @@ def _published(meta: dict[str, str], linked: dict[str, Any],
     return (guessed, FROM_HTMLDATE) if guessed else (None, None)
 
 
-def _declared_date(meta: dict[str, str], linked: dict[str, Any], keys: tuple[str, ...],
-                   *properties: str) -> tuple[str | None, str | None]:
+def _declared_date(
+    meta: dict[str, str], linked: dict[str, Any], keys: tuple[str, ...], *properties: str
+) -> tuple[str | None, str | None]:
     for name in properties:
         value = _text(linked.get(name))
         if value and _looks_like_date(value):
@@ -351,8 +422,11 @@ def _looks_like_date(value: str) -> bool:
 
 
 def _time_element(tree: etree._Element) -> str | None:
-    for path in ("//*[@itemprop='datePublished']", "//article//time[@datetime]",
-                 "//time[@pubdate][@datetime]"):
+    for path in (
+        "//*[@itemprop='datePublished']",
+        "//article//time[@datetime]",
+        "//time[@pubdate][@datetime]",
+    ):
         for element in tree.xpath(path):
             value = (element.get("datetime") or element.get("content") or "").strip()
             if value and _looks_like_date(value):
@@ -363,8 +437,12 @@ def _time_element(tree: etree._Element) -> str | None:
 def _guess_date(tree: etree._Element) -> str | None:
     # htmldate may prune what it searches: let it work on a copy.
     try:
-        return htmldate.find_date(copy.deepcopy(tree), extensive_search=True,
-                                  original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z")
+        return htmldate.find_date(
+            copy.deepcopy(tree),
+            extensive_search=True,
+            original_date=True,
+            outputformat="%Y-%m-%dT%H:%M:%S%z",
+        )
     except (ValueError, TypeError):
         return None
 
@@ -373,8 +451,12 @@ def _guess_date(tree: etree._Element) -> str | None:
 
 
 def _language(tree: etree._Element, meta: dict[str, str]) -> str | None:
-    lang = (tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-            or meta.get("og:locale") or meta.get("content-language"))
+    lang = (
+        tree.get("lang")
+        or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+        or meta.get("og:locale")
+        or meta.get("content-language")
+    )
     if not lang:
         return None
     return lang.strip().replace("_", "-").split("-")[0].lower() or None

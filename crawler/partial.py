@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from crawler.extract import Article
 
-TEASER_WORDS = 150      # a text this short on a page with a paywall is its teaser
-SHORT_WORDS = 350       # shorter than a full article: the declared hidden part is missing
+TEASER_WORDS = 150  # a text this short on a page with a paywall is its teaser
+SHORT_WORDS = 350  # shorter than a full article: the declared hidden part is missing
 
 
 def is_partial(article: Article, summary: str | None) -> bool:
     """Is ``article`` a teaser or paywalled cut of the full text?"""
     words = len(article.text.split())
-    if article.declared_not_free and (words < TEASER_WORDS or (
-            article.hidden_part_missing and words < SHORT_WORDS)):
+    if article.declared_not_free and (
+        words < TEASER_WORDS or (article.hidden_part_missing and words < SHORT_WORDS)
+    ):
         return True
     if article.teaser_markers and words < TEASER_WORDS:
         return True

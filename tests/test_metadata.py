@@ -19,8 +19,10 @@ from crawler.partial import is_partial
 from crawler.storage import SCHEMA_VERSION, connect
 
 CORPUS = Path(__file__).parent / "corpus"
-PAGES = {page["id"]: page for page in
-         json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))["pages"]}
+PAGES = {
+    page["id"]: page
+    for page in json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))["pages"]
+}
 NOW = "2026-11-25T08:00:00+0000"
 
 
@@ -31,22 +33,30 @@ def corpus_article(page_id: str) -> Article:
 
 # -- authors ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("page_id", "authors"), [
-    # a byline meta tag (written with value=, not content=) naming four reporters
-    ("postlight/www.nytimes.com", ("Marc Santora", "William K. Rashbaum", "Al Baker",
-                                   "Adam Goldman")),
-    # the NewsArticle node's two authors, not the WebPage node's one @id reference
-    ("trafilatura/theintercept.com-Gaza", ("Ibtisam Mahdi", "Ruwaida Kamal Amer")),
-    # an @id reference to a Person node elsewhere in the @graph
-    ("trafilatura/legrandcontinent.eu.heran", ("Gilles Gressani",)),
-    # "Dana A. Ford, James S.A. Corey, Chien-Ming Wang, and Tom Watkins, CNN"
-    ("newspaper4k/cnn_article", ("Dana A. Ford", "James S.A. Corey", "Chien-Ming Wang",
-                                 "Tom Watkins")),
-    # "Süddeutsche.de GmbH, Munich, Germany" beside a person; "Berlin" is a dateline
-    ("trafilatura/sueddeutsche.de.flixtrain", ("Markus Balser",)),
-    # a JSON-LD Person without a name: the visible byline "Par Stefan Häne, Sylvain Besson"
-    ("trafilatura/tdg.ch.chlorothalonil", ("Stefan Häne", "Sylvain Besson")),
-])
+
+@pytest.mark.parametrize(
+    ("page_id", "authors"),
+    [
+        # a byline meta tag (written with value=, not content=) naming four reporters
+        (
+            "postlight/www.nytimes.com",
+            ("Marc Santora", "William K. Rashbaum", "Al Baker", "Adam Goldman"),
+        ),
+        # the NewsArticle node's two authors, not the WebPage node's one @id reference
+        ("trafilatura/theintercept.com-Gaza", ("Ibtisam Mahdi", "Ruwaida Kamal Amer")),
+        # an @id reference to a Person node elsewhere in the @graph
+        ("trafilatura/legrandcontinent.eu.heran", ("Gilles Gressani",)),
+        # "Dana A. Ford, James S.A. Corey, Chien-Ming Wang, and Tom Watkins, CNN"
+        (
+            "newspaper4k/cnn_article",
+            ("Dana A. Ford", "James S.A. Corey", "Chien-Ming Wang", "Tom Watkins"),
+        ),
+        # "Süddeutsche.de GmbH, Munich, Germany" beside a person; "Berlin" is a dateline
+        ("trafilatura/sueddeutsche.de.flixtrain", ("Markus Balser",)),
+        # a JSON-LD Person without a name: the visible byline "Par Stefan Häne, Sylvain Besson"
+        ("trafilatura/tdg.ch.chlorothalonil", ("Stefan Häne", "Sylvain Besson")),
+    ],
+)
 def test_every_declared_author_is_named_and_nothing_else(page_id, authors):
     article = corpus_article(page_id)
     assert article.authors == authors
@@ -56,15 +66,20 @@ def test_every_declared_author_is_named_and_nothing_else(page_id, authors):
 def test_bylines_are_split_into_people():
     assert split_byline("By Jane Doe and John Roe") == ["Jane Doe", "John Roe"]
     assert split_byline("Mike Cason | mcason@al.com") == ["Mike Cason"]
-    assert split_byline("Von Luana Patriolino e Raphael Felice") == ["Luana Patriolino",
-                                                                     "Raphael Felice"]
-    assert split_byline("Oli Coleman View author archive Get author RSS feed") == \
-        ["Oli Coleman"]
+    assert split_byline("Von Luana Patriolino e Raphael Felice") == [
+        "Luana Patriolino",
+        "Raphael Felice",
+    ]
+    assert split_byline("Oli Coleman View author archive Get author RSS feed") == ["Oli Coleman"]
 
 
 def test_persons_come_before_organisations_and_the_site_is_no_author():
-    declared = [Byline("Deutsche Welle (www.dw.com)", None), Byline("Condé Nast", None),
-                Byline("Jane Doe", "Person"), Byline("DW", "Organization")]
+    declared = [
+        Byline("Deutsche Welle (www.dw.com)", None),
+        Byline("Condé Nast", None),
+        Byline("Jane Doe", "Person"),
+        Byline("DW", "Organization"),
+    ]
     assert person_names(declared, {"dw.com", "dw"}) == ("Jane Doe",)
     only_organisations = [Byline("Deutsche Presse-Agentur GmbH", None)]
     assert person_names(only_organisations, set()) == ("Deutsche Presse-Agentur GmbH",)
@@ -72,34 +87,52 @@ def test_persons_come_before_organisations_and_the_site_is_no_author():
 
 # -- headlines ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("page_id", "headline"), [
-    # the <h1> is the logo; "<headline> - POLITICO" in <title>
-    ("trafilatura/politico.com.retirement",
-     "Mark Meadows accused of timing retirement to help elect wife’s friend"),
-    # og:title and <title> carry another headline for social networks than the page's <h1>
-    ("postlight/www.npr.org", "Jury Finds Dylann Roof Guilty In S.C. Church Shooting"),
-    # " - La Stampa" after the headline, and no usable <h1>
-    ("trafilatura/lastampa.it.temperature",
-     "Perturbazione polare al Centro e al Sud. Il Nord, scavalcato, mantiene temperature alte"),
-    # "… | AOC media - Analyse Opinion Critique": the site name and its slogan
-    ("trafilatura/aoc.media.archaisme", "Pour le néolibéralisme, la retraite est un archaïsme"),
-])
+
+@pytest.mark.parametrize(
+    ("page_id", "headline"),
+    [
+        # the <h1> is the logo; "<headline> - POLITICO" in <title>
+        (
+            "trafilatura/politico.com.retirement",
+            "Mark Meadows accused of timing retirement to help elect wife’s friend",
+        ),
+        # og:title and <title> carry another headline for social networks than the page's <h1>
+        ("postlight/www.npr.org", "Jury Finds Dylann Roof Guilty In S.C. Church Shooting"),
+        # " - La Stampa" after the headline, and no usable <h1>
+        (
+            "trafilatura/lastampa.it.temperature",
+            "Perturbazione polare al Centro e al Sud. Il Nord, scavalcato, mantiene temperature alte",
+        ),
+        # "… | AOC media - Analyse Opinion Critique": the site name and its slogan
+        ("trafilatura/aoc.media.archaisme", "Pour le néolibéralisme, la retraite est un archaïsme"),
+    ],
+)
 def test_the_headline_is_the_pages_without_decorations(page_id, headline):
     article = corpus_article(page_id)
     assert article.title == headline
-    assert article.title_raw != headline      # the <title> as served is kept beside it
+    assert article.title_raw != headline  # the <title> as served is kept beside it
 
 
 # -- dates --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("page_id", "published", "modified"), [
-    ("trafilatura/legrandcontinent.eu.heran", ("2020-03-02T19:30:06Z", "json-ld"),
-     ("2020-03-03T13:52:27Z", "json-ld")),
-    ("postlight/www.nytimes.com", ("2016-09-19T11:46:01Z", "meta"),
-     ("2017-02-22T05:02:08Z", "meta")),
-    # nothing declared: htmldate's extensive search finds the day on the page
-    ("trafilatura/dw.com.colonial", ("2020-01-19", "htmldate"), (None, None)),
-])
+
+@pytest.mark.parametrize(
+    ("page_id", "published", "modified"),
+    [
+        (
+            "trafilatura/legrandcontinent.eu.heran",
+            ("2020-03-02T19:30:06Z", "json-ld"),
+            ("2020-03-03T13:52:27Z", "json-ld"),
+        ),
+        (
+            "postlight/www.nytimes.com",
+            ("2016-09-19T11:46:01Z", "meta"),
+            ("2017-02-22T05:02:08Z", "meta"),
+        ),
+        # nothing declared: htmldate's extensive search finds the day on the page
+        ("trafilatura/dw.com.colonial", ("2020-01-19", "htmldate"), (None, None)),
+    ],
+)
 def test_published_and_modified_dates_with_their_source(page_id, published, modified):
     article = corpus_article(page_id)
     assert (article.published_at, article.published_from) == published
@@ -108,13 +141,17 @@ def test_published_and_modified_dates_with_their_source(page_id, published, modi
 
 # -- paywall state ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("page_id", [
-    "trafilatura/handelsblatt.com.grenzschliessungen",   # isAccessibleForFree: false, full text
-    "trafilatura/die-tagespost.de.Demut",                # likewise
-    "trafilatura/rnz.de.witzel",                         # a "paywall" class on a short free page
-    "trafilatura/badische-zeitung.de-Wohnungssuche",     # "paywall" and "regWall" classes
-    "trafilatura/jamaica.gleaner.com-victims",           # Piano's "piano-" containers
-])
+
+@pytest.mark.parametrize(
+    "page_id",
+    [
+        "trafilatura/handelsblatt.com.grenzschliessungen",  # isAccessibleForFree: false, full text
+        "trafilatura/die-tagespost.de.Demut",  # likewise
+        "trafilatura/rnz.de.witzel",  # a "paywall" class on a short free page
+        "trafilatura/badische-zeitung.de-Wohnungssuche",  # "paywall" and "regWall" classes
+        "trafilatura/jamaica.gleaner.com-victims",  # Piano's "piano-" containers
+    ],
+)
 def test_free_pages_are_not_partial(page_id):
     assert not is_partial(corpus_article(page_id), None)
 
@@ -129,6 +166,7 @@ def test_a_declared_paywall_with_a_teaser_is_partial():
 
 # -- what a pass stores -------------------------------------------------------------------
 
+
 @pytest.fixture
 def site(tmp_path):
     root = tmp_path / "site"
@@ -140,9 +178,12 @@ def site(tmp_path):
 def run(tmp_path: Path, site: LocalSite, *extra: str) -> dict:
     path = tmp_path / "config.toml"
     feed = f"{site.base_url}/stories/feed.xml"
-    path.write_text(f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
-                    "allow_private_addresses = true\nextract_workers = 0\n"
-                    f'[[sources]]\nname = "Harbour feed"\nurl = "{feed}"\n', encoding="utf-8")
+    path.write_text(
+        f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
+        "allow_private_addresses = true\nextract_workers = 0\n"
+        f'[[sources]]\nname = "Harbour feed"\nurl = "{feed}"\n',
+        encoding="utf-8",
+    )
     result = run_cli("run", "--config", str(path), "--now", NOW, "--json", *extra)
     assert result.code == 0, result.stderr
     return result.json()
@@ -155,34 +196,48 @@ def edit(site: LocalSite, name: str, old: str, new: str) -> None:
     page.write_text(text.replace(old, new), encoding="utf-8")
 
 
-FULL_TEXT = "".join(f"<p>Paragraph {n} of the full agreement story, now free to read for "
-                    f"everyone who follows the talks in Nuuk and Copenhagen.</p>"
-                    for n in range(12))
+FULL_TEXT = "".join(
+    f"<p>Paragraph {n} of the full agreement story, now free to read for "
+    f"everyone who follows the talks in Nuuk and Copenhagen.</p>"
+    for n in range(12)
+)
 
 
 def test_a_teaser_that_becomes_the_full_article_is_a_paywall_change(tmp_path, site):
     run(tmp_path, site)
     edit(site, "premium-greenland.html", ',"isAccessibleForFree":false', "")
-    edit(site, "premium-greenland.html",
-         '<div class="paywall-banner">Subscribe to continue reading.</div>', FULL_TEXT)
+    edit(
+        site,
+        "premium-greenland.html",
+        '<div class="paywall-banner">Subscribe to continue reading.</div>',
+        FULL_TEXT,
+    )
     summary = run(tmp_path, site, "--recheck", "all")
     assert summary["changes_new"] == 1
     db = tmp_path / "test.db"
     where = "WHERE a.url LIKE '%premium%'"
-    change = rows(db, f"SELECT c.kind, c.diff FROM changes c JOIN articles a "
-                      f"ON a.id = c.article_id {where}")
+    change = rows(
+        db, f"SELECT c.kind, c.diff FROM changes c JOIN articles a ON a.id = c.article_id {where}"
+    )
     assert change == [{"kind": "paywall", "diff": None}]
-    versions = rows(db, f"SELECT v.is_partial FROM versions v JOIN articles a "
-                        f"ON a.id = v.article_id {where} ORDER BY v.id")
+    versions = rows(
+        db,
+        f"SELECT v.is_partial FROM versions v JOIN articles a "
+        f"ON a.id = v.article_id {where} ORDER BY v.id",
+    )
     assert versions == [{"is_partial": 1}, {"is_partial": 0}]
     assert rows(db, f"SELECT is_partial FROM articles a {where}") == [{"is_partial": 0}]
 
 
 def test_a_recheck_keeps_the_article_metadata_current_without_a_change(tmp_path, site):
     run(tmp_path, site)
-    edit(site, "shadow-fleet-sanctions.html", '<meta name="author" content="Wire staff">',
-         '<meta name="author" content="Anna Berg and Piet de Vries">'
-         '<meta property="article:modified_time" content="2026-11-24T15:00:00Z">')
+    edit(
+        site,
+        "shadow-fleet-sanctions.html",
+        '<meta name="author" content="Wire staff">',
+        '<meta name="author" content="Anna Berg and Piet de Vries">'
+        '<meta property="article:modified_time" content="2026-11-24T15:00:00Z">',
+    )
     summary = run(tmp_path, site, "--recheck", "all")
     assert (summary["versions_new"], summary["changes_new"]) == (1, 0)
     db = tmp_path / "test.db"
@@ -190,10 +245,12 @@ def test_a_recheck_keeps_the_article_metadata_current_without_a_change(tmp_path,
     assert json.loads(article["authors"]) == ["Anna Berg", "Piet de Vries"]
     assert article["author"] == "Anna Berg, Piet de Vries"
     assert article["modified_at"] == "2026-11-24T15:00:00Z"
-    assert (article["published_at"], article["published_from"]) == ("2026-11-24T12:00:00Z",
-                                                                    "meta")
-    current = rows(db, "SELECT authors, title, title_raw FROM versions WHERE id = ?",
-                   (article["current_version_id"],))[0]
+    assert (article["published_at"], article["published_from"]) == ("2026-11-24T12:00:00Z", "meta")
+    current = rows(
+        db,
+        "SELECT authors, title, title_raw FROM versions WHERE id = ?",
+        (article["current_version_id"],),
+    )[0]
     assert json.loads(current["authors"]) == ["Anna Berg", "Piet de Vries"]
     assert current["title_raw"] == "EU extends sanctions on shadow fleet tankers | Harbour Times"
     assert current["title"] == "EU extends sanctions on shadow fleet tankers"
@@ -204,16 +261,27 @@ def test_upgrading_a_database_of_the_previous_schema(tmp_path):
     shutil.copy(Path(__file__).parent / "fixtures" / "released-0.1.db", path)
     with sqlite3.connect(path) as old:
         assert old.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION
-        before = old.execute("SELECT id, author, published_at, is_partial, current_version_id "
-                             "FROM articles ORDER BY id").fetchall()
+        before = old.execute(
+            "SELECT id, author, published_at, is_partial, current_version_id "
+            "FROM articles ORDER BY id"
+        ).fetchall()
     db = connect(path)
-    after = db.execute("SELECT a.id, a.authors, v.authors, v.published_at, v.is_partial "
-                       "FROM articles a JOIN versions v ON v.id = a.current_version_id "
-                       "ORDER BY a.id").fetchall()
+    after = db.execute(
+        "SELECT a.id, a.authors, v.authors, v.published_at, v.is_partial "
+        "FROM articles a JOIN versions v ON v.id = a.current_version_id "
+        "ORDER BY a.id"
+    ).fetchall()
     assert before and len(after) == len(before)
-    for (_, author, published, partial, _), (_, authors, version_authors, version_published,
-                                              version_partial) in zip(before, after, strict=True):
+    for (_, author, published, partial, _), (
+        _,
+        authors,
+        version_authors,
+        version_published,
+        version_partial,
+    ) in zip(before, after, strict=True):
         assert json.loads(authors) == json.loads(version_authors) == ([author] if author else [])
         assert (version_published, version_partial) == (published, partial)
-    assert db.execute("SELECT count(*) FROM mentions WHERE in_summary = 0").fetchone()[0] == \
-        db.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    assert (
+        db.execute("SELECT count(*) FROM mentions WHERE in_summary = 0").fetchone()[0]
+        == db.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    )
