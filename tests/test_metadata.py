@@ -101,7 +101,8 @@ def test_persons_come_before_organisations_and_the_site_is_no_author():
         # " - La Stampa" after the headline, and no usable <h1>
         (
             "trafilatura/lastampa.it.temperature",
-            "Perturbazione polare al Centro e al Sud. Il Nord, scavalcato, mantiene temperature alte",
+            "Perturbazione polare al Centro e al Sud. "
+            "Il Nord, scavalcato, mantiene temperature alte",
         ),
         # "… | AOC media - Analyse Opinion Critique": the site name and its slogan
         ("trafilatura/aoc.media.archaisme", "Pour le néolibéralisme, la retraite est un archaïsme"),
