@@ -17,6 +17,7 @@ from datetime import datetime
 from crawler import items
 from crawler.config import Config, Source
 from crawler.diffs import diff_texts
+from crawler.extract import EXTRACTOR, Article, reproducible, text_under
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
@@ -183,7 +184,7 @@ class PassRecorder:
                 "is_partial": int(item.is_partial),
             })
             version_id = self.store.insert_version(article_id, now, title, article.text,
-                                                   text_hash, _topics(item))
+                                                   text_hash, _topics(item), EXTRACTOR)
             self.store.update_article(article_id, {
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
@@ -204,12 +205,17 @@ class PassRecorder:
         if before == after and not retitled:
             self._record_unchanged(item, stored)
             return
+        edited = self._edited_text(stored, before, after, normalizer, article)
+        if edited is None and not retitled:
+            self._record_baseline(item, stored, article, title, content_hash(new_title, after))
+            return
         now = self.now()
         topics = _topics(item)
-        diff = diff_texts(before, after) if before != after else None
+        diff = diff_texts(before, edited) if edited is not None else None
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
-                                                   content_hash(new_title, after), topics)
+                                                   content_hash(new_title, after), topics,
+                                                   EXTRACTOR)
             self.store.insert_change({
                 "article_id": stored.id, "from_version_id": stored.version_id,
                 "to_version_id": version_id, "detected_at": now,
@@ -229,6 +235,35 @@ class PassRecorder:
             })
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
+
+    def _edited_text(self, stored: StoredArticle, before: str, after: str,
+                     normalizer: Normalizer, article: Article) -> str | None:
+        """The new normalised text to diff against the stored one, or None when the
+        texts differ only by what the extractor makes of the same page.
+
+        A version made by other extraction rules is compared with the page as those
+        rules would have extracted it now; rules this build cannot re-create (another
+        trafilatura) are assumed to make all the difference (docs/tracking.md)."""
+        if before == after or stored.extractor == EXTRACTOR:
+            return after if before != after else None
+        if not reproducible(stored.extractor):
+            return None
+        earlier = normalizer.normalize(text_under(stored.extractor, article))
+        return earlier if earlier != before else None
+
+    def _record_baseline(self, item: ArticleItem, stored: StoredArticle, article: Article,
+                         title: str | None, text_hash: str) -> None:
+        """Only the extraction rules changed: store the page's text under the current
+        rules as a new version, with no change row; the article has not changed."""
+        now = self.now()
+        with self.store.transaction():
+            version_id = self.store.insert_version(stored.id, now, title, article.text,
+                                                   text_hash, _topics(item), EXTRACTOR)
+            self._mentions(stored.id, version_id, item, now)
+            self.store.update_article(stored.id, {
+                **self._checked(item, stored.source_id, now, stored.last_changed_at),
+                "current_version_id": version_id})
+        self.counts["versions_new"] += 1
 
     def _record_unchanged(self, item: ArticleItem, stored: StoredArticle) -> None:
         self._touch(item, stored.id, stored.source_id, stored.status, stored.last_changed_at)
