@@ -17,7 +17,7 @@ from datetime import datetime
 from crawler import items
 from crawler.config import Config, Source
 from crawler.diffs import diff_texts
-from crawler.extract import EXTRACTOR, Article, reproducible, text_under
+from crawler.extract import EXTRACTOR, Article, upgrade_text
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
@@ -205,13 +205,13 @@ class PassRecorder:
         if before == after and not retitled:
             self._record_unchanged(item, stored)
             return
-        edited = self._edited_text(stored, before, after, normalizer, article)
-        if edited is None and not retitled:
+        compared = self._compared_text(stored, before, after, normalizer)
+        if compared is None and not retitled:
             self._record_baseline(item, stored, article, title, content_hash(new_title, after))
             return
         now = self.now()
         topics = _topics(item)
-        diff = diff_texts(before, edited) if edited is not None else None
+        diff = diff_texts(compared, after) if compared is not None else None
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
                                                    content_hash(new_title, after), topics,
@@ -236,20 +236,24 @@ class PassRecorder:
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
 
-    def _edited_text(self, stored: StoredArticle, before: str, after: str,
-                     normalizer: Normalizer, article: Article) -> str | None:
-        """The new normalised text to diff against the stored one, or None when the
-        texts differ only by what the extractor makes of the same page.
+    def _compared_text(self, stored: StoredArticle, before: str, after: str,
+                     normalizer: Normalizer) -> str | None:
+        """The normalised stored text to diff the new one against, or None when the two
+        differ only by what the extraction rules make of the same page.
 
-        A version made by other extraction rules is compared with the page as those
-        rules would have extracted it now; rules this build cannot re-create (another
-        trafilatura) are assumed to make all the difference (docs/tracking.md)."""
-        if before == after or stored.extractor == EXTRACTOR:
-            return after if before != after else None
-        if not reproducible(stored.extractor):
+        A version made by other rules is first brought up to the current rules
+        (:func:`crawler.extract.upgrade_text`); rules this build cannot re-create
+        (another trafilatura) are assumed to make all the difference (docs/tracking.md).
+        """
+        if before == after:
             return None
-        earlier = normalizer.normalize(text_under(stored.extractor, article))
-        return earlier if earlier != before else None
+        if stored.extractor == EXTRACTOR:
+            return before
+        upgraded = upgrade_text(stored.text, stored.extractor)
+        if upgraded is None:
+            return None
+        upgraded = normalizer.normalize(upgraded)
+        return upgraded if upgraded != after else None
 
     def _record_baseline(self, item: ArticleItem, stored: StoredArticle, article: Article,
                          title: str | None, text_hash: str) -> None:

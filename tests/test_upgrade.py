@@ -139,3 +139,17 @@ def test_versions_of_rules_this_build_cannot_recreate_become_a_baseline(upgraded
     assert summary["changes_new"] == 0
     versions = versions_by_article(db)
     assert all(v[-1]["extractor"] == EXTRACTOR for v in versions.values())
+
+
+def test_rotating_promotional_tails_and_inline_relative_times_are_no_change(tmp_path) -> None:
+    """A database made by this version: edition 2 changes only a follow-us line, a photo
+    credit, a relative time and a reading time inside paragraphs, and page furniture."""
+    with LocalSite(SITE / "edition1") as site:
+        config = write_config(tmp_path / "config.toml", site, [("Polar Post", "feed.xml")], TOPICS)
+        first = run_cli("run", "--config", str(config), "--json")
+        assert first.code == 0, first.stderr
+        assert first.json()["articles_new"] == 6
+        site.root = SITE / "edition2"
+        summary = recheck_all(config)
+    assert summary["articles_checked"] == 6
+    assert summary["changes_new"] == summary["versions_new"] == 0
