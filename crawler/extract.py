@@ -3,7 +3,7 @@ A pure function, run in worker processes during a pass.
 
 :data:`EXTRACTOR` names the rules in force; it is stored with every version, so a
 re-check can tell a difference made by new extraction rules from an edit (see
-:func:`reproducible` and docs/tracking.md).
+:func:`upgrade_text` and docs/tracking.md).
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ class Article:
     declared_not_free: bool = False     # JSON-LD isAccessibleForFree: false
     teaser_markers: bool = False        # a paywall or metering container on the page
     hidden_part_missing: bool = False   # the part declared not free is not on the page
-    earlier_text: str | None = None     # the text under rules 1, where it differs
 
 
 def extract(html: str | bytes, url: str | None = None, body_selector: str | None = None) -> Article:
@@ -73,8 +72,7 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
                                            include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
-    rules_1 = _without_headline(text, meta.title)
-    text = without_promo_tail(rules_1)
+    text = without_promo_tail(_without_headline(text, meta.title))
     paywall = meta.declared_not_free or meta.teaser_markers
     if word_count(text) < MIN_WORDS and not (paywall and text):
         raise ExtractionError("no article text found on the page")
@@ -95,27 +93,27 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
         declared_not_free=meta.declared_not_free,
         teaser_markers=meta.teaser_markers,
         hidden_part_missing=meta.hidden_part_missing,
-        earlier_text=rules_1 if rules_1 != text else None,
     )
 
 
-def reproducible(extractor: str | None) -> bool:
-    """Whether this build can re-create what ``extractor`` stored, from a page: a version
-    of the rules it knows (0.1 stored no name: rules 1), run on the same trafilatura."""
+def upgrade_text(text: str, extractor: str | None) -> str | None:
+    """``text``, stored by ``extractor``, as the current rules would have taken it from
+    the same page; None when this build cannot tell (rules it does not know, or another
+    trafilatura version). 0.1 stored no extractor name: its versions are rules 1.
+
+    Each rule version only adds steps applied to the text of the one before, so
+    applying the steps added since ``extractor`` gives exactly the current rules' text.
+    """
+    found = re.fullmatch(r"presswatch-extract/(\d+) trafilatura/(\S+)", extractor or "")
     if extractor is None:
-        return True
-    found = re.fullmatch(r"presswatch-extract/(\d+) trafilatura/(\S+)", extractor)
-    return (found is not None and 1 <= int(found[1]) <= RULES
-            and found[2] == trafilatura.__version__)
-
-
-def text_under(extractor: str | None, article: Article) -> str:
-    """The text ``extractor``'s rules would have taken from the page ``article`` came from
-    (only meaningful when :func:`reproducible`)."""
-    found = re.fullmatch(r"presswatch-extract/(\d+) .*", extractor or "presswatch-extract/1 -")
-    if found and int(found[1]) == 1 and article.earlier_text is not None:
-        return article.earlier_text
-    return article.text
+        rules = 1
+    elif found and 1 <= int(found[1]) <= RULES and found[2] == trafilatura.__version__:
+        rules = int(found[1])
+    else:
+        return None
+    if rules < 2:
+        text = without_promo_tail(text)
+    return text
 
 
 def extract_page(body: bytes, encoding: str, url: str | None = None,

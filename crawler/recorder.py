@@ -18,6 +18,7 @@ from typing import Any
 from crawler import items
 from crawler.config import Config, Source
 from crawler.diffs import diff_texts
+from crawler.extract import EXTRACTOR, upgrade_text
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
@@ -183,7 +184,8 @@ class PassRecorder:
                 **self._current(item, title, metadata),
             })
             version_id = self.store.insert_version(article_id, now, title, article.text,
-                                                   text_hash, _topics(item), metadata)
+                                                   text_hash, _topics(item), EXTRACTOR,
+                                                   metadata)
             self.store.update_article(article_id, {
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
@@ -202,23 +204,26 @@ class PassRecorder:
         new_title = normalizer.normalize_title(title or "")
         retitled = new_title != normalizer.normalize_title(stored.title or "")
         metadata = version_metadata(item, stored)
-        if before == after and (not retitled or stored.title_raw is None):
-            # A headline read differently from a page stored by an older presswatch
-            # (which kept no raw title) is the new headline reading, not an edit.
-            if retitled or metadata_changed(metadata, stored):
-                self._record_baseline(item, stored, title, metadata)
+        # A headline read by other rules from an unchanged page is the new rules' reading
+        # (cleaner headlines after an upgrade), not an edit.
+        new_rules = stored.extractor != EXTRACTOR
+        compared = self._compared_text(stored, before, after, normalizer)
+        if compared is None and (not retitled or new_rules):
+            if before != after or retitled or metadata_changed(metadata, stored):
+                self._record_baseline(item, stored, title, metadata,
+                                      content_hash(new_title, after))
             else:
                 self._record_unchanged(item, stored)
             return
         now = self.now()
         topics = _topics(item)
-        diff = diff_texts(before, after) if before != after else None
+        diff = diff_texts(compared, after) if compared is not None else None
         kind = change_kind(diff is not None, stored.is_partial, item.is_partial)
         shown = diff if kind == "edited" else None   # a paywall change keeps both versions
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
                                                    content_hash(new_title, after), topics,
-                                                   metadata)
+                                                   EXTRACTOR, metadata)
             self.store.insert_change({
                 "article_id": stored.id, "from_version_id": stored.version_id,
                 "to_version_id": version_id, "detected_at": now, "kind": kind,
@@ -238,16 +243,37 @@ class PassRecorder:
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
 
+    def _compared_text(self, stored: StoredArticle, before: str, after: str,
+                     normalizer: Normalizer) -> str | None:
+        """The normalised stored text to diff the new one against, or None when the two
+        differ only by what the extraction rules make of the same page.
+
+        A version made by other rules is first brought up to the current rules
+        (:func:`crawler.extract.upgrade_text`); rules this build cannot re-create
+        (another trafilatura) are assumed to make all the difference (docs/tracking.md).
+        """
+        if before == after:
+            return None
+        if stored.extractor == EXTRACTOR:
+            return before
+        upgraded = upgrade_text(stored.text, stored.extractor)
+        if upgraded is None:
+            return None
+        upgraded = normalizer.normalize(upgraded)
+        return upgraded if upgraded != after else None
+
     def _record_baseline(self, item: ArticleItem, stored: StoredArticle, title: str | None,
-                         metadata: dict[str, Any]) -> None:
-        """Same text and headline, other metadata (authors, dates, paywall state read
-        better by a newer presswatch): a new version to compare with, no change row."""
+                         metadata: dict[str, Any], text_hash: str) -> None:
+        """The page did not change, only the way it is read: the extraction rules (text,
+        headline) or its metadata (authors, dates, paywall state). A new version to
+        compare with, and no change row; ``last_changed_at`` does not move."""
         article = item.article
         assert article is not None
         now = self.now()
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
-                                                   stored.text_hash, _topics(item), metadata)
+                                                   text_hash, _topics(item), EXTRACTOR,
+                                                   metadata)
             self._mentions(stored.id, version_id, item, now)
             self.store.update_article(stored.id, {
                 **self._checked(item, stored.source_id, now, stored.last_changed_at),

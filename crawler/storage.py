@@ -207,6 +207,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     UPDATE articles SET authors = json_array(author) WHERE author IS NOT NULL;
     ALTER TABLE mentions ADD COLUMN in_summary INTEGER NOT NULL DEFAULT 0;
     """,
+    # Which extraction rules made each version (crawler.extract.EXTRACTOR); NULL for
+    # versions stored before it was recorded (0.1: rules 1).
+    """
+    ALTER TABLE versions ADD COLUMN extractor TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -233,7 +238,7 @@ class StoredArticle:
     published_at: str | None = None
     published_from: str | None = None
     is_partial: bool = False
-    title_raw: str | None = None     # null for versions stored before per-version metadata
+    extractor: str | None = None   # of the current version
 
 
 # The metadata columns a version carries (crawler.recorder.version_metadata fills them).
@@ -430,7 +435,7 @@ class Store:
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
                       a.redirect_url, v.authors, v.published_at, v.published_from,
-                      coalesce(v.is_partial, a.is_partial), v.title_raw
+                      coalesce(v.is_partial, a.is_partial), v.extractor
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""", [article_id]).fetchone()
         if row is None:
@@ -468,16 +473,17 @@ class Store:
 
     def insert_version(self, article_id: int, fetched_at: str, title: str | None, text: str,
                        text_hash: str, topics: Iterable[str],
+                       extractor: str | None = None,
                        metadata: dict[str, Any] | None = None) -> int:
-        """A new version; ``metadata`` holds its VERSION_METADATA columns (authors as a
-        list)."""
+        """A new version made by ``extractor``; ``metadata`` holds its VERSION_METADATA
+        columns (authors as a list)."""
         extra = dict(metadata or {})
         if "authors" in extra:
             extra["authors"] = json.dumps(list(extra["authors"]), ensure_ascii=False)
         return self._insert("versions", {
             "article_id": article_id, "fetched_at": fetched_at, "title": title, "text": text,
             "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
-            **extra,
+            "extractor": extractor, **extra,
         })
 
     def set_version_topics(self, version_id: int, topics: Iterable[str]) -> None:
