@@ -153,3 +153,23 @@ def test_rotating_promotional_tails_and_inline_relative_times_are_no_change(tmp_
         summary = recheck_all(config)
     assert summary["articles_checked"] == 6
     assert summary["changes_new"] == summary["versions_new"] == 0
+
+
+def test_cleaner_headlines_and_bylines_after_the_upgrade_are_a_baseline(upgraded) -> None:
+    # 0.1 stored og:title, which some outlets decorate; 0.2 reads the page's <h1>.
+    _, config, db = upgraded
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE versions SET title = title || ' | The Polar Post'")
+        conn.execute("UPDATE articles SET title = title || ' | The Polar Post'")
+    conn.close()
+    summary = recheck_all(config)
+    assert summary["changes_new"] == 0
+    article = rows(db, "SELECT * FROM articles WHERE url LIKE '%/u1.html'")[0]
+    assert article["title"] == "Fishing fleets head further west as mackerel move"
+    assert (article["authors"], article["author"]) == ('["Lena Holm"]', "Lena Holm")
+    assert (article["published_at"], article["published_from"]) == ("2026-11-20T08:30:00Z",
+                                                                    "meta")
+    latest = versions_by_article(db)["u1.html"][-1]
+    assert latest["title_raw"] == f"{article['title']} | The Polar Post"
+    assert latest["is_partial"] == 0
