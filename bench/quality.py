@@ -286,11 +286,19 @@ def served_pass(pages: list[dict], corpus: Path = CORPUS) -> tuple[int, list[Pag
                 "JOIN versions v ON v.id = a.current_version_id"
             )
         }
+        # a page whose rel=canonical stays on the site is stored under that address
+        aliases = {
+            row["url"]: row["text"]
+            for row in db.query(
+                "SELECT l.url, v.text FROM article_aliases l JOIN articles a "
+                "ON a.id = l.article_id JOIN versions v ON v.id = a.current_version_id"
+            )
+        }
         db.conn.close()
     results = []
     for url, page in urls.items():
         result = PageResult(page)
-        result.scores["presswatch"] = score(page, stored.get(url))
+        result.scores["presswatch"] = score(page, stored.get(url, aliases.get(url)))
         result.scores["trafilatura"] = score(
             page, trafilatura_text((corpus / page["file"]).read_bytes(), page["url"])
         )

@@ -501,3 +501,8 @@ def test_snippets_in_spaceless_scripts_count_characters() -> None:
 def test_a_wildcard_on_a_spaceless_term_is_accepted_and_changes_nothing() -> None:
     assert matches("格陵*", CHINESE)
     assert matches("格陵*", "格陵岛")
+
+
+def test_adjacent_matches_in_a_spaceless_script_are_marked_as_one() -> None:
+    found = match_one('"格陵兰" AND 政府', CHINESE)
+    assert found.snippet.startswith("**格陵兰政府**周四")
