@@ -97,7 +97,19 @@ def test_persons_come_before_organisations_and_the_site_is_no_author():
             "Mark Meadows accused of timing retirement to help elect wife’s friend",
         ),
         # og:title and <title> carry another headline for social networks than the page's <h1>
-        ("postlight/www.npr.org", "Jury Finds Dylann Roof Guilty In S.C. Church Shooting"),
+        (
+            "postlight/www.miamiherald.com",
+            "From Metrorail to bike paths, this is what CEOs think of public transit",
+        ),
+        # the <h1> is the logo ("POLITICO Politico Logo")
+        ("postlight/www.politico.com", "Insiders: Trump will sink Pence in VP debate"),
+        # "… | DW | 19.01.2020": the site name and a date
+        (
+            "trafilatura/dw.com.colonial",
+            "Berlin confronts Germany's colonial past with new initiative",
+        ),
+        # "… : 31.10.2023, 10.19 Uhr"
+        ("trafilatura/kyffhaeuser-nachrichten.de-Regen", "So viel Regen gab es lange nicht"),
         # " - La Stampa" after the headline, and no usable <h1>
         (
             "trafilatura/lastampa.it.temperature",
@@ -125,10 +137,17 @@ def test_the_headline_is_the_pages_without_decorations(page_id, headline):
             ("2020-03-02T19:30:06Z", "json-ld"),
             ("2020-03-03T13:52:27Z", "json-ld"),
         ),
+        # article:published_time and article:modified_time, no longer confused
         (
-            "postlight/www.nytimes.com",
-            ("2016-09-19T11:46:01Z", "meta"),
-            ("2017-02-22T05:02:08Z", "meta"),
+            "postlight/www.androidcentral.com",
+            ("2017-01-13T21:45:08Z", "meta"),
+            ("2017-04-04T20:44:00Z", "meta"),
+        ),
+        # JSON-LD's datePublished before a meta date that is a day later
+        (
+            "trafilatura/www1.wdr.de-Correctiv-Recherche",
+            ("2023-11-06T17:19:00Z", "json-ld"),
+            ("2023-11-07T09:14:00Z", "json-ld"),
         ),
         # nothing declared: htmldate's extensive search finds the day on the page
         ("trafilatura/dw.com.colonial", ("2020-01-19", "htmldate"), (None, None)),
