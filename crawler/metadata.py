@@ -112,6 +112,7 @@ TEASER_PROMPT = re.compile(
     re.IGNORECASE,
 )
 HIDDEN_PART_WORDS = 20
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -213,21 +214,29 @@ def _json_ld(tree: etree._Element) -> list[Any]:
         text = (script.text or "").strip().removeprefix("<!--").removesuffix("-->")
         try:
             documents.append(json.loads(text, strict=False))
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested too deep to read
             continue
     return documents
 
 
 def _all_nodes(data: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in ``data``, at any nesting (``@graph``, ``mainEntity``...)."""
-    if isinstance(data, list):
-        for item in data:
-            yield from _all_nodes(item)
-    elif isinstance(data, dict):
-        yield data
-        for value in data.values():
-            if isinstance(value, dict | list):
-                yield from _all_nodes(value)
+    """Every JSON object in ``data``, at any nesting (``@graph``, ``mainEntity``...), down
+    to MAX_JSON_DEPTH levels: deeper ones (hostile or broken markup) are left out."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            continue
+        if isinstance(value, dict):
+            yield value
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        stack.extend(
+            (child, depth + 1) for child in reversed(children) if isinstance(child, dict | list)
+        )
 
 
 def _types(node: dict[str, Any]) -> list[str]:
