@@ -103,6 +103,28 @@ class PassRecorder:
     def is_stored(self, url: str) -> bool:
         return self.store.article_exists(url)
 
+    # -- links that went away --------------------------------------------------------
+
+    def link_gone(self, url: str, source_id: int | None, status: int, message: str) -> None:
+        """A link never stored answered 404/410: remember it, with its next try on the
+        revisit schedule counted from when it first went away. Only the first answer is
+        an error; a feed listing it is complete all the same, so it can be cached."""
+        known = self.store.gone_link(url)
+        first_seen = known["first_seen_at"] if known else self.now()
+        with self.store.transaction():
+            self.store.remember_gone_link(url, source_id, status, self.now(),
+                                          self._next_check(source_id, first_seen))
+        if known is None:
+            self.error("fetch", message, url=url, source_id=source_id)
+
+    def gone_not_due(self, url: str) -> bool:
+        """Is ``url`` a remembered gone link that is not due for another try?"""
+        known = self.store.gone_link(url)
+        if known is None:
+            return False
+        due = known["next_try_at"]
+        return due is None or due > self.now()
+
     # -- handed over by the store pipeline -----------------------------------------
 
     def record(self, item: ArticleItem) -> None:
@@ -125,6 +147,7 @@ class PassRecorder:
             item.article_id = existing
             with self.store.transaction():
                 self._link(existing, [item.source_id, *item.also_from], aliases)
+                self._forget_gone([item.url, *aliases])
         stored = self.store.stored_article(item.article_id)
         if stored is None:
             return
@@ -154,6 +177,11 @@ class PassRecorder:
         for source_id in source_ids:
             if source_id is not None:
                 self.store.add_article_source(article_id, source_id, self.now())
+
+    def _forget_gone(self, urls: list[str]) -> None:
+        """A link that came back and is stored now is no longer a gone link."""
+        for url in urls:
+            self.store.forget_gone_link(url)
 
     def seen_in_source(self, url: str, source_id: int) -> None:
         """A source offered an article already stored: remember it carries it too."""
@@ -188,6 +216,7 @@ class PassRecorder:
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
             self._link(article_id, [item.source_id, *item.also_from], aliases)
+            self._forget_gone([item.url, *aliases])
             self._mentions(article_id, version_id, item, now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1

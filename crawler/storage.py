@@ -183,6 +183,36 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX article_fingerprints_band2 ON article_fingerprints(band2);
     CREATE INDEX article_fingerprints_band3 ON article_fingerprints(band3);
     """,
+    # Links that answered 404/410 while a feed kept listing them, retried on the revisit
+    # schedule; source_health with failing sources first and its gone links counted.
+    """
+    CREATE TABLE gone_links (
+        url TEXT PRIMARY KEY,
+        source_id INTEGER REFERENCES sources(id),
+        status INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_tried_at TEXT NOT NULL,
+        next_try_at TEXT,
+        tries INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX gone_links_next_try_at ON gone_links(next_try_at);
+    DROP VIEW IF EXISTS source_health;
+    CREATE VIEW source_health AS
+    SELECT
+        s.name AS source,
+        s.url,
+        s.last_polled_at,
+        s.last_status,
+        s.last_error,
+        (SELECT count(*) FROM articles a WHERE a.source_id = s.id) AS articles,
+        (SELECT count(*) FROM errors e WHERE e.source_id = s.id
+            AND e.at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')) AS errors_24h,
+        (SELECT max(e.at) FROM errors e WHERE e.source_id = s.id) AS last_error_at,
+        (SELECT count(*) FROM gone_links g WHERE g.source_id = s.id) AS links_gone
+    FROM sources s
+    ORDER BY CASE s.last_status WHEN 'failed' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,
+        s.name;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -354,6 +384,34 @@ class Store:
     def source_validators(self, source_id: int) -> tuple[str | None, str | None]:
         row = self.db["sources"].get(source_id)
         return row["etag"], row["last_modified"]
+
+    # -- links that went away ---------------------------------------------------------
+
+    def gone_link(self, url: str) -> dict[str, Any] | None:
+        """The remembered 404/410 answer of a link never stored as an article, if any."""
+        rows = list(self.db.query("SELECT * FROM gone_links WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def remember_gone_link(self, url: str, source_id: int | None, status: int, now: str,
+                           next_try_at: str | None) -> None:
+        """Record a 404/410 answer: a new row, or one more try of a known gone link."""
+        self.db.conn.execute(
+            "INSERT INTO gone_links (url, source_id, status, first_seen_at, last_tried_at, "
+            "next_try_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "status = excluded.status, last_tried_at = excluded.last_tried_at, "
+            "next_try_at = excluded.next_try_at, tries = tries + 1",
+            [url, source_id, status, now, now, next_try_at])
+
+    def forget_gone_link(self, url: str) -> None:
+        self.db.conn.execute("DELETE FROM gone_links WHERE url = ?", [url])
+
+    def due_gone_links(self, now: str | None) -> list[dict[str, Any]]:
+        """Gone links to try again: due by ``now``, or every one still tried when None."""
+        sql = "SELECT url, source_id FROM gone_links WHERE next_try_at IS NOT NULL"
+        params = []
+        if now is not None:
+            sql, params = sql + " AND next_try_at <= ?", [now]
+        return list(self.db.query(sql + " ORDER BY next_try_at, url", params))
 
     # -- articles ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import items
@@ -51,6 +52,9 @@ class SourceSpider(scrapy.Spider):
             due_by = self.context.started_at if self.context.recheck == "due" else None
             for row in self.recorder.store.due_articles(due_by):
                 yield self.revisit_request(row)
+            for row in self.recorder.store.due_gone_links(due_by):
+                if row["url"] not in self.requested:  # not offered by a feed already
+                    yield self.new_article_request(row["url"], row["source_id"], FeedEntry())
 
     # -- sources ------------------------------------------------------------------------
 
@@ -175,9 +179,15 @@ class SourceSpider(scrapy.Spider):
         if self.recorder.is_stored(url):
             self.recorder.seen_in_source(url, source_id)
             return None
+        if self.recorder.gone_not_due(url):  # answered 404/410: tried again when due
+            return None
+        return self.new_article_request(url, source_id, link.entry)
+
+    def new_article_request(self, url: str, source_id: int | None,
+                            entry: FeedEntry) -> scrapy.Request:
         self.requested[url] = also_from = []
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                              meta={"url": url, "source_id": source_id, "entry": link.entry,
+                              meta={"url": url, "source_id": source_id, "entry": entry,
                                     "also_from": also_from})
 
     def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
@@ -225,10 +235,25 @@ class SourceSpider(scrapy.Spider):
         a private address) would only be refused again, so it does not."""
         request = failure.request
         message = describe_failure(failure)
+        if self._went_away(failure, message):
+            return
         refused = isinstance(failure.value, IgnoreRequest) and message.startswith("refused")
         self.recorder.article_error("fetch", message, url=request.url,
                                     source_id=request.meta.get("source_id"),
                                     new="article_id" not in request.meta and not refused)
+
+    def _went_away(self, failure: Failure, message: str) -> bool:
+        """A new link that answers 404/410 is remembered as gone (the gone_links table)
+        rather than fetched again every pass; True when it was."""
+        request = failure.request
+        if "article_id" in request.meta or not failure.check(HttpError):
+            return False
+        status = failure.value.response.status
+        if status not in GONE:
+            return False
+        self.recorder.link_gone(request.meta["url"], request.meta.get("source_id"), status,
+                                message)
+        return True
 
 
 def _source_meta(meta: dict[str, Any]) -> dict[str, Any]:
