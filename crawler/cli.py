@@ -8,9 +8,10 @@ configuration error, with a message naming the file, key and problem.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -117,36 +118,48 @@ def format_summary(summary: PassSummary) -> str:
 @click.option("--db", "db_path", default="presswatch-demo.db", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Where to write the demo.")
 @click.option("--port", default=DEMO_PORT, show_default=True,
-              help="Serve the sample site on this port (0: any free port). Keep it fixed "
-                   "to re-run the demo into the same database.")
+              help="Serve the sample site on this port (0: any free port). The database "
+                   "does not depend on it: re-running the demo stores nothing twice.")
 def demo(db_path: Path, port: int) -> None:
-    """Serve the bundled sample news site offline and run a real pass against it."""
-    from crawler.demo import DEMO_SITE, demo_config
-    from crawler.localsite import LocalSite
-    from crawler.reports import articles_per_source, mentions_per_topic
-    from crawler.run import run_pass
-    from crawler.storage import Store
+    """Serve the bundled sample news site offline, run a real pass, publish a second
+    edition with edits, run a second pass and show the changes it found."""
+    from crawler.demo import DemoSite
+    from crawler.reports import (
+        articles_per_source,
+        changes_found,
+        format_changes,
+        mentions_per_topic,
+    )
+    from crawler.serve import MISSING, datasette_installed
 
     try:
-        site = LocalSite(DEMO_SITE, port=port)
+        site = DemoSite(port)
     except OSError as error:
         raise click.UsageError(f"cannot serve the demo site on port {port}: "
                                f"{error.strerror}; choose another with --port") from error
     with site:
-        click.echo(f"Serving the sample news site at {site.base_url}/")
-        summary = run_pass(demo_config(site.base_url, db_path), db_path=db_path)
-    click.echo(format_summary(summary))
-    store = Store.open(db_path)
-    click.echo("\nArticles per source:")
-    for name, count in articles_per_source(store):
-        click.echo(f"  {count:4d}  {name}")
-    click.echo("\nMentions per topic:")
-    for report in mentions_per_topic(store):
-        click.echo(f"  {len(report.titles):4d}  {report.topic}")
-        for title in report.titles:
-            click.echo(f"          - {title}")
-    store.close()
-    click.echo(f"\nExplore it: datasette {db_path}   (or: presswatch serve --db {db_path})")
+        click.echo(f"Serving the sample news site at {site.base_url}/ (first edition)")
+        click.echo(format_summary(site.run_pass(db_path, recheck="none")))
+        site.publish_second_edition()
+        click.echo("\nPublished the second edition (a few stories edited, one taken down); "
+                   "re-checking every article")
+        click.echo(format_summary(site.run_pass(db_path, recheck="all")))
+    db = shlex.quote(str(db_path))
+    with closing(Store.open(db_path)) as store:
+        click.echo("\nArticles per source:")
+        for name, count in articles_per_source(store):
+            click.echo(f"  {count:4d}  {name}")
+        click.echo("\nMentions per topic:")
+        for report in mentions_per_topic(store):
+            click.echo(f"  {len(report.titles):4d}  {report.topic}")
+            for title in report.titles:
+                click.echo(f"          - {title}")
+        click.echo(f"\nChanges found (one article's whole history: presswatch diff ID --db {db}):")
+        click.echo(format_changes(changes_found(store), color=sys.stdout.isatty()))
+    serve = f"presswatch serve --db {db}"
+    if not datasette_installed():
+        serve = f"{serve}   ({MISSING})"
+    click.echo(f"\nExplore it in Datasette: {serve}")
 
 
 @cli.command()
