@@ -33,8 +33,16 @@ DEMO_SITE = Path(str(resources.files("crawler") / "demo_site"))
 DEMO_EDITION2 = Path(str(resources.files("crawler") / "demo_edition2"))
 DEMO_CONFIG = Path(str(resources.files("crawler") / "demo.toml"))
 DEMO_BASE = "http://demo.presswatch.test"
-PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                   "ALL_PROXY", "no_proxy", "NO_PROXY")
+PROXY_VARIABLES = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+)
 
 
 def demo_config(base_url: str, db: Path) -> Config:

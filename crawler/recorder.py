@@ -105,17 +105,19 @@ class PassRecorder:
 
     # -- links that went away --------------------------------------------------------
 
-    def link_gone(self, url: str, source_id: int | None, status: int, message: str) -> None:
-        """A link never stored answered 404/410: remember it, with its next try on the
-        revisit schedule counted from when it first went away. Only the first answer is
-        an error; a feed listing it is complete all the same, so it can be cached."""
+    def link_gone(self, url: str, source_id: int | None, status: int, message: str,
+                  final_url: str | None = None) -> None:
+        """The link ``url``, never stored, answered 404/410 (at ``final_url`` after
+        redirects): remember it, with its next try on the revisit schedule counted from
+        when it first went away. Only the first answer is an error; a feed listing it is
+        complete all the same, so it can be cached."""
         known = self.store.gone_link(url)
         first_seen = known["first_seen_at"] if known else self.now()
         with self.store.transaction():
             self.store.remember_gone_link(url, source_id, status, self.now(),
                                           self._next_check(source_id, first_seen))
         if known is None:
-            self.error("fetch", message, url=url, source_id=source_id)
+            self.error("fetch", message, url=final_url or url, source_id=source_id)
 
     def gone_not_due(self, url: str) -> bool:
         """Is ``url`` a remembered gone link that is not due for another try?"""

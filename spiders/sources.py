@@ -252,7 +252,7 @@ class SourceSpider(scrapy.Spider):
         if status not in GONE:
             return False
         self.recorder.link_gone(request.meta["url"], request.meta.get("source_id"), status,
-                                message)
+                                message, request.url)
         return True
 
 

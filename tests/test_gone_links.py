@@ -14,7 +14,7 @@ from conftest import SITES, rows, run_cli, write_config
 from crawler.localsite import LocalSite
 from crawler.storage import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
 
-MISSING = "/news/missing.html"   # listed by news/feed.xml, no page behind it: a 404
+MISSING = "/news/missing.html"  # listed by news/feed.xml, no page behind it: a 404
 
 
 def run_at(config: Path, when: datetime | None = None) -> dict:
@@ -87,9 +87,11 @@ def test_a_gone_link_is_remembered_and_tried_again_only_when_due(news_site):
     # The page is published after all: the next try stores it and forgets the gone link.
     page = (site.root / "news" / "a3.html").read_text(encoding="utf-8")
     (site.root / "news" / "missing.html").write_text(
-        page.replace("news/a3.html", "news/missing.html")
-            .replace("Arctic research station expands", "Missing story found"),
-        encoding="utf-8")
+        page.replace("news/a3.html", "news/missing.html").replace(
+            "Arctic research station expands", "Missing story found"
+        ),
+        encoding="utf-8",
+    )
     summary = run_at(config, later + timedelta(hours=1))
     assert summary["articles_new"] == 1
     stored = rows(db, "SELECT title FROM articles WHERE url = ?", (site.url(MISSING),))
@@ -100,8 +102,9 @@ def test_a_gone_link_is_remembered_and_tried_again_only_when_due(news_site):
 def test_a_gone_link_stops_being_tried_after_the_tracking_cutoff(news_site):
     site, config, db = news_site
     run_at(config)
-    first_seen = datetime.fromisoformat(rows(db, "SELECT first_seen_at FROM gone_links")[0][
-        "first_seen_at"])
+    first_seen = datetime.fromisoformat(
+        rows(db, "SELECT first_seen_at FROM gone_links")[0]["first_seen_at"]
+    )
     # Past the default policy's last step (daily for the first month): never again.
     run_at(config, first_seen + timedelta(days=31))
     link = rows(db, "SELECT * FROM gone_links")[0]
@@ -113,12 +116,17 @@ def test_a_gone_link_stops_being_tried_after_the_tracking_cutoff(news_site):
 
 def test_the_gone_links_step_upgrades_an_older_database(tmp_path):
     path = tmp_path / "old.db"
-    step = next(n for n, sql in enumerate(MIGRATIONS)
-                if isinstance(sql, str) and "CREATE TABLE gone_links" in sql)
+    step = next(
+        n
+        for n, sql in enumerate(MIGRATIONS)
+        if isinstance(sql, str) and "CREATE TABLE gone_links" in sql
+    )
     old = connect_at(path, step)
-    old.execute("INSERT INTO sources (id, name, url, kind, last_status) VALUES "
-                "(1, 'Alpha', 'http://a/feed', 'feed', 'ok'), "
-                "(2, 'Zulu', 'http://z/feed', 'feed', 'failed')")
+    old.execute(
+        "INSERT INTO sources (id, name, url, kind, last_status) VALUES "
+        "(1, 'Alpha', 'http://a/feed', 'feed', 'ok'), "
+        "(2, 'Zulu', 'http://z/feed', 'feed', 'failed')"
+    )
     old.commit()
     old.close()
 
@@ -143,4 +151,3 @@ def connect_at(path: Path, version: int) -> sqlite3.Connection:
     conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     return conn
-

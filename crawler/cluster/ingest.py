@@ -107,6 +107,7 @@ class Ingester:
             "error": self._error, "article_error": self._article_error,
             "skipped": self._skipped, "source_polled": self._source_polled,
             "seen_in_source": self._seen_in_source, "offered": self._offered,
+            "link_gone": self._link_gone,
         }
 
     # -- the loop ------------------------------------------------------------------------
@@ -290,6 +291,12 @@ class Ingester:
         f = message.fields
         recorder.article_error(f["stage"], f["message"], url=f["url"],
                                source_id=f["source_id"], new=bool(f["new"]))
+        return []
+
+    def _link_gone(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"],
+                           f["final_url"])
         return []
 
     def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:

@@ -36,6 +36,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "seen_in_source": ("url", "source_id"),
     # A second source offered an article another request of this pass fetches.
     "offered": ("url", "source_id"),
+    # A new link answered 404/410 (crawler.recorder.PassRecorder.link_gone).
+    "link_gone": ("url", "source_id", "status", "message", "final_url"),
 }
 NOT_SENT = ("body", "encoding")   # the page itself stays on the worker
 
