@@ -8,6 +8,7 @@ configuration error, with a message naming the file, key and problem.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -155,7 +156,8 @@ def demo(db_path: Path, port: int) -> None:
             for title in report.titles:
                 click.echo(f"          - {title}")
         click.echo(f"\nChanges found (one article's whole history: presswatch diff ID --db {db}):")
-        click.echo(format_changes(changes_found(store), color=sys.stdout.isatty()))
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(format_changes(changes_found(store), color=color))
     serve = f"presswatch serve --db {db}"
     if not datasette_installed():
         serve = f"{serve}   ({MISSING})"
