@@ -54,6 +54,7 @@ class CrawlConfig:
     concurrency: int = 16
     timeout: float = 30.0
     allow_private_addresses: bool = False
+    proxy_resolves_names: bool = False   # a name that does not resolve here may go to a proxy
     max_page_size: int = 10 * 1024 * 1024
     obey_robots: bool = True
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -279,6 +280,7 @@ def _crawl(table: _Table) -> CrawlConfig:
         concurrency=table.get("concurrency", int, 16),
         timeout=float(table.get("timeout", (int, float), 30.0)),
         allow_private_addresses=table.get("allow_private_addresses", bool, False),
+        proxy_resolves_names=table.get("proxy_resolves_names", bool, False),
         max_page_size=table.get("max_page_size_mb", (int, float), 10) * 1024 * 1024,
         obey_robots=table.get("obey_robots", bool, True),
         extract_workers=table.get("extract_workers", int, os.cpu_count() or 1),

@@ -46,30 +46,37 @@ ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 
 @dataclass(frozen=True)
 class Hit:
-    path: str          # path and query, as requested
-    at: float          # time.monotonic() when the request arrived
+    path: str  # path and query, as requested
+    at: float  # time.monotonic() when the request arrived
     user_agent: str
 
 
-class FaultServer:
-    """Faults on a free port of 127.0.0.1, served from background threads."""
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
-    def __init__(self) -> None:
+
+class FaultServer:
+    """Faults on a free port of 127.0.0.1 (or of ``host``, e.g. ``::1``), served from
+    background threads."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits: list[Hit] = []
-        self.sent: Counter[str] = Counter()   # streamed body bytes written, by path
-        self.in_flight = 0                    # /slow/ requests being answered now ...
-        self.most_in_flight = 0               # ... and the most at any one time
+        self.sent: Counter[str] = Counter()  # streamed body bytes written, by path
+        self.in_flight = 0  # /slow/ requests being answered now ...
+        self.most_in_flight = 0  # ... and the most at any one time
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self._server = server_class((host, 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -113,8 +120,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
 class FaultHandler(BaseHTTPRequestHandler):
     faults: FaultServer
-    base = ""        # this request's origin, from its Host header
-    hit_path = ""    # this request's path and query
+    base = ""  # this request's origin, from its Host header
+    hit_path = ""  # this request's path and query
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -141,8 +148,13 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     # -- answers ------------------------------------------------------------------------
 
-    def reply(self, status: int, body: bytes = b"", content_type: str = "text/plain",
-              headers: dict[str, str] | None = None) -> None:
+    def reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -216,8 +228,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def bomb(self, rest: str, query: dict[str, list[str]]) -> None:
-        self.reply(200, GZIP_BOMB, "text/html; charset=utf-8",
-                   headers={"Content-Encoding": "gzip"})
+        self.reply(200, GZIP_BOMB, "text/html; charset=utf-8", headers={"Content-Encoding": "gzip"})
 
     def content(self, rest: str, query: dict[str, list[str]]) -> None:
         content_type, body = CONTENT[rest](self.base)
@@ -235,7 +246,7 @@ class FaultHandler(BaseHTTPRequestHandler):
                 self.faults.sent[key] += len(data)
                 if pause:
                     self.faults.stopping.wait(pause)
-        except OSError:     # the crawler gave up and closed the connection
+        except OSError:  # the crawler gave up and closed the connection
             pass
         self.close_connection = True
 
@@ -244,10 +255,20 @@ class FaultHandler(BaseHTTPRequestHandler):
 
 
 ROUTES: dict[str, Callable[[FaultHandler, str, dict[str, list[str]]], None]] = {
-    "robots.txt": FaultHandler.robots, "feed.xml": FaultHandler.feed,
-    "story": FaultHandler.story, "private": FaultHandler.story, "slow": FaultHandler.slow,
-    "status": FaultHandler.status, "reset": FaultHandler.reset, "hang": FaultHandler.hang,
-    "drip": FaultHandler.drip, "loop": FaultHandler.loop, "chain": FaultHandler.chain,
-    "short": FaultHandler.short, "redirect": FaultHandler.redirect,
-    "huge": FaultHandler.huge, "bomb": FaultHandler.bomb, "content": FaultHandler.content,
+    "robots.txt": FaultHandler.robots,
+    "feed.xml": FaultHandler.feed,
+    "story": FaultHandler.story,
+    "private": FaultHandler.story,
+    "slow": FaultHandler.slow,
+    "status": FaultHandler.status,
+    "reset": FaultHandler.reset,
+    "hang": FaultHandler.hang,
+    "drip": FaultHandler.drip,
+    "loop": FaultHandler.loop,
+    "chain": FaultHandler.chain,
+    "short": FaultHandler.short,
+    "redirect": FaultHandler.redirect,
+    "huge": FaultHandler.huge,
+    "bomb": FaultHandler.bomb,
+    "content": FaultHandler.content,
 }

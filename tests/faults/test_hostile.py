@@ -1,0 +1,175 @@
+"""The fault suite, round two: hostile input that once got through or stopped a pass.
+
+Each section is one class of docs/reliability.md ("Hostile input"): real passes against
+the loopback fault server, and the pure policy they rest on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from server import FaultServer
+from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
+
+from crawler.urls import canonical_url, ip_of, is_public_address
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as faults:
+        yield faults
+
+
+def slug_hits(server: FaultServer, slug: str) -> list[str]:
+    return [hit.path for hit in server.hits if slug in hit.path]
+
+
+# -- 1. the address policy, with or without a proxy ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spelling", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0x7f.0.1", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("0xa.0xa.0xa.0xa", "10.10.10.10"),
+        ("3232235521", "192.168.0.1"),
+    ],
+)
+def test_ipv4_is_read_in_every_spelling_a_browser_accepts(spelling, address):
+    assert str(ip_of(spelling)) == address
+    assert not is_public_address(spelling)
+
+
+@pytest.mark.parametrize(
+    "host", ["news.example", "1.2.3.4.5", "09.1.1.1", "0x", "1e3", "256.1.1.1", "4294967296"]
+)
+def test_names_and_impossible_numbers_are_not_addresses(host):
+    assert ip_of(host) is None or host == "0x"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:127.0.0.1",
+        "::ffff:7f00:1",
+        "::127.0.0.1",
+        "::1",
+        "::",  # mapped, compatible
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:1",
+        "64:ff9b:1::1",  # NAT64
+        "2002:7f00:1::1",
+        "2002:c0a8:1::1",  # 6to4
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo, client 192.0.2.45
+        "2001:0:7f00:1:0:0:80ff:fffe",  # Teredo, server 127.0.0.1
+        "fec0::1",
+        "fd12:3456::1",
+        "fc00::1",
+        "fe80::1",
+        "fe80::1%eth0",  # site/unique/link-local
+        "2001:db8::1",
+        "3fff::1",
+        "ff02::1",
+        "100::1",  # doc, multicast, discard
+        "224.0.0.1",
+        "100.64.0.1",
+        "198.18.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+    ],
+)
+def test_non_public_and_private_carrying_addresses_are_refused(address):
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"],
+)
+def test_public_addresses_pass(address):
+    assert is_public_address(address)
+
+
+def test_ip_literal_urls_keep_their_brackets_and_a_canonical_spelling():
+    assert canonical_url("http://[::1]:80/a") == "http://[::1]/a"
+    assert canonical_url("http://[::1]:8080/a?utm_source=x") == "http://[::1]:8080/a"
+    assert canonical_url("http://[2001:DB8:0::1]/") == "http://[2001:db8::1]/"
+    assert canonical_url("http://0x7f000001:81/x") == "http://127.0.0.1:81/x"
+
+
+SPELLINGS = {
+    "Decimal": "2130706433",
+    "Hex": "0x7f000001",
+    "Octal": "0177.0.0.1",
+    "Short": "127.1",
+    "Mapped": "[::ffff:127.0.0.1]",
+    "Nat64": "[64:ff9b::7f00:1]",
+    "Sixtofour": "[2002:7f00:1::1]",
+    "Name": "localhost",
+}
+
+
+def test_private_addresses_in_any_spelling_are_refused_through_a_proxy(tmp_path, server):
+    # Every request goes to the fault server as a proxy (no exception for localhost), so
+    # anything let through would reach it. The proxy may resolve names that do not
+    # resolve here (news.example), but whatever resolves here is judged here.
+    port = server.base_url.rsplit(":", 1)[1]
+    sources = {
+        name: f"http://{host}:{port}/feed.xml?link=/story/{name.lower()}.html"
+        for name, host in SPELLINGS.items()
+    }
+    env = {**proxy(server), "no_proxy": "", "NO_PROXY": ""}
+    result = crawl(
+        tmp_path,
+        server,
+        sources,
+        good_base=PUBLIC,
+        allow_private=False,
+        env=env,
+        extra=PROXY_RESOLVES,
+    )
+    assert_rest_completed(result, PUBLIC)
+    for name, host in SPELLINGS.items():
+        error = result.error_for(sources[name])
+        assert error["stage"] == "fetch"
+        if name == "Name":
+            assert error["message"] == (
+                f"refused: localhost resolves to a private address 127.0.0.1 {REFUSED}"
+            )
+        else:
+            assert error["message"].startswith(
+                f"refused: {host.strip('[]')} is a private address"
+            ), error
+        assert result.source_status(name) == "failed"
+        assert not slug_hits(server, f"/story/{name.lower()}.html")
+    assert [hit.path for hit in server.hits if "feed.xml" in hit.path] == [
+        "/feed.xml?link=/story/good.html"
+    ]
+
+
+def test_a_name_that_does_not_resolve_here_is_not_handed_to_a_proxy(tmp_path, server):
+    result = crawl(tmp_path, server, {}, good_base=PUBLIC, allow_private=False, env=proxy(server))
+    url = f"{PUBLIC}/feed.xml?link=/story/good.html"
+    assert result.error_for(url) == {
+        "stage": "fetch",
+        "message": "refused: news.example does not resolve here, so its address cannot be "
+        "checked before the proxy fetches it (set [crawl] proxy_resolves_names "
+        "= true to let the proxy resolve it)",
+    }
+    assert server.hits == []
+
+
+def test_an_ipv6_literal_url_is_fetched_when_private_addresses_are_allowed(tmp_path):
+    with FaultServer("::1") as six:
+        result = crawl(tmp_path, six, {"Six": six.feed_url("/story/six.html")})
+        assert_rest_completed(result, six.base_url)
+        assert result.errors == []
+        article = result.article(six.url("/story/six.html"))
+        assert article is not None and article["url"].startswith("http://[::1]:")
