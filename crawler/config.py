@@ -82,6 +82,9 @@ class Source:
     follow: str | None = None                  # page: a regex for article URLs
     follow_css: str | None = None              # page: a CSS selector for article links
     body_selector: str | None = None           # extract.body: where the article text is
+    max_feed_entries: int = 500                # the newest entries used of one feed or sitemap
+    max_sitemap_depth: int = 3                 # sitemap: index levels followed below the source
+    max_sitemaps: int = 100                    # sitemap: documents fetched per pass, at most
 
     @property
     def forever(self) -> bool:
@@ -374,8 +377,16 @@ def _source(table: _Table) -> Source:
         follow=table.get("follow", str),
         follow_css=table.get("follow_css", str),
         body_selector=_extract_hints(table.table("extract")),
+        max_feed_entries=table.get("max_feed_entries", int, 500),
+        max_sitemap_depth=table.get("max_sitemap_depth", int, 3),
+        max_sitemaps=table.get("max_sitemaps", int, 100),
     )
     table.finish()
+    for key in ("max_feed_entries", "max_sitemaps"):
+        if getattr(source, key) < 1:
+            table.fail(key, "must be at least 1")
+    if source.max_sitemap_depth < 0:
+        table.fail("max_sitemap_depth", "must be 0 (no child sitemaps) or more")
     if source.follow is not None:
         table.convert("follow", _check_regex, source.follow)
     if source.follow_css is not None:

@@ -18,6 +18,9 @@ Paths:
 - ``/huge?length=declared|unknown``: a 50 MB body, streamed, with or without Content-Length
 - ``/bomb``: a 32 KB gzip body (Content-Encoding: gzip) that inflates to 32 MB
 - ``/content/NAME``: one of the bodies in ``bodies.CONTENT``
+- ``/sitemap-tree/PATH?fanout=N``: a sitemap index listing N (default 10) child indexes
+  ``/sitemap-tree/PATH-0`` ... ``PATH-(N-1)``: a tree of indexes without end
+- ``/big-feed?entries=N``: an RSS feed of N entries (100,000 make about 10 MB), newest last
 
 The server also answers as an HTTP proxy (``GET http://host/path``): the path selects the
 fault as above, and feed links are made absolute on the requested host, so a test can
@@ -26,6 +29,7 @@ crawl public-looking URLs without any DNS.
 
 from __future__ import annotations
 
+import functools
 import socket
 import struct
 import threading
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from bodies import CONTENT, GZIP_BOMB, feed, page, story_title
+from bodies import CONTENT, GZIP_BOMB, big_feed, feed, page, sitemap_index, story_title
 
 HUGE_SIZE = 50 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -234,6 +238,16 @@ class FaultHandler(BaseHTTPRequestHandler):
         content_type, body = CONTENT[rest](self.base)
         self.reply(200, body, content_type)
 
+    def sitemap_tree(self, rest: str, query: dict[str, list[str]]) -> None:
+        fanout = int(query.get("fanout", ["10"])[0])
+        suffix = f"?fanout={fanout}" if "fanout" in query else ""
+        children = [f"/sitemap-tree/{rest}-{n}{suffix}" for n in range(fanout)]
+        self.reply(200, sitemap_index(self.base, children), "application/xml")
+
+    def big_feed(self, rest: str, query: dict[str, list[str]]) -> None:
+        entries = int(query.get("entries", ["200000"])[0])
+        self.reply(200, _big_feed(self.base, entries), "application/rss+xml")
+
     def stream(self, chunk: Callable[[], bytes], *, pause: float, limit: int) -> None:
         """Write chunks until ``limit`` bytes, the client hangs up, or the server stops."""
         key, sent = self.hit_path, 0
@@ -271,4 +285,11 @@ ROUTES: dict[str, Callable[[FaultHandler, str, dict[str, list[str]]], None]] = {
     "huge": FaultHandler.huge,
     "bomb": FaultHandler.bomb,
     "content": FaultHandler.content,
+    "sitemap-tree": FaultHandler.sitemap_tree,
+    "big-feed": FaultHandler.big_feed,
 }
+
+
+@functools.lru_cache(maxsize=2)
+def _big_feed(base: str, entries: int) -> bytes:
+    return big_feed(base, entries)

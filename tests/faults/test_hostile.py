@@ -173,3 +173,111 @@ def test_an_ipv6_literal_url_is_fetched_when_private_addresses_are_allowed(tmp_p
         assert result.errors == []
         article = result.article(six.url("/story/six.html"))
         assert article is not None and article["url"].startswith("http://[::1]:")
+
+
+# -- 2. unbounded structure ------------------------------------------------------------------
+
+# 2,000 minutes of entries, the newest last: the newest 500 are big-1501 ... big-2000.
+CUT_FEED = "/big-feed?entries=2000"
+
+
+def test_a_long_feed_is_cut_to_its_newest_entries(tmp_path, server):
+    result = crawl(
+        tmp_path,
+        server,
+        {"Long": server.url(CUT_FEED)},
+        source_keys={"Long": "max_feed_entries = 5"},
+    )
+    assert_rest_completed(result, server.base_url)
+    assert result.error_for(server.url(CUT_FEED)) == {
+        "stage": "feed",
+        "message": "2000 entries, only the newest 5 used ([[sources]] max_feed_entries = 5)",
+    }
+    assert result.source_status("Long") == "partial"
+    stories = sorted(hit.path for hit in server.hits if hit.path.startswith("/story/big-"))
+    assert stories == [f"/story/big-{n}.html" for n in range(1996, 2001)]
+
+
+def test_an_endless_sitemap_index_is_cut_at_its_depth(tmp_path, server):
+    root = server.url("/sitemap-tree/r?fanout=1")
+    result = crawl(
+        tmp_path,
+        server,
+        {"Deep": root},
+        source_keys={"Deep": 'kind = "sitemap"\nmax_sitemap_depth = 2'},
+    )
+    assert_rest_completed(result, server.base_url)
+    tree = [hit.path for hit in server.hits if hit.path.startswith("/sitemap-tree/")]
+    assert tree == [
+        "/sitemap-tree/r?fanout=1",
+        "/sitemap-tree/r-0?fanout=1",
+        "/sitemap-tree/r-0-0?fanout=1",
+    ]
+    assert result.error_for(server.url("/sitemap-tree/r-0-0?fanout=1")) == {
+        "stage": "sitemap",
+        "message": "sitemap index nested too deeply: 1 child sitemaps at depth 3 not fetched "
+        "([[sources]] max_sitemap_depth = 2)",
+    }
+    assert result.source_status("Deep") == "ok"
+
+
+@pytest.mark.slow
+def test_a_sitemap_tree_without_end_stops_at_max_sitemaps(tmp_path, server):
+    # Ten children per index, forever: the defaults (depth 3, 100 sitemaps) end it.
+    root = server.url("/sitemap-tree/t")
+    result = crawl(tmp_path, server, {"Tree": root}, source_keys={"Tree": 'kind = "sitemap"'})
+    assert_rest_completed(result, server.base_url)
+    tree = [hit.path for hit in server.hits if hit.path.startswith("/sitemap-tree/")]
+    assert len(tree) == 101  # the source and 100 child sitemaps
+    cuts = [e for e in result.errors if e["stage"] == "sitemap"]
+    assert cuts and all("not fetched" in e["message"] for e in cuts)
+    assert any("max_sitemaps = 100 per pass" in e["message"] for e in cuts)
+    assert result.summary["seconds"] < 60
+
+
+@pytest.mark.slow
+def test_a_200000_entry_feed_is_cut_and_the_pass_finishes(tmp_path, server):
+    # About 25 MB: the size limit is raised so that the parser, not the limit, meets it.
+    url = server.url("/big-feed?entries=200000")
+    result = crawl(
+        tmp_path,
+        server,
+        {"Huge": url},
+        extra="max_page_size_mb = 30",
+        source_keys={"Huge": "max_feed_entries = 20"},
+    )
+    assert_rest_completed(result, server.base_url)
+    assert result.error_for(url)["message"] == (
+        "200000 entries, only the newest 20 used ([[sources]] max_feed_entries = 20)"
+    )
+    assert result.article(server.url("/story/big-200000.html")) is not None
+    assert result.article(server.url("/story/big-199980.html")) is None
+
+
+# -- 3. one bad character ---------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_reference_costs_one_character_not_the_feed(tmp_path, server):
+    url = server.url("/content/surrogate-feed")
+    result = crawl(tmp_path, server, {"Odd": url})
+    assert_rest_completed(result, server.base_url)
+    assert result.error_for(url) == {
+        "stage": "feed",
+        "message": "malformed feed, 3 entries used: 1 character references to impossible "
+        "code points (the first &#xD800;) read as U+FFFD",
+    }
+    assert result.source_status("Odd") == "partial"
+    assert result.summary["errors"] == 1
+    for slug in ("one", "two", "three"):
+        assert result.article(server.url(f"/story/surrogate-{slug}.html")) is not None
+
+
+def test_a_sitemap_error_that_recover_mode_skips_is_recorded(tmp_path, server):
+    url = server.url("/content/broken-sitemap")
+    result = crawl(tmp_path, server, {"Map": url}, source_keys={"Map": 'kind = "sitemap"'})
+    assert_rest_completed(result, server.base_url)
+    error = result.error_for(url)
+    assert error["stage"] == "sitemap"
+    assert error["message"].startswith("malformed sitemap, 2 entries used: XML error at line 5")
+    assert result.source_status("Map") == "partial"
+    assert result.article(server.url("/story/sitemap-2.html")) is not None
