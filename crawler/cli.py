@@ -245,8 +245,10 @@ def topics_check(query: str, config_path: Path, db_path: Path | None, case_sensi
         matcher = check_query(query, case_sensitive=case_sensitive,
                               fold_diacritics=not keep_diacritics)
     except QueryError as error:
-        pointer = " " * error.position + "^"
-        raise click.UsageError(f"bad query: {error}\n  {query}\n  {pointer}") from error
+        start = max(0, error.position - 40)   # a long query is shown around the problem
+        shown = ("..." if start else "") + query[start:start + 80]
+        pointer = " " * (error.position - start + (3 if start else 0)) + "^"
+        raise click.UsageError(f"bad query: {error}\n  {shown}\n  {pointer}") from error
     with open_store(config_path, db_path) as store:
         count = 0
         for hit in check(store, matcher):

@@ -238,6 +238,9 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
+    except RecursionError as error:  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") \
+            from error
     return parse_config(data, file=str(path), base_dir=path.parent, path=path)
 
 
@@ -452,7 +455,8 @@ def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
             try:
                 parse_query(query)
             except QueryError as error:
-                message = TopicError(topic.name, query, error)
+                shown = query if len(query) <= 80 else query[:77] + "..."
+                message = TopicError(topic.name, shown, error)
                 raise ConfigError(f"{file}: topics: {message}") from error
 
 

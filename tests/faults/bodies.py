@@ -253,6 +253,15 @@ def broken_sitemap(base: str) -> Body:
     return "application/xml", body.encode()
 
 
+def deep_json_ld_page(base: str) -> Body:
+    """A good article whose JSON-LD block is an array nested 5,000 deep."""
+    nested = "[" * 5000 + "]" * 5000
+    html = page(story_title("deep-json-ld")).replace(
+        "</head>", f'<script type="application/ld+json">{nested}</script></head>'
+    )
+    return "text/html; charset=utf-8", html.encode()
+
+
 def sitemap_index(base: str, children: list[str]) -> bytes:
     """A sitemap index listing ``children`` (paths on ``base``), undated."""
     entries = "".join(f"<sitemap><loc>{base}{child}</loc></sitemap>" for child in children)
@@ -322,5 +331,6 @@ CONTENT: dict[str, Callable[[str], Body]] = {
         "latin1_feed": latin1_feed,
         "surrogate_feed": surrogate_feed,
         "broken_sitemap": broken_sitemap,
+        "deep_json_ld_page": deep_json_ld_page,
     }.items()
 }

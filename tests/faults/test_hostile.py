@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import run_cli
 from server import FaultServer
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
 
@@ -281,3 +282,65 @@ def test_a_sitemap_error_that_recover_mode_skips_is_recorded(tmp_path, server):
     assert error["message"].startswith("malformed sitemap, 2 entries used: XML error at line 5")
     assert result.source_status("Map") == "partial"
     assert result.article(server.url("/story/sitemap-2.html")) is not None
+
+
+# -- 4. queries and configs that would exhaust the stack ---------------------------------------
+
+DEEP = "(" * 200 + "harbour" + ")" * 200
+NOTS = "NOT " * 5000 + "harbour"
+TOO_DEEP = "query nested too deeply (more than 50 levels of parentheses, NOT and title:)"
+
+
+@pytest.mark.parametrize(("query", "position"), [(DEEP, 50), (NOTS, 200)])
+def test_a_query_nested_too_deeply_is_a_usage_error(tmp_path, query, position):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndb = "{tmp_path / "test.db"}"\n', encoding="utf-8")
+    checked = run_cli("topics", "check", query, "--config", str(config))
+    assert checked.code == 2, checked.stderr
+    assert f"bad query: {TOO_DEEP} at position {position}" in checked.stderr
+    assert "Traceback" not in checked.stderr
+    assert max(len(line) for line in checked.stderr.splitlines()) < 200
+
+
+@pytest.mark.parametrize("query", [DEEP, NOTS])
+def test_a_config_with_a_query_nested_too_deeply_names_the_topic(tmp_path, query):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndb = "{tmp_path / "test.db"}"\n[[sources]]\nname = "A"\n'
+        f'url = "http://news.example/feed"\n[[topics]]\nname = "Deep"\n'
+        f"query = '{query}'\n",
+        encoding="utf-8",
+    )
+    result = run_cli("run", "--config", str(config))
+    assert result.code == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"presswatch: error: {config}: topics: topic 'Deep': query '")
+    assert TOO_DEEP in line and len(line) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = " + "[" * 3000 + "]" * 3000, "values nested too deeply"),
+        (
+            '[[sources]]\nname = "A"\nurl = "http://news.example/feed"\ninterval = "'
+            + "9" * 400
+            + 'd"',
+            "a duration must be under 100 years",
+        ),
+    ],
+)
+def test_a_config_that_would_overflow_is_a_usage_error(tmp_path, text, message):
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run_cli("run", "--config", str(config))
+    assert result.code == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_page_with_json_ld_nested_thousands_deep_is_still_an_article(tmp_path, server):
+    url = server.url("/content/deep-json-ld-page")
+    result = crawl(tmp_path, server, {"Deep": server.feed_url("/content/deep-json-ld-page")})
+    assert_rest_completed(result, server.base_url)
+    assert result.errors == []
+    assert result.article(url) is not None
