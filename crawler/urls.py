@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import tldextract
 from w3lib.url import safe_url_string
@@ -86,6 +86,28 @@ def link_allowed(url: str, source_url: str, allowed_domains: tuple[str, ...] = (
     if registrable_domain(host) == registrable_domain(host_of(source_url)):
         return True
     return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
+
+
+def canonical_adoptable(canonical: str, reached: str) -> bool:
+    """May a page reached at ``reached`` take its declared rel=canonical ``canonical``
+    as its identity? Only an http(s) URL on the same registrable domain and the same
+    port (a default port matches a default port: http to https is fine), so that a
+    page cannot send its revisits to another service on its host."""
+    target, origin = urlsplit(canonical), urlsplit(reached)
+    if target.scheme not in DEFAULT_PORTS:
+        return False
+    if registrable_domain(host_of(canonical)) != registrable_domain(host_of(reached)):
+        return False
+    try:
+        return _explicit_port(target) == _explicit_port(origin)
+    except ValueError:  # a port that is not a number
+        return False
+
+
+def _explicit_port(parts: SplitResult) -> int | None:
+    """The port of a URL, or None when it is its scheme's default."""
+    port = parts.port
+    return None if port in (None, DEFAULT_PORTS.get(parts.scheme)) else port
 
 
 def is_ip(host: str) -> bool:

@@ -262,6 +262,24 @@ def deep_json_ld_page(base: str) -> Body:
     return "text/html; charset=utf-8", html.encode()
 
 
+def canonical_page(slug: str, canonical: str) -> Body:
+    html = page(story_title(slug)).replace(
+        "</head>", f'<link rel="canonical" href="{canonical}"></head>'
+    )
+    return "text/html; charset=utf-8", html.encode()
+
+
+def canonical_other_port(base: str) -> Body:
+    """An article declaring its canonical URL on the same host, on the Redis port."""
+    host = base.rsplit(":", 1)[0]
+    return canonical_page("other-port", f"{host}:6379/story/other-port.html")
+
+
+def canonical_same_port(base: str) -> Body:
+    """An article declaring its canonical URL on the same host and port."""
+    return canonical_page("same-port", f"{base}/story/same-port-canonical.html")
+
+
 def sitemap_index(base: str, children: list[str]) -> bytes:
     """A sitemap index listing ``children`` (paths on ``base``), undated."""
     entries = "".join(f"<sitemap><loc>{base}{child}</loc></sitemap>" for child in children)
@@ -332,5 +350,7 @@ CONTENT: dict[str, Callable[[str], Body]] = {
         "surrogate_feed": surrogate_feed,
         "broken_sitemap": broken_sitemap,
         "deep_json_ld_page": deep_json_ld_page,
+        "canonical_other_port": canonical_other_port,
+        "canonical_same_port": canonical_same_port,
     }.items()
 }

@@ -13,7 +13,7 @@ from conftest import run_cli
 from server import FaultServer
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
 
-from crawler.urls import canonical_url, ip_of, is_public_address
+from crawler.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
 
 
 @pytest.fixture
@@ -344,3 +344,33 @@ def test_a_page_with_json_ld_nested_thousands_deep_is_still_an_article(tmp_path,
     assert_rest_completed(result, server.base_url)
     assert result.errors == []
     assert result.article(url) is not None
+
+
+# -- 7. a canonical link to another port -------------------------------------------------------
+
+
+def test_a_canonical_link_to_another_port_is_not_adopted(tmp_path, server):
+    other, same = "/content/canonical-other-port", "/content/canonical-same-port"
+    result = crawl(tmp_path, server, {"Pages": server.feed_url(other, same)})
+    assert_rest_completed(result, server.base_url)
+    assert result.article(server.url(other)) is not None  # kept where it was found
+    assert not result.rows("SELECT url FROM articles WHERE url LIKE '%:6379/%'")
+    assert result.article(server.url("/story/same-port-canonical.html")) is not None
+    assert result.article(server.url(same)) is None  # adopted: now an alias
+
+
+@pytest.mark.parametrize(
+    ("canonical", "reached", "adopted"),
+    [
+        ("https://news.example/a", "http://news.example/a?x", True),
+        ("http://www.harbour-gazette.co.uk/a", "http://harbour-gazette.co.uk/b", True),
+        ("http://news.example:6379/a", "http://news.example/a", False),
+        ("http://news.example:8080/a", "http://news.example:8080/b", True),
+        ("http://news.example/a", "http://news.example:8080/b", False),
+        ("http://news.example:99999/a", "http://news.example/b", False),
+        ("ftp://news.example/a", "http://news.example/b", False),
+        ("http://other.example/a", "http://news.example/b", False),
+    ],
+)
+def test_canonical_links_are_adopted_on_the_same_site_and_port(canonical, reached, adopted):
+    assert canonical_adoptable(canonical, reached) is adopted
