@@ -266,9 +266,11 @@ def _format_hit(hit: Any, as_json: bool) -> str:
                            "in_title": match.in_title, "match_count": match.match_count,
                            "terms": list(match.terms), "snippet": match.snippet},
                           ensure_ascii=False)
-    return (f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
-            f"  {match.match_count} match(es){' in the headline' if match.in_title else ''}: "
-            f"{match.snippet}")
+    from crawler.visible import visible
+
+    return visible(f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
+                   f"  {match.match_count} match(es)"
+                   f"{' in the headline' if match.in_title else ''}: {match.snippet}")
 
 
 @cli.command()

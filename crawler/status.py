@@ -17,6 +17,7 @@ import click
 from crawler.cli_common import config_option, db_option, read_config
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.visible import visible
 
 RUN_COUNTS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
               "changes_new", "mentions_new", "errors")
@@ -82,8 +83,10 @@ def _count(store: Store, where: str, params: list[str]) -> int:
 # -- the text report -----------------------------------------------------------------------
 
 def format_status(status: Status) -> str:
-    return "\n".join([f"database: {status.db}", "", *_runs_lines(status.runs), "",
-                      *_sources_lines(status.failing_sources), "", *_checks_lines(status)])
+    """The status for people; what came from the web shows without invisible characters."""
+    return visible("\n".join([f"database: {status.db}", "", *_runs_lines(status.runs), "",
+                              *_sources_lines(status.failing_sources), "",
+                              *_checks_lines(status)]))
 
 
 def _runs_lines(runs: list[dict[str, Any]]) -> list[str]:

@@ -280,6 +280,15 @@ def canonical_same_port(base: str) -> Body:
     return canonical_page("same-port", f"{base}/story/same-port-canonical.html")
 
 
+def invisible_page(base: str) -> Body:
+    """An article whose headline and first paragraph carry invisible characters."""
+    from digest_fixtures import INVISIBLE
+
+    first = PARAGRAPHS[0].replace("harbour authority", "harbour\u202e authority\u200b")
+    html = page(INVISIBLE, (first, *PARAGRAPHS[1:]))
+    return "text/html; charset=utf-8", html.encode()
+
+
 def sitemap_index(base: str, children: list[str]) -> bytes:
     """A sitemap index listing ``children`` (paths on ``base``), undated."""
     entries = "".join(f"<sitemap><loc>{base}{child}</loc></sitemap>" for child in children)
@@ -352,5 +361,6 @@ CONTENT: dict[str, Callable[[str], Body]] = {
         "deep_json_ld_page": deep_json_ld_page,
         "canonical_other_port": canonical_other_port,
         "canonical_same_port": canonical_same_port,
+        "invisible_page": invisible_page,
     }.items()
 }

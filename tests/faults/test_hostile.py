@@ -6,14 +6,18 @@ the loopback fault server, and the pure policy they rest on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from conftest import run_cli
+from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
 
+from crawler.digest import Digest, Period, collect, render, subject
 from crawler.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
+from crawler.visible import visible
 
 
 @pytest.fixture
@@ -374,3 +378,57 @@ def test_a_canonical_link_to_another_port_is_not_adopted(tmp_path, server):
 )
 def test_canonical_links_are_adopted_on_the_same_site_and_port(canonical, reached, adopted):
     assert canonical_adoptable(canonical, reached) is adopted
+
+
+# -- 5. text that misleads a reader ------------------------------------------------------------
+
+
+def test_invisible_characters_are_never_shown_but_kept_in_the_database(tmp_path, server):
+    path = "/content/invisible-page"
+    result = crawl(tmp_path, server, {"Odd": server.feed_url(path)})
+    assert_rest_completed(result, server.base_url)
+    stored = result.article(server.url(path))
+    assert stored["title"] == INVISIBLE  # the original is kept
+    config = str(tmp_path / "config.toml")
+    shown = {
+        fmt: run_cli("digest", "--config", config, "--format", fmt)
+        for fmt in ("markdown", "html", "text", "json", "atom")
+    }
+    shown["status"] = run_cli("status", "--config", config)
+    shown["check"] = run_cli("topics", "check", "harbour", "--config", config)
+    for name, output in shown.items():
+        assert output.code == 0, (name, output.stderr)
+        assert not set(INVISIBLE_CHARS) & set(output.stdout), name
+    for fmt in ("markdown", "text", "check"):
+        assert INVISIBLE_SHOWN in shown[fmt].stdout, fmt
+    assert INVISIBLE_SHOWN in json.loads(shown["json"].stdout)["topics"][0]["mentions"][0]["title"]
+
+
+def test_invisible_characters_in_snippets_and_diffs_are_never_shown(tmp_path):
+    desk = Desk.open(tmp_path / "desk.db")
+    desk.source("Harbour Gazette")
+    desk.topic("harbour")
+    story = desk.article("Harbour Gazette", INVISIBLE, "2026-11-24T09:00:00Z")
+    desk.mention(
+        "harbour", story, "2026-11-24T09:00:00Z", snippet=f"… the **harbour** {INVISIBLE} …"
+    )
+    desk.change(story, "2026-11-24T10:00:00Z", diff=f"The [-{INVISIBLE}-]{{+cranes+}}.")
+    digest = collect(desk.store, Period("2026-11-24T07:00:00Z", "2026-11-25T07:00:00Z"))
+    for fmt in ("markdown", "html", "text", "json", "atom"):
+        rendered = render(digest, fmt)
+        assert not set(INVISIBLE_CHARS) & set(rendered), fmt
+        assert "gnp.exe" in rendered
+    assert desk.store.db["mentions"].get(1)["snippet"].count("\u202e") == 1
+
+
+def test_the_visible_text_keeps_what_scripts_need():
+    assert visible("می\u200cخواهم") == "می\u200cخواهم"  # Persian's zero-width non-joiner
+    assert visible("tab\there\nline") == "tab\there\nline"
+    assert visible("a\x1b[31mred\x7f") == "a[31mred"
+    assert visible(INVISIBLE) == INVISIBLE_SHOWN
+
+
+def test_the_mail_subject_shows_no_invisible_characters():
+    period = Period("2026-11-24T07:00:00Z", "2026-11-25T07:00:00Z")
+    digest = Digest(period=period)
+    assert subject("News \u202e{date}\u202c\u200b", digest) == "News 2026-11-25"
