@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import run_cli
+from conftest import rows, run_cli
 from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
@@ -24,6 +24,17 @@ from crawler.visible import visible
 def server() -> Iterator[FaultServer]:
     with FaultServer() as faults:
         yield faults
+
+
+GOOD_PATH = "/story/good.html"
+
+try:  # the cluster tests' private redis-server, when the cluster extra is installed
+    from test_cluster import redis_url  # a fixture
+except pytest.skip.Exception:
+
+    @pytest.fixture
+    def redis_url() -> str:
+        pytest.skip("the cluster extra is not installed")
 
 
 def slug_hits(server: FaultServer, slug: str) -> list[str]:
@@ -432,3 +443,84 @@ def test_the_mail_subject_shows_no_invisible_characters():
     period = Period("2026-11-24T07:00:00Z", "2026-11-25T07:00:00Z")
     digest = Digest(period=period)
     assert subject("News \u202e{date}\u202c\u200b", digest) == "News 2026-11-25"
+
+
+# -- 6. cluster messages that would stop the ingester ------------------------------------------
+
+
+def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_stored(
+    tmp_path, redis_url, server
+):
+    pytest.importorskip("redis")
+    from redis import Redis
+
+    from crawler.cluster.ingest import Ingester, IngestOptions
+    from crawler.cluster.keys import Keys
+    from crawler.cluster.messages import event_message, item_message
+    from crawler.extract import Article
+    from crawler.items import ArticleItem
+
+    db = tmp_path / "test.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndb = "{db}"\n[cluster]\nredis = "{redis_url}"\n'
+        f'[[sources]]\nname = "News"\nurl = "{server.feed_url(GOOD_PATH)}"\n',
+        encoding="utf-8",
+    )
+    published = run_cli("enqueue", "--config", str(config), "--no-sources", "--json")
+    assert published.code == 0, published.stderr
+    generation = published.json()["generation"]
+    source_id = rows(db, "SELECT id FROM sources")[0]["id"]
+    at = "2026-11-25T08:00:00Z"
+
+    def error(**fields: object) -> str:
+        values = {
+            "stage": "fetch",
+            "message": "HTTP 500",
+            "url": "http://news.example/a",
+            "source_id": source_id,
+            **fields,
+        }
+        return event_message("error", values, at=at, generation=generation)
+
+    bad_time = event_message(
+        "skipped",
+        {"source_id": source_id, "url": "u", "reason": "r"},
+        at="yesterday",
+        generation=generation,
+    )
+    private = item_message(
+        ArticleItem(
+            url="http://127.0.0.1:6379/x", source_id=source_id, article=Article("Title", "Text")
+        ),
+        at=at,
+        generation=generation,
+    )
+    hostile = [bad_time, error(message=42), error(stage=None), "[" * 100_000, private]
+    redis, keys = Redis.from_url(redis_url), Keys()
+    for message in [*hostile, error(message="the good one")]:
+        redis.lpush(keys.items, message)
+
+    Ingester(IngestOptions(db, keys.prefix, idle_exit=0.5, settle=0.1), redis).serve()
+
+    assert rows(db, "SELECT message FROM errors") == [{"message": "the good one"}]
+    assert not rows(db, "SELECT url FROM articles")
+    aside = [json.loads(raw) for raw in reversed(redis.lrange(keys.dead_letters, 0, -1))]
+    assert [entry["reason"] for entry in aside] == [
+        "malformed 'skipped' message: at: not an ISO 8601 time: 'yesterday'",
+        "malformed 'error' message: fields.message: expected text, got an integer 42",
+        "malformed 'error' message: fields.stage: expected text, got null null",
+        "not a presswatch message: maximum recursion depth exceeded while decoding a JSON "
+        "array from a unicode string",
+        "item names a private address (127.0.0.1): http://127.0.0.1:6379/x",
+    ]
+    assert [entry["message"] for entry in aside][:3] == hostile[:3]
+    assert redis.llen(keys.items) == redis.llen(keys.processing) == 0
+
+    status = run_cli("status", "--config", str(config))
+    assert status.code == 0, status.stderr
+    assert (
+        f"cluster messages set aside: 5 (in Redis, {keys.dead_letters}); the newest"
+        in status.stdout
+    )
+    assert "item names a private address (127.0.0.1)" in status.stdout
