@@ -7,13 +7,19 @@ the loopback fault server, and the pure policy they rest on.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import rows, run_cli
 from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
-from server import FaultServer
-from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
+from server import FaultServer, _big_feed
+from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, REPO, assert_rest_completed, crawl, proxy
 
 from crawler.digest import Digest, Period, collect, render, subject
 from crawler.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
@@ -254,6 +260,7 @@ def test_a_sitemap_tree_without_end_stops_at_max_sitemaps(tmp_path, server):
 @pytest.mark.slow
 def test_a_200000_entry_feed_is_cut_and_the_pass_finishes(tmp_path, server):
     # About 25 MB: the size limit is raised so that the parser, not the limit, meets it.
+    _big_feed(server.base_url, 200_000)  # built before the pass asks for it
     url = server.url("/big-feed?entries=200000")
     result = crawl(
         tmp_path,
@@ -268,6 +275,47 @@ def test_a_200000_entry_feed_is_cut_and_the_pass_finishes(tmp_path, server):
     )
     assert result.article(server.url("/story/big-200000.html")) is not None
     assert result.article(server.url("/story/big-199980.html")) is None
+
+
+def start_pass(tmp_path: Path, url: str, kind: str = "feed") -> subprocess.Popen[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
+        "allow_private_addresses = true\nmax_page_size_mb = 30\n"
+        f'[[sources]]\nname = "Big"\nurl = "{url}"\nkind = "{kind}"\n',
+        encoding="utf-8",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("path", "kind", "prefix", "hits"),
+    [
+        ("/big-feed?entries=200000", "feed", "/big-feed", 1),  # while the feed is parsed
+        ("/sitemap-tree/s", "sitemap", "/sitemap-tree/", 15),  # while the tree is walked
+        ("/big-feed?entries=200000", "feed", "/story/", 20),  # while articles are fetched
+    ],
+)
+def test_sigterm_stops_a_pass_at_every_stage(tmp_path, server, path, kind, prefix, hits):
+    _big_feed(server.base_url, 200_000)
+    child = start_pass(tmp_path, server.url(path), kind)
+    deadline = time.monotonic() + 90
+    while sum(hit.path.startswith(prefix) for hit in server.hits) < hits:
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.02)
+    child.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    out, _ = child.communicate(timeout=60)
+    assert json.loads(out)["status"] == "interrupted"
+    # The target is 5 s (bench/hostile.py measures it); the bound here allows for a
+    # loaded machine.
+    assert time.monotonic() - signalled < 15
 
 
 # -- 3. one bad character ---------------------------------------------------------------------
