@@ -10,6 +10,7 @@ pipelines.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -27,7 +28,7 @@ from crawler.failures import describe_failure
 from crawler.feeds import FeedLink, parse_feed
 from crawler.items import ArticleItem, FeedEntry
 from crawler.pages import article_links
-from crawler.sitemaps import Sitemap, SitemapError, newest, parse_sitemap
+from crawler.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
 from crawler.times import from_iso
 from crawler.urls import canonical_url, link_allowed
 
@@ -43,7 +44,9 @@ class SourceSpider(scrapy.Spider):
         self.recorder = context.recorder
         # New article URLs requested in this pass -> other sources that offered them too.
         self.requested: dict[str, list[int]] = {}
-        self.sitemaps: dict[int, int] = {}   # source id -> child sitemaps requested
+        # A sitemap source's poll (its "sitemap_poll" meta) -> child sitemaps requested.
+        self.sitemaps: dict[str, int] = {}
+        self.sitemap_cuts: set[tuple[str, str]] = set()   # (poll, limit) recorded
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.context.sources:
@@ -166,34 +169,46 @@ class SourceSpider(scrapy.Spider):
             yield from self._follow((FeedLink(e.url, e.entry) for e in kept), source,
                                     source_id)
             return
-        yield from self._child_sitemaps(response, sitemap, recent)
+        yield from self._child_sitemaps(response, recent)
 
-    def _child_sitemaps(self, response: Response, sitemap: Sitemap,
-                        recent: list) -> Iterator[scrapy.Request]:
+    def _child_sitemaps(self, response: Response,
+                        recent: list[SitemapEntry]) -> Iterator[scrapy.Request]:
+        """The child sitemaps of an index, within the source's depth and count limits.
+        The count is per poll of the source (the poll's id travels in the children's
+        meta, so it holds on a cluster worker that outlives passes too)."""
         meta = response.meta
         source, source_id = meta["source"], meta["source_id"]
+        poll = meta.get("sitemap_poll") or f"{source_id}:{response.url}:{time.monotonic()}"
         children = [e for e in recent if link_allowed(e.url, source.url,
                                                        source.allowed_domains)]
         depth = meta.get("sitemap_depth", 0) + 1
         if children and depth > source.max_sitemap_depth:
-            self.recorder.error(
-                "sitemap", f"sitemap index nested too deeply: {len(children)} child "
-                f"sitemaps at depth {depth} not fetched ([[sources]] max_sitemap_depth = "
-                f"{source.max_sitemap_depth})", url=response.url, source_id=source_id)
+            self._sitemap_cut(poll, "depth", response, (
+                f"sitemap index nested too deeply: its {len(children)} child sitemaps (at "
+                f"depth {depth}) and any like them not fetched ([[sources]] "
+                f"max_sitemap_depth = {source.max_sitemap_depth})"))
             return
-        room = source.max_sitemaps - self.sitemaps.get(source_id, 0)
+        room = max(source.max_sitemaps - self.sitemaps.get(poll, 0), 0)
         if len(children) > room:
-            self.recorder.error(
-                "sitemap", f"too many sitemaps: {len(children) - max(room, 0)} of "
-                f"{len(children)} child sitemaps not fetched ([[sources]] max_sitemaps = "
-                f"{source.max_sitemaps} per pass)", url=response.url, source_id=source_id)
-            children = children[:max(room, 0)]
-        self.sitemaps[source_id] = self.sitemaps.get(source_id, 0) + len(children)
+            self._sitemap_cut(poll, "count", response, (
+                f"too many sitemaps: {len(children) - room} of its {len(children)} child "
+                f"sitemaps and any after them not fetched ([[sources]] max_sitemaps = "
+                f"{source.max_sitemaps} per pass)"))
+            children = children[:room]
+        self.sitemaps[poll] = self.sitemaps.get(poll, 0) + len(children)
         for entry in children:
             yield scrapy.Request(entry.url, callback=self.parse_sitemap,
                                  errback=self.source_failed,
                                  meta={**_source_meta(meta), "child": True,
-                                       "sitemap_depth": depth})
+                                       "sitemap_depth": depth, "sitemap_poll": poll})
+
+    def _sitemap_cut(self, poll: str, limit: str, response: Response, message: str) -> None:
+        """Record a sitemap limit reached, once per limit and poll of the source, on the
+        first index it cut."""
+        if (poll, limit) not in self.sitemap_cuts:
+            self.sitemap_cuts.add((poll, limit))
+            self.recorder.error("sitemap", message, url=response.url,
+                                source_id=response.meta["source_id"])
 
     # -- section pages and watched pages ---------------------------------------------------
 
