@@ -260,8 +260,10 @@ def topics_check(query: str, config_path: Path, db_path: Path | None, case_sensi
         matcher = check_query(query, case_sensitive=case_sensitive,
                               fold_diacritics=not keep_diacritics)
     except QueryError as error:
-        pointer = " " * error.position + "^"
-        raise click.UsageError(f"bad query: {error}\n  {query}\n  {pointer}") from error
+        start = max(0, error.position - 40)   # a long query is shown around the problem
+        shown = ("..." if start else "") + query[start:start + 80]
+        pointer = " " * (error.position - start + (3 if start else 0)) + "^"
+        raise click.UsageError(f"bad query: {error}\n  {shown}\n  {pointer}") from error
     with open_store(config_path, db_path) as store:
         count = 0
         for hit in check(store, matcher):
@@ -279,9 +281,11 @@ def _format_hit(hit: Any, as_json: bool) -> str:
                            "in_title": match.in_title, "match_count": match.match_count,
                            "terms": list(match.terms), "snippet": match.snippet},
                           ensure_ascii=False)
-    return (f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
-            f"  {match.match_count} match(es){' in the headline' if match.in_title else ''}: "
-            f"{match.snippet}")
+    from crawler.visible import visible
+
+    return visible(f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
+                   f"  {match.match_count} match(es)"
+                   f"{' in the headline' if match.in_title else ''}: {match.snippet}")
 
 
 @cli.command()

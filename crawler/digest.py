@@ -30,6 +30,7 @@ from crawler.durations import parse_duration
 from crawler.mail import send_digest
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.visible import visible
 
 FORMATS = ("markdown", "html", "text", "json", "atom")
 TEMPLATES = {"markdown": "digest.md.j2", "html": "digest.html.j2", "text": "digest.txt.j2",
@@ -362,7 +363,7 @@ def _source_health(store: Store, period: Period) -> tuple[SourceHealth, ...]:
 def render(digest: Digest, fmt: str, template_dir: Path | None = None) -> str:
     """The digest in ``fmt``; a template of the same name in ``template_dir`` wins."""
     if fmt == "json":
-        return json.dumps(as_json(digest), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_shown_data(as_json(digest)), indent=2, ensure_ascii=False) + "\n"
     if fmt not in TEMPLATES:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     template = _environment(template_dir).get_template(TEMPLATES[fmt])
@@ -395,7 +396,7 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        keep_trailing_newline=True, finalize=shown)
     env.filters.update(FILTERS)
     return env
 
@@ -405,7 +406,6 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
 _MARKED = re.compile(r"\*\*(.+?)\*\*")
 _DIFF_MARKER = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}<>#+\-!|~&]")
 _HTML_IN_MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _URL_SAFE = "!#$%&'()*+,-./:;=?@_~"  # left as they are in a link; the rest is %-encoded
@@ -437,13 +437,31 @@ def rfc3339(moment: str | None) -> str | None:
         return None
 
 
+def shown(value: Any) -> Any:
+    """Every value a template prints, without invisible characters
+    (``crawler.visible``); escaped markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
+def _shown_data(value: Any) -> Any:
+    """``shown`` applied to every string in a JSON structure."""
+    if isinstance(value, dict):
+        return {key: _shown_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown_data(item) for item in value]
+    return shown(value)
+
+
 def oneline(text: object) -> str:
-    """Web text on one line, without control characters (which XML forbids)."""
+    """Web text on one line, without control or invisible format characters (which
+    XML forbids, and which would reorder or hide text)."""
     return _flat(text).strip()
 
 
 def _flat(text: object) -> str:
-    return _WHITESPACE.sub(" ", _CONTROL.sub("", "" if text is None else str(text)))
+    return _WHITESPACE.sub(" ", visible("" if text is None else str(text)))
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -497,7 +515,7 @@ def feed_snippet(snippet: str | None) -> Markup:
 
 def _marked(snippet: str | None, escape_text: Any, wrap: str) -> str:
     out, position = [], 0
-    snippet = snippet or ""
+    snippet = visible(snippet or "")
     for match in _MARKED.finditer(snippet):
         out += [escape_text(snippet[position:match.start()]),
                 wrap.format(escape_text(match.group(1)))]
@@ -507,7 +525,7 @@ def _marked(snippet: str | None, escape_text: Any, wrap: str) -> str:
 
 def html_diff(diff_excerpt: str | None) -> Markup:
     """A diff excerpt in HTML: escaped first, then ``[-…-]`` / ``{+…+}`` as del / ins."""
-    escaped = str(escape(diff_excerpt or ""))
+    escaped = str(escape(visible(diff_excerpt or "")))
     return Markup(_DIFF_MARKER.sub(_diff_tag, escaped))
 
 
@@ -596,9 +614,9 @@ def mail_digest(digest: Digest, email: EmailSettings,
 def subject(template: str, digest: Digest) -> str:
     """The e-mail subject: ``template`` with {date}, {count}, {start} and {end}."""
     period = digest.period
-    return template.format(date=day(period.end), count=digest.item_count,
-                           start=when(period.start) if period.start else "the beginning",
-                           end=when(period.end))
+    return oneline(template.format(date=day(period.end), count=digest.item_count,
+                                   start=when(period.start) if period.start else "the beginning",
+                                   end=when(period.end)))
 
 
 def write_output(path: Path, text: str) -> None:

@@ -99,14 +99,18 @@ def _json_ld_article(tree: etree._Element) -> dict[str, Any]:
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+            found = next((node for node in _nodes(data) if _is_article(node)), None)
+        except (ValueError, RecursionError):   # not JSON, or nested thousands deep
             continue
-        for node in _nodes(data):
-            kinds = node.get("@type")
-            kinds = kinds if isinstance(kinds, list) else [kinds]
-            if ARTICLE_TYPES.intersection(k for k in kinds if isinstance(k, str)):
-                return node
+        if found is not None:
+            return found
     return {}
+
+
+def _is_article(node: dict[str, Any]) -> bool:
+    kinds = node.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return bool(ARTICLE_TYPES.intersection(k for k in kinds if isinstance(k, str)))
 
 
 def _nodes(data: Any) -> Iterator[dict[str, Any]]:

@@ -23,7 +23,7 @@ from crawler.revisit import next_check_at
 from crawler.similarity import band_probes, bands, from_signed, is_near_duplicate, to_signed
 from crawler.storage import Store, StoredArticle
 from crawler.times import from_iso, to_iso
-from crawler.urls import canonical_url, host_of, registrable_domain
+from crawler.urls import canonical_adoptable, canonical_url
 
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
@@ -160,15 +160,14 @@ class PassRecorder:
         handlers[item.outcome](item, stored)
 
     def _adopt_canonical(self, item: ArticleItem) -> list[str]:
-        """Use the page's rel=canonical as its identity when it stays on the same site;
-        return the URL it was reached by, to remember as an alias."""
+        """Use the page's rel=canonical as its identity when it stays on the same site and
+        port (``crawler.urls.canonical_adoptable``); return the URL it was reached by, to
+        remember as an alias."""
         declared = item.article.canonical_url if item.article else None
         if not declared:
             return []
         canonical = canonical_url(declared)
-        same_site = registrable_domain(host_of(canonical)) == registrable_domain(
-            host_of(item.url))
-        if canonical == item.url or not same_site or not canonical.startswith("http"):
+        if canonical == item.url or not canonical_adoptable(canonical, item.url):
             return []
         alias, item.url = item.url, canonical
         return [alias]

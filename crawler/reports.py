@@ -10,6 +10,7 @@ from typing import Any
 from crawler.diffs import excerpt, html_page, render_terminal
 from crawler.storage import Store
 from crawler.urls import canonical_url
+from crawler.visible import visible
 
 
 @dataclass(frozen=True)
@@ -145,18 +146,20 @@ def change_heading(change: ChangeEntry) -> str:
 
 
 def format_history(history: History, *, color: bool) -> str:
-    lines = [f"{history.title or '(untitled)'}", f"{history.url}",
+    """An article's changes for a terminal; web text without invisible characters (the
+    colours are added after)."""
+    lines = [visible(f"{history.title or '(untitled)'}"), visible(history.url),
              f"first seen {history.first_seen_at}; {history.versions} version(s); "
              f"{len(history.changes)} change(s); now {history.status}"]
     for change in history.changes:
-        lines += ["", f"#{change.id} {change_heading(change)}"]
+        lines += ["", visible(f"#{change.id} {change_heading(change)}")]
         if change.diff:
-            lines.append(render_terminal(change.diff, color=color))
+            lines.append(render_terminal(visible(change.diff), color=color))
     return "\n".join(lines)
 
 
 def history_page(history: History) -> str:
-    sections = [(change_heading(change),
-                 change.diff_html or f"<p>{escape(change.kind)}</p>")
+    sections = [(visible(change_heading(change)),
+                 visible(change.diff_html or f"<p>{escape(change.kind)}</p>"))
                 for change in history.changes]
-    return html_page(history.title or history.url, sections)
+    return html_page(visible(history.title or history.url), sections)

@@ -82,6 +82,7 @@ def pass_settings(config: Config, *, log_level: str = "WARNING",
         "DOWNLOAD_MAXSIZE": crawl.max_page_size,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
         "LOG_LEVEL": log_level,
         "PRESSWATCH_PROGRESS": progress,
     })

@@ -8,7 +8,8 @@ poll, and ``articles.next_check_at``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import click
 from crawler.cli_common import config_option, db_option, read_config
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.visible import visible
 
 RUN_COUNTS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
               "changes_new", "mentions_new", "errors")
@@ -34,6 +36,9 @@ class Status:
     due_now: int                            # articles whose re-check is due
     tracked: int                            # articles still being re-checked
     next_checks: list[dict[str, Any]]       # the next few re-checks after now
+    # With a cluster: messages the ingester set aside ({"count", "newest": {at, reason,
+    # message}} or {"error"} when Redis cannot be reached); None without one.
+    set_aside: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,8 +87,41 @@ def _count(store: Store, where: str, params: list[str]) -> int:
 # -- the text report -----------------------------------------------------------------------
 
 def format_status(status: Status) -> str:
-    return "\n".join([f"database: {status.db}", "", *_runs_lines(status.runs), "",
-                      *_sources_lines(status.failing_sources), "", *_checks_lines(status)])
+    """The status for people; what came from the web shows without invisible characters."""
+    return visible("\n".join([f"database: {status.db}", "", *_runs_lines(status.runs), "",
+                              *_sources_lines(status.failing_sources), "",
+                              *_checks_lines(status), *_set_aside_lines(status.set_aside)]))
+
+
+def _set_aside_lines(set_aside: dict[str, Any] | None) -> list[str]:
+    if set_aside is None:
+        return []
+    if "error" in set_aside:
+        return ["", f"cluster messages set aside: cannot read Redis: {set_aside['error']}"]
+    if not set_aside["count"]:
+        return ["", "cluster messages set aside: none"]
+    newest = set_aside["newest"]
+    return ["", f"cluster messages set aside: {set_aside['count']} "
+                f"(in Redis, {set_aside['key']}); the newest, at {newest['at']}:",
+            f"    {newest['reason'][:300]}"]
+
+
+def cluster_set_aside(redis_url: str | None) -> dict[str, Any] | None:
+    """What the cluster's ingester set aside, read from Redis (None without a cluster)."""
+    if not redis_url:
+        return None
+    from redis.exceptions import RedisError
+
+    from crawler.cluster.keys import Keys
+    from crawler.cluster.queue import ItemQueue
+    from crawler.cluster.worker import redis_client
+
+    keys = Keys()
+    try:
+        count, newest = ItemQueue(redis_client(redis_url), keys).dead_letters()
+    except RedisError as error:
+        return {"error": str(error)}
+    return {"count": count, "key": keys.dead_letters, "newest": newest[0] if newest else None}
 
 
 def _runs_lines(runs: list[dict[str, Any]]) -> list[str]:
@@ -143,8 +181,16 @@ def status(config_path: Path, db_path: Path | None, run_count: int, as_json: boo
         report = collect_status(store, to_iso(utc_now()), runs=run_count, sources=names)
     finally:
         store.close()
+    report = replace(report, set_aside=cluster_set_aside(_redis_url(config_path)))
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json
                else format_status(report))
+
+
+def _redis_url(config_path: Path) -> str | None:
+    """The cluster's Redis: $PRESSWATCH_REDIS, else ``[cluster] redis``, if either is set."""
+    if os.environ.get("PRESSWATCH_REDIS"):
+        return os.environ["PRESSWATCH_REDIS"]
+    return read_config(config_path).cluster.redis if config_path.exists() else None
 
 
 def _database(config_path: Path, db_path: Path | None) -> tuple[Path, list[str] | None]:

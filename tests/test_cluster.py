@@ -7,6 +7,7 @@ The database they produce is compared with the one ``presswatch run`` produces.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -317,7 +318,9 @@ def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
     assert rows(db, "SELECT status, errors FROM runs") == [{"status": "ok", "errors": 1}]
     assert redis.llen(keys.processing) == redis.llen(keys.items) == 0
-    assert redis.lrange(keys.dead_letters, 0, -1) == [b"not json"]
+    [aside] = [json.loads(raw) for raw in redis.lrange(keys.dead_letters, 0, -1)]
+    assert aside["message"] == "not json"
+    assert aside["reason"].startswith("not a presswatch message")
 
 
 def test_a_second_ingester_is_refused(tmp_path, redis_url):
