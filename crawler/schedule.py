@@ -75,7 +75,16 @@ class JobSpec:
             return IntervalTrigger(seconds=self.every.total_seconds(), timezone=zone)
         if self.daily_at is None:
             raise ValueError(f"job {self.name!r} has neither an interval nor a time of day")
-        return CronTrigger(hour=self.daily_at.hour, minute=self.daily_at.minute, timezone=zone)
+        at = self.daily_at
+        return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=zone)
+
+    def last_fire_before(self, now: datetime) -> datetime | None:
+        """When a daily job last fired (or should have) at or before ``now``."""
+        if self.daily_at is None:
+            return None
+        local = now.astimezone(ZoneInfo(self.timezone))
+        fire = datetime.combine(local.date(), self.daily_at, tzinfo=local.tzinfo)
+        return fire if fire <= local else fire - timedelta(days=1)
 
 
 # -- planning: configuration -> jobs (pure) ---------------------------------------------
@@ -119,12 +128,12 @@ def _recheck_job(config: Config, common: tuple[str, ...]) -> JobSpec:
 
 
 def _digest_job(config: Config, common: tuple[str, ...], folder: Path) -> JobSpec:
+    """The digest is always written next to the database, and mailed with [digest.email]."""
     schedule = config.schedule
-    if config.digest.email is not None:
-        return JobSpec(name="digest", args=("digest", *common, "--unsent", "--send"),
-                       daily_at=schedule.digest_at, timezone=schedule.timezone)
+    send = ("--send",) if config.digest.email is not None else ()
     output = str(folder / f"digest-{DATE}.md")
-    return JobSpec(name="digest", args=("digest", *common, "--unsent", "--output", output),
+    return JobSpec(name="digest",
+                   args=("digest", *common, "--unsent", *send, "--output", output),
                    daily_at=schedule.digest_at, timezone=schedule.timezone, folder=folder)
 
 
@@ -338,19 +347,47 @@ def error_count(store: Store, run_id: int) -> int:
 
 # -- the scheduler ------------------------------------------------------------------------
 
-def build_scheduler(jobs: list[JobSpec], runner: PassRunner,
-                    settings: ScheduleConfig) -> BlockingScheduler:
-    """An APScheduler with one job per spec; interval jobs also run once at start."""
+def build_scheduler(jobs: list[JobSpec], runner: PassRunner, settings: ScheduleConfig,
+                    now: datetime | None = None) -> BlockingScheduler:
+    """An APScheduler with one job per spec. Interval jobs also run once at start; a
+    daily job runs at start only when :func:`missed_at_start` says it was missed."""
     scheduler = BlockingScheduler(
         timezone=ZoneInfo(settings.timezone),
         executors={"default": {"type": "threadpool", "max_workers": len(jobs) + 1}},
         job_defaults={"max_instances": 1, "coalesce": True,
                       "misfire_grace_time": max(1, int(settings.misfire_grace.total_seconds()))})
-    now = datetime.now(ZoneInfo(settings.timezone))
+    now = now or datetime.now(ZoneInfo(settings.timezone))
     for job in jobs:
+        start = job.every is not None or missed_at_start(job, runner.db_path, now,
+                                                         settings.misfire_grace)
+        # Without next_run_time the trigger decides; next_run_time=None would pause it.
+        when = {"next_run_time": now} if start else {}
         scheduler.add_job(runner.run, job.trigger(), args=[job], id=job.name, name=job.name,
-                          next_run_time=now if job.every is not None else None)
+                          **when)
     return scheduler
+
+
+def missed_at_start(job: JobSpec, db_path: Path, now: datetime, grace: timedelta) -> bool:
+    """A daily digest whose time passed less than ``grace`` ago and that no delivered
+    digest covers yet (so a restart right after the digest never sends it twice)."""
+    fired = job.last_fire_before(now)
+    if fired is None or job.name != "digest" or now - fired >= grace:
+        return False
+    return not digest_covers(db_path, to_iso(fired))
+
+
+def digest_covers(db_path: Path, moment: str) -> bool:
+    """Whether a delivered digest of ``db_path`` reaches ``moment``."""
+    if not db_path.exists():
+        return False
+    from crawler.digest import last_delivered_end
+
+    store = Store.open(db_path)
+    try:
+        end = last_delivered_end(store)
+    finally:
+        store.close()
+    return end is not None and end >= moment
 
 
 def serve(config: Config, config_path: str | Path, db_path: str | Path | None = None, *,

@@ -311,6 +311,10 @@ class Store:
                     {"name": source.name, "url": source.url, "kind": source.kind}, pk="name")
         return {row["name"]: row["id"] for row in self.db["sources"].rows}
 
+    def source_statuses(self) -> dict[int, str | None]:
+        """Each source's ``last_status`` (None before its first poll)."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT id, last_status FROM sources")}
+
     def sync_topics(self, topics: Iterable[Topic]) -> dict[str, int]:
         with self.transaction():
             for topic in topics:
