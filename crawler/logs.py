@@ -71,7 +71,7 @@ class JsonFormatter(logging.Formatter):
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         from datetime import UTC, datetime
 
         moment = datetime.fromtimestamp(record.created, UTC)
@@ -107,7 +107,7 @@ def setup_logging(*, verbose: bool = False, quiet: bool = False,
     (its folder is created) rotates at 10 MB, five files kept, and always records at
     least INFO, so a quiet cron job still leaves a trail. Raises LogFileError.
     """
-    level = logging.ERROR if quiet else logging.INFO
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     handlers[0].setLevel(level)
     if log_file is not None:

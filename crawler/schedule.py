@@ -17,7 +17,6 @@ scheduler: no new passes start, the pass in progress gets SIGTERM and up to
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import signal
 import subprocess
@@ -38,10 +37,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 import crawler
-from crawler.cli_common import config_option, db_option
-from crawler.config import Config, ConfigError, ScheduleConfig, load_config
+from crawler.cli_common import config_option, db_option, log_format_option, read_config, user_errors
+from crawler.config import Config, ScheduleConfig
 from crawler.durations import format_duration
-from crawler.logs import FORMAT
+from crawler.logs import setup_logging
 from crawler.storage import Store
 from crawler.times import to_iso, utc_now
 
@@ -90,13 +89,16 @@ class JobSpec:
 # -- planning: configuration -> jobs (pure) ---------------------------------------------
 
 def plan_jobs(config: Config, config_path: str | Path,
-              db_path: str | Path | None = None) -> list[JobSpec]:
+              db_path: str | Path | None = None, log_format: str = "text") -> list[JobSpec]:
     """The jobs the scheduler runs for ``config``: polls grouped by interval, the
-    re-check of due articles, and the daily digest."""
+    re-check of due articles, and the daily digest. Passes log in ``log_format``."""
     common = _common_args(config_path, db_path)
     db = Path(db_path) if db_path is not None else config.storage.db
-    return [*_poll_jobs(config, common), _recheck_job(config, common),
-            _digest_job(config, common, db.absolute().parent / "digests")]
+    passes = [*_poll_jobs(config, common), _recheck_job(config, common)]
+    if log_format != "text":
+        passes = [replace(job, args=(*job.args, f"--log-format={log_format}"))
+                  if job.args[0] == "run" else job for job in passes]
+    return [*passes, _digest_job(config, common, db.absolute().parent / "digests")]
 
 
 def _common_args(config_path: str | Path, db_path: str | Path | None) -> tuple[str, ...]:
@@ -391,10 +393,11 @@ def digest_covers(db_path: Path, moment: str) -> bool:
 
 
 def serve(config: Config, config_path: str | Path, db_path: str | Path | None = None, *,
-          stdout: int | IO[str] | None = subprocess.DEVNULL) -> None:
+          stdout: int | IO[str] | None = subprocess.DEVNULL, log_format: str = "text") -> None:
     """Run the schedule until SIGTERM or SIGINT; return once the last pass has ended."""
-    jobs = plan_jobs(config, config_path, db_path)
+    jobs = plan_jobs(config, config_path, db_path, log_format)
     db = Path(db_path) if db_path is not None else config.storage.db
+    Store.open(db).close()   # usable (or a one-line error now), and there for every job
     runner = PassRunner(db.absolute(), config.schedule.pass_timeout.total_seconds(),
                         config.schedule.timezone, stdout=stdout)
     scheduler = build_scheduler(jobs, runner, config.schedule)
@@ -427,7 +430,8 @@ def _when(job: JobSpec) -> str:
     if job.every is not None:
         return f"every {_spell(job.every)}"
     assert job.daily_at is not None
-    return f"daily at {job.daily_at:%H:%M} {job.timezone}"
+    spelled = f"{job.daily_at:%H:%M:%S}" if job.daily_at.second else f"{job.daily_at:%H:%M}"
+    return f"daily at {spelled} {job.timezone}"
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -438,9 +442,11 @@ def _when(job: JobSpec) -> str:
 @click.option("--verbose", "-v", is_flag=True,
               help="Also log the scheduler's own workings and show each pass's summary.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the scheduler's log lines to this file (rotated at 10 MB).")
+              help="Also write the scheduler's log lines to this file (rotated at 10 MB; "
+                   "its folder is created).")
+@log_format_option
 def schedule(config_path: Path, db_path: Path | None, verbose: bool,
-             log_file: Path | None) -> None:
+             log_file: Path | None, log_format: str) -> None:
     """Run passes, re-checks and the daily digest on the configured schedule, until stopped.
 
     Each source is polled at its own `interval` (default: [schedule] interval), due
@@ -450,28 +456,10 @@ def schedule(config_path: Path, db_path: Path | None, verbose: bool,
     recorded as a `timeout` run. SIGTERM or Ctrl-C stop it after the pass in progress,
     with exit status 0. One line per pass is logged to stderr.
     """
-    _configure_logging(verbose, log_file)
-    try:
-        config = load_config(config_path)
-        serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL)
-    except ConfigError as error:
-        click.echo(f"presswatch: error: {error}", err=True)
-        sys.exit(2)
-
-
-def _configure_logging(verbose: bool, log_file: Path | None) -> None:
-    """The scheduler's lines on stderr (and in ``log_file``); APScheduler's only when
-    they matter, or all of them with ``verbose``."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        handlers.append(logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
-    for handler in handlers:
-        handler.setFormatter(logging.Formatter(FORMAT))
-    levels = {log.name: logging.DEBUG if verbose else logging.INFO,
-              "apscheduler": logging.INFO if verbose else logging.WARNING}
-    for name, level in levels.items():
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        for handler in handlers:
-            logger.addHandler(handler)
+    with user_errors():
+        setup_logging(verbose=verbose, log_file=log_file, fmt=log_format)
+        if verbose:
+            log.setLevel(logging.DEBUG)   # each pass's command line
+        config = read_config(config_path)
+        serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL,
+              log_format=log_format)
