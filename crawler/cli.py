@@ -83,7 +83,7 @@ def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_so
     from crawler.run import run_pass
 
     log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
-    config = read_config(config_path)
+    config = read_config_for(config_path, db_path)
     db = db_path or config.storage.db
     try:
         with database_lock(db, wait=wait or 0):

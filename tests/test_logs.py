@@ -5,6 +5,7 @@ json is one object per line."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,37 @@ def test_verbose_shows_scrapy_and_json_is_one_object_per_line(tmp_path, failing_
     assert any("traceback" in entry for entry in entries)       # robots.txt of Dead
     assert PAYLOAD not in verbose.stderr
     assert [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_of_two_passes_started_together_the_loser_leaves_one_line(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    silent = socket.create_server(("127.0.0.1", 0))   # accepts, never answers
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\ndb = "{tmp_path / "pw.db"}"\n\n'
+        "[crawl]\nallow_private_addresses = true\ntimeout = 3\nobey_robots = false\n\n"
+        f'[[sources]]\nname = "Slow"\nurl = "http://127.0.0.1:{silent.getsockname()[1]}/f"\n',
+        encoding="utf-8")
+    log = tmp_path / "log" / "run.log"
+    command = [sys.executable, "-m", "crawler", "run", "--config", str(config), "--quiet",
+               "--log-file", str(log)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    try:
+        children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env) for _ in range(2)]
+        outputs = [child.communicate(timeout=120) for child in children]
+    finally:
+        silent.close()
+    codes = sorted(child.returncode for child in children)
+    assert codes == [0, 1], outputs          # the winner: its one source failed (exit 1)
+    skipped = [line for line in log.read_text().splitlines() if "pass skipped: " in line]
+    assert len(skipped) == 1 and "another presswatch pass is running" in skipped[0]
+    loser = next(out for child, out in zip(children, outputs, strict=True)
+                 if child.returncode == 0)
+    assert loser == ("", "")                  # --quiet: nothing for cron to mail
