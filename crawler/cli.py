@@ -168,7 +168,8 @@ def demo(db_path: Path, port: int) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.option("--color/--no-color", default=None,
-              help="Colour the diff (default: only on a terminal).")
+              help="Colour the diff (default: only on a terminal, and not with NO_COLOR "
+                   "set).")
 def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
          output: Path | None, color: bool | None) -> None:
     """Show the change history of one ARTICLE (its id or URL) with each diff."""
