@@ -48,7 +48,7 @@ def _config_callback(ctx: click.Context, param: click.Parameter, value: Path | N
 
 config_option = click.option(
     "--config", "config_path", envvar=CONFIG_ENV, callback=_config_callback,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),   # a folder fails in load_config, in one line
     help="The configuration file. Default: $PRESSWATCH_CONFIG, else ./config.toml, else "
          "$XDG_CONFIG_HOME/presswatch/config.toml (~/.config/presswatch/config.toml).")
 db_option = click.option(

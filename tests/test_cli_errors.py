@@ -5,7 +5,11 @@ NO_COLOR, where the configuration is found, and ``status --check`` for monitorin
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,16 +85,38 @@ def test_a_database_in_a_folder_that_does_not_exist(tmp_path):
     assert f"{db}.lock: cannot create the lock file: No such file or directory" in line
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_read_only_folder(tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` made read-only: chmod, or for root (who ignores it) chattr +i."""
+    as_root = os.geteuid() == 0
+    if as_root and not shutil.which("chattr"):
+        pytest.skip("root ignores chmod and chattr is not installed")
+    undo = ["chattr", "-i", str(folder)] if as_root else None
+    if as_root:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
     try:
-        line = one_line_error(invoke("run", "--no-sources", "--db", str(folder / "pw.db")))
+        yield
     finally:
-        folder.chmod(0o755)
-    assert "Permission denied" in line
+        if undo:
+            subprocess.run(undo, check=True)
+        else:
+            folder.chmod(0o755)
+
+
+def test_a_read_only_folder(tmp_path):
+    empty, full = tmp_path / "empty", tmp_path / "full"
+    empty.mkdir()
+    full.mkdir()
+    Store.open(full / "pw.db").close()
+    for suffix in ("-wal", "-shm"):
+        (full / f"pw.db{suffix}").unlink(missing_ok=True)
+    with read_only(empty), read_only(full):
+        new = one_line_error(invoke("run", "--no-sources", "--db", str(empty / "pw.db")))
+        old = one_line_error(invoke("status", "--db", str(full / "pw.db")))
+    assert f"{empty / 'pw.db'}.lock: cannot create the lock file: " in new
+    assert f"{full / 'pw.db'}: " in old
 
 
 def test_a_log_file_folder_is_created_or_refused_in_one_line(tmp_path):
@@ -112,6 +138,11 @@ def test_an_unreadable_config_names_the_file(tmp_path, content):
     config.write_bytes(content)
     line = one_line_error(invoke("status", "--config", str(config)))
     assert f"presswatch: error: {config}: " in line
+
+
+def test_a_folder_given_as_config_is_one_line(tmp_path):
+    line = one_line_error(invoke("run", "--config", str(tmp_path)))
+    assert f"presswatch: error: {tmp_path}: cannot read: Is a directory" == line
 
 
 def test_a_missing_config_names_the_file(tmp_path):
