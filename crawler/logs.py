@@ -6,7 +6,7 @@ failed, a page failed), each naming what failed and why. presswatch's own logger
 are heard only with ``--verbose``; without it, their errors still show, as one line
 without the traceback, except those presswatch already reports in its own words
 (robots.txt and retry failures, which end as the fetch error of their page or source).
-Nothing ever logs an item or a page body (:class:`ItemlessLogFormatter`).
+Nothing ever logs an item or a page body (crawler.logformatter).
 
 ``--log-format json`` writes one JSON object per line instead, for journald or Loki.
 """
@@ -18,8 +18,6 @@ import logging
 import logging.handlers
 from pathlib import Path
 from typing import Any
-
-from scrapy import logformatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
@@ -76,25 +74,6 @@ class JsonFormatter(logging.Formatter):
 
         moment = datetime.fromtimestamp(record.created, UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class ItemlessLogFormatter(logformatter.LogFormatter):
-    """Scrapy's log messages without the item: a dropped page is already recorded (and
-    logged once) by presswatch with its URL and reason, and an item holds the page."""
-
-    def dropped(self, item: Any, exception: BaseException, response: Any,
-                spider: Any) -> logformatter.LogFormatterResult:
-        return {"level": logging.DEBUG, "msg": "dropped: %(exception)s",
-                "args": {"exception": exception}}
-
-    def item_error(self, item: Any, exception: BaseException, response: Any,
-                   spider: Any) -> logformatter.LogFormatterResult:
-        return {"level": logging.ERROR, "msg": "error processing the item of %(url)s",
-                "args": {"url": getattr(response, "url", "?")}}
-
-    def scraped(self, item: Any, response: Any, spider: Any) -> logformatter.LogFormatterResult:
-        return {"level": logging.DEBUG, "msg": "scraped from %(url)s",
-                "args": {"url": getattr(response, "url", "?")}}
 
 
 def setup_logging(*, verbose: bool = False, quiet: bool = False,

@@ -61,7 +61,7 @@ DOWNLOAD_WARNSIZE = 0
 CONCURRENT_ITEMS = 8
 LOG_LEVEL = "WARNING"
 # Never an item (it holds the page) in a log line: presswatch logs each failure once.
-LOG_FORMATTER = "crawler.logs.ItemlessLogFormatter"
+LOG_FORMATTER = "crawler.logformatter.ItemlessLogFormatter"
 # Extraction awaits a process pool: asyncio's reactor runs coroutine pipelines natively.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
