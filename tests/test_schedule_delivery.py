@@ -5,6 +5,7 @@ SIGTERM when idle."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -51,10 +52,10 @@ def write_schedule_config(folder: Path, digest_at: datetime, smtp_port: int,
     return config
 
 
-def start(config: Path, log: Path) -> subprocess.Popen:
+def start(config: Path, log: Path, *options: str) -> subprocess.Popen:
     with log.open("a") as stderr:
         return subprocess.Popen([sys.executable, str(REPO / "scheduler.py"), "--config",
-                                 str(config)], stderr=stderr, cwd=config.parent)
+                                 str(config), *options], stderr=stderr, cwd=config.parent)
 
 
 def wait_until(condition, timeout: float, scheduler: subprocess.Popen) -> bool:
@@ -120,8 +121,8 @@ def test_a_digest_missed_within_the_grace_runs_once_at_start_and_never_twice(tmp
     config = write_schedule_config(tmp_path, digest_at, port)
     db = tmp_path / "pw.db"
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
-    for log in logs:   # the second start finds the period covered
-        scheduler = start(config, log)
+    for log, fmt in zip(logs, ("text", "json"), strict=True):   # the second finds it covered
+        scheduler = start(config, log, "--log-format", fmt)
         try:
             wait_until(lambda log=log: "recheck: started" in log.read_text(), 30, scheduler)
             time.sleep(1)
@@ -131,6 +132,8 @@ def test_a_digest_missed_within_the_grace_runs_once_at_start_and_never_twice(tmp
     first, second = (log.read_text() for log in logs)
     assert "digest: started" in first and "exit 0" in first, first
     assert "digest: started" not in second, second
+    entries = [json.loads(line) for line in second.splitlines()]   # the passes' lines too
+    assert {"presswatch.schedule", "presswatch.pass"} <= {entry["logger"] for entry in entries}
     assert len(inbox.envelopes) == 1
     assert len(sent_digests(db)) == 1
 
