@@ -8,6 +8,7 @@ configuration error, with a message naming the file, key and problem.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import sys
@@ -23,11 +24,15 @@ from crawler.cli_common import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
+    PresswatchGroup,
     config_option,
+    database_lock,
     db_option,
+    log_format_option,
     read_config,
     read_config_for,
-    user_errors,
+    require_database,
+    use_color,
 )
 from crawler.config import ConfigError
 from crawler.run import PassSummary
@@ -35,10 +40,11 @@ from crawler.storage import Store
 from crawler.times import next_second, to_iso, utc_now
 
 DEMO_PORT = 8765
+log = logging.getLogger("presswatch.run")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="presswatch")
+@click.group(cls=PresswatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(None, "--version", "-V", package_name="presswatch")
 def cli() -> None:
     """presswatch: watch news outlets for topics, track how stories are edited."""
 
@@ -54,39 +60,43 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--wait", type=float, default=None, metavar="SECONDS",
               help="If another pass holds the database, wait this long for it (exit 3 if it "
-                   "still does). Without --wait, exit 0 at once with a one-line message.")
+                   "still does). Without --wait, exit 0 at once with a one-line message "
+                   "(on stderr, and in --log-file even with --quiet).")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print nothing on success, only errors on failure (for cron).")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also log to this file (rotated at 10 MB).")
+              help="Also log to this file, at least INFO (rotated at 10 MB; its folder is "
+                   "created).")
+@log_format_option
 @click.option("--now", "now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
               hidden=True, help="Pretend the pass runs at this time (UTC when no zone).")
 def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_sources: bool,
         recheck: str, as_json: bool, wait: float | None, quiet: bool, verbose: bool,
-        log_file: Path | None, now: datetime | None) -> None:
+        log_file: Path | None, log_format: str, now: datetime | None) -> None:
     """Run one monitoring pass over the configured sources.
 
     Exit status: 0 the pass completed (failed items are recorded in the errors table),
-    or another pass was running; 1 every source failed; 2 usage or configuration error;
-    3 another pass still held the database after --wait.
+    or another pass was running; 1 every source failed; 2 usage, configuration or
+    database error; 3 another pass still held the database after --wait.
     """
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
     from crawler.logs import setup_logging
     from crawler.run import run_pass
 
-    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
-    config = read_config(config_path)
+    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
+    config = read_config_for(config_path, db_path)
     db = db_path or config.storage.db
     try:
-        with DatabaseLock(db, wait=wait or 0), user_errors():
+        with database_lock(db, wait=wait or 0):
             summary = run_pass(config, db_path=db, source_names=sources,
                                poll_sources=not no_sources, recheck=recheck,
                                clock=fixed_clock(now) if now else utc_now, log_level=log_level,
                                progress=sys.stderr.isatty() and not quiet)
     except LockHeld as held:
-        if wait is not None or not quiet:
-            click.echo(f"presswatch: {held}", err=wait is not None)
+        # A skipped pass leaves a trace: the log file always, stderr unless --quiet.
+        log.log(logging.ERROR if wait is not None else logging.WARNING,
+                "pass skipped: %s", held)
         sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)
     failed = summary.status in ("failed", "interrupted")
     if as_json:
@@ -173,7 +183,8 @@ def demo(db_path: Path, port: int) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.option("--color/--no-color", default=None,
-              help="Colour the diff (default: only on a terminal).")
+              help="Colour the diff (default: only on a terminal, and not with NO_COLOR "
+                   "set).")
 def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
          output: Path | None, color: bool | None) -> None:
     """Show the change history of one ARTICLE (its id or URL) with each diff."""
@@ -187,8 +198,7 @@ def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
     if fmt == "html":
         text = history_page(history)
     else:
-        use_color = (output is None and sys.stdout.isatty()) if color is None else color
-        text = format_history(history, color=use_color)
+        text = format_history(history, color=use_color(color, output is None))
     write_output(text, output, color=color)
 
 
@@ -214,14 +224,14 @@ def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: b
     next --unsent includes it); 2 usage or configuration error.
     """
     from crawler.digest import DigestError, make_digest
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
     from crawler.mail import MailError
 
     config = read_config_for(config_path, db_path)
-    db = db_path or config.storage.db
+    db = require_database(db_path or config.storage.db)
     try:
         # A pass still writing could hold mentions the digest would otherwise miss.
-        with DatabaseLock(db, wait=config.schedule.pass_timeout.total_seconds()), \
+        with database_lock(db, wait=config.schedule.pass_timeout.total_seconds()), \
                 open_store(config_path, db) as store:
             result = make_digest(store, config, since=since, unsent=unsent, topics=topics,
                                  fmt=fmt, send=send, now=next_second(), output=output)
@@ -299,12 +309,12 @@ def backfill(config_path: Path, db_path: Path | None, topic_names: tuple[str, ..
     Mentions found this way are flagged backfilled, with found_at the time of the backfill.
     """
     from crawler.backfill import backfill as run_backfill
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
 
     config = read_config(config_path)
-    db = db_path or config.storage.db
+    db = require_database(db_path or config.storage.db)
     try:
-        with DatabaseLock(db, wait=60), open_store(config_path, db) as store:
+        with database_lock(db, wait=60), open_store(config_path, db) as store:
             added = run_backfill(store, config, topic_names, to_iso(utc_now()))
     except KeyError as error:
         raise click.UsageError(error.args[0]) from error
@@ -322,9 +332,7 @@ def open_store(config_path: Path, db_path: Path | None) -> Iterator[Store]:
 
     if db_path is None:
         db_path = read_config(config_path).storage.db
-    if not db_path.exists():
-        raise click.UsageError(f"no database at {db_path}: run `presswatch run` first")
-    store = Store.open(db_path)
+    store = Store.open(require_database(db_path))
     try:
         yield store
     finally:

@@ -535,10 +535,11 @@ def _schedule(table: _Table) -> ScheduleConfig:
 
 
 def _time_of_day(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    seconds = int(match[3] or 0) if match else 0
+    if not match or int(match[1]) > 23 or int(match[2]) > 59 or seconds > 59:
         raise ValueError(f"{text!r} is not a time of day (HH:MM, e.g. \"07:00\")")
-    return time(int(match[1]), int(match[2]))
+    return time(int(match[1]), int(match[2]), seconds)
 
 
 def _time_zone(name: str) -> str:

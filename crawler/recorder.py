@@ -9,6 +9,7 @@ most once per article, and a version is added only when the page really changed.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from crawler.similarity import band_probes, bands, from_signed, is_near_duplicat
 from crawler.storage import Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_adoptable, canonical_url
+
+log = logging.getLogger("presswatch.pass")
 
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
@@ -48,6 +51,8 @@ class PassRecorder:
         self._normalizers: dict[int | None, Normalizer] = {}
         self._validators: dict[int, tuple[str | None, str | None]] = {}
         self._incomplete_feeds: set[int] = set()
+        self._was_failing = {source_id for source_id, status in
+                             self.store.source_statuses().items() if status == "failed"}
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
@@ -80,6 +85,10 @@ class PassRecorder:
         self.store.record_error(self.run_id, stage, message, self.now(), url=url,
                                 source_id=source_id)
         self.counts["errors"] += 1
+        source = self.sources_by_id.get(source_id) if source_id is not None else None
+        if source is None or url != source.url:   # a source's own failure: source_polled
+            log.warning("%s%s failed (%s): %s", f"{source.name}: " if source else "",
+                        url or "-", stage, message)
 
     def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
                       new: bool) -> None:
@@ -99,6 +108,18 @@ class PassRecorder:
         self.counts["sources_polled"] += 1
         if status == "failed":
             self.counts["sources_failed"] += 1
+        self._log_poll(source_id, status, error)
+
+    def _log_poll(self, source_id: int, status: str, error: str | None) -> None:
+        """One line for a source that failed: an error (shown by --quiet) the first time."""
+        source = self.sources_by_id.get(source_id)
+        name = source.name if source else f"#{source_id}"
+        if status == "failed":
+            newly = source_id not in self._was_failing
+            log.log(logging.ERROR if newly else logging.WARNING, "source %s %s: %s", name,
+                    "started failing" if newly else "failed again", error or "no reason given")
+        elif status == "partial":
+            log.warning("source %s read in part: %s", name, error)
 
     def is_stored(self, url: str) -> bool:
         return self.store.article_exists(url)

@@ -23,6 +23,8 @@ from crawler.storage import Store
 from crawler.times import to_iso, utc_now
 from crawler.topics import TopicMatcher
 
+log = logging.getLogger("presswatch.pass")
+
 
 @dataclass(frozen=True)
 class PassSummary:
@@ -81,6 +83,8 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
                           recheck, started_at)
     recorder.begin()
+    log.info("pass %d started: %d source(s) to poll, re-check %s", recorder.run_id,
+             len(sources), recheck)
     finish_reason = "error"
     try:
         finish_reason = _crawl(context, log_level, progress)
@@ -90,9 +94,19 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     status = _status(finish_reason, len(sources), counts["sources_failed"])
     finished_at = to_iso(clock())
     store.finish_run(recorder.run_id, finished_at, status, counts)
+    _log_finished(recorder.run_id, status, time.monotonic() - started, counts)
     return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
                        finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
                        **counts)
+
+
+def _log_finished(run_id: int, status: str, seconds: float, counts: dict[str, int]) -> None:
+    c = counts
+    log.log(logging.INFO if status == "ok" else logging.WARNING,
+            "pass %d %s in %.1fs: %d source(s) polled, %d failed; %d new article(s), "
+            "%d re-checked, %d changed; %d mention(s); %d error(s)", run_id, status, seconds,
+            c["sources_polled"], c["sources_failed"], c["articles_new"], c["articles_checked"],
+            c["changes_new"], c["mentions_new"], c["errors"])
 
 
 def _status(finish_reason: str, sources: int, failed: int) -> str:

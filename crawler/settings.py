@@ -60,6 +60,8 @@ DOWNLOAD_WARNSIZE = 0
 # 100 parallel item slots per response would start 100 tasks for each page.
 CONCURRENT_ITEMS = 8
 LOG_LEVEL = "WARNING"
+# Never an item (it holds the page) in a log line: presswatch logs each failure once.
+LOG_FORMATTER = "crawler.logformatter.ItemlessLogFormatter"
 # Extraction awaits a process pool: asyncio's reactor runs coroutine pipelines natively.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 

@@ -213,6 +213,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ORDER BY CASE s.last_status WHEN 'failed' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,
         s.name;
     """,
+    # Since when a source's polls have failed without a break (`status --check`).
+    """
+    ALTER TABLE sources ADD COLUMN failing_since TEXT;
+    UPDATE sources SET failing_since = last_polled_at WHERE last_status = 'failed';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -237,8 +242,31 @@ class StoredArticle:
     redirect_url: str | None
 
 
+class DatabaseProblem(RuntimeError):
+    """The database cannot be used: damaged, not SQLite, not writable, or newer than this
+    presswatch. The message names the file and the reason."""
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate a presswatch database."""
+    """Open (creating if needed) and migrate a presswatch database. Raises DatabaseProblem."""
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as error:
+        raise DatabaseProblem(f"{path}: {_reason(error)}") from error
+    except DatabaseProblem as error:
+        raise DatabaseProblem(f"{path}: {error}") from None
+
+
+def _reason(error: sqlite3.DatabaseError) -> str:
+    message = str(error)
+    if "not a database" in message or "malformed" in message:
+        return f"not a presswatch database, or damaged ({message})"
+    if "readonly" in message or "unable to open" in message:
+        return f"cannot write the database or its folder ({message})"
+    return message
+
+
+def _connect(path: str | Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
     db = sqlite_utils.Database(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -252,7 +280,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring the schema up to date in place; return the version it is now at."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise DatabaseProblem(
             f"the database has schema version {version}, newer than this presswatch "
             f"({SCHEMA_VERSION}); upgrade presswatch")
     for number in range(version, SCHEMA_VERSION):
@@ -341,6 +369,10 @@ class Store:
                     {"name": source.name, "url": source.url, "kind": source.kind}, pk="name")
         return {row["name"]: row["id"] for row in self.db["sources"].rows}
 
+    def source_statuses(self) -> dict[int, str | None]:
+        """Each source's ``last_status`` (None before its first poll)."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT id, last_status FROM sources")}
+
     def sync_topics(self, topics: Iterable[Topic]) -> dict[str, int]:
         with self.transaction():
             for topic in topics:
@@ -372,9 +404,11 @@ class Store:
 
     def source_polled(self, source_id: int, now: str, status: str,
                       error: str | None = None) -> None:
-        values = {"last_polled_at": now, "last_status": status, "last_error": error}
         with self.transaction():
-            self.db["sources"].update(source_id, values)
+            self.db.execute(
+                "UPDATE sources SET last_polled_at = ?, last_status = ?, last_error = ?, "
+                "failing_since = CASE WHEN ? = 'failed' THEN coalesce(failing_since, ?) END "
+                "WHERE id = ?", [now, status, error, status, now, source_id])
 
     def save_validators(self, source_id: int, etag: str | None,
                         last_modified: str | None) -> None:

@@ -115,11 +115,17 @@ def test_a_second_run_while_the_database_is_locked(tmp_path, basic_site):
     from crawler.lock import DatabaseLock
 
     config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    log = tmp_path / "logs" / "run.log"
     with DatabaseLock(tmp_path / "test.db"):
         skipped = run_cli("run", "--config", str(config))
+        quiet = run_cli("run", "--config", str(config), "--quiet", "--log-file", str(log))
         waited = run_cli("run", "--config", str(config), "--wait", "0.5")
-    assert skipped.code == 0
-    assert "another presswatch pass is running" in skipped.stdout
+    assert skipped.code == 0 and skipped.stdout == ""
+    [line] = skipped.stderr.splitlines()
+    assert "pass skipped: " in line and "another presswatch pass is running" in line
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
+    [logged] = log.read_text().splitlines()
+    assert "pass skipped: " in logged and "is held by process" in logged
     assert waited.code == 3
     assert "after waiting 0.5s" in waited.stderr
     assert not (tmp_path / "test.db").exists() or not rows(tmp_path / "test.db",
