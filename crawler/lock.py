@@ -103,8 +103,13 @@ def _try_lock(fd: int) -> bool:
 
 
 def _write_pid(fd: int) -> None:
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    """Name the holder in the file; the lock holds even when that cannot be written (a
+    full disk), then a second process just cannot say who holds it."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
 
 
 def _read_pid(path: Path) -> int | None:

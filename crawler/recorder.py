@@ -9,8 +9,10 @@ most once per article, and a version is added only when the page really changed.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +23,7 @@ from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
 from crawler.similarity import band_probes, bands, from_signed, is_near_duplicate, to_signed
-from crawler.storage import Store, StoredArticle
+from crawler.storage import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_url, host_of, registrable_domain
 
@@ -42,33 +44,53 @@ class PassRecorder:
     counts: Counter[str] = field(default_factory=Counter)
     batch_items: int = 200        # commit after this many articles ...
     batch_seconds: float = 1.0    # ... or this many seconds, whichever comes first
+    failure: str | None = None    # why the database could not be written, once it could not
 
     def __post_init__(self) -> None:
         self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources}
         self._normalizers: dict[int | None, Normalizer] = {}
         self._validators: dict[int, tuple[str | None, str | None]] = {}
         self._incomplete_feeds: set[int] = set()
+        self._committed: Counter[str] = Counter()   # the counts as of the last commit
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
         self.store.begin_batch()
+        self._committed = Counter(self.counts)
 
     def finish(self, *, complete: bool = True) -> None:
         """Commit what is left, and remember the feeds' validators for a conditional GET.
 
         A feed's ETag and Last-Modified are saved only at the end of a complete pass in
         which all of its new articles were stored: a feed answering 304 next time must
-        not hide an article that an interrupted or failed pass never stored.
+        not hide an article that an interrupted or failed pass never stored. After a
+        failed write none is saved.
         """
-        for source_id, (etag, last_modified) in self._validators.items():
-            if complete and source_id not in self._incomplete_feeds:
-                self.store.save_validators(source_id, etag, last_modified)
-        self.store.commit_batch()
+        try:
+            for source_id, (etag, last_modified) in self._validators.items():
+                if complete and self.failure is None and source_id not in self._incomplete_feeds:
+                    self.store.save_validators(source_id, etag, last_modified)
+            self.store.commit_batch()
+        except StorageFailed as error:
+            self.storage_failed(error)
 
     def _written(self) -> None:
         if self.store.batch_due(self.batch_items, self.batch_seconds):
             self.store.commit_batch()
-            self.store.begin_batch()
+            self.begin()
+
+    def storage_failed(self, error: StorageFailed) -> bool:
+        """The open batch was rolled back: count nothing it held, save no validator, and
+        record the failure when the database takes it. True the first time."""
+        self.counts = Counter(self._committed)
+        first = self.failure is None
+        if first:
+            self.failure = str(error)
+            with suppress(StorageFailed, sqlite3.Error):
+                self.error("store", f"database write failed: {error}; the pass stopped, "
+                                    "and what it had not committed is fetched again next pass")
+        self._committed = Counter(self.counts)
+        return first
 
     def now(self) -> str:
         return to_iso(self.clock())

@@ -8,6 +8,7 @@ starts each pass as a child process: ``presswatch run``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -19,9 +20,11 @@ from scrapy.crawler import CrawlerProcess
 from crawler.config import Config, ConfigError, Source
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.recorder import PassRecorder
-from crawler.storage import Store
+from crawler.storage import StorageFailed, Store, describe_failure
 from crawler.times import to_iso, utc_now
 from crawler.topics import TopicMatcher
+
+log = logging.getLogger("presswatch.run")
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class PassSummary:
     """What one pass did; ``presswatch run --json`` prints exactly this."""
 
     run_id: int
-    status: str               # ok, failed (every source failed), interrupted (by a signal)
+    status: str               # ok; failed (every source failed, or the database could not
+                              # be written); interrupted (by a signal)
     db: str
     started_at: str
     finished_at: str
@@ -73,6 +77,7 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
          clock: Callable[[], datetime], log_level: str, progress: bool) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
+    _close_abandoned_runs(store, started_at)
     recorder = PassRecorder(
         store=store, config=config, run_id=store.start_run(started_at),
         source_ids=store.sync_sources(config.sources), topic_ids=store.sync_topics(config.topics),
@@ -88,11 +93,36 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
         recorder.finish(complete=finish_reason == "finished")
     counts = recorder.summary_counts()
     status = _status(finish_reason, len(sources), counts["sources_failed"])
+    if recorder.failure is not None:
+        status = "failed"
     finished_at = to_iso(clock())
-    store.finish_run(recorder.run_id, finished_at, status, counts)
+    _finish_run(store, recorder.run_id, finished_at, status, counts)
     return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
                        finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
                        **counts)
+
+
+def _close_abandoned_runs(store: Store, now: str) -> None:
+    """Close the runs earlier passes left ``running``: this pass holds the lock, so none
+    of them is still going (killed, or stopped by a database it could not write)."""
+    closed = store.close_abandoned_runs(
+        now, "the pass ended without recording its end (killed, or the database could not "
+             "be written); closed by the next pass")
+    if closed:
+        log.warning("closed %d run(s) an earlier pass left running: %s", len(closed),
+                    ", ".join(map(str, closed)))
+
+
+def _finish_run(store: Store, run_id: int, now: str, status: str,
+                counts: dict[str, int]) -> None:
+    """Record the run's end; when the database cannot take even that, say so in one
+    line: the next pass closes the run."""
+    try:
+        store.finish_run(run_id, now, status, counts)
+    except (StorageFailed, sqlite3.Error) as error:
+        reason = describe_failure(error) if isinstance(error, sqlite3.Error) else error
+        log.error("run %d: cannot record its end (%s): %s; the next pass closes it",
+                  run_id, status, reason)
 
 
 def _status(finish_reason: str, sources: int, failed: int) -> str:
