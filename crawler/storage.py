@@ -187,6 +187,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX article_fingerprints_band2 ON article_fingerprints(band2);
     CREATE INDEX article_fingerprints_band3 ON article_fingerprints(band3);
     """,
+    """
+    ALTER TABLE digests ADD COLUMN status TEXT NOT NULL DEFAULT 'unsent';
+    ALTER TABLE digests ADD COLUMN message_id TEXT;
+    UPDATE digests SET status = 'sent' WHERE sent_at IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -391,6 +396,30 @@ class Store:
                 self.db["runs"].update(run_id, {"finished_at": now, "status": "failed",
                                                 "errors": errors})
         return run_ids
+
+    # -- digests --------------------------------------------------------------------
+
+    def insert_digest(self, values: dict[str, Any]) -> int:
+        with self.transaction():
+            return self._insert("digests", values)
+
+    def update_digest(self, digest_id: int, values: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db["digests"].update(digest_id, values)
+
+    def last_delivered_end(self) -> str | None:
+        """The end of the latest digest delivered (or settled as empty)."""
+        return self.db.execute(
+            "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()[0]
+
+    def digest_in_doubt(self) -> dict[str, Any] | None:
+        """The latest digest handed to a mail server whose outcome was never recorded (a
+        kill while sending), if no delivered digest covers it since."""
+        rows = self.db.query(
+            "SELECT * FROM digests WHERE status = 'sending' AND sent_at IS NULL AND "
+            "period_end > coalesce((SELECT max(period_end) FROM digests "
+            "WHERE sent_at IS NOT NULL), '') ORDER BY id DESC LIMIT 1")
+        return next(iter(rows), None)
 
     def record_error(self, run_id: int | None, stage: str, message: str, now: str, *,
                      url: str | None = None, source_id: int | None = None) -> None:
