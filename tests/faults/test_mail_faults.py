@@ -53,16 +53,20 @@ def test_a_trickling_server_is_stopped_at_the_overall_timeout():
 
 
 def test_a_server_that_never_answers_the_message_is_reported_as_slow():
-    with ScriptedSMTP("hang-after-data") as server:
-        with pytest.raises(MailError, match=r"did not answer within 1\.5 s") as caught:
-            send_digest(settings(server.port, 1.5), "s", "t", "<p>h</p>")
+    with (
+        ScriptedSMTP("hang-after-data") as server,
+        pytest.raises(MailError, match=r"did not answer within 1\.5 s") as caught,
+    ):
+        send_digest(settings(server.port, 1.5), "s", "t", "<p>h</p>")
     assert "closed" not in str(caught.value)
 
 
 def test_a_server_that_drops_the_connection_before_accepting_is_a_failure():
-    with ScriptedSMTP("drop-before-reply") as server:
-        with pytest.raises(MailError, match="the server closed the connection"):
-            send_digest(settings(server.port, 5), "s", "t", "<p>h</p>")
+    with (
+        ScriptedSMTP("drop-before-reply") as server,
+        pytest.raises(MailError, match="the server closed the connection"),
+    ):
+        send_digest(settings(server.port, 5), "s", "t", "<p>h</p>")
 
 
 def test_a_message_accepted_before_the_connection_drops_is_delivered():
