@@ -3,6 +3,7 @@ new, --dry-run records nothing. Real command, real database, real SMTP (aiosmtpd
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from aiosmtpd.controller import Controller
 from conftest import run_cli
 from digest_fixtures import Desk, sample_day
 from test_mail import Inbox, free_port
+
+from crawler.storage import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
 
 
 @pytest.fixture
@@ -101,3 +104,37 @@ def test_unsent_without_send_still_prints_and_marks_the_digest_delivered(config)
     printed = digest(config, "--unsent", "--format", "text")
     assert printed.code == 0 and "== Edited stories (3) ==" in printed.stdout
     assert [row["status"] for row in rows(config)] == ["sent"]
+
+
+def test_upgrading_marks_delivered_digests_sent_and_the_rest_unsent(tmp_path):
+    step = next(
+        number
+        for number, migration in enumerate(MIGRATIONS)
+        if isinstance(migration, str) and "ADD COLUMN message_id" in migration
+    )
+    conn = sqlite3.connect(tmp_path / "old.db")
+    database = sqlite_utils.Database(conn)
+    for migration in MIGRATIONS[:step]:  # a database of the version before this step
+        if callable(migration):
+            migration(database)
+        else:
+            for statement in sqlite3_statements(migration):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {step}")
+    conn.executemany(
+        "INSERT INTO digests (created_at, period_end, format, sent_at) VALUES (?, ?, ?, ?)",
+        [
+            ("2026-11-24T07:00:00Z", "2026-11-24T07:00:00Z", "markdown", "2026-11-24T07:00:01Z"),
+            ("2026-11-25T07:00:00Z", "2026-11-25T07:00:00Z", "markdown", None),
+        ],
+    )
+    conn.commit()
+    conn.close()
+    upgraded = connect(tmp_path / "old.db")
+    try:
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert upgraded.execute(
+            "SELECT status, message_id FROM digests ORDER BY id"
+        ).fetchall() == [("sent", None), ("unsent", None)]
+    finally:
+        upgraded.conn.close()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, rows, run_cli
 from test_crash import article_count, build_site, write_config
 
 from crawler.localsite import LocalSite
@@ -118,6 +118,12 @@ def test_a_killed_pass_takes_its_extraction_workers_with_it(tmp_path, site):
         process.send_signal(signal.SIGKILL)  # the pass alone, as the OOM killer does
         process.wait(timeout=10)
         assert survivors(mark) == []
+    # The run it left `running` is closed by the next pass, which holds the lock.
+    assert run_cli("run", "--config", str(config), "--quiet").code == 0
+    statuses = [row["status"] for row in rows(db, "SELECT status FROM runs ORDER BY id")]
+    assert statuses == ["failed", "ok"]
+    [closed] = rows(db, "SELECT message FROM errors WHERE stage = 'run'")
+    assert "ended without recording its end" in closed["message"]
 
 
 def test_a_killed_scheduler_takes_its_pass_and_workers_with_it(tmp_path, site):
