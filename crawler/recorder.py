@@ -9,6 +9,7 @@ most once per article, and a version is added only when the page really changed.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from crawler.similarity import band_probes, bands, from_signed, is_near_duplicat
 from crawler.storage import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_url, host_of, registrable_domain
+
+log = logging.getLogger("presswatch.store")
 
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
@@ -80,17 +83,20 @@ class PassRecorder:
             self.begin()
 
     def storage_failed(self, error: StorageFailed) -> bool:
-        """The open batch was rolled back: count nothing it held, save no validator, and
-        record the failure when the database takes it. True the first time."""
+        """The open batch was rolled back: count nothing it held, save no validator, say
+        so in one line, and record it when the database takes it. True the first time
+        (later failures, of single writes after the batch was lost, count nothing)."""
+        if self.failure is not None:
+            return False
         self.counts = Counter(self._committed)
-        first = self.failure is None
-        if first:
-            self.failure = str(error)
-            with suppress(StorageFailed, sqlite3.Error):
-                self.error("store", f"database write failed: {error}; the pass stopped, "
-                                    "and what it had not committed is fetched again next pass")
-        self._committed = Counter(self.counts)
-        return first
+        self.failure = str(error)
+        log.error("run %d: database write failed: %s; the pass stops, nothing after its "
+                  "last commit is counted, and the next pass fetches it again",
+                  self.run_id, error)
+        with suppress(StorageFailed, sqlite3.Error):
+            self.error("store", f"database write failed: {error}; the pass stopped, "
+                                "and what it had not committed is fetched again next pass")
+        return True
 
     def now(self) -> str:
         return to_iso(self.clock())

@@ -10,7 +10,6 @@ spider's own writes (source polls, errors, skipped links).
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Iterable
 from typing import Any, Self
@@ -20,24 +19,14 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.storage import StorageFailed, describe_failure
 
-log = logging.getLogger("presswatch.store")
-
 FINISH_REASON = "database write failed"  # Scrapy's finish_reason for such a pass
 
 
 def stop_pass(crawler: Crawler, error: StorageFailed) -> None:
-    """Record the failure and stop the crawl (once; later failures add nothing)."""
+    """Record the failure (one log line) and stop the crawl; once, later failures add
+    nothing."""
     spider: Any = crawler.spider
-    recorder = spider.context.recorder
-    if not recorder.storage_failed(error):
-        return
-    log.error(
-        "run %d: database write failed: %s; the pass stops, nothing after its last "
-        "commit is counted, and the next pass fetches it again",
-        recorder.run_id,
-        error,
-    )
-    if crawler.engine is not None:
+    if spider.context.recorder.storage_failed(error) and crawler.engine is not None:
         deferred_from_coro(crawler.engine.close_spider_async(reason=FINISH_REASON))
 
 
