@@ -308,10 +308,11 @@ def lock_is_held(db_path: Path, job: str | None = None) -> bool:
         return False
     by = f"process {holder}" if holder else "another process"
     if job is None:
-        log.warning("a pass is still running: %s holds %s (perhaps left by an earlier "
-                    "scheduler); passes are skipped until it ends", by, lock_path(db_path))
+        log.warning("the database is held: %s holds %s (a pass still running, perhaps "
+                    "left by an earlier scheduler); passes are skipped until it is free",
+                    by, lock_path(db_path))
     else:
-        log.warning("%s: skipped: a pass is still running (%s holds %s)", job, by,
+        log.warning("%s: skipped: the database is held (%s holds %s)", job, by,
                     lock_path(db_path))
     return True
 

@@ -180,10 +180,10 @@ def test_a_new_scheduler_reports_a_pass_still_running_and_skips_visibly(tmp_path
         holder.kill()
         holder.wait()
     lines = log.read_text().splitlines()
-    assert any(f"a pass is still running: process {holder.pid} holds" in line for line in lines), (
+    assert any(f"the database is held: process {holder.pid} holds" in line for line in lines), (
         lines
     )
-    skipped = [line for line in lines if ": skipped: a pass is still running" in line]
+    skipped = [line for line in lines if ": skipped: the database is held" in line]
     assert skipped and all(f"process {holder.pid}" in line for line in skipped)
     assert not any("exit 0" in line for line in lines), lines
     assert article_count(db) == 0
