@@ -10,18 +10,24 @@ again, the same period with the same Message-ID.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from aiosmtpd.controller import Controller
 from conftest import REPO, run_cli
 from digest_fixtures import Desk, sample_day
 from smtp_faults import ScriptedSMTP
+from test_mail import free_port
 
 from crawler.config import EmailSettings
 from crawler.lock import DatabaseLock
@@ -188,3 +194,47 @@ def test_a_kill_while_sending_sends_the_same_digest_again_with_the_same_message_
     assert [r["status"] for r in rows] == ["sent", "sent"]
     assert rows[1]["period_start"] == rows[0]["period_end"]  # nothing covered twice
     assert good.parsed(1)["Message-ID"] != first["Message-ID"]
+
+
+ACCEPT_DELAY = 0.3
+
+
+class SlowInbox:
+    """An aiosmtpd handler that takes a moment to accept each message, as real servers
+    do: it widens the window between handing a message over and its answer."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.original_content)
+        self.received.set()
+        await asyncio.sleep(ACCEPT_DELAY)
+        return "250 accepted"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_a_kill_around_the_servers_answer_loses_no_digest(tmp_path, desk_db, seed):
+    """Killed before the answer, between the answer and its record, or after: every item
+    is delivered, and a repeat is the same message."""
+    inbox, port = SlowInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = mail_config(tmp_path / "config.toml", desk_db, port)
+        process = start_digest(config)
+        assert inbox.received.wait(60)
+        time.sleep(random.Random(seed).uniform(0, 2 * ACCEPT_DELAY))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        done = run_cli("digest", "--config", str(config), "--unsent", "--send")
+    finally:
+        controller.stop()
+    assert done.code == 0, done.stderr
+    sent = [row for row in digest_rows(desk_db) if row["status"] == "sent"]
+    assert sum(row["item_count"] for row in sent) == 10  # every item delivered, once
+    ids = [message_from_bytes(raw)["Message-ID"] for raw in inbox.messages]
+    assert set(ids) == {row["message_id"] for row in sent}  # a repeat is the same message
+    assert len(ids) - len(set(ids)) <= 1
