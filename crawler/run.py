@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
@@ -77,12 +78,8 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
          clock: Callable[[], datetime], log_level: str, progress: bool) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
-    _close_abandoned_runs(store, started_at)
-    recorder = PassRecorder(
-        store=store, config=config, run_id=store.start_run(started_at),
-        source_ids=store.sync_sources(config.sources), topic_ids=store.sync_topics(config.topics),
-        clock=clock,
-    )
+    recorder = PassRecorder(store=store, config=config, clock=clock,
+                            **_open_run(store, config, started_at))
     context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
                           recheck, started_at)
     recorder.begin()
@@ -100,6 +97,24 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
                        finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
                        **counts)
+
+
+def _open_run(store: Store, config: Config, started_at: str) -> dict[str, Any]:
+    """Close abandoned runs, start this one, mirror sources and topics into the database;
+    StorageFailed (one line) when the database cannot take even that."""
+    try:
+        _close_abandoned_runs(store, started_at)
+        opened = {"run_id": store.start_run(started_at),
+                  "source_ids": store.sync_sources(config.sources),
+                  "topic_ids": store.sync_topics(config.topics)}
+    except sqlite3.Error as error:
+        raise StorageFailed(f"cannot start a pass in {store.path}: "
+                            f"{describe_failure(error)}") from error
+    missing = {s.name for s in config.sources} - set(opened["source_ids"])
+    if missing:
+        raise StorageFailed(f"cannot start a pass in {store.path}: the sources could not "
+                            "be written (is the disk full?)")
+    return opened
 
 
 def _close_abandoned_runs(store: Store, now: str) -> None:
