@@ -140,6 +140,9 @@ def _connect(settings: EmailSettings, deadline: Deadline) -> smtplib.SMTP:
         smtp = smtplib.SMTP_SSL(timeout=settings.timeout, context=context)
     else:
         smtp = smtplib.SMTP(timeout=settings.timeout)
+    # The name TLS checks the certificate against: smtplib sets it only when its
+    # constructor connects, which would read the greeting before the deadline watches.
+    smtp._host = settings.host
     deadline.smtp = smtp
     try:
         smtp.connect(settings.host, settings.port)
