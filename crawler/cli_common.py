@@ -14,13 +14,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from crawler.config import Config, ConfigError, load_config
 from crawler.logs import LogFileError
 from crawler.storage import DatabaseProblem
+
+if TYPE_CHECKING:
+    from crawler.lock import DatabaseLock
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 CONFIG_ENV = "PRESSWATCH_CONFIG"
@@ -114,9 +117,10 @@ def require_database(db_path: Path) -> Path:
 
 
 @contextmanager
-def database_lock(db_path: Path, wait: float = 0.0) -> Iterator[None]:
-    """The database's lock (crawler.lock); a lock file that cannot be made is a
-    DatabaseProblem naming it. Raises LockHeld."""
+def database_lock(db_path: Path, wait: float = 0.0) -> Iterator[DatabaseLock]:
+    """The database's lock (crawler.lock), held while the block runs (it may let go
+    earlier with ``release()``); a lock file that cannot be made is a DatabaseProblem
+    naming it. Raises LockHeld."""
     from crawler.lock import DatabaseLock, lock_path
 
     lock = DatabaseLock(db_path, wait=wait)
@@ -126,6 +130,6 @@ def database_lock(db_path: Path, wait: float = 0.0) -> Iterator[None]:
         raise DatabaseProblem(f"{lock_path(db_path)}: cannot create the lock file: "
                               f"{error.strerror or error}") from None
     try:
-        yield
+        yield lock
     finally:
         lock.release()

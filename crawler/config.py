@@ -116,12 +116,14 @@ class EmailSettings:
     user: str | None = None
     password_env: str | None = None
     subject: str = DEFAULT_SUBJECT
+    timeout: float = 60.0          # seconds for the whole conversation with the server
 
 
 @dataclass(frozen=True)
 class DigestConfig:
     template_dir: Path | None = None
     email: EmailSettings | None = None
+    skip_empty: bool = False       # send (or write) nothing when nothing is new
 
 
 @dataclass(frozen=True)
@@ -462,14 +464,15 @@ def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
 
 def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
     folder = table.get("template_dir", str)
+    skip_empty = table.get("skip_empty", bool, False)
     email = _email(table.table("email")) if "email" in table.data else None
     table.finish()
     if folder is None:
-        return DigestConfig(None, email)
+        return DigestConfig(None, email, skip_empty)
     template_dir = base_dir / folder if base_dir is not None else Path(folder)
     if not template_dir.is_dir():
         table.fail("template_dir", f"not a folder: {template_dir}")
-    return DigestConfig(template_dir, email)
+    return DigestConfig(template_dir, email, skip_empty)
 
 
 def _email(table: _Table) -> EmailSettings:
@@ -486,6 +489,7 @@ def _email(table: _Table) -> EmailSettings:
         user=table.get("user", str),
         password_env=table.get("password_env", str),
         subject=table.get("subject", str, DEFAULT_SUBJECT),
+        timeout=float(table.get("timeout", (int, float), 60.0)),
     )
     table.finish()
     _check_email(table, settings)
@@ -495,6 +499,8 @@ def _email(table: _Table) -> EmailSettings:
 def _check_email(table: _Table, email: EmailSettings) -> None:
     if not email.host:
         table.fail("host", "must not be empty")
+    if email.timeout <= 0:
+        table.fail("timeout", "must be positive (seconds)")
     if not 0 < email.port < 65536:
         table.fail("port", f"must be a port number (1-65535), got {email.port}")
     if "@" not in email.sender:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from crawler.config import Config, ConfigError, EmailSettings
 from crawler.diffs import excerpt
 from crawler.durations import parse_duration
-from crawler.mail import send_digest
+from crawler.mail import MailError, send_digest, sender_domain
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
 from crawler.visible import visible
@@ -173,10 +173,27 @@ class Digest:
 @dataclass(frozen=True)
 class DigestResult:
     text: str
-    digest_id: int
+    digest_id: int | None          # None for a dry run, which records nothing
     item_count: int
     sent: bool
     recipients: tuple[str, ...] = ()
+    period: Period | None = None
+    skipped: bool = False          # empty, and --skip-empty: nothing sent or written
+    resent: bool = False           # a digest whose delivery was in doubt, sent again
+    message_id: str | None = None
+
+    def describe(self) -> str:
+        """One line for ``--verbose``: what was done with which digest."""
+        period = self.period.describe() if self.period else ""
+        if self.skipped:
+            return f"digest {self.digest_id}: nothing new {period}; not sent (--skip-empty)"
+        if self.digest_id is None:
+            return f"dry run: {plural(self.item_count, 'item')} {period}; nothing recorded"
+        done = "sent again" if self.resent else "sent" if self.sent else "written"
+        to = f" to {', '.join(self.recipients)}" if self.recipients else ""
+        message = f", Message-ID {self.message_id}" if self.message_id else ""
+        return (f"digest {self.digest_id} {done}{to}: {plural(self.item_count, 'item')} "
+                f"{period}{message}")
 
 
 # --- the period -----------------------------------------------------------------------
@@ -222,9 +239,7 @@ def parse_since(text: str, now: datetime) -> str:
 
 def last_delivered_end(store: Store) -> str | None:
     """Where ``--unsent`` starts: the end of the latest digest with ``sent_at`` set."""
-    row = store.db.execute(
-        "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()
-    return row[0]
+    return store.last_delivered_end()
 
 
 # --- reading the database -------------------------------------------------------------
@@ -557,58 +572,125 @@ FILTERS = {
 
 def record_digest(store: Store, period: Period, fmt: str, item_count: int,
                   sent_at: str | None = None, recipients: Sequence[str] = (), *,
-                  created_at: str | None = None) -> int:
+                  created_at: str | None = None, status: str | None = None) -> int:
     """Write a ``digests`` row; return its id."""
-    with store.transaction():
-        return store.db["digests"].insert({
-            "created_at": created_at or to_iso(utc_now()), "period_start": period.start,
-            "period_end": period.end, "format": fmt, "sent_at": sent_at,
-            "recipients": ", ".join(recipients) or None, "item_count": item_count,
-        }).last_pk
+    return store.insert_digest({
+        "created_at": created_at or to_iso(utc_now()), "period_start": period.start,
+        "period_end": period.end, "format": fmt, "sent_at": sent_at,
+        "recipients": ", ".join(recipients) or None, "item_count": item_count,
+        "status": status or ("sent" if sent_at else "unsent"),
+    })
 
 
 def mark_sent(store: Store, digest_id: int, sent_at: str, recipients: Sequence[str] = ()) -> None:
     """Record that a digest was delivered: ``--unsent`` starts after it from now on."""
-    with store.transaction():
-        store.db["digests"].update(
-            digest_id, {"sent_at": sent_at, "recipients": ", ".join(recipients) or None})
+    store.update_digest(digest_id, {"sent_at": sent_at, "status": "sent",
+                                    "recipients": ", ".join(recipients) or None})
 
 
 def make_digest(store: Store, config: Config, *, since: str | None, unsent: bool,
                 topics: Sequence[str], fmt: str, send: bool, now: datetime,
-                output: Path | None = None) -> DigestResult:
+                output: Path | None = None, skip_empty: bool | None = None,
+                dry_run: bool = False,
+                release_lock: Callable[[], None] | None = None) -> DigestResult:
     """The ``presswatch digest`` command: collect, render, record, deliver.
 
     The ``digests`` row is written unsent, then the digest is delivered: written to
-    ``output`` (when given) and, with ``send``, e-mailed. Only then is the row marked
-    sent, so a failed delivery (MailError, DigestError for the output file) leaves its
-    items for the next ``--unsent``. With ``unsent`` and no ``send``, producing the
-    digest is the delivery: the row is marked sent at ``now``.
+    ``output`` (when given) and, with ``send``, e-mailed. It is marked sent as soon as
+    the mail server accepts the message, so a failed delivery (MailError, DigestError
+    for the output file) leaves its items for the next ``--unsent``. With ``unsent``
+    and no ``send``, producing the digest is the delivery: the row is marked sent at
+    ``now``.
+
+    ``release_lock`` is called once the digest is collected and recorded, before the
+    mail server is contacted: a slow server then holds up no pass. ``dry_run`` renders
+    and records nothing. ``skip_empty`` (default ``[digest] skip_empty``): a digest
+    with nothing new is neither sent nor written, only recorded as ``skipped``.
+
+    With ``send`` and ``unsent``, a digest left ``sending`` (killed between handing it
+    to the server and recording the outcome) is first sent again, the same period with
+    the same Message-ID, and that is the whole delivery of this call.
     """
     if fmt not in FORMATS:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     email = config.digest.email
     if send and email is None:
         raise ConfigError(f"{config.path or 'config'}: --send needs a [digest.email] table")
+    if send and unsent and not dry_run and email is not None:
+        doubt = store.digest_in_doubt()
+        if doubt is not None:
+            return _send_again(store, config, email, doubt, topics, fmt, now, release_lock)
     digest = collect(store, resolve_period(store, since, unsent, now), topics)
     text = render(digest, fmt, config.digest.template_dir)
+    if dry_run:
+        return DigestResult(text, None, digest.item_count, False, period=digest.period)
     stamp = to_iso(now)
+    if (config.digest.skip_empty if skip_empty is None else skip_empty) and not digest.item_count:
+        digest_id = record_digest(store, digest.period, fmt, 0, created_at=stamp,
+                                  sent_at=stamp if send or unsent else None, status="skipped")
+        return DigestResult("", digest_id, 0, False, period=digest.period, skipped=True)
     digest_id = record_digest(store, digest.period, fmt, digest.item_count, created_at=stamp)
     if output is not None:
         write_output(output, text)
-    recipients: tuple[str, ...] = ()
     if send and email is not None:
-        recipients = mail_digest(digest, email, config.digest.template_dir)
-    if send or unsent:
-        mark_sent(store, digest_id, stamp, recipients)
-    return DigestResult(text, digest_id, digest.item_count, send, recipients)
+        message_id = digest_message_id(digest_id, digest.period, email)
+        recipients = _send(store, config, email, digest, digest_id, message_id, stamp,
+                           release_lock, in_doubt=False)
+        return DigestResult(text, digest_id, digest.item_count, True, recipients,
+                            digest.period, message_id=message_id)
+    if unsent:
+        mark_sent(store, digest_id, stamp)
+    return DigestResult(text, digest_id, digest.item_count, False, period=digest.period)
 
 
-def mail_digest(digest: Digest, email: EmailSettings,
-                template_dir: Path | None = None) -> tuple[str, ...]:
+def _send_again(store: Store, config: Config, email: EmailSettings, row: dict[str, Any],
+                topics: Sequence[str], fmt: str, now: datetime,
+                release_lock: Callable[[], None] | None) -> DigestResult:
+    """Send once more a digest whose delivery is in doubt: same period, same Message-ID
+    (a mailbox that has it already can drop the copy)."""
+    period = Period(row["period_start"], row["period_end"])
+    digest = collect(store, period, topics)
+    message_id = row["message_id"] or digest_message_id(row["id"], period, email)
+    recipients = _send(store, config, email, digest, row["id"], message_id, to_iso(now),
+                       release_lock, in_doubt=True)
+    text = render(digest, fmt, config.digest.template_dir)
+    return DigestResult(text, row["id"], digest.item_count, True, recipients, period,
+                        resent=True, message_id=message_id)
+
+
+def _send(store: Store, config: Config, email: EmailSettings, digest: Digest, digest_id: int,
+          message_id: str, stamp: str, release_lock: Callable[[], None] | None, *,
+          in_doubt: bool) -> tuple[str, ...]:
+    """Mail the digest, recorded ``sending`` before the server is contacted and ``sent``
+    the moment it accepts the message. A failure leaves it unsent, unless it was already
+    in doubt (it may have arrived before): then it stays ``sending``, to be sent again."""
+    store.update_digest(digest_id, {"status": "sending", "message_id": message_id})
+    if release_lock is not None:
+        release_lock()
+    try:
+        return mail_digest(digest, email, config.digest.template_dir, message_id=message_id,
+                           accepted=lambda to: mark_sent(store, digest_id, stamp, to))
+    except MailError:
+        if not in_doubt:
+            store.update_digest(digest_id, {"status": "unsent"})
+        raise
+
+
+def digest_message_id(digest_id: int, period: Period, email: EmailSettings) -> str:
+    """The Message-ID of a digest, derived from its ``digests`` row and period:
+    ``<presswatch.digest.42.20261125T070000Z@example.org>``. Sending the same digest
+    again gives the same one."""
+    end = re.sub(r"[^0-9A-Za-z]", "", period.end)
+    return f"<presswatch.digest.{digest_id}.{end}@{sender_domain(email)}>"
+
+
+def mail_digest(digest: Digest, email: EmailSettings, template_dir: Path | None = None, *,
+                message_id: str | None = None,
+                accepted: Callable[[list[str]], None] | None = None) -> tuple[str, ...]:
     """E-mail the digest as plain text and HTML; return the recipients. Raises MailError."""
     text, html = render(digest, "text", template_dir), render(digest, "html", template_dir)
-    return tuple(send_digest(email, subject(email.subject, digest), text, html))
+    return tuple(send_digest(email, subject(email.subject, digest), text, html,
+                             message_id=message_id, accepted=accepted))
 
 
 def subject(template: str, digest: Digest) -> str:

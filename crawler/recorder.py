@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,11 +24,13 @@ from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
 from crawler.similarity import band_probes, bands, from_signed, is_near_duplicate, to_signed
-from crawler.storage import Store, StoredArticle
+from crawler.storage import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.urls import canonical_adoptable, canonical_url
 
 log = logging.getLogger("presswatch.pass")
+
+log = logging.getLogger("presswatch.store")
 
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
             "versions_new", "changes_new", "mentions_new", "errors")
@@ -45,6 +49,7 @@ class PassRecorder:
     counts: Counter[str] = field(default_factory=Counter)
     batch_items: int = 200        # commit after this many articles ...
     batch_seconds: float = 1.0    # ... or this many seconds, whichever comes first
+    failure: str | None = None    # why the database could not be written, once it could not
 
     def __post_init__(self) -> None:
         self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources}
@@ -53,27 +58,49 @@ class PassRecorder:
         self._incomplete_feeds: set[int] = set()
         self._was_failing = {source_id for source_id, status in
                              self.store.source_statuses().items() if status == "failed"}
+        self._committed: Counter[str] = Counter()   # the counts as of the last commit
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
         self.store.begin_batch()
+        self._committed = Counter(self.counts)
 
     def finish(self, *, complete: bool = True) -> None:
         """Commit what is left, and remember the feeds' validators for a conditional GET.
 
         A feed's ETag and Last-Modified are saved only at the end of a complete pass in
         which all of its new articles were stored: a feed answering 304 next time must
-        not hide an article that an interrupted or failed pass never stored.
+        not hide an article that an interrupted or failed pass never stored. After a
+        failed write none is saved.
         """
-        for source_id, (etag, last_modified) in self._validators.items():
-            if complete and source_id not in self._incomplete_feeds:
-                self.store.save_validators(source_id, etag, last_modified)
-        self.store.commit_batch()
+        try:
+            for source_id, (etag, last_modified) in self._validators.items():
+                if complete and self.failure is None and source_id not in self._incomplete_feeds:
+                    self.store.save_validators(source_id, etag, last_modified)
+            self.store.commit_batch()
+        except StorageFailed as error:
+            self.storage_failed(error)
 
     def _written(self) -> None:
         if self.store.batch_due(self.batch_items, self.batch_seconds):
             self.store.commit_batch()
-            self.store.begin_batch()
+            self.begin()
+
+    def storage_failed(self, error: StorageFailed) -> bool:
+        """The open batch was rolled back: count nothing it held, save no validator, say
+        so in one line, and record it when the database takes it. True the first time
+        (later failures, of single writes after the batch was lost, count nothing)."""
+        if self.failure is not None:
+            return False
+        self.counts = Counter(self._committed)
+        self.failure = str(error)
+        log.error("run %d: database write failed: %s; the pass stops, nothing after its "
+                  "last commit is counted, and the next pass fetches it again",
+                  self.run_id, error)
+        with suppress(StorageFailed, sqlite3.Error):
+            self.error("store", f"database write failed: {error}; the pass stopped, "
+                                "and what it had not committed is fetched again next pass")
+        return True
 
     def now(self) -> str:
         return to_iso(self.clock())

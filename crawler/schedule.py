@@ -40,6 +40,8 @@ import crawler
 from crawler.cli_common import config_option, db_option, log_format_option, read_config, user_errors
 from crawler.config import Config, ScheduleConfig
 from crawler.durations import format_duration
+from crawler.lifeline import die_with_parent
+from crawler.lock import lock_holder, lock_path
 from crawler.logs import setup_logging
 from crawler.storage import Store
 from crawler.times import to_iso, utc_now
@@ -236,12 +238,12 @@ class PassRunner:
             job.folder.mkdir(parents=True, exist_ok=True)
         command = job.command(datetime.now(ZoneInfo(self.timezone)).date())
         log.debug("%s: starting %s", job.name, " ".join(command))
+        if job.args[0] == "run" and lock_is_held(self.db_path, job.name):
+            return None
         with self._guard:
             if self.stopping:
                 return None
-            self._child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr,
-                env=child_env(), start_new_session=True)   # its own process group
+            self._child = start_child(command, self.stdout, self.stderr)
             return self._child
 
     def _wait(self, child: subprocess.Popen[bytes], started: float) -> str | None:
@@ -296,6 +298,34 @@ def exit_text(code: int | None) -> str:
         with suppress(ValueError):
             return f"killed by {signal.Signals(-code).name}"
     return f"exit {code}"
+
+
+def start_child(command: list[str], stdout: int | IO[str] | None,
+                stderr: int | IO[str] | None) -> subprocess.Popen[bytes]:
+    """A pass in its own process group that the kernel kills (SIGKILL) if the scheduler
+    dies, so no pass outlives it (crawler.lifeline; Linux)."""
+    parent = os.getpid()
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                            env=child_env(), start_new_session=True,
+                            preexec_fn=lambda: die_with_parent(parent))
+
+
+def lock_is_held(db_path: Path, job: str | None = None) -> bool:
+    """Log one line when a pass (one started by an earlier scheduler, or by cron) still
+    holds the database: at start (``job`` None), or for a pass skipped because of it,
+    which must not look like a success."""
+    holder = lock_holder(db_path)
+    if holder is None:
+        return False
+    by = f"process {holder}" if holder else "another process"
+    if job is None:
+        log.warning("the database is held: %s holds %s (a pass still running, perhaps "
+                    "left by an earlier scheduler); passes are skipped until it is free",
+                    by, lock_path(db_path))
+    else:
+        log.warning("%s: skipped: the database is held (%s holds %s)", job, by,
+                    lock_path(db_path))
+    return True
 
 
 def end_process(child: subprocess.Popen[bytes], grace: float) -> None:
@@ -406,6 +436,7 @@ def serve(config: Config, config_path: str | Path, db_path: str | Path | None = 
     _install_stop_handlers(scheduler, runner)
     for job in jobs:
         log.info("job %s: %s", job.name, _when(job))
+    lock_is_held(db.absolute())
     scheduler.start()   # blocks until a stop signal shuts it down
     if not runner.wait_idle(timeout=runner.stop_grace + runner.kill_grace + 5):
         log.warning("the pass in progress did not end")

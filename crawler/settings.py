@@ -29,6 +29,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RefusedHostMiddleware": 560,          # its errors skip the retries
     "crawler.middlewares.RedirectGuardMiddleware": 610,        # before RedirectMiddleware (600)
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.storage_guard.StorageGuardMiddleware": 950,   # nearest the spider: sees errors first
+}
 # Only http and https: no other scheme can be fetched, even by a redirect.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"

@@ -7,10 +7,11 @@ never make a pass fail. Each article's rows are written in one transaction.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from crawler.config import Source, Topic
 from crawler.datasette import ANALYST_SCHEMA
 
 BUSY_TIMEOUT_MS = 30_000
+MAX_PAGES_ENV = "PRESSWATCH_MAX_PAGE_COUNT"
+"""A test-only knob: cap the database at this many pages (PRAGMA max_page_count), so a
+pass meets SQLite's "database or disk is full" without a small file system."""
 
 # Each entry upgrades the schema by one version: SQL, or a function of the database for
 # steps that sqlite-utils does better (full-text indexes). PRAGMA user_version records how
@@ -218,6 +222,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     UPDATE sources SET failing_since = last_polled_at WHERE last_status = 'failed';
     """,
+    """
+    ALTER TABLE digests ADD COLUMN status TEXT NOT NULL DEFAULT 'unsent';
+    ALTER TABLE digests ADD COLUMN message_id TEXT;
+    UPDATE digests SET status = 'sent' WHERE sent_at IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -273,6 +282,8 @@ def _connect(path: str | Path) -> sqlite_utils.Database:
     db.enable_wal()
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(db)
+    if os.environ.get(MAX_PAGES_ENV, "").isdigit():
+        conn.execute(f"PRAGMA max_page_count = {int(os.environ[MAX_PAGES_ENV])}")
     return db
 
 
@@ -311,6 +322,24 @@ def sqlite3_statements(script: str) -> list[str]:
     return [s for s in statements if s.strip(" ;\n")]
 
 
+class StorageFailed(RuntimeError):
+    """A write could not be made durable (disk full, I/O error, a failed commit): the open
+    batch was rolled back, and nothing written since it began is in the database."""
+
+
+def _out_of_storage(error: sqlite3.Error) -> bool:
+    """A full disk or an I/O error: nothing more can be written now."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR")
+
+
+def describe_failure(error: sqlite3.Error) -> str:
+    """SQLite's reason on one line: ``database or disk is full (SQLITE_FULL)``."""
+    name = getattr(error, "sqlite_errorname", None)
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return f"{reason} ({name})" if name else reason
+
+
 class Store:
     """All reads and writes of one database. Methods take and return plain values."""
 
@@ -335,10 +364,19 @@ class Store:
         """Everything written inside is committed together or not at all.
 
         Inside a batch this is a savepoint: it is rolled back alone on error, and becomes
-        durable when the batch commits.
+        durable when the batch commits. An error that cost the whole batch (SQLite rolls
+        it back itself on a full disk or an I/O error) raises :class:`StorageFailed`.
         """
-        with self.db.atomic():
-            yield
+        if self.batch_started is not None and not self.db.conn.in_transaction:
+            raise self.abandon_batch("the open batch was rolled back by an earlier error")
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as error:
+            if self.batch_started is not None and (
+                    not self.db.conn.in_transaction or _out_of_storage(error)):
+                raise self.abandon_batch(describe_failure(error)) from error
+            raise
         if self.batch_started is not None:
             self.batch_size += 1
 
@@ -349,9 +387,24 @@ class Store:
             self.batch_started, self.batch_size = time.monotonic(), 0
 
     def commit_batch(self) -> None:
-        if self.batch_started is not None:
+        """Make the open batch durable; raise :class:`StorageFailed` (the batch rolled
+        back) when SQLite cannot."""
+        if self.batch_started is None:
+            return
+        if not self.db.conn.in_transaction:
+            raise self.abandon_batch("the open batch was rolled back by an earlier error")
+        self.batch_started = None
+        try:
             self.db.conn.commit()
-            self.batch_started = None
+        except sqlite3.Error as error:
+            raise self.abandon_batch(describe_failure(error)) from error
+
+    def abandon_batch(self, reason: str) -> StorageFailed:
+        """Roll back the open batch (if SQLite has not already); the error to raise."""
+        self.batch_started = None
+        with suppress(sqlite3.Error):
+            self.db.conn.rollback()
+        return StorageFailed(reason)
 
     def batch_due(self, max_items: int, max_seconds: float) -> bool:
         """Has the open batch grown enough to be committed?"""
@@ -389,6 +442,46 @@ class Store:
     def finish_run(self, run_id: int, now: str, status: str, counts: dict[str, int]) -> None:
         with self.transaction():
             self.db["runs"].update(run_id, {"finished_at": now, "status": status, **counts})
+
+    def close_abandoned_runs(self, now: str, message: str) -> list[int]:
+        """Close as ``failed`` the runs left ``running`` by passes that ended without
+        recording their end (killed, or unable to write), each with an ``errors`` row.
+        Only for a caller holding the database's lock: no other pass can be running."""
+        rows = self.db.execute("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
+        run_ids = [row[0] for row in rows]
+        for run_id in run_ids:
+            with self.transaction():
+                self.db["errors"].insert({"run_id": run_id, "stage": "run", "message": message,
+                                          "at": now, "source_id": None, "url": None})
+                errors = self.db.execute("SELECT count(*) FROM errors WHERE run_id = ?",
+                                         [run_id]).fetchone()[0]
+                self.db["runs"].update(run_id, {"finished_at": now, "status": "failed",
+                                                "errors": errors})
+        return run_ids
+
+    # -- digests --------------------------------------------------------------------
+
+    def insert_digest(self, values: dict[str, Any]) -> int:
+        with self.transaction():
+            return self._insert("digests", values)
+
+    def update_digest(self, digest_id: int, values: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db["digests"].update(digest_id, values)
+
+    def last_delivered_end(self) -> str | None:
+        """The end of the latest digest delivered (or settled as empty)."""
+        return self.db.execute(
+            "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()[0]
+
+    def digest_in_doubt(self) -> dict[str, Any] | None:
+        """The latest digest handed to a mail server whose outcome was never recorded (a
+        kill while sending), if no delivered digest covers it since."""
+        rows = self.db.query(
+            "SELECT * FROM digests WHERE status = 'sending' AND sent_at IS NULL AND "
+            "period_end > coalesce((SELECT max(period_end) FROM digests "
+            "WHERE sent_at IS NOT NULL), '') ORDER BY id DESC LIMIT 1")
+        return next(iter(rows), None)
 
     def record_error(self, run_id: int | None, stage: str, message: str, now: str, *,
                      url: str | None = None, source_id: int | None = None) -> None:
