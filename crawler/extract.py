@@ -1,8 +1,14 @@
 """HTML -> Article: trafilatura's main-text extraction plus the page's declared metadata.
-A pure function, run in worker processes during a pass."""
+A pure function, run in worker processes during a pass.
+
+:data:`EXTRACTOR` names the rules in force; it is stored with every version, so a
+re-check can tell a difference made by new extraction rules from an edit (see
+:func:`upgrade_text` and docs/tracking.md).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -13,9 +19,18 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from crawler.metadata import page_metadata
+from crawler.scripts import word_count
+from crawler.tails import without_promo_tail
 
 MIN_WORDS = 25   # less is a menu, a caption or an error page, not an article; a declared
-                 # paywall's teaser is kept however short (its feed summary completes it)
+                 # paywall's teaser is kept however short (its feed summary completes it).
+                 # Counted by crawler.scripts.word_count: in Chinese, Japanese, Korean,
+                 # Thai ... a character is a fraction of a word.
+
+# The extraction rules, versioned: 1 = trafilatura's text without the headline (0.1);
+# 2 = the same without the promotional tail, and the script-aware minimum.
+RULES = 2
+EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{trafilatura.__version__}"
 
 
 class ExtractionError(ValueError):
@@ -49,11 +64,12 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     document = trafilatura.bare_extraction(_narrow(tree, body_selector), url=url,
                                            include_comments=False)
     text = (document.text or "").strip() if document is not None else ""
-    if len(text.split()) < MIN_WORDS and not (meta.paywalled and text):
+    text = without_promo_tail(_without_headline(text, meta.title))
+    if word_count(text) < MIN_WORDS and not (meta.paywalled and text):
         raise ExtractionError("no article text found on the page")
     return Article(
         title=meta.title,
-        text=_without_headline(text, meta.title),
+        text=text,
         author=meta.author,
         published_at=iso_date(meta.published),
         language=meta.language,
@@ -61,6 +77,26 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
         canonical_url=urljoin(url, meta.canonical) if url and meta.canonical else meta.canonical,
         paywalled=meta.paywalled,
     )
+
+
+def upgrade_text(text: str, extractor: str | None) -> str | None:
+    """``text``, stored by ``extractor``, as the current rules would have taken it from
+    the same page; None when this build cannot tell (rules it does not know, or another
+    trafilatura version). 0.1 stored no extractor name: its versions are rules 1.
+
+    Each rule version only adds steps applied to the text of the one before, so
+    applying the steps added since ``extractor`` gives exactly the current rules' text.
+    """
+    found = re.fullmatch(r"presswatch-extract/(\d+) trafilatura/(\S+)", extractor or "")
+    if extractor is None:
+        rules = 1
+    elif found and 1 <= int(found[1]) <= RULES and found[2] == trafilatura.__version__:
+        rules = int(found[1])
+    else:
+        return None
+    if rules < 2:
+        text = without_promo_tail(text)
+    return text
 
 
 def extract_page(body: bytes, encoding: str, url: str | None = None,

@@ -9,6 +9,13 @@ sentence: a false "no change" loses an edit, which is worse than a spurious one.
 Every noise pattern is a regular expression matched against one *whole* line
 (``re.fullmatch``, case-insensitive) after whitespace folding, so a pattern can
 only ever drop a complete line, never part of a sentence.
+
+One built-in rule works inside lines: a relative time ("Updated 5 minutes ago"), a
+view counter ("1,234 views", "Shares: 56") or a reading time ("4 min read") is taken
+out of the compared text wherever it sits, with the punctuation that follows it. So
+a change whose every changed stretch of words lies inside such phrases is no change,
+and the diff of a real edit next to one shows only the edit. Only these fixed forms
+are taken out inside a line; user patterns stay whole-line.
 """
 
 from __future__ import annotations
@@ -38,6 +45,26 @@ _EN_AGO = (
     rf"{_EN_LABEL}(?:{_EN_NUMBER}\s*{_EN_UNIT}\.?\s+ago|just\s+now|an?\s+moments?\s+ago"
     r"|moments\s+ago)"
 )
+_IT_AGO = (
+    r"(?:(?:aggiornato|pubblicato)\s*:?\s*)?"
+    r"(?:\d+|una?|pochi|poche)\s+(?:sec(?:ondi|ondo)?|min(?:uti|uto)?|or[ae]|giorn[oi]"
+    r"|settiman[ae]|mes[ei]|ann[oi])\s+fa"
+)
+_NL_AGO = (
+    r"(?:(?:bijgewerkt|gepubliceerd)\s*:?\s*)?"
+    r"(?:\d+|een|enkele)\s+(?:sec(?:onden?)?|min(?:uten|uut)?|uur|dagen|dag|weken|week"
+    r"|maanden|maand|jaar|jaren)\s+geleden"
+)
+_PT_AGO = (
+    r"(?:(?:atualizado|publicado)\s*:?\s*)?"
+    r"há\s+(?:\d+|uma?|alguns|algumas)\s+(?:s|seg(?:undos?)?|min(?:utos?)?|h|horas?|dias?"
+    r"|semanas?|m[eê]s(?:es)?|anos?)"
+)
+_PL_AGO = (
+    r"(?:(?:zaktualizowano|opublikowano)\s*:?\s*)?"
+    r"(?:\d+|kilka|kilkanaście)\s+(?:sek(?:und[ya]?)?|min(?:ut[ay]?|\.)?|godz(?:in[ya]?|\.)?"
+    r"|dni|dzień|tygodni(?:e)?|miesi[ąę]c(?:e|y)?|lat[a]?)\s+temu"
+)
 _DE_AGO = (
     r"(?:(?:zuletzt\s+)?(?:aktualisiert|veröffentlicht|geändert)\s*:?\s*)?"
     r"vor\s+(?:\d+|einer?|einem|wenigen)\s+(?:sek(?:unden?)?|min(?:uten?)?|std|stunden?"
@@ -53,15 +80,30 @@ _ES_AGO = (
     r"hace\s+(?:\d+|una?|unos|unas)\s+(?:s|seg(?:undos?)?|min(?:utos?)?|h|horas?"
     r"|d[ií]as?|semanas?|mes(?:es)?|años?)\.?"
 )
-_AGO = rf"(?>(?:{_EN_AGO}|{_DE_AGO}|{_FR_AGO}|{_ES_AGO})(?!\w))"
+_AGO = (
+    rf"(?>(?:{_EN_AGO}|{_DE_AGO}|{_FR_AGO}|{_ES_AGO}|{_IT_AGO}|{_NL_AGO}|{_PT_AGO}|{_PL_AGO})"
+    r"(?!\w))"
+)
 
 # Counters: "1,234 views", "Shares: 56", "12 comments", "Share 34", "1.2K likes".
 _COUNT = r"(?:\d{1,3}(?:[ ,.]\d{3})+|\d+(?:[.,]\d+)?)\s*(?:k|m|mio\.?|mn|b|bn)?\+?"
 _COUNTED = (
     r"(?:views?|shares?|comments?|likes?|reads?|reactions?|replies|responses|retweets?"
-    r"|reposts?|claps|aufrufe|kommentare?|vues?|commentaires?|partages?)"
+    r"|reposts?|claps|aufrufe|kommentare?|vues?|commentaires?|partages?|visualizaciones"
+    r"|comentarios|visualizzazioni|commenti|weergaven|reacties|visualizações|comentários"
+    r"|wyświetle[ńn]|komentarz(?:e|y)?)"
 )
 _COUNTER = rf"(?>(?:{_COUNT}\s*{_COUNTED}|{_COUNTED}\s*[:(]?\s*{_COUNT}\)?)(?!\w))"
+# Inside a sentence only the unambiguous forms: "1,234 views", "Shares: 56", "(12
+# comments)" -- not "12 comments were received", which reports a fact.
+_VIEWS = (
+    r"(?:views|aufrufe|vues|visualizaciones|visualizzazioni|weergaven|visualizações"
+    r"|wyświetle[ńn])"
+)
+_INLINE_COUNTER = (
+    rf"(?>(?:{_COUNT}\s*{_VIEWS}|{_COUNTED}\s*(?::\s*|\(\s*){_COUNT}\)?"
+    rf"|\(\s*{_COUNT}\s*{_COUNTED}\s*\))(?!\w))"
+)
 
 # Reading time: "4 min read", "Reading time: 6 minutes", "Lesezeit: 3 Min.".
 _MINUTES = (
@@ -69,8 +111,10 @@ _MINUTES = (
 )
 _READ_TIME = (
     r"(?>(?:(?:reading\s+time|read\s+time|lesezeit|lesedauer|temps\s+de\s+lecture"
-    rf"|tiempo\s+de\s+lectura)\s*:?\s*{_MINUTES}"
-    rf"|{_MINUTES}\s+(?:read|reading\s+time|lesezeit|lesedauer|de\s+lecture|de\s+lectura))"
+    r"|tiempo\s+de\s+lectura|tempo\s+di\s+lettura|leestijd|tempo\s+de\s+leitura"
+    rf"|czas\s+czytania)\s*:?\s*{_MINUTES}"
+    rf"|{_MINUTES}\s+(?:read|reading\s+time|lesezeit|lesedauer|de\s+lecture|de\s+lectura"
+    r"|di\s+lettura|lettura|leestijd|de\s+leitura|czytania))"
     r"(?!\w))"
 )
 
@@ -135,6 +179,25 @@ DEFAULT_NOISE_PATTERNS: tuple[str, ...] = (
 )
 
 
+# The inline rule: such a phrase anywhere in a line, with the separators around it.
+INLINE_NOISE_PATTERN = (
+    rf"(?:(?<=\s)|^)[\s·•|–—-]*(?:{_AGO}|{_INLINE_COUNTER}|{_READ_TIME})[\s.,;:·•|–—-]*(?=\s|$)"
+)
+_INLINE_NOISE = re.compile(INLINE_NOISE_PATTERN, re.IGNORECASE)
+
+
+def without_inline_noise(line: str) -> str:
+    """``line`` without its relative times, view counters and reading times, folded.
+
+    Repeated until nothing is left to take out, so that taking out one phrase cannot
+    leave another behind (normalising twice changes nothing)."""
+    while True:
+        stripped = " ".join(_INLINE_NOISE.sub(" ", line).split())
+        if stripped == line:
+            return line
+        line = stripped
+
+
 class Normalizer:
     """Fold whitespace and drop volatile noise lines from article text.
 
@@ -160,6 +223,7 @@ class Normalizer:
         lines = [line for line in _folded_lines(text) if not self._is_noise(line)]
         if self._heading is not None:
             lines = _drop_related_blocks(lines, self._heading)
+            lines = [kept for line in lines if (kept := without_inline_noise(line))]
         return "\n".join(lines)
 
     def normalize_title(self, title: str) -> str:

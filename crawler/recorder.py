@@ -20,6 +20,7 @@ from datetime import datetime
 from crawler import items
 from crawler.config import Config, Source
 from crawler.diffs import diff_texts
+from crawler.extract import EXTRACTOR, Article, upgrade_text
 from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
@@ -260,7 +261,7 @@ class PassRecorder:
                 "is_partial": int(item.is_partial),
             })
             version_id = self.store.insert_version(article_id, now, title, article.text,
-                                                   text_hash, _topics(item))
+                                                   text_hash, _topics(item), EXTRACTOR)
             self.store.update_article(article_id, {
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
@@ -282,12 +283,17 @@ class PassRecorder:
         if before == after and not retitled:
             self._record_unchanged(item, stored)
             return
+        compared = self._compared_text(stored, before, after, normalizer)
+        if compared is None and not retitled:
+            self._record_baseline(item, stored, article, title, content_hash(new_title, after))
+            return
         now = self.now()
         topics = _topics(item)
-        diff = diff_texts(before, after) if before != after else None
+        diff = diff_texts(compared, after) if compared is not None else None
         with self.store.transaction():
             version_id = self.store.insert_version(stored.id, now, title, article.text,
-                                                   content_hash(new_title, after), topics)
+                                                   content_hash(new_title, after), topics,
+                                                   EXTRACTOR)
             self.store.insert_change({
                 "article_id": stored.id, "from_version_id": stored.version_id,
                 "to_version_id": version_id, "detected_at": now,
@@ -307,6 +313,39 @@ class PassRecorder:
             })
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
+
+    def _compared_text(self, stored: StoredArticle, before: str, after: str,
+                     normalizer: Normalizer) -> str | None:
+        """The normalised stored text to diff the new one against, or None when the two
+        differ only by what the extraction rules make of the same page.
+
+        A version made by other rules is first brought up to the current rules
+        (:func:`crawler.extract.upgrade_text`); rules this build cannot re-create
+        (another trafilatura) are assumed to make all the difference (docs/tracking.md).
+        """
+        if before == after:
+            return None
+        if stored.extractor == EXTRACTOR:
+            return before
+        upgraded = upgrade_text(stored.text, stored.extractor)
+        if upgraded is None:
+            return None
+        upgraded = normalizer.normalize(upgraded)
+        return upgraded if upgraded != after else None
+
+    def _record_baseline(self, item: ArticleItem, stored: StoredArticle, article: Article,
+                         title: str | None, text_hash: str) -> None:
+        """Only the extraction rules changed: store the page's text under the current
+        rules as a new version, with no change row; the article has not changed."""
+        now = self.now()
+        with self.store.transaction():
+            version_id = self.store.insert_version(stored.id, now, title, article.text,
+                                                   text_hash, _topics(item), EXTRACTOR)
+            self._mentions(stored.id, version_id, item, now)
+            self.store.update_article(stored.id, {
+                **self._checked(item, stored.source_id, now, stored.last_changed_at),
+                "current_version_id": version_id})
+        self.counts["versions_new"] += 1
 
     def _record_unchanged(self, item: ArticleItem, stored: StoredArticle) -> None:
         self._touch(item, stored.id, stored.source_id, stored.status, stored.last_changed_at)

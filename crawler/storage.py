@@ -227,6 +227,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE digests ADD COLUMN message_id TEXT;
     UPDATE digests SET status = 'sent' WHERE sent_at IS NOT NULL;
     """,
+    # Which extraction rules made each version (crawler.extract.EXTRACTOR); NULL for
+    # versions stored before it was recorded (0.1: rules 1).
+    """
+    ALTER TABLE versions ADD COLUMN extractor TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -249,6 +254,7 @@ class StoredArticle:
     last_modified: str | None
     body_hash: str | None
     redirect_url: str | None
+    extractor: str | None = None   # of the current version
 
 
 class DatabaseProblem(RuntimeError):
@@ -580,7 +586,7 @@ class Store:
         row = self.db.execute(
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
-                      a.redirect_url
+                      a.redirect_url, v.extractor
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""", [article_id]).fetchone()
         if row is None:
@@ -615,10 +621,12 @@ class Store:
                              [*values.values(), article_id])
 
     def insert_version(self, article_id: int, fetched_at: str, title: str | None, text: str,
-                       text_hash: str, topics: Iterable[str]) -> int:
+                       text_hash: str, topics: Iterable[str],
+                       extractor: str | None = None) -> int:
         return self._insert("versions", {
             "article_id": article_id, "fetched_at": fetched_at, "title": title, "text": text,
             "text_hash": text_hash, "topics": json.dumps(sorted(topics), ensure_ascii=False),
+            "extractor": extractor,
         })
 
     def set_version_topics(self, version_id: int, topics: Iterable[str]) -> None:

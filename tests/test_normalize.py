@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.normalize import DEFAULT_NOISE_PATTERNS, Normalizer, content_hash
+from crawler.diffs import diff_texts
+from crawler.normalize import (
+    DEFAULT_NOISE_PATTERNS,
+    Normalizer,
+    content_hash,
+    without_inline_noise,
+)
 
 LEAD = (
     "The finance minister announced on Tuesday that next year's budget would be cut by "
@@ -99,7 +105,6 @@ def test_noise_line_is_removed(normalizer: Normalizer, line: str) -> None:
         "Comments are closed.",
         "Updated: police say 3 people were hurt.",
         "Updated: police say 3 people were hurt",
-        "He said it happened 5 minutes ago.",
         "The report was published in March 2024 by the ministry.",
         "Read more about the plan in the full report.",
         "Most readers agreed.",
@@ -109,6 +114,78 @@ def test_noise_line_is_removed(normalizer: Normalizer, line: str) -> None:
 )
 def test_real_sentence_is_kept(normalizer: Normalizer, sentence: str) -> None:
     assert normalizer.normalize(article(sentence)) == f"{LEAD}\n{sentence}\n{BODY}"
+
+
+# --- the inline rule: relative times, view counters, reading times inside a line -------
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Updated 5 minutes ago. The minister said the talks would continue.",
+         "Updated 17 minutes ago. The minister said the talks would continue."),
+        ("A second round is planned for Tuesday. 4 min read",
+         "A second round is planned for Tuesday. 5 min read"),
+        ("The clip, 1,234 views, shows the harbour.", "The clip, 5,678 views, shows the harbour."),
+        ("Shares: 120 The storm is expected to move east.",
+         "Shares: 348 The storm is expected to move east."),
+        ("Aktualisiert vor 3 Stunden. Der Minister sagte, die Gespräche gingen weiter.",
+         "Aktualisiert vor 5 Stunden. Der Minister sagte, die Gespräche gingen weiter."),
+        ("Mis à jour il y a 2 heures. Le ministre a dit", "Le ministre a dit"),
+        ("Actualizado hace 2 horas. El ministro dijo",
+         "Actualizado hace 5 horas. El ministro dijo"),
+        ("Aggiornato 5 minuti fa. Il ministro ha detto",
+         "Aggiornato 9 minuti fa. Il ministro ha detto"),
+        ("Bijgewerkt 5 minuten geleden. De minister zei",
+         "Bijgewerkt 8 minuten geleden. De minister zei"),
+        ("Atualizado há 5 minutos. O ministro disse", "Atualizado há 7 minutos. O ministro disse"),
+        ("Zaktualizowano 5 minut temu. Minister powiedział", "Minister powiedział"),
+        ("The minister said the talks would continue.",
+         "Updated just now · 2 min read · The minister said the talks would continue."),
+    ],
+)
+def test_a_change_inside_an_inline_noise_phrase_is_not_a_change(
+    normalizer: Normalizer, before: str, after: str
+) -> None:
+    assert normalizer.normalize(article(before)) == normalizer.normalize(article(after))
+
+
+def test_a_real_edit_next_to_a_relative_time_is_a_change_and_its_diff_shows_only_it(
+    normalizer: Normalizer,
+) -> None:
+    before = normalizer.normalize("Updated 5 minutes ago. The minister said the talks would end.")
+    after = normalizer.normalize("Updated 17 minutes ago. The minister said the talks would go on.")
+    assert before != after
+    diff = diff_texts(before, after)
+    assert "[-end.-]" in diff.text and "{+go on.+}" in diff.text
+    assert "minutes" not in diff.text and "ago" not in diff.text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "12 comments were received by the council before the deadline.",
+        "The company sold 3 shares on Monday.",
+        "Share prices fell 3% in early trading.",
+        "He read 4 minutes of the speech.",
+    ],
+)
+def test_counts_that_report_facts_stay_inside_sentences(
+    normalizer: Normalizer, sentence: str
+) -> None:
+    assert normalizer.normalize(sentence) == sentence
+
+
+def test_the_inline_rule_keeps_the_rest_of_the_sentence(normalizer: Normalizer) -> None:
+    assert normalizer.normalize("He said it happened 5 minutes ago.") == "He said it happened"
+    assert normalizer.normalize("Updated 5 minutes ago") == ""
+
+
+def test_user_noise_patterns_stay_whole_line() -> None:
+    normalizer = Normalizer(["Sponsored"])
+    assert normalizer.normalize("Sponsored\nSponsored content follows.") == (
+        "Sponsored content follows."
+    )
 
 
 def test_whitespace_is_folded_and_paragraphs_kept(normalizer: Normalizer) -> None:
@@ -218,8 +295,34 @@ def test_normalize_is_idempotent(text: str) -> None:
 
 @given(texts)
 def test_output_lines_are_folded_input_lines_in_order(text: str) -> None:
-    folded = [" ".join(line.split()) for line in text.splitlines()]
+    folded = [without_inline_noise(" ".join(line.split())) for line in text.splitlines()]
     remaining = iter(folded)
     for line in Normalizer().normalize(text).splitlines():
         assert line and line == line.strip() and "  " not in line
         assert line in remaining  # consumes the iterator: order is preserved
+
+
+PHRASES = ["Updated 5 minutes ago", "2 hours ago", "vor 3 Stunden", "il y a 2 heures",
+           "hace 5 minutos", "1,234 views", "Shares: 56", "4 min read", "Lesezeit: 3 Min."]
+
+
+@given(texts, st.integers(min_value=0), st.sampled_from(PHRASES), st.sampled_from(PHRASES))
+def test_an_inline_phrase_added_or_changed_anywhere_is_not_a_change(
+    text: str, where: int, phrase: str, other: str
+) -> None:
+    normalizer = Normalizer()
+    at = where % (len(text) + 1)
+    before, after = text[:at], text[at:]
+    # set off by full stops, so that no word of the text can become part of the phrase
+    with_phrase = f"{before} . {phrase} . {after}"
+    with_other = f"{before} . {other} . {after}"
+    assert normalizer.normalize(with_phrase) == normalizer.normalize(with_other)
+    assert normalizer.normalize(with_phrase) == normalizer.normalize(f"{before} . {after}")
+
+
+@given(texts, st.sampled_from(PHRASES))
+def test_a_real_word_edit_beside_an_inline_phrase_is_still_a_change(text: str, phrase: str) -> None:
+    normalizer = Normalizer()
+    base = f"{phrase} the minister {text}"
+    edited = f"{phrase} the ministry {text}"
+    assert normalizer.normalize(base) != normalizer.normalize(edited)

@@ -449,3 +449,60 @@ def test_topic_is_found_through_its_trigger_only() -> None:
     matcher = check_query("Greenland AND minister")
     assert not matcher.match("", "the minister spoke")
     assert matcher.match("", "the minister spoke about Greenland")
+
+
+# --- scripts written without spaces ---------------------------------------------------
+
+CHINESE = "格陵兰政府周四宣布，明年北部海域的鲭鱼捕捞配额将增加百分之十五。"
+JAPANESE = "グリーンランドの氷床は今年も縮小し、二十八年連続で質量が減少した。"
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ('"格陵兰"', CHINESE),
+        ("格陵兰", CHINESE),
+        ("陵兰政府", CHINESE),  # any substring of a run of characters
+        ("グリーンランド", JAPANESE),
+        ("グリーンランド", "グリーン・ランドの店"),  # like a space: between tokens
+        ("氷床", JAPANESE),
+        ("그린란드", "그린란드는 올해도 얼음이 줄었다"),  # a particle on the word
+        ("ไทย", "รัฐบาลประเทศไทยประกาศ"),
+        ("iPhone", "iPhone手机销量"),
+        ('"格陵兰" AND 鲭鱼', CHINESE),
+        ("格陵兰 NEAR/5 周四", CHINESE),
+    ],
+)
+def test_terms_in_spaceless_scripts_match_as_substrings(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("格陵兰", "格陵岛政府"),
+        ("iPhone", "iPhones手机"),  # Latin words keep their boundaries
+        ("格陵兰 NEAR/2 鲭鱼", CHINESE),
+    ],
+)
+def test_spaceless_terms_still_need_their_characters_in_order(query: str, text: str) -> None:
+    assert not matches(query, text)
+
+
+def test_snippets_in_spaceless_scripts_count_characters() -> None:
+    text = "这是一篇很长的文章。" * 10 + CHINESE + "后面还有很多很多的内容。" * 10
+    found = match_one("格陵兰", text)
+    assert "**格陵兰**" in found.snippet
+    body = found.snippet.strip("… ").replace("**", "")
+    assert 25 <= len(body) <= 40  # about 30 characters, not 30 sentences
+    assert found.snippet.startswith("…") and found.snippet.endswith("…")
+
+
+def test_a_wildcard_on_a_spaceless_term_is_accepted_and_changes_nothing() -> None:
+    assert matches("格陵*", CHINESE)
+    assert matches("格陵*", "格陵岛")
+
+
+def test_adjacent_matches_in_a_spaceless_script_are_marked_as_one() -> None:
+    found = match_one('"格陵兰" AND 政府', CHINESE)
+    assert found.snippet.startswith("**格陵兰政府**周四")

@@ -1,8 +1,10 @@
 """Property tests: the matcher agrees with a slow, obviously correct reference.
 
-Texts and queries are drawn from a five-word vocabulary (in three casings) so that
+Texts and queries are drawn from a small vocabulary (in three casings) so that
 terms, phrases and NEAR pairs occur often.  The reference tokenises with a plain
-regex and scans token lists directly.
+regex and scans token lists directly.  Some words are Chinese, Japanese and Thai,
+scripts written without spaces: the reference makes each of their characters a
+token, so terms in them match as substrings, also inside longer runs of characters.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from crawler.topics.text import (
     token_spans,
 )
 
-VOCABULARY = ("alpha", "beta", "gamma", "delta", "omega")
-SEPARATORS = (" ", "  ", "\n", ", ", ". ", "-", "'", " (", ") ", "\t", " — ", "\r\n")
+VOCABULARY = ("alpha", "beta", "gamma", "delta", "omega", "格陵兰", "陵兰", "グリーン", "ไทย")
+SEPARATORS = (" ", "  ", "\n", ", ", ". ", "-", "'", " (", ") ", "\t", " — ", "\r\n", "", "、")
+SPACELESS_CHARS = "\u4e00-\u9fff\u3040-\u30ff\u0e00-\u0e7f"
 
 # --- reference implementation -------------------------------------------------------
 
@@ -48,22 +51,28 @@ class RefTerm:
 
 
 def ref_tokens(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9]+", text)
+    """Runs of ASCII letters and digits; each character of a spaceless script alone."""
+    return re.findall(rf"[A-Za-z0-9]+|[{SPACELESS_CHARS}]", text)
+
+
+def ref_query_words(term: RefTerm) -> tuple[str, ...]:
+    return tuple(token for word in term.words for token in ref_tokens(word))
 
 
 def occurrences(term: RefTerm, doc: dict[str, list[str]], case_sensitive: bool) -> set:
     """``(zone, start, length)`` of every occurrence, by scanning token sub-lists."""
     exact = case_sensitive or term.exact
     found = set()
+    words = ref_query_words(term)
     for zone, tokens in doc.items():
         if term.title and zone != "title":
             continue
-        n = len(term.words)
+        n = len(words)
         for start in range(len(tokens) - n + 1):
             window = tokens[start : start + n]
             if all(
                 _same(query, token, exact, prefix=term.prefix and i == n - 1)
-                for i, (query, token) in enumerate(zip(term.words, window, strict=True))
+                for i, (query, token) in enumerate(zip(words, window, strict=True))
             ):
                 found.add((zone, start, n))
     return found

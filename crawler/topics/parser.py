@@ -12,6 +12,8 @@ Grammar (precedence NOT > NEAR > AND > OR; see docs/query-language.md)::
 
 from __future__ import annotations
 
+from crawler.scripts import has_spaceless
+
 from .errors import QueryError
 from .lexer import Kind, Token, lex
 from .nodes import And, Near, Node, Not, Or, Term, negation_at_fault, true_without_terms
@@ -158,6 +160,8 @@ def make_term(token: Token, exact_case: bool, title_only: bool) -> Term:
     offset = token.position + is_phrase
     prefix = _check_wildcard(body, offset)
     words = tuple(tokenize(body[:-1] if prefix else body))
+    if prefix and words and has_spaceless(words[-1]):
+        prefix = False  # every character is a token there: terms match as substrings
     if not words:
         reason = "empty phrase" if is_phrase else "a term needs at least one letter or digit"
         raise QueryError(reason, token.position)

@@ -40,7 +40,10 @@ def make_snippet(locator: TokenLocator, matches: list[Span]) -> str:
         if head > tail:
             continue
         begin, finish = spans[head][0], spans[tail][1]
-        pieces += [source[cursor:begin], MARK, source[begin:finish], MARK]
+        if begin == cursor and pieces and pieces[-1] == MARK:  # no gap (spaceless scripts)
+            pieces[-1:] = [source[begin:finish], MARK]
+        else:
+            pieces += [source[cursor:begin], MARK, source[begin:finish], MARK]
         cursor = finish
     pieces.append(source[cursor:high])
     body = " ".join("".join(pieces).split())  # whitespace folded

@@ -7,6 +7,12 @@ punctuation, apostrophes, hyphens, underscores, symbols -- separates words.  So
 ``Greenland`` ``based``, while ``Greenlandic`` stays one token that ``Greenland``
 does not match.
 
+In scripts written without spaces between words (Chinese, Japanese, Korean Hangul,
+Thai, Lao, Khmer, Myanmar: :mod:`crawler.scripts`) there are no word boundaries to
+find, so every character of those scripts is a token of its own (with the combining
+marks that follow it).  A query term in such a script is then a phrase of characters
+and matches wherever that sequence of characters occurs: as a substring.
+
 Folding works on whole strings of separator-joined tokens: every step maps
 characters independently and never produces or removes a separator, so folding a
 joined string equals joining the folded tokens (a property test checks this).
@@ -19,6 +25,8 @@ import unicodedata
 from bisect import bisect_right, insort
 from functools import lru_cache
 from typing import NamedTuple
+
+from crawler.scripts import SPACELESS, has_spaceless
 
 # Characters that may sit inside a word without being visible: soft hyphen,
 # zero-width non-joiner/joiner, word joiner, zero-width no-break space.
@@ -64,14 +72,20 @@ def _class_range(first: int, last: int) -> str:
     return f"{re.escape(chr(first))}-{re.escape(chr(last))}"
 
 
-_WORD_CLASS = r"\w" + _mark_ranges() + _IGNORABLE
+_MARKS = _mark_ranges()
+_WORD_CLASS = r"\w" + _MARKS + _IGNORABLE
 # Non-ASCII characters that separate words (punctuation, symbols, spaces).
 _NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]")
 # Once those are blanked, every other non-ASCII character belongs to a word and
 # only ASCII characters other than letters and digits separate words.
 _ASCII_GAP_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
 _SKIP_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 63) else 32 for c in range(256))
-_BLANKED_TOKEN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
+_SEPARATOR_ASCII = r"\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f"
+# One character of a spaceless script with the marks that follow it, or a run of
+# other word characters: the pieces a blanked word is cut into.
+_PIECE = f"[{SPACELESS}][{_MARKS}{_IGNORABLE}]*|[^{SPACELESS}{_SEPARATOR_ASCII}]+"
+_BLANKED_TOKEN_RE = re.compile(_PIECE)
+_PIECE_RE = re.compile(_PIECE.replace(_SEPARATOR_ASCII, ""))
 _HAS_WORD_CHAR_RE = re.compile(r"[^\W_]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]+")
@@ -118,8 +132,20 @@ def blank_gaps(text: str) -> str:
 
 
 def words(blanked: str) -> list[bytes]:
-    """The word tokens of a :func:`blank_gaps` text, UTF-8 encoded (C speed)."""
-    return blanked.encode().translate(_ASCII_GAP_BYTES).split()
+    """The word tokens of a :func:`blank_gaps` text, UTF-8 encoded (C speed).
+
+    A word with characters of a spaceless script is cut into one token per character.
+    """
+    tokens = blanked.encode().translate(_ASCII_GAP_BYTES).split()
+    if not has_spaceless(blanked):
+        return tokens
+    cut: list[bytes] = []
+    for token in tokens:
+        if token.isascii() or not has_spaceless(piece := token.decode()):
+            cut.append(token)
+        else:
+            cut += [match.encode() for match in _PIECE_RE.findall(piece)]
+    return cut
 
 
 def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
@@ -150,11 +176,16 @@ class TokenLocator:
         ascii_copy = self._blanked.replace("?", " ").encode("ascii", "replace")
         self._skippable = ascii_copy.translate(_SKIP_BYTES)
         self._found: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        # Characters of spaceless scripts are tokens without a gap between them, which
+        # the same-length copy cannot show: such texts are located by regex, once.
+        self._all = token_spans(text) if has_spaceless(self._blanked) else None
         self._known = [0]  # token indices whose offset is known, ascending
         self._offsets = {0: 0}  # token index -> offset at or before the token
 
     def spans(self, first: int, count: int) -> list[tuple[int, int]]:
         """Spans of up to ``count`` tokens from token ``first`` on (do not modify)."""
+        if self._all is not None:
+            return self._all[first : first + count]
         found = self._found.get((first, count))
         if found is None:
             found = self._found[first, count] = self._spans(first, count)
