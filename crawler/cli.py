@@ -8,9 +8,12 @@ configuration error, with a message naming the file, key and problem.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +24,15 @@ from crawler.cli_common import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
+    PresswatchGroup,
     config_option,
+    database_lock,
     db_option,
+    log_format_option,
     read_config,
     read_config_for,
-    user_errors,
+    require_database,
+    use_color,
 )
 from crawler.config import ConfigError
 from crawler.run import PassSummary
@@ -33,10 +40,11 @@ from crawler.storage import Store
 from crawler.times import next_second, to_iso, utc_now
 
 DEMO_PORT = 8765
+log = logging.getLogger("presswatch.run")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="presswatch")
+@click.group(cls=PresswatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(None, "--version", "-V", package_name="presswatch")
 def cli() -> None:
     """presswatch: watch news outlets for topics, track how stories are edited."""
 
@@ -52,39 +60,43 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--wait", type=float, default=None, metavar="SECONDS",
               help="If another pass holds the database, wait this long for it (exit 3 if it "
-                   "still does). Without --wait, exit 0 at once with a one-line message.")
+                   "still does). Without --wait, exit 0 at once with a one-line message "
+                   "(on stderr, and in --log-file even with --quiet).")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print nothing on success, only errors on failure (for cron).")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the crawler does to stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also log to this file (rotated at 10 MB).")
+              help="Also log to this file, at least INFO (rotated at 10 MB; its folder is "
+                   "created).")
+@log_format_option
 @click.option("--now", "now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
               hidden=True, help="Pretend the pass runs at this time (UTC when no zone).")
 def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_sources: bool,
         recheck: str, as_json: bool, wait: float | None, quiet: bool, verbose: bool,
-        log_file: Path | None, now: datetime | None) -> None:
+        log_file: Path | None, log_format: str, now: datetime | None) -> None:
     """Run one monitoring pass over the configured sources.
 
     Exit status: 0 the pass completed (failed items are recorded in the errors table),
-    or another pass was running; 1 every source failed; 2 usage or configuration error;
-    3 another pass still held the database after --wait.
+    or another pass was running; 1 every source failed; 2 usage, configuration or
+    database error; 3 another pass still held the database after --wait.
     """
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
     from crawler.logs import setup_logging
     from crawler.run import run_pass
 
-    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
-    config = read_config(config_path)
+    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
+    config = read_config_for(config_path, db_path)
     db = db_path or config.storage.db
     try:
-        with DatabaseLock(db, wait=wait or 0), user_errors():
+        with database_lock(db, wait=wait or 0):
             summary = run_pass(config, db_path=db, source_names=sources,
                                poll_sources=not no_sources, recheck=recheck,
                                clock=fixed_clock(now) if now else utc_now, log_level=log_level,
                                progress=sys.stderr.isatty() and not quiet)
     except LockHeld as held:
-        if wait is not None or not quiet:
-            click.echo(f"presswatch: {held}", err=wait is not None)
+        # A skipped pass leaves a trace: the log file always, stderr unless --quiet.
+        log.log(logging.ERROR if wait is not None else logging.WARNING,
+                "pass skipped: %s", held)
         sys.exit(EXIT_LOCKED if wait is not None else EXIT_OK)
     failed = summary.status in ("failed", "interrupted")
     if as_json:
@@ -117,36 +129,49 @@ def format_summary(summary: PassSummary) -> str:
 @click.option("--db", "db_path", default="presswatch-demo.db", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Where to write the demo.")
 @click.option("--port", default=DEMO_PORT, show_default=True,
-              help="Serve the sample site on this port (0: any free port). Keep it fixed "
-                   "to re-run the demo into the same database.")
+              help="Serve the sample site on this port (0: any free port). The database "
+                   "does not depend on it: re-running the demo stores nothing twice.")
 def demo(db_path: Path, port: int) -> None:
-    """Serve the bundled sample news site offline and run a real pass against it."""
-    from crawler.demo import DEMO_SITE, demo_config
-    from crawler.localsite import LocalSite
-    from crawler.reports import articles_per_source, mentions_per_topic
-    from crawler.run import run_pass
-    from crawler.storage import Store
+    """Serve the bundled sample news site offline, run a real pass, publish a second
+    edition with edits, run a second pass and show the changes it found."""
+    from crawler.demo import DemoSite
+    from crawler.reports import (
+        articles_per_source,
+        changes_found,
+        format_changes,
+        mentions_per_topic,
+    )
+    from crawler.serve import MISSING, datasette_installed
 
     try:
-        site = LocalSite(DEMO_SITE, port=port)
+        site = DemoSite(port)
     except OSError as error:
         raise click.UsageError(f"cannot serve the demo site on port {port}: "
                                f"{error.strerror}; choose another with --port") from error
     with site:
-        click.echo(f"Serving the sample news site at {site.base_url}/")
-        summary = run_pass(demo_config(site.base_url, db_path), db_path=db_path)
-    click.echo(format_summary(summary))
-    store = Store.open(db_path)
-    click.echo("\nArticles per source:")
-    for name, count in articles_per_source(store):
-        click.echo(f"  {count:4d}  {name}")
-    click.echo("\nMentions per topic:")
-    for report in mentions_per_topic(store):
-        click.echo(f"  {len(report.titles):4d}  {report.topic}")
-        for title in report.titles:
-            click.echo(f"          - {title}")
-    store.close()
-    click.echo(f"\nExplore it: datasette {db_path}   (or: presswatch serve --db {db_path})")
+        click.echo(f"Serving the sample news site at {site.base_url}/ (first edition)")
+        click.echo(format_summary(site.run_pass(db_path, recheck="none")))
+        site.publish_second_edition()
+        click.echo("\nPublished the second edition (a few stories edited, one taken down); "
+                   "re-checking every article")
+        click.echo(format_summary(site.run_pass(db_path, recheck="all")))
+    db = shlex.quote(str(db_path))
+    with closing(Store.open(db_path)) as store:
+        click.echo("\nArticles per source:")
+        for name, count in articles_per_source(store):
+            click.echo(f"  {count:4d}  {name}")
+        click.echo("\nMentions per topic:")
+        for report in mentions_per_topic(store):
+            click.echo(f"  {len(report.titles):4d}  {report.topic}")
+            for title in report.titles:
+                click.echo(f"          - {title}")
+        click.echo(f"\nChanges found (one article's whole history: presswatch diff ID --db {db}):")
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(format_changes(changes_found(store), color=color))
+    serve = f"presswatch serve --db {db}"
+    if not datasette_installed():
+        serve = f"{serve}   ({MISSING})"
+    click.echo(f"\nExplore it in Datasette: {serve}")
 
 
 @cli.command()
@@ -158,7 +183,8 @@ def demo(db_path: Path, port: int) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.option("--color/--no-color", default=None,
-              help="Colour the diff (default: only on a terminal).")
+              help="Colour the diff (default: only on a terminal, and not with NO_COLOR "
+                   "set).")
 def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
          output: Path | None, color: bool | None) -> None:
     """Show the change history of one ARTICLE (its id or URL) with each diff."""
@@ -172,8 +198,7 @@ def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
     if fmt == "html":
         text = history_page(history)
     else:
-        use_color = (output is None and sys.stdout.isatty()) if color is None else color
-        text = format_history(history, color=use_color)
+        text = format_history(history, color=use_color(color, output is None))
     write_output(text, output, color=color)
 
 
@@ -190,26 +215,38 @@ def diff(article: str, config_path: Path, db_path: Path | None, fmt: str,
               default="markdown", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
-@click.option("--send", is_flag=True, help="E-mail it as configured in [digest.email].")
+@click.option("--send", is_flag=True,
+              help="E-mail it as configured in [digest.email]; print nothing on success.")
+@click.option("--skip-empty/--no-skip-empty", default=None,
+              help="Send or write nothing when nothing is new (recorded as skipped). "
+                   "Default: [digest] skip_empty.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the digest that would be made; send, write and record nothing.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print a one-line summary (to stderr when the digest is printed).")
 def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: bool,
-           topics: tuple[str, ...], fmt: str, output: Path | None, send: bool) -> None:
+           topics: tuple[str, ...], fmt: str, output: Path | None, send: bool,
+           skip_empty: bool | None, dry_run: bool, verbose: bool) -> None:
     """Write the digest: new mentions by topic, edited stories, source health.
 
     Exit status: 0 written (and sent); 1 delivery failed (the digest stays unsent, so the
     next --unsent includes it); 2 usage or configuration error.
     """
     from crawler.digest import DigestError, make_digest
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
     from crawler.mail import MailError
 
     config = read_config_for(config_path, db_path)
-    db = db_path or config.storage.db
+    db = require_database(db_path or config.storage.db)
     try:
-        # A pass still writing could hold mentions the digest would otherwise miss.
-        with DatabaseLock(db, wait=config.schedule.pass_timeout.total_seconds()), \
+        # A pass still writing could hold mentions the digest would otherwise miss; the
+        # lock is let go before the mail server is contacted.
+        with database_lock(db, wait=config.schedule.pass_timeout.total_seconds()) as lock, \
                 open_store(config_path, db) as store:
             result = make_digest(store, config, since=since, unsent=unsent, topics=topics,
-                                 fmt=fmt, send=send, now=next_second(), output=output)
+                                 fmt=fmt, send=send and not dry_run, now=next_second(),
+                                 output=None if dry_run else output, skip_empty=skip_empty,
+                                 dry_run=dry_run, release_lock=lock.release)
     except (DigestError, ConfigError) as error:
         raise click.UsageError(str(error)) from error
     except MailError as error:
@@ -218,8 +255,11 @@ def digest(config_path: Path, db_path: Path | None, since: str | None, unsent: b
     except LockHeld as held:
         click.echo(f"presswatch: {held}", err=True)
         sys.exit(EXIT_LOCKED)
-    if output is None:
+    printed = (output is None or dry_run) and not result.sent and not result.skipped
+    if printed:
         click.echo(result.text, nl=not result.text.endswith("\n"))
+    if verbose:
+        click.echo(result.describe(), err=printed)
 
 
 @cli.group()
@@ -245,8 +285,10 @@ def topics_check(query: str, config_path: Path, db_path: Path | None, case_sensi
         matcher = check_query(query, case_sensitive=case_sensitive,
                               fold_diacritics=not keep_diacritics)
     except QueryError as error:
-        pointer = " " * error.position + "^"
-        raise click.UsageError(f"bad query: {error}\n  {query}\n  {pointer}") from error
+        start = max(0, error.position - 40)   # a long query is shown around the problem
+        shown = ("..." if start else "") + query[start:start + 80]
+        pointer = " " * (error.position - start + (3 if start else 0)) + "^"
+        raise click.UsageError(f"bad query: {error}\n  {shown}\n  {pointer}") from error
     with open_store(config_path, db_path) as store:
         count = 0
         for hit in check(store, matcher):
@@ -264,9 +306,11 @@ def _format_hit(hit: Any, as_json: bool) -> str:
                            "in_title": match.in_title, "match_count": match.match_count,
                            "terms": list(match.terms), "snippet": match.snippet},
                           ensure_ascii=False)
-    return (f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
-            f"  {match.match_count} match(es){' in the headline' if match.in_title else ''}: "
-            f"{match.snippet}")
+    from crawler.visible import visible
+
+    return visible(f"#{hit.article_id} {hit.title or '(untitled)'}\n  {hit.url}\n"
+                   f"  {match.match_count} match(es)"
+                   f"{' in the headline' if match.in_title else ''}: {match.snippet}")
 
 
 @cli.command()
@@ -280,12 +324,12 @@ def backfill(config_path: Path, db_path: Path | None, topic_names: tuple[str, ..
     Mentions found this way are flagged backfilled, with found_at the time of the backfill.
     """
     from crawler.backfill import backfill as run_backfill
-    from crawler.lock import DatabaseLock, LockHeld
+    from crawler.lock import LockHeld
 
     config = read_config(config_path)
-    db = db_path or config.storage.db
+    db = require_database(db_path or config.storage.db)
     try:
-        with DatabaseLock(db, wait=60), open_store(config_path, db) as store:
+        with database_lock(db, wait=60), open_store(config_path, db) as store:
             added = run_backfill(store, config, topic_names, to_iso(utc_now()))
     except KeyError as error:
         raise click.UsageError(error.args[0]) from error
@@ -303,9 +347,7 @@ def open_store(config_path: Path, db_path: Path | None) -> Iterator[Store]:
 
     if db_path is None:
         db_path = read_config(config_path).storage.db
-    if not db_path.exists():
-        raise click.UsageError(f"no database at {db_path}: run `presswatch run` first")
-    store = Store.open(db_path)
+    store = Store.open(require_database(db_path))
     try:
         yield store
     finally:

@@ -54,6 +54,7 @@ class CrawlConfig:
     concurrency: int = 16
     timeout: float = 30.0
     allow_private_addresses: bool = False
+    proxy_resolves_names: bool = False   # a name that does not resolve here may go to a proxy
     max_page_size: int = 10 * 1024 * 1024
     obey_robots: bool = True
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -81,6 +82,9 @@ class Source:
     follow: str | None = None                  # page: a regex for article URLs
     follow_css: str | None = None              # page: a CSS selector for article links
     body_selector: str | None = None           # extract.body: where the article text is
+    max_feed_entries: int = 500                # the newest entries used of one feed or sitemap
+    max_sitemap_depth: int = 3                 # sitemap: index levels followed below the source
+    max_sitemaps: int = 100                    # sitemap: documents fetched per pass, at most
 
     @property
     def forever(self) -> bool:
@@ -112,12 +116,14 @@ class EmailSettings:
     user: str | None = None
     password_env: str | None = None
     subject: str = DEFAULT_SUBJECT
+    timeout: float = 60.0          # seconds for the whole conversation with the server
 
 
 @dataclass(frozen=True)
 class DigestConfig:
     template_dir: Path | None = None
     email: EmailSettings | None = None
+    skip_empty: bool = False       # send (or write) nothing when nothing is new
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,9 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
+    except RecursionError as error:  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") \
+            from error
     return parse_config(data, file=str(path), base_dir=path.parent, path=path)
 
 
@@ -279,6 +288,7 @@ def _crawl(table: _Table) -> CrawlConfig:
         concurrency=table.get("concurrency", int, 16),
         timeout=float(table.get("timeout", (int, float), 30.0)),
         allow_private_addresses=table.get("allow_private_addresses", bool, False),
+        proxy_resolves_names=table.get("proxy_resolves_names", bool, False),
         max_page_size=table.get("max_page_size_mb", (int, float), 10) * 1024 * 1024,
         obey_robots=table.get("obey_robots", bool, True),
         extract_workers=table.get("extract_workers", int, os.cpu_count() or 1),
@@ -372,8 +382,16 @@ def _source(table: _Table) -> Source:
         follow=table.get("follow", str),
         follow_css=table.get("follow_css", str),
         body_selector=_extract_hints(table.table("extract")),
+        max_feed_entries=table.get("max_feed_entries", int, 500),
+        max_sitemap_depth=table.get("max_sitemap_depth", int, 3),
+        max_sitemaps=table.get("max_sitemaps", int, 100),
     )
     table.finish()
+    for key in ("max_feed_entries", "max_sitemaps"):
+        if getattr(source, key) < 1:
+            table.fail(key, "must be at least 1")
+    if source.max_sitemap_depth < 0:
+        table.fail("max_sitemap_depth", "must be 0 (no child sitemaps) or more")
     if source.follow is not None:
         table.convert("follow", _check_regex, source.follow)
     if source.follow_css is not None:
@@ -439,20 +457,22 @@ def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
             try:
                 parse_query(query)
             except QueryError as error:
-                message = TopicError(topic.name, query, error)
+                shown = query if len(query) <= 80 else query[:77] + "..."
+                message = TopicError(topic.name, shown, error)
                 raise ConfigError(f"{file}: topics: {message}") from error
 
 
 def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
     folder = table.get("template_dir", str)
+    skip_empty = table.get("skip_empty", bool, False)
     email = _email(table.table("email")) if "email" in table.data else None
     table.finish()
     if folder is None:
-        return DigestConfig(None, email)
+        return DigestConfig(None, email, skip_empty)
     template_dir = base_dir / folder if base_dir is not None else Path(folder)
     if not template_dir.is_dir():
         table.fail("template_dir", f"not a folder: {template_dir}")
-    return DigestConfig(template_dir, email)
+    return DigestConfig(template_dir, email, skip_empty)
 
 
 def _email(table: _Table) -> EmailSettings:
@@ -469,6 +489,7 @@ def _email(table: _Table) -> EmailSettings:
         user=table.get("user", str),
         password_env=table.get("password_env", str),
         subject=table.get("subject", str, DEFAULT_SUBJECT),
+        timeout=float(table.get("timeout", (int, float), 60.0)),
     )
     table.finish()
     _check_email(table, settings)
@@ -478,6 +499,8 @@ def _email(table: _Table) -> EmailSettings:
 def _check_email(table: _Table, email: EmailSettings) -> None:
     if not email.host:
         table.fail("host", "must not be empty")
+    if email.timeout <= 0:
+        table.fail("timeout", "must be positive (seconds)")
     if not 0 < email.port < 65536:
         table.fail("port", f"must be a port number (1-65535), got {email.port}")
     if "@" not in email.sender:
@@ -518,10 +541,11 @@ def _schedule(table: _Table) -> ScheduleConfig:
 
 
 def _time_of_day(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    seconds = int(match[3] or 0) if match else 0
+    if not match or int(match[1]) > 23 or int(match[2]) > 59 or seconds > 59:
         raise ValueError(f"{text!r} is not a time of day (HH:MM, e.g. \"07:00\")")
-    return time(int(match[1]), int(match[2]))
+    return time(int(match[1]), int(match[2]), seconds)
 
 
 def _time_zone(name: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -27,9 +27,10 @@ from markupsafe import Markup, escape
 from crawler.config import Config, ConfigError, EmailSettings
 from crawler.diffs import excerpt
 from crawler.durations import parse_duration
-from crawler.mail import send_digest
+from crawler.mail import MailError, send_digest, sender_domain
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.visible import visible
 
 FORMATS = ("markdown", "html", "text", "json", "atom")
 TEMPLATES = {"markdown": "digest.md.j2", "html": "digest.html.j2", "text": "digest.txt.j2",
@@ -172,10 +173,27 @@ class Digest:
 @dataclass(frozen=True)
 class DigestResult:
     text: str
-    digest_id: int
+    digest_id: int | None          # None for a dry run, which records nothing
     item_count: int
     sent: bool
     recipients: tuple[str, ...] = ()
+    period: Period | None = None
+    skipped: bool = False          # empty, and --skip-empty: nothing sent or written
+    resent: bool = False           # a digest whose delivery was in doubt, sent again
+    message_id: str | None = None
+
+    def describe(self) -> str:
+        """One line for ``--verbose``: what was done with which digest."""
+        period = self.period.describe() if self.period else ""
+        if self.skipped:
+            return f"digest {self.digest_id}: nothing new {period}; not sent (--skip-empty)"
+        if self.digest_id is None:
+            return f"dry run: {plural(self.item_count, 'item')} {period}; nothing recorded"
+        done = "sent again" if self.resent else "sent" if self.sent else "written"
+        to = f" to {', '.join(self.recipients)}" if self.recipients else ""
+        message = f", Message-ID {self.message_id}" if self.message_id else ""
+        return (f"digest {self.digest_id} {done}{to}: {plural(self.item_count, 'item')} "
+                f"{period}{message}")
 
 
 # --- the period -----------------------------------------------------------------------
@@ -221,9 +239,7 @@ def parse_since(text: str, now: datetime) -> str:
 
 def last_delivered_end(store: Store) -> str | None:
     """Where ``--unsent`` starts: the end of the latest digest with ``sent_at`` set."""
-    row = store.db.execute(
-        "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()
-    return row[0]
+    return store.last_delivered_end()
 
 
 # --- reading the database -------------------------------------------------------------
@@ -362,7 +378,7 @@ def _source_health(store: Store, period: Period) -> tuple[SourceHealth, ...]:
 def render(digest: Digest, fmt: str, template_dir: Path | None = None) -> str:
     """The digest in ``fmt``; a template of the same name in ``template_dir`` wins."""
     if fmt == "json":
-        return json.dumps(as_json(digest), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_shown_data(as_json(digest)), indent=2, ensure_ascii=False) + "\n"
     if fmt not in TEMPLATES:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     template = _environment(template_dir).get_template(TEMPLATES[fmt])
@@ -395,7 +411,7 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        keep_trailing_newline=True, finalize=shown)
     env.filters.update(FILTERS)
     return env
 
@@ -405,7 +421,6 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
 _MARKED = re.compile(r"\*\*(.+?)\*\*")
 _DIFF_MARKER = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}<>#+\-!|~&]")
 _HTML_IN_MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _URL_SAFE = "!#$%&'()*+,-./:;=?@_~"  # left as they are in a link; the rest is %-encoded
@@ -437,13 +452,31 @@ def rfc3339(moment: str | None) -> str | None:
         return None
 
 
+def shown(value: Any) -> Any:
+    """Every value a template prints, without invisible characters
+    (``crawler.visible``); escaped markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
+def _shown_data(value: Any) -> Any:
+    """``shown`` applied to every string in a JSON structure."""
+    if isinstance(value, dict):
+        return {key: _shown_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown_data(item) for item in value]
+    return shown(value)
+
+
 def oneline(text: object) -> str:
-    """Web text on one line, without control characters (which XML forbids)."""
+    """Web text on one line, without control or invisible format characters (which
+    XML forbids, and which would reorder or hide text)."""
     return _flat(text).strip()
 
 
 def _flat(text: object) -> str:
-    return _WHITESPACE.sub(" ", _CONTROL.sub("", "" if text is None else str(text)))
+    return _WHITESPACE.sub(" ", visible("" if text is None else str(text)))
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -497,7 +530,7 @@ def feed_snippet(snippet: str | None) -> Markup:
 
 def _marked(snippet: str | None, escape_text: Any, wrap: str) -> str:
     out, position = [], 0
-    snippet = snippet or ""
+    snippet = visible(snippet or "")
     for match in _MARKED.finditer(snippet):
         out += [escape_text(snippet[position:match.start()]),
                 wrap.format(escape_text(match.group(1)))]
@@ -507,7 +540,7 @@ def _marked(snippet: str | None, escape_text: Any, wrap: str) -> str:
 
 def html_diff(diff_excerpt: str | None) -> Markup:
     """A diff excerpt in HTML: escaped first, then ``[-…-]`` / ``{+…+}`` as del / ins."""
-    escaped = str(escape(diff_excerpt or ""))
+    escaped = str(escape(visible(diff_excerpt or "")))
     return Markup(_DIFF_MARKER.sub(_diff_tag, escaped))
 
 
@@ -539,66 +572,133 @@ FILTERS = {
 
 def record_digest(store: Store, period: Period, fmt: str, item_count: int,
                   sent_at: str | None = None, recipients: Sequence[str] = (), *,
-                  created_at: str | None = None) -> int:
+                  created_at: str | None = None, status: str | None = None) -> int:
     """Write a ``digests`` row; return its id."""
-    with store.transaction():
-        return store.db["digests"].insert({
-            "created_at": created_at or to_iso(utc_now()), "period_start": period.start,
-            "period_end": period.end, "format": fmt, "sent_at": sent_at,
-            "recipients": ", ".join(recipients) or None, "item_count": item_count,
-        }).last_pk
+    return store.insert_digest({
+        "created_at": created_at or to_iso(utc_now()), "period_start": period.start,
+        "period_end": period.end, "format": fmt, "sent_at": sent_at,
+        "recipients": ", ".join(recipients) or None, "item_count": item_count,
+        "status": status or ("sent" if sent_at else "unsent"),
+    })
 
 
 def mark_sent(store: Store, digest_id: int, sent_at: str, recipients: Sequence[str] = ()) -> None:
     """Record that a digest was delivered: ``--unsent`` starts after it from now on."""
-    with store.transaction():
-        store.db["digests"].update(
-            digest_id, {"sent_at": sent_at, "recipients": ", ".join(recipients) or None})
+    store.update_digest(digest_id, {"sent_at": sent_at, "status": "sent",
+                                    "recipients": ", ".join(recipients) or None})
 
 
 def make_digest(store: Store, config: Config, *, since: str | None, unsent: bool,
                 topics: Sequence[str], fmt: str, send: bool, now: datetime,
-                output: Path | None = None) -> DigestResult:
+                output: Path | None = None, skip_empty: bool | None = None,
+                dry_run: bool = False,
+                release_lock: Callable[[], None] | None = None) -> DigestResult:
     """The ``presswatch digest`` command: collect, render, record, deliver.
 
     The ``digests`` row is written unsent, then the digest is delivered: written to
-    ``output`` (when given) and, with ``send``, e-mailed. Only then is the row marked
-    sent, so a failed delivery (MailError, DigestError for the output file) leaves its
-    items for the next ``--unsent``. With ``unsent`` and no ``send``, producing the
-    digest is the delivery: the row is marked sent at ``now``.
+    ``output`` (when given) and, with ``send``, e-mailed. It is marked sent as soon as
+    the mail server accepts the message, so a failed delivery (MailError, DigestError
+    for the output file) leaves its items for the next ``--unsent``. With ``unsent``
+    and no ``send``, producing the digest is the delivery: the row is marked sent at
+    ``now``.
+
+    ``release_lock`` is called once the digest is collected and recorded, before the
+    mail server is contacted: a slow server then holds up no pass. ``dry_run`` renders
+    and records nothing. ``skip_empty`` (default ``[digest] skip_empty``): a digest
+    with nothing new is neither sent nor written, only recorded as ``skipped``.
+
+    With ``send`` and ``unsent``, a digest left ``sending`` (killed between handing it
+    to the server and recording the outcome) is first sent again, the same period with
+    the same Message-ID, and that is the whole delivery of this call.
     """
     if fmt not in FORMATS:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     email = config.digest.email
     if send and email is None:
         raise ConfigError(f"{config.path or 'config'}: --send needs a [digest.email] table")
+    if send and unsent and not dry_run and email is not None:
+        doubt = store.digest_in_doubt()
+        if doubt is not None:
+            return _send_again(store, config, email, doubt, topics, fmt, now, release_lock)
     digest = collect(store, resolve_period(store, since, unsent, now), topics)
     text = render(digest, fmt, config.digest.template_dir)
+    if dry_run:
+        return DigestResult(text, None, digest.item_count, False, period=digest.period)
     stamp = to_iso(now)
+    if (config.digest.skip_empty if skip_empty is None else skip_empty) and not digest.item_count:
+        digest_id = record_digest(store, digest.period, fmt, 0, created_at=stamp,
+                                  sent_at=stamp if send or unsent else None, status="skipped")
+        return DigestResult("", digest_id, 0, False, period=digest.period, skipped=True)
     digest_id = record_digest(store, digest.period, fmt, digest.item_count, created_at=stamp)
     if output is not None:
         write_output(output, text)
-    recipients: tuple[str, ...] = ()
     if send and email is not None:
-        recipients = mail_digest(digest, email, config.digest.template_dir)
-    if send or unsent:
-        mark_sent(store, digest_id, stamp, recipients)
-    return DigestResult(text, digest_id, digest.item_count, send, recipients)
+        message_id = digest_message_id(digest_id, digest.period, email)
+        recipients = _send(store, config, email, digest, digest_id, message_id, stamp,
+                           release_lock, in_doubt=False)
+        return DigestResult(text, digest_id, digest.item_count, True, recipients,
+                            digest.period, message_id=message_id)
+    if unsent:
+        mark_sent(store, digest_id, stamp)
+    return DigestResult(text, digest_id, digest.item_count, False, period=digest.period)
 
 
-def mail_digest(digest: Digest, email: EmailSettings,
-                template_dir: Path | None = None) -> tuple[str, ...]:
+def _send_again(store: Store, config: Config, email: EmailSettings, row: dict[str, Any],
+                topics: Sequence[str], fmt: str, now: datetime,
+                release_lock: Callable[[], None] | None) -> DigestResult:
+    """Send once more a digest whose delivery is in doubt: same period, same Message-ID
+    (a mailbox that has it already can drop the copy)."""
+    period = Period(row["period_start"], row["period_end"])
+    digest = collect(store, period, topics)
+    message_id = row["message_id"] or digest_message_id(row["id"], period, email)
+    recipients = _send(store, config, email, digest, row["id"], message_id, to_iso(now),
+                       release_lock, in_doubt=True)
+    text = render(digest, fmt, config.digest.template_dir)
+    return DigestResult(text, row["id"], digest.item_count, True, recipients, period,
+                        resent=True, message_id=message_id)
+
+
+def _send(store: Store, config: Config, email: EmailSettings, digest: Digest, digest_id: int,
+          message_id: str, stamp: str, release_lock: Callable[[], None] | None, *,
+          in_doubt: bool) -> tuple[str, ...]:
+    """Mail the digest, recorded ``sending`` before the server is contacted and ``sent``
+    the moment it accepts the message. A failure leaves it unsent, unless it was already
+    in doubt (it may have arrived before): then it stays ``sending``, to be sent again."""
+    store.update_digest(digest_id, {"status": "sending", "message_id": message_id})
+    if release_lock is not None:
+        release_lock()
+    try:
+        return mail_digest(digest, email, config.digest.template_dir, message_id=message_id,
+                           accepted=lambda to: mark_sent(store, digest_id, stamp, to))
+    except MailError:
+        if not in_doubt:
+            store.update_digest(digest_id, {"status": "unsent"})
+        raise
+
+
+def digest_message_id(digest_id: int, period: Period, email: EmailSettings) -> str:
+    """The Message-ID of a digest, derived from its ``digests`` row and period:
+    ``<presswatch.digest.42.20261125T070000Z@example.org>``. Sending the same digest
+    again gives the same one."""
+    end = re.sub(r"[^0-9A-Za-z]", "", period.end)
+    return f"<presswatch.digest.{digest_id}.{end}@{sender_domain(email)}>"
+
+
+def mail_digest(digest: Digest, email: EmailSettings, template_dir: Path | None = None, *,
+                message_id: str | None = None,
+                accepted: Callable[[list[str]], None] | None = None) -> tuple[str, ...]:
     """E-mail the digest as plain text and HTML; return the recipients. Raises MailError."""
     text, html = render(digest, "text", template_dir), render(digest, "html", template_dir)
-    return tuple(send_digest(email, subject(email.subject, digest), text, html))
+    return tuple(send_digest(email, subject(email.subject, digest), text, html,
+                             message_id=message_id, accepted=accepted))
 
 
 def subject(template: str, digest: Digest) -> str:
     """The e-mail subject: ``template`` with {date}, {count}, {start} and {end}."""
     period = digest.period
-    return template.format(date=day(period.end), count=digest.item_count,
-                           start=when(period.start) if period.start else "the beginning",
-                           end=when(period.end))
+    return oneline(template.format(date=day(period.end), count=digest.item_count,
+                                   start=when(period.start) if period.start else "the beginning",
+                                   end=when(period.end)))
 
 
 def write_output(path: Path, text: str) -> None:

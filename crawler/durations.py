@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+MAX_SECONDS = 100 * 365 * 86400   # longer is a typo, and past timedelta's range soon
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 
@@ -20,6 +21,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(compact))
     if seconds <= 0:
         raise ValueError(f"{text!r}: a duration must be positive")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text[:40]!r}: a duration must be under 100 years")
     return timedelta(seconds=seconds)
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import heapq
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
+from email.utils import parsedate_tz
 from urllib.parse import quote, urljoin, urlsplit
 from xml.sax import SAXParseException
 
@@ -37,6 +40,20 @@ BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UT
 XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']""")
 NOT_A_WEB_LINK = "not a web link"
 NO_LINK = "no link"
+MAX_ENTRIES = 500      # the default of a source's max_feed_entries
+
+# A numeric character reference, decimal or hexadecimal.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+# One RSS item or Atom entry, and the date it carries (for the newest-first cut).
+_ENTRY = re.compile(rb"<(item|entry)[\s>].*?</\1\s*>", re.DOTALL)
+_ENTRY_DATE = re.compile(
+    rb"<(pubDate|published|updated|dc:date)[^>]*>\s*([^<]{1,100}?)\s*</", re.IGNORECASE)
+# The usual RFC 822 date of RSS, read without the email module's slower general parser.
+_RFC822 = re.compile(rb"(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) "
+                     rb"(\d\d):(\d\d)(?::(\d\d))? ?(?:([+-])(\d\d)(\d\d)|GMT|UT|UTC|Z)?$")
+_MONTHS = {name: n for n, name in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+     b"dec"), 1)}
 
 
 @dataclass(frozen=True)
@@ -59,20 +76,52 @@ class ParsedFeed:
     links: list[FeedLink] = field(default_factory=list)
     problem: str | None = None     # why feedparser flagged the document, if it did
     skipped: list[SkippedEntry] = field(default_factory=list)
+    entries: int = 0               # entries in the document, before any cut
+    cut: int = 0                   # of those, left out by the max_feed_entries cut
 
     @property
     def unreadable(self) -> bool:
         return self.problem is not None and not self.links
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Read a downloaded feed. Malformed feeds keep whatever entries feedparser salvages."""
+def parse_feed(body: bytes, url: str, content_type: str | None = None,
+               max_entries: int = MAX_ENTRIES) -> ParsedFeed:
+    """Read a downloaded feed. Malformed feeds keep whatever entries feedparser salvages.
+
+    Only the newest ``max_entries`` entries are read: a longer feed is cut before it is
+    parsed, so its size bounds neither the memory nor the time of a pass. Character
+    references to code points that cannot exist (a lone surrogate, beyond U+10FFFF) are
+    read as U+FFFD instead of stopping the parser.
+    """
     if not body.strip():
         return ParsedFeed([], "empty response")
+    body, replaced = sanitize_references(body)
+    body, entries, cut = newest_entries(body, max_entries)
     headers = {"content-location": url, "content-type": _xml_type(content_type)}
     parsed = feedparser.parse(body, response_headers=headers)
     parsed = _redetected(parsed, body, url) or parsed
-    links, skipped = _entries(parsed.entries, url)
+    links, skipped, unreadable = [], [], []
+    for entry in parsed.entries:
+        try:
+            link = _link(entry, url)
+        except Exception as error:  # one odd entry loses itself, never the feed
+            unreadable.append(f"{type(error).__name__}: {error}")
+            continue
+        if isinstance(link, SkippedEntry):
+            skipped.append(link)
+        else:
+            links.append(link)
+    problem = _problem(parsed, links, body, content_type)
+    if unreadable:
+        problem = f"{len(unreadable)} entries unreadable ({unreadable[0]})"
+    if replaced and not problem:
+        problem = (f"{len(replaced)} character references to impossible code points "
+                   f"(the first {replaced[0]}) read as U+FFFD")
+    return ParsedFeed(links, problem, skipped, entries or len(parsed.entries), cut)
+
+
+def _problem(parsed: feedparser.FeedParserDict, links: list[FeedLink], body: bytes,
+             content_type: str | None) -> str | None:
     problem = None
     if not links and _is_html(body, content_type):
         problem = "an HTML page, not an RSS or Atom feed"
@@ -83,7 +132,65 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
                             parsed.get("encoding"))
     elif not links and not parsed.get("version"):
         problem = "not an RSS or Atom feed"
-    return ParsedFeed(links, problem, skipped)
+    return problem
+
+
+def sanitize_references(body: bytes) -> tuple[bytes, list[str]]:
+    """Replace character references to impossible code points (surrogates, beyond
+    U+10FFFF, NUL) with U+FFFD's, which every parser reads; return the new body and the
+    references replaced."""
+    replaced: list[str] = []
+    if b"&#" not in body:
+        return body, replaced
+
+    def checked(match: re.Match[bytes]) -> bytes:
+        hexadecimal, decimal = match.groups()
+        code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            replaced.append(match.group(0).decode("ascii"))
+            return b"&#xFFFD;"
+        return match.group(0)
+
+    return _CHARREF.sub(checked, body), replaced
+
+
+def newest_entries(body: bytes, most: int) -> tuple[bytes, int, int]:
+    """``body`` with only its ``most`` newest items or entries (in document order), how
+    many it had, and how many were cut. Undated entries count as the oldest; a feed in
+    an encoding that is not ASCII-compatible (UTF-16) is left whole."""
+    if body.count(b"<item") + body.count(b"<entry") <= most:
+        return body, 0, 0
+    spans = [match.span() for match in _ENTRY.finditer(body)]
+    if len(spans) <= most:
+        return body, len(spans), 0
+    kept = heapq.nlargest(most, range(len(spans)),
+                          key=lambda n: (_entry_time(body, spans[n]), -n))
+    pieces = [body[: spans[0][0]]]
+    pieces += [body[slice(*spans[n])] for n in sorted(kept)]
+    pieces.append(body[spans[-1][1]:])
+    return b"\n".join(pieces), len(spans), len(spans) - most
+
+
+def _entry_time(body: bytes, span: tuple[int, int]) -> float:
+    found = _ENTRY_DATE.search(body, *span)
+    if found is None:
+        return float("-inf")
+    usual = _RFC822.match(found.group(2))
+    month = _MONTHS.get(usual.group(2).lower()) if usual else None
+    if usual and month:
+        day, _, year, hour, minute, second, sign, off_h, off_m = usual.groups()
+        offset = (int(off_h) * 3600 + int(off_m) * 60) * (-1 if sign == b"-" else 1) if sign else 0
+        moment = (int(year), month, int(day), int(hour), int(minute), int(second or 0))
+        return calendar.timegm(moment) - offset
+    text = found.group(2).decode("ascii", "replace")
+    parts = parsedate_tz(text)
+    if parts is not None:
+        return calendar.timegm(parts[:9]) - (parts[9] or 0)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return float("-inf")
+    return moment.timestamp() if moment.tzinfo else calendar.timegm(moment.timetuple())
 
 
 def _xml_type(content_type: str | None) -> str:
@@ -148,18 +255,6 @@ def _same_codec(name: str | None, candidates: list[str]) -> bool:
         except LookupError:
             return value
     return bool(name) and codec(name) in {codec(c) for c in candidates}
-
-
-def _entries(entries: list[feedparser.FeedParserDict],
-             feed_url: str) -> tuple[list[FeedLink], list[SkippedEntry]]:
-    links, skipped = [], []
-    for entry in entries:
-        link = _link(entry, feed_url)
-        if isinstance(link, SkippedEntry):
-            skipped.append(link)
-        else:
-            links.append(link)
-    return links, skipped
 
 
 def _link(entry: feedparser.FeedParserDict, feed_url: str) -> FeedLink | SkippedEntry:

@@ -5,6 +5,11 @@ A file may contain the placeholder ``{{BASE}}``; it is replaced by the server's 
 the root lists ``PATH STATUS [TARGET]`` lines (``/old.html 301 /new.html``,
 ``/gone.html 410``). Responses carry an ETag and honour ``If-None-Match`` with a 304.
 The root can be switched while serving, to publish a new edition of a site.
+
+With a ``public_base`` (``http://demo.presswatch.test``), the server also answers as that
+site: a request naming its host (an HTTP proxy request, or its Host header) gets pages
+whose ``{{BASE}}`` is the public base, so a crawler pointed at the server as its proxy
+sees the same URLs whatever the port.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ TYPES = {".xml": "application/xml", ".html": "text/html; charset=utf-8",
 class LocalSite:
     """A static site on a free loopback port, served from a background thread."""
 
-    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0,
+                 public_base: str | None = None) -> None:
         self.root = Path(root)
+        self.public_base = public_base
         self.requests: list[tuple[str, int]] = []   # (path, status) of every request
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -63,11 +70,22 @@ class LocalSite:
                     rules[parts[0]] = (int(parts[1]), parts[2] if len(parts) > 2 else None)
         return rules
 
+    def base_for(self, host_header: str | None) -> str:
+        """The base URL a request is for: the public base when it names that host."""
+        if self.public_base and host_header and (
+                urlsplit(self.public_base).netloc == host_header.strip().lower()):
+            return self.public_base
+        return self.base_url
+
     def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for a GET of ``path``."""
+        return self.respond_as(self.base_url, path)
+
+    def respond_as(self, base: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body for a GET of ``path`` on the site at ``base``."""
         status, target = self.redirects().get(path, (200, None))
         if target is not None:
-            return status, {"Location": self.url(target)}, b""
+            return status, {"Location": base + "/" + target.lstrip("/")}, b""
         if status != 200:
             return status, {"Content-Type": "text/plain"}, b"gone\n"
         file = (self.root / path.lstrip("/")).resolve()
@@ -75,7 +93,7 @@ class LocalSite:
             file = file / "index.html"
         if not file.is_file() or not file.is_relative_to(self.root.resolve()):
             return 404, {"Content-Type": "text/html"}, b"<h1>Not found</h1>"
-        body = file.read_bytes().replace(PLACEHOLDER, self.base_url.encode())
+        body = file.read_bytes().replace(PLACEHOLDER, base.encode())
         content_type = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
         return 200, {"Content-Type": content_type or "application/octet-stream"}, body
 
@@ -84,7 +102,11 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = unquote(urlsplit(self.path).path)
-            status, headers, body = site.respond(path)
+            base = site.base_for(self.headers.get("Host"))
+            if base == site.base_url:
+                status, headers, body = site.respond(path)
+            else:
+                status, headers, body = site.respond_as(base, path)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if status == 200:
                 headers["ETag"] = etag

@@ -94,6 +94,23 @@ class DatabaseLock:
         self.release()
 
 
+def lock_holder(db_path: str | Path) -> int | None:
+    """The process holding ``db_path``'s lock now (0 when it cannot be told), or None
+    when it is free. Never creates the lock file."""
+    path = lock_path(db_path)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if _try_lock(fd):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        return _read_pid(path) or 0
+    finally:
+        os.close(fd)
+
+
 def _try_lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -103,8 +120,13 @@ def _try_lock(fd: int) -> bool:
 
 
 def _write_pid(fd: int) -> None:
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    """Name the holder in the file; the lock holds even when that cannot be written (a
+    full disk), then a second process just cannot say who holds it."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
 
 
 def _read_pid(path: Path) -> int | None:

@@ -11,50 +11,115 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
+from collections.abc import Callable
+from contextlib import suppress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from crawler.config import EmailSettings
-
-TIMEOUT = 30.0
-"""Seconds to wait for the SMTP server at each step."""
 
 
 class MailError(Exception):
     """Sending failed: ``cannot send mail via HOST:PORT: REASON``."""
 
 
-def send_digest(settings: EmailSettings, subject: str, text: str, html: str) -> list[str]:
+def send_digest(settings: EmailSettings, subject: str, text: str, html: str, *,
+                message_id: str | None = None,
+                accepted: Callable[[list[str]], None] | None = None) -> list[str]:
     """Send one message to every configured recipient; return the recipients.
 
-    Raises MailError when the server cannot be reached, refuses TLS or the login, or
-    refuses the sender or any recipient (then nobody should count it as delivered).
+    The whole conversation, from connecting to QUIT, must end within
+    ``settings.timeout`` seconds. ``accepted`` is called with the recipients as soon as
+    the server has accepted the message (250 after DATA), before QUIT: a failed QUIT
+    or a connection dropped then does not undo a delivery.
+
+    Raises MailError when the server cannot be reached, does not answer in time,
+    refuses TLS or the login, or refuses the sender or any recipient (then nobody
+    should count it as delivered).
     """
     password = _password(settings)
-    message = build_message(settings, subject, text, html)
-    try:
-        with _connect(settings) as smtp:
-            if settings.user is not None:
-                smtp.login(settings.user, password or "")
-            refused = smtp.send_message(message, to_addrs=list(settings.recipients))
-    except (OSError, smtplib.SMTPException) as error:
-        raise _error(settings, _reason(error, settings)) from error
-    if refused:
-        raise _error(settings, "recipients refused: " + _refusals(refused))
-    return list(settings.recipients)
+    message = build_message(settings, subject, text, html, message_id)
+    recipients = list(settings.recipients)
+    with Deadline(settings.timeout) as deadline:
+        smtp = _deliver(settings, message, password, deadline)
+        if accepted is not None:
+            accepted(recipients)
+        _quit(smtp)
+    return recipients
 
 
-def build_message(settings: EmailSettings, subject: str, text: str, html: str) -> EmailMessage:
+def build_message(settings: EmailSettings, subject: str, text: str, html: str,
+                  message_id: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.sender
     message["To"] = ", ".join(settings.recipients)
     message["Date"] = formatdate(usegmt=True)
-    domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "presswatch.invalid"
-    message["Message-ID"] = make_msgid("presswatch", domain=domain)
+    message["Message-ID"] = message_id or make_msgid("presswatch", domain=sender_domain(settings))
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def sender_domain(settings: EmailSettings) -> str:
+    """The domain of the From address, for Message-IDs."""
+    return parseaddr(settings.sender)[1].rpartition("@")[2] or "presswatch.invalid"
+
+
+class Deadline:
+    """Ends a conversation that runs past ``seconds``: a timer shuts the socket down, so
+    a server that answers one byte at a time cannot keep a send going (a socket
+    timeout only bounds each read)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.smtp: smtplib.SMTP | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = self.smtp.sock if self.smtp is not None else None
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _deliver(settings: EmailSettings, message: EmailMessage, password: str | None,
+             deadline: Deadline) -> smtplib.SMTP:
+    """Connect, log in and hand the message over; the connection, open for QUIT."""
+    smtp: smtplib.SMTP | None = None
+    try:
+        smtp = _connect(settings, deadline)
+        if settings.user is not None:
+            smtp.login(settings.user, password or "")
+        refused = smtp.send_message(message, to_addrs=list(settings.recipients))
+    except (OSError, smtplib.SMTPException) as error:
+        if smtp is not None:
+            smtp.close()
+        raise _error(settings, _reason(error, settings, deadline)) from error
+    if refused:
+        smtp.close()
+        raise _error(settings, "recipients refused: " + _refusals(refused))
+    return smtp
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; the message is already accepted, so a server that drops the
+    connection or never answers QUIT changes nothing."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def _password(settings: EmailSettings) -> str | None:
@@ -67,18 +132,25 @@ def _password(settings: EmailSettings) -> str | None:
     return password
 
 
-def _connect(settings: EmailSettings) -> smtplib.SMTP:
-    """An open connection, encrypted as ``security`` says."""
+def _connect(settings: EmailSettings, deadline: Deadline) -> smtplib.SMTP:
+    """An open connection, encrypted as ``security`` says, watched by ``deadline``."""
     context = ssl.create_default_context()
+    smtp: smtplib.SMTP
     if settings.security == "tls":
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT, context=context)
-    smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
-    if settings.security == "starttls":
-        try:
+        smtp = smtplib.SMTP_SSL(timeout=settings.timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(timeout=settings.timeout)
+    # The name TLS checks the certificate against: smtplib sets it only when its
+    # constructor connects, which would read the greeting before the deadline watches.
+    smtp._host = settings.host
+    deadline.smtp = smtp
+    try:
+        smtp.connect(settings.host, settings.port)
+        if settings.security == "starttls":
             smtp.starttls(context=context)
-        except BaseException:
-            smtp.close()
-            raise
+    except BaseException:
+        smtp.close()
+        raise
     return smtp
 
 
@@ -86,14 +158,15 @@ def _error(settings: EmailSettings, reason: str) -> MailError:
     return MailError(f"cannot send mail via {settings.host}:{settings.port}: {reason}")
 
 
-def _reason(error: Exception, settings: EmailSettings) -> str:
+def _reason(error: Exception, settings: EmailSettings, deadline: Deadline) -> str:
     """One line for people about what went wrong."""
+    if deadline.expired or isinstance(error, TimeoutError):
+        return (f"the mail server did not answer within {settings.timeout:g} s "
+                "([digest.email] timeout)")
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, socket.gaierror):
         return f"unknown host ({error.strerror})"
-    if isinstance(error, TimeoutError):
-        return f"no answer within {TIMEOUT:g} s"
     if isinstance(error, ssl.SSLError):
         return f"TLS failed: {error.reason or error}"
     if isinstance(error, smtplib.SMTPNotSupportedError):

@@ -280,6 +280,8 @@ def _hidden_part_missing(tree: etree._Element, nodes: list[dict[str, Any]]) -> b
 
 def _teaser_markers(tree: etree._Element) -> bool:
     """A paywall or metering container on the page that prompts the reader to pay."""
+    if not TEASER_MARKERS.search(" ".join(tree.xpath("//body//@class | //body//@id"))):
+        return False  # one attribute scan settles most pages
     for element in tree.xpath("//body//*[@class or @id]"):
         names = f"{element.get('class', '')} {element.get('id', '')}"
         if TEASER_MARKERS.search(names) and element.tag not in ("script", "style"):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Self
 from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from charset_normalizer import from_bytes
 from scrapy import Request
@@ -24,36 +25,80 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
-from crawler.resolver import refusal
-from crawler.urls import host_of, is_private_ip
+from crawler.resolver import HostLookup, refusal, refusal_message
+from crawler.urls import host_of, ip_of, is_public_address
 
 SCHEMES = ("http", "https")
+ALLOW_HINT = "(set [crawl] allow_private_addresses = true to allow it)"
+PROXY_HINT = "(set [crawl] proxy_resolves_names = true to let the proxy resolve it)"
 REDIRECTS = (301, 302, 303, 307, 308)
-THROTTLED = (429, 503)   # the statuses whose Retry-After header is honoured
+THROTTLED = (429, 503)  # the statuses whose Retry-After header is honoured
 
 
 class PrivateAddressMiddleware:
-    """Only http and https URLs are fetched, and IP literals that are loopback, private,
-    link-local or otherwise not public are refused unless ``[crawl]
-    allow_private_addresses = true``. Redirects pass through here again. Host names are
-    checked after DNS resolution by ``crawler.resolver.PublicAddressResolver``."""
+    """Only http and https URLs are fetched, and nothing on an address that is not
+    public (``crawler.urls.is_public_address``) unless ``[crawl]
+    allow_private_addresses = true``, whether the request goes through a proxy or not.
 
-    def __init__(self, allow: bool) -> None:
+    An IP literal is judged in every spelling (``2130706433``, ``0x7f.1``,
+    ``[::ffff:127.0.0.1]``); a host name by every address it resolves to here, before the
+    request is made. A name that does not resolve here is refused when the request would
+    go through a proxy (which would resolve it unchecked), unless ``[crawl]
+    proxy_resolves_names = true``; without a proxy it fails as a DNS error. Redirects
+    and robots.txt requests pass through here too."""
+
+    def __init__(
+        self,
+        allow: bool,
+        proxy_resolves_names: bool = False,
+        timeout: float = 30.0,
+        proxies: dict[str, str] | None = None,
+    ) -> None:
         self.allow = allow
+        self.proxy_resolves_names = proxy_resolves_names
+        self.lookup = HostLookup(timeout)
+        self.proxies = getproxies() if proxies is None else proxies
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getbool("PRESSWATCH_ALLOW_PRIVATE_ADDRESSES"))
+        settings = crawler.settings
+        proxies = None if settings.getbool("HTTPPROXY_ENABLED", True) else {}
+        return cls(
+            settings.getbool("PRESSWATCH_ALLOW_PRIVATE_ADDRESSES"),
+            settings.getbool("PRESSWATCH_PROXY_RESOLVES_NAMES"),
+            settings.getfloat("DNS_TIMEOUT", 30.0),
+            proxies,
+        )
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         scheme = urlsplit(request.url).scheme
         if scheme not in SCHEMES:
             raise IgnoreRequest(f"refused: {scheme}: is not http or https")
+        if self.allow:
+            return
         host = host_of(request.url)
-        if not self.allow and is_private_ip(host):
+        literal = ip_of(host)
+        if literal is not None:
+            if not is_public_address(literal):
+                shown = "" if str(literal) == host.strip("[]") else f" ({literal})"
+                raise IgnoreRequest(f"refused: {host} is a private address{shown} {ALLOW_HINT}")
+            return
+        addresses = await self.lookup.addresses(host)
+        private = [address for address in addresses if not is_public_address(address)]
+        if private:
+            raise IgnoreRequest(refusal_message(host, private[0]))
+        if not addresses and self.proxied(request, host) and not self.proxy_resolves_names:
             raise IgnoreRequest(
-                f"refused: {host} is a private address "
-                "(set [crawl] allow_private_addresses = true to allow it)")
+                f"refused: {host} does not resolve here, so its address "
+                f"cannot be checked before the proxy fetches it {PROXY_HINT}"
+            )
+
+    def proxied(self, request: Request, host: str) -> bool:
+        """Would this request go through a proxy (its own, or the environment's)?"""
+        if "proxy" in request.meta:
+            return bool(request.meta["proxy"])
+        scheme = urlsplit(request.url).scheme
+        return bool(self.proxies.get(scheme)) and not proxy_bypass(host)
 
 
 class RefusedHostMiddleware:
@@ -73,8 +118,11 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
-        if (response.status not in REDIRECTS or not location
-                or _redirects_disabled(request, response.status)):
+        if (
+            response.status not in REDIRECTS
+            or not location
+            or _redirects_disabled(request, response.status)
+        ):
             return response
         target = urljoin(request.url, safe_url_string(location.decode("latin-1")))
         if urlsplit(target).scheme not in SCHEMES:
@@ -96,17 +144,20 @@ class PoliteRetryMiddleware(RetryMiddleware):
         self.backoff = settings.getfloat("PRESSWATCH_RETRY_BACKOFF", 0.5)
         self.max_wait = settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0)
 
-    async def process_response(self, request: Request,
-                               response: Response) -> Request | Response:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         retry = super().process_response(request, response)
         if isinstance(retry, Request):
-            asked = (retry_after(response.headers.get("Retry-After"))
-                     if response.status in THROTTLED else None)
+            asked = (
+                retry_after(response.headers.get("Retry-After"))
+                if response.status in THROTTLED
+                else None
+            )
             await _sleep(self._wait(retry, asked))
         return retry
 
-    async def process_exception(self, request: Request,
-                                exception: Exception) -> Request | Response | None:
+    async def process_exception(
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             await _sleep(self._wait(retry, None))
@@ -124,8 +175,11 @@ class EmptyResponseMiddleware:
     reaching a parser that would report something vaguer. robots.txt may be empty."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if (200 <= response.status < 300 and not response.body
-                and not request.meta.get("dont_obey_robotstxt")):
+        if (
+            200 <= response.status < 300
+            and not response.body
+            and not request.meta.get("dont_obey_robotstxt")
+        ):
             raise IgnoreRequest(f"empty response (HTTP {response.status} with no body)")
         return response
 
@@ -191,8 +245,11 @@ def _codec(name: str) -> str:
 
 def _redirects_disabled(request: Request, status: int) -> bool:
     meta = request.meta
-    return bool(meta.get("dont_redirect") or meta.get("handle_httpstatus_all")
-                or status in meta.get("handle_httpstatus_list", ()))
+    return bool(
+        meta.get("dont_redirect")
+        or meta.get("handle_httpstatus_all")
+        or status in meta.get("handle_httpstatus_list", ())
+    )
 
 
 async def _sleep(seconds: float) -> None:

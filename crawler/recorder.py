@@ -9,8 +9,11 @@ most once per article, and a version is added only when the page really changed.
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,9 +26,13 @@ from crawler.items import ArticleItem
 from crawler.normalize import Normalizer, content_hash
 from crawler.revisit import next_check_at
 from crawler.similarity import band_probes, bands, from_signed, is_near_duplicate, to_signed
-from crawler.storage import Store, StoredArticle
+from crawler.storage import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
-from crawler.urls import canonical_url, host_of, registrable_domain
+from crawler.urls import canonical_adoptable, canonical_url
+
+log = logging.getLogger("presswatch.pass")
+
+log = logging.getLogger("presswatch.store")
 
 FROM_FEED = "feed"   # a publication date taken from the feed entry (versions.published_from)
 COUNTERS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
@@ -45,33 +52,58 @@ class PassRecorder:
     counts: Counter[str] = field(default_factory=Counter)
     batch_items: int = 200        # commit after this many articles ...
     batch_seconds: float = 1.0    # ... or this many seconds, whichever comes first
+    failure: str | None = None    # why the database could not be written, once it could not
 
     def __post_init__(self) -> None:
         self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources}
         self._normalizers: dict[int | None, Normalizer] = {}
         self._validators: dict[int, tuple[str | None, str | None]] = {}
         self._incomplete_feeds: set[int] = set()
+        self._was_failing = {source_id for source_id, status in
+                             self.store.source_statuses().items() if status == "failed"}
+        self._committed: Counter[str] = Counter()   # the counts as of the last commit
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
         self.store.begin_batch()
+        self._committed = Counter(self.counts)
 
     def finish(self, *, complete: bool = True) -> None:
         """Commit what is left, and remember the feeds' validators for a conditional GET.
 
         A feed's ETag and Last-Modified are saved only at the end of a complete pass in
         which all of its new articles were stored: a feed answering 304 next time must
-        not hide an article that an interrupted or failed pass never stored.
+        not hide an article that an interrupted or failed pass never stored. After a
+        failed write none is saved.
         """
-        for source_id, (etag, last_modified) in self._validators.items():
-            if complete and source_id not in self._incomplete_feeds:
-                self.store.save_validators(source_id, etag, last_modified)
-        self.store.commit_batch()
+        try:
+            for source_id, (etag, last_modified) in self._validators.items():
+                if complete and self.failure is None and source_id not in self._incomplete_feeds:
+                    self.store.save_validators(source_id, etag, last_modified)
+            self.store.commit_batch()
+        except StorageFailed as error:
+            self.storage_failed(error)
 
     def _written(self) -> None:
         if self.store.batch_due(self.batch_items, self.batch_seconds):
             self.store.commit_batch()
-            self.store.begin_batch()
+            self.begin()
+
+    def storage_failed(self, error: StorageFailed) -> bool:
+        """The open batch was rolled back: count nothing it held, save no validator, say
+        so in one line, and record it when the database takes it. True the first time
+        (later failures, of single writes after the batch was lost, count nothing)."""
+        if self.failure is not None:
+            return False
+        self.counts = Counter(self._committed)
+        self.failure = str(error)
+        log.error("run %d: database write failed: %s; the pass stops, nothing after its "
+                  "last commit is counted, and the next pass fetches it again",
+                  self.run_id, error)
+        with suppress(StorageFailed, sqlite3.Error):
+            self.error("store", f"database write failed: {error}; the pass stopped, "
+                                "and what it had not committed is fetched again next pass")
+        return True
 
     def now(self) -> str:
         return to_iso(self.clock())
@@ -83,6 +115,10 @@ class PassRecorder:
         self.store.record_error(self.run_id, stage, message, self.now(), url=url,
                                 source_id=source_id)
         self.counts["errors"] += 1
+        source = self.sources_by_id.get(source_id) if source_id is not None else None
+        if source is None or url != source.url:   # a source's own failure: source_polled
+            log.warning("%s%s failed (%s): %s", f"{source.name}: " if source else "",
+                        url or "-", stage, message)
 
     def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
                       new: bool) -> None:
@@ -102,9 +138,45 @@ class PassRecorder:
         self.counts["sources_polled"] += 1
         if status == "failed":
             self.counts["sources_failed"] += 1
+        self._log_poll(source_id, status, error)
+
+    def _log_poll(self, source_id: int, status: str, error: str | None) -> None:
+        """One line for a source that failed: an error (shown by --quiet) the first time."""
+        source = self.sources_by_id.get(source_id)
+        name = source.name if source else f"#{source_id}"
+        if status == "failed":
+            newly = source_id not in self._was_failing
+            log.log(logging.ERROR if newly else logging.WARNING, "source %s %s: %s", name,
+                    "started failing" if newly else "failed again", error or "no reason given")
+        elif status == "partial":
+            log.warning("source %s read in part: %s", name, error)
 
     def is_stored(self, url: str) -> bool:
         return self.store.article_exists(url)
+
+    # -- links that went away --------------------------------------------------------
+
+    def link_gone(self, url: str, source_id: int | None, status: int, message: str,
+                  final_url: str | None = None) -> None:
+        """The link ``url``, never stored, answered 404/410 (at ``final_url`` after
+        redirects): remember it, with its next try on the revisit schedule counted from
+        when it first went away. Only the first answer is an error; a feed listing it is
+        complete all the same, so it can be cached."""
+        known = self.store.gone_link(url)
+        first_seen = known["first_seen_at"] if known else self.now()
+        with self.store.transaction():
+            self.store.remember_gone_link(url, source_id, status, self.now(),
+                                          self._next_check(source_id, first_seen))
+        if known is None:
+            self.error("fetch", message, url=final_url or url, source_id=source_id)
+
+    def gone_not_due(self, url: str) -> bool:
+        """Is ``url`` a remembered gone link that is not due for another try?"""
+        known = self.store.gone_link(url)
+        if known is None:
+            return False
+        due = known["next_try_at"]
+        return due is None or due > self.now()
 
     # -- handed over by the store pipeline -----------------------------------------
 
@@ -128,6 +200,7 @@ class PassRecorder:
             item.article_id = existing
             with self.store.transaction():
                 self._link(existing, [item.source_id, *item.also_from], aliases)
+                self._forget_gone([item.url, *aliases])
         stored = self.store.stored_article(item.article_id)
         if stored is None:
             return
@@ -138,15 +211,14 @@ class PassRecorder:
         handlers[item.outcome](item, stored)
 
     def _adopt_canonical(self, item: ArticleItem) -> list[str]:
-        """Use the page's rel=canonical as its identity when it stays on the same site;
-        return the URL it was reached by, to remember as an alias."""
+        """Use the page's rel=canonical as its identity when it stays on the same site and
+        port (``crawler.urls.canonical_adoptable``); return the URL it was reached by, to
+        remember as an alias."""
         declared = item.article.canonical_url if item.article else None
         if not declared:
             return []
         canonical = canonical_url(declared)
-        same_site = registrable_domain(host_of(canonical)) == registrable_domain(
-            host_of(item.url))
-        if canonical == item.url or not same_site or not canonical.startswith("http"):
+        if canonical == item.url or not canonical_adoptable(canonical, item.url):
             return []
         alias, item.url = item.url, canonical
         return [alias]
@@ -157,6 +229,11 @@ class PassRecorder:
         for source_id in source_ids:
             if source_id is not None:
                 self.store.add_article_source(article_id, source_id, self.now())
+
+    def _forget_gone(self, urls: list[str]) -> None:
+        """A link that came back and is stored now is no longer a gone link."""
+        for url in urls:
+            self.store.forget_gone_link(url)
 
     def seen_in_source(self, url: str, source_id: int) -> None:
         """A source offered an article already stored: remember it carries it too."""
@@ -190,6 +267,7 @@ class PassRecorder:
                 "current_version_id": version_id,
                 "story_id": self._story(article_id, item.fingerprint)})
             self._link(article_id, [item.source_id, *item.also_from], aliases)
+            self._forget_gone([item.url, *aliases])
             self._mentions(article_id, version_id, item, now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
-from crawler.diffs import html_page, render_terminal
+from crawler.diffs import excerpt, html_page, render_terminal
 from crawler.storage import Store
 from crawler.urls import canonical_url
+from crawler.visible import visible
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,49 @@ def mentions_per_topic(store: Store) -> list[TopicReport]:
         if title is not None:
             reports[topic].append(title)
     return [TopicReport(topic, titles) for topic, titles in reports.items()]
+
+
+@dataclass(frozen=True)
+class FoundChange:
+    """One detected change, with the article and outlet it belongs to."""
+
+    article_id: int
+    outlet: str | None
+    headline: str | None
+    change: ChangeEntry
+
+
+def changes_found(store: Store) -> list[FoundChange]:
+    """Every change recorded, oldest first, with its article's headline and outlet."""
+    rows = store.db.query(
+        "SELECT c.*, a.title AS headline, s.name AS outlet FROM changes c "
+        "JOIN articles a ON a.id = c.article_id LEFT JOIN sources s ON s.id = a.source_id "
+        "ORDER BY c.id")
+    return [FoundChange(row["article_id"], row["outlet"], row["headline"], _change_entry(row))
+            for row in rows]
+
+
+def format_changes(found: list[FoundChange], *, color: bool, width: int = 160) -> str:
+    """Each change in a few lines: kind, outlet and headline, what changed, a short diff."""
+    lines: list[str] = []
+    for item in found:
+        change = item.change
+        lines.append(f"  {change.kind:<10} #{item.article_id} {item.outlet or '-'}: "
+                     f"{change.title_before or item.headline or '(untitled)'}")
+        if change.title_after and change.title_after != change.title_before:
+            lines.append(f"             headline now: {change.title_after}")
+        if change.kind == "removed":
+            lines.append("             the page now answers 404/410")
+        if change.kind == "redirected":
+            lines.append(f"             now redirects to {change.redirect_url}")
+        topics = [f"+{name}" for name in change.mentions_added]
+        topics += [f"-{name}" for name in change.mentions_removed]
+        if topics:
+            lines.append(f"             topics: {' '.join(topics)}")
+        if change.diff:
+            lines.append("             " + render_terminal(excerpt(change.diff, width),
+                                                           color=color))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -73,16 +118,17 @@ def change_history(store: Store, article_id: int) -> History:
     """Everything `presswatch diff` shows of one article."""
     article = store.db["articles"].get(article_id)
     versions = store.db["versions"].count_where("article_id = ?", [article_id])
-    changes = [
-        ChangeEntry(
-            row["id"], row["kind"], row["detected_at"], row["title_before"], row["title_after"],
-            row["diff"], row["diff_html"], json.loads(row["mentions_added"]),
-            json.loads(row["mentions_removed"]), row["redirect_url"])
-        for row in store.db.query(
-            "SELECT * FROM changes WHERE article_id = ? ORDER BY id", [article_id])
-    ]
+    changes = [_change_entry(row) for row in store.db.query(
+        "SELECT * FROM changes WHERE article_id = ? ORDER BY id", [article_id])]
     return History(article_id, article["url"], article["title"], article["status"],
                    article["first_seen_at"], versions, changes)
+
+
+def _change_entry(row: dict[str, Any]) -> ChangeEntry:
+    return ChangeEntry(
+        row["id"], row["kind"], row["detected_at"], row["title_before"], row["title_after"],
+        row["diff"], row["diff_html"], json.loads(row["mentions_added"]),
+        json.loads(row["mentions_removed"]), row["redirect_url"])
 
 
 def change_heading(change: ChangeEntry) -> str:
@@ -100,18 +146,20 @@ def change_heading(change: ChangeEntry) -> str:
 
 
 def format_history(history: History, *, color: bool) -> str:
-    lines = [f"{history.title or '(untitled)'}", f"{history.url}",
+    """An article's changes for a terminal; web text without invisible characters (the
+    colours are added after)."""
+    lines = [visible(f"{history.title or '(untitled)'}"), visible(history.url),
              f"first seen {history.first_seen_at}; {history.versions} version(s); "
              f"{len(history.changes)} change(s); now {history.status}"]
     for change in history.changes:
-        lines += ["", f"#{change.id} {change_heading(change)}"]
+        lines += ["", visible(f"#{change.id} {change_heading(change)}")]
         if change.diff:
-            lines.append(render_terminal(change.diff, color=color))
+            lines.append(render_terminal(visible(change.diff), color=color))
     return "\n".join(lines)
 
 
 def history_page(history: History) -> str:
-    sections = [(change_heading(change),
-                 change.diff_html or f"<p>{escape(change.kind)}</p>")
+    sections = [(visible(change_heading(change)),
+                 visible(change.diff_html or f"<p>{escape(change.kind)}</p>"))
                 for change in history.changes]
-    return html_page(history.title or history.url, sections)
+    return html_page(visible(history.title or history.url), sections)

@@ -1,9 +1,12 @@
-"""A DNS resolver that refuses host names resolving to non-public addresses.
+"""Host names judged by the addresses they resolve to, twice.
 
-The check runs after resolution, on the very address the crawler then connects to, so a
-public-looking name that points at the local network (or is re-pointed there between two
-lookups) is refused, on redirects too. IP literals in URLs never reach the resolver's
-check: the PrivateAddressMiddleware refuses those by URL.
+Before any request (proxied or not), ``HostLookup`` resolves the name here and
+``crawler.middlewares.PrivateAddressMiddleware`` refuses it if any of its addresses is not
+public. When the crawler connects directly, ``PublicAddressResolver`` checks again, on
+the very address it then connects to, so a name re-pointed at the local network between
+the two lookups is refused too, on redirects as well. IP literals never reach the
+resolver's check: the middleware refuses those by URL. The policy itself (what is
+public) lives in ``crawler.urls``.
 
 The resolver is Scrapy's ``TWISTED_DNS_RESOLVER``. A failed lookup reaches the spider as
 a plain "no results" DNS error, so the resolver keeps the reason for each refused name;
@@ -12,17 +15,21 @@ a plain "no results" DNS error, so the resolver keeps the reason for each refuse
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import DNSLookupError
+from twisted.internet.threads import deferToThread
 
-from crawler.urls import is_ip, is_public_address
+from crawler.urls import ip_of, is_ip, is_public_address
 
 ALLOW_SETTING = "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES"
+CACHE_SIZE = 4096
 
 
 class PublicAddressResolver(CachingThreadedResolver):
@@ -33,7 +40,7 @@ class PublicAddressResolver(CachingThreadedResolver):
 
     def __init__(self, reactor: Any, cache_size: int, timeout: float) -> None:
         super().__init__(reactor, cache_size, timeout)
-        self.refused: dict[str, str] = {}   # host name -> the non-public address it gave
+        self.refused: dict[str, str] = {}  # host name -> the non-public address it gave
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> Self:
@@ -42,6 +49,10 @@ class PublicAddressResolver(CachingThreadedResolver):
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
+        literal = ip_of(name)
+        if literal is not None and literal.version == 6:
+            # An IPv6 literal is its own address (the threaded lookup is IPv4 only).
+            return succeed(literal.compressed)
         lookup = super().getHostByName(name, timeout)
         if not self.allow_private and not is_ip(name):
             lookup.addCallback(self._check, name)
@@ -66,5 +77,38 @@ def refusal(host: str) -> str | None:
 
 
 def refusal_message(host: str, address: str) -> str:
-    return (f"refused: {host} resolves to a private address {address} "
-            "(set [crawl] allow_private_addresses = true to allow it)")
+    return (
+        f"refused: {host} resolves to a private address {address} "
+        "(set [crawl] allow_private_addresses = true to allow it)"
+    )
+
+
+class HostLookup:
+    """Every address a host name resolves to on this machine, looked up in a thread
+    (the reactor never waits on DNS) with a timeout, and kept for the rest of the pass.
+    A name that does not resolve, or not in time, has no addresses."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    async def addresses(self, host: str) -> tuple[str, ...]:
+        host = host.lower().rstrip(".")
+        if host not in self.known:
+            from twisted.internet import reactor
+
+            lookup = deferToThread(_all_addresses, host)
+            lookup.addTimeout(self.timeout, reactor)
+            try:
+                found = await maybe_deferred_to_future(lookup)
+            except Exception:  # no such name, a DNS failure or a timeout: no addresses
+                found = ()
+            if len(self.known) >= CACHE_SIZE:
+                self.known.clear()
+            self.known[host] = found
+        return self.known[host]
+
+
+def _all_addresses(host: str) -> tuple[str, ...]:
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))

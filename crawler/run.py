@@ -8,20 +8,24 @@ starts each pass as a child process: ``presswatch run``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
 from crawler.config import Config, ConfigError, Source
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.recorder import PassRecorder
-from crawler.storage import Store
+from crawler.storage import StorageFailed, Store, describe_failure
 from crawler.times import to_iso, utc_now
 from crawler.topics import TopicMatcher
+
+log = logging.getLogger("presswatch.pass")
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class PassSummary:
     """What one pass did; ``presswatch run --json`` prints exactly this."""
 
     run_id: int
-    status: str               # ok, failed (every source failed), interrupted (by a signal)
+    status: str               # ok; failed (every source failed, or the database could not
+                              # be written); interrupted (by a signal)
     db: str
     started_at: str
     finished_at: str
@@ -73,14 +78,13 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
          clock: Callable[[], datetime], log_level: str, progress: bool) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
-    recorder = PassRecorder(
-        store=store, config=config, run_id=store.start_run(started_at),
-        source_ids=store.sync_sources(config.sources), topic_ids=store.sync_topics(config.topics),
-        clock=clock,
-    )
+    recorder = PassRecorder(store=store, config=config, clock=clock,
+                            **_open_run(store, config, started_at))
     context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
                           recheck, started_at)
     recorder.begin()
+    log.info("pass %d started: %d source(s) to poll, re-check %s", recorder.run_id,
+             len(sources), recheck)
     finish_reason = "error"
     try:
         finish_reason = _crawl(context, log_level, progress)
@@ -88,11 +92,64 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
         recorder.finish(complete=finish_reason == "finished")
     counts = recorder.summary_counts()
     status = _status(finish_reason, len(sources), counts["sources_failed"])
+    if recorder.failure is not None:
+        status = "failed"
     finished_at = to_iso(clock())
-    store.finish_run(recorder.run_id, finished_at, status, counts)
+    _finish_run(store, recorder.run_id, finished_at, status, counts)
+    _log_finished(recorder.run_id, status, time.monotonic() - started, counts)
     return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
                        finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
                        **counts)
+
+
+def _log_finished(run_id: int, status: str, seconds: float, counts: dict[str, int]) -> None:
+    c = counts
+    log.log(logging.INFO if status == "ok" else logging.WARNING,
+            "pass %d %s in %.1fs: %d source(s) polled, %d failed; %d new article(s), "
+            "%d re-checked, %d changed; %d mention(s); %d error(s)", run_id, status, seconds,
+            c["sources_polled"], c["sources_failed"], c["articles_new"], c["articles_checked"],
+            c["changes_new"], c["mentions_new"], c["errors"])
+
+
+def _open_run(store: Store, config: Config, started_at: str) -> dict[str, Any]:
+    """Close abandoned runs, start this one, mirror sources and topics into the database;
+    StorageFailed (one line) when the database cannot take even that."""
+    try:
+        _close_abandoned_runs(store, started_at)
+        opened = {"run_id": store.start_run(started_at),
+                  "source_ids": store.sync_sources(config.sources),
+                  "topic_ids": store.sync_topics(config.topics)}
+    except sqlite3.Error as error:
+        raise StorageFailed(f"cannot start a pass in {store.path}: "
+                            f"{describe_failure(error)}") from error
+    missing = {s.name for s in config.sources} - set(opened["source_ids"])
+    if missing:
+        raise StorageFailed(f"cannot start a pass in {store.path}: the sources could not "
+                            "be written (is the disk full?)")
+    return opened
+
+
+def _close_abandoned_runs(store: Store, now: str) -> None:
+    """Close the runs earlier passes left ``running``: this pass holds the lock, so none
+    of them is still going (killed, or stopped by a database it could not write)."""
+    closed = store.close_abandoned_runs(
+        now, "the pass ended without recording its end (killed, or the database could not "
+             "be written); closed by the next pass")
+    if closed:
+        log.warning("closed %d run(s) an earlier pass left running: %s", len(closed),
+                    ", ".join(map(str, closed)))
+
+
+def _finish_run(store: Store, run_id: int, now: str, status: str,
+                counts: dict[str, int]) -> None:
+    """Record the run's end; when the database cannot take even that, say so in one
+    line: the next pass closes the run."""
+    try:
+        store.finish_run(run_id, now, status, counts)
+    except (StorageFailed, sqlite3.Error) as error:
+        reason = describe_failure(error) if isinstance(error, sqlite3.Error) else error
+        log.error("run %d: cannot record its end (%s): %s; the next pass closes it",
+                  run_id, status, reason)
 
 
 def _status(finish_reason: str, sources: int, failed: int) -> str:

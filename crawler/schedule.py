@@ -17,7 +17,6 @@ scheduler: no new passes start, the pass in progress gets SIGTERM and up to
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import signal
 import subprocess
@@ -38,10 +37,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 import crawler
-from crawler.cli_common import config_option, db_option
-from crawler.config import Config, ConfigError, ScheduleConfig, load_config
+from crawler.cli_common import config_option, db_option, log_format_option, read_config, user_errors
+from crawler.config import Config, ScheduleConfig
 from crawler.durations import format_duration
-from crawler.logs import FORMAT
+from crawler.lifeline import die_with_parent
+from crawler.lock import lock_holder, lock_path
+from crawler.logs import setup_logging
 from crawler.storage import Store
 from crawler.times import to_iso, utc_now
 
@@ -75,19 +76,31 @@ class JobSpec:
             return IntervalTrigger(seconds=self.every.total_seconds(), timezone=zone)
         if self.daily_at is None:
             raise ValueError(f"job {self.name!r} has neither an interval nor a time of day")
-        return CronTrigger(hour=self.daily_at.hour, minute=self.daily_at.minute, timezone=zone)
+        at = self.daily_at
+        return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=zone)
+
+    def last_fire_before(self, now: datetime) -> datetime | None:
+        """When a daily job last fired (or should have) at or before ``now``."""
+        if self.daily_at is None:
+            return None
+        local = now.astimezone(ZoneInfo(self.timezone))
+        fire = datetime.combine(local.date(), self.daily_at, tzinfo=local.tzinfo)
+        return fire if fire <= local else fire - timedelta(days=1)
 
 
 # -- planning: configuration -> jobs (pure) ---------------------------------------------
 
 def plan_jobs(config: Config, config_path: str | Path,
-              db_path: str | Path | None = None) -> list[JobSpec]:
+              db_path: str | Path | None = None, log_format: str = "text") -> list[JobSpec]:
     """The jobs the scheduler runs for ``config``: polls grouped by interval, the
-    re-check of due articles, and the daily digest."""
+    re-check of due articles, and the daily digest. Passes log in ``log_format``."""
     common = _common_args(config_path, db_path)
     db = Path(db_path) if db_path is not None else config.storage.db
-    return [*_poll_jobs(config, common), _recheck_job(config, common),
-            _digest_job(config, common, db.absolute().parent / "digests")]
+    passes = [*_poll_jobs(config, common), _recheck_job(config, common)]
+    if log_format != "text":
+        passes = [replace(job, args=(*job.args, f"--log-format={log_format}"))
+                  if job.args[0] == "run" else job for job in passes]
+    return [*passes, _digest_job(config, common, db.absolute().parent / "digests")]
 
 
 def _common_args(config_path: str | Path, db_path: str | Path | None) -> tuple[str, ...]:
@@ -119,12 +132,12 @@ def _recheck_job(config: Config, common: tuple[str, ...]) -> JobSpec:
 
 
 def _digest_job(config: Config, common: tuple[str, ...], folder: Path) -> JobSpec:
+    """The digest is always written next to the database, and mailed with [digest.email]."""
     schedule = config.schedule
-    if config.digest.email is not None:
-        return JobSpec(name="digest", args=("digest", *common, "--unsent", "--send"),
-                       daily_at=schedule.digest_at, timezone=schedule.timezone)
+    send = ("--send",) if config.digest.email is not None else ()
     output = str(folder / f"digest-{DATE}.md")
-    return JobSpec(name="digest", args=("digest", *common, "--unsent", "--output", output),
+    return JobSpec(name="digest",
+                   args=("digest", *common, "--unsent", *send, "--output", output),
                    daily_at=schedule.digest_at, timezone=schedule.timezone, folder=folder)
 
 
@@ -225,12 +238,12 @@ class PassRunner:
             job.folder.mkdir(parents=True, exist_ok=True)
         command = job.command(datetime.now(ZoneInfo(self.timezone)).date())
         log.debug("%s: starting %s", job.name, " ".join(command))
+        if job.args[0] == "run" and lock_is_held(self.db_path, job.name):
+            return None
         with self._guard:
             if self.stopping:
                 return None
-            self._child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr,
-                env=child_env(), start_new_session=True)   # its own process group
+            self._child = start_child(command, self.stdout, self.stderr)
             return self._child
 
     def _wait(self, child: subprocess.Popen[bytes], started: float) -> str | None:
@@ -287,6 +300,34 @@ def exit_text(code: int | None) -> str:
     return f"exit {code}"
 
 
+def start_child(command: list[str], stdout: int | IO[str] | None,
+                stderr: int | IO[str] | None) -> subprocess.Popen[bytes]:
+    """A pass in its own process group that the kernel kills (SIGKILL) if the scheduler
+    dies, so no pass outlives it (crawler.lifeline; Linux)."""
+    parent = os.getpid()
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                            env=child_env(), start_new_session=True,
+                            preexec_fn=lambda: die_with_parent(parent))
+
+
+def lock_is_held(db_path: Path, job: str | None = None) -> bool:
+    """Log one line when a pass (one started by an earlier scheduler, or by cron) still
+    holds the database: at start (``job`` None), or for a pass skipped because of it,
+    which must not look like a success."""
+    holder = lock_holder(db_path)
+    if holder is None:
+        return False
+    by = f"process {holder}" if holder else "another process"
+    if job is None:
+        log.warning("the database is held: %s holds %s (a pass still running, perhaps "
+                    "left by an earlier scheduler); passes are skipped until it is free",
+                    by, lock_path(db_path))
+    else:
+        log.warning("%s: skipped: the database is held (%s holds %s)", job, by,
+                    lock_path(db_path))
+    return True
+
+
 def end_process(child: subprocess.Popen[bytes], grace: float) -> None:
     """SIGTERM ``child``; after ``grace`` seconds SIGKILL its whole process group."""
     if grace > 0:
@@ -338,26 +379,55 @@ def error_count(store: Store, run_id: int) -> int:
 
 # -- the scheduler ------------------------------------------------------------------------
 
-def build_scheduler(jobs: list[JobSpec], runner: PassRunner,
-                    settings: ScheduleConfig) -> BlockingScheduler:
-    """An APScheduler with one job per spec; interval jobs also run once at start."""
+def build_scheduler(jobs: list[JobSpec], runner: PassRunner, settings: ScheduleConfig,
+                    now: datetime | None = None) -> BlockingScheduler:
+    """An APScheduler with one job per spec. Interval jobs also run once at start; a
+    daily job runs at start only when :func:`missed_at_start` says it was missed."""
     scheduler = BlockingScheduler(
         timezone=ZoneInfo(settings.timezone),
         executors={"default": {"type": "threadpool", "max_workers": len(jobs) + 1}},
         job_defaults={"max_instances": 1, "coalesce": True,
                       "misfire_grace_time": max(1, int(settings.misfire_grace.total_seconds()))})
-    now = datetime.now(ZoneInfo(settings.timezone))
+    now = now or datetime.now(ZoneInfo(settings.timezone))
     for job in jobs:
+        start = job.every is not None or missed_at_start(job, runner.db_path, now,
+                                                         settings.misfire_grace)
+        # Without next_run_time the trigger decides; next_run_time=None would pause it.
+        when = {"next_run_time": now} if start else {}
         scheduler.add_job(runner.run, job.trigger(), args=[job], id=job.name, name=job.name,
-                          next_run_time=now if job.every is not None else None)
+                          **when)
     return scheduler
 
 
+def missed_at_start(job: JobSpec, db_path: Path, now: datetime, grace: timedelta) -> bool:
+    """A daily digest whose time passed less than ``grace`` ago and that no delivered
+    digest covers yet (so a restart right after the digest never sends it twice)."""
+    fired = job.last_fire_before(now)
+    if fired is None or job.name != "digest" or now - fired >= grace:
+        return False
+    return not digest_covers(db_path, to_iso(fired))
+
+
+def digest_covers(db_path: Path, moment: str) -> bool:
+    """Whether a delivered digest of ``db_path`` reaches ``moment``."""
+    if not db_path.exists():
+        return False
+    from crawler.digest import last_delivered_end
+
+    store = Store.open(db_path)
+    try:
+        end = last_delivered_end(store)
+    finally:
+        store.close()
+    return end is not None and end >= moment
+
+
 def serve(config: Config, config_path: str | Path, db_path: str | Path | None = None, *,
-          stdout: int | IO[str] | None = subprocess.DEVNULL) -> None:
+          stdout: int | IO[str] | None = subprocess.DEVNULL, log_format: str = "text") -> None:
     """Run the schedule until SIGTERM or SIGINT; return once the last pass has ended."""
-    jobs = plan_jobs(config, config_path, db_path)
+    jobs = plan_jobs(config, config_path, db_path, log_format)
     db = Path(db_path) if db_path is not None else config.storage.db
+    Store.open(db).close()   # usable (or a one-line error now), and there for every job
     runner = PassRunner(db.absolute(), config.schedule.pass_timeout.total_seconds(),
                         config.schedule.timezone, stdout=stdout)
     scheduler = build_scheduler(jobs, runner, config.schedule)
@@ -366,6 +436,7 @@ def serve(config: Config, config_path: str | Path, db_path: str | Path | None = 
     _install_stop_handlers(scheduler, runner)
     for job in jobs:
         log.info("job %s: %s", job.name, _when(job))
+    lock_is_held(db.absolute())
     scheduler.start()   # blocks until a stop signal shuts it down
     if not runner.wait_idle(timeout=runner.stop_grace + runner.kill_grace + 5):
         log.warning("the pass in progress did not end")
@@ -390,7 +461,8 @@ def _when(job: JobSpec) -> str:
     if job.every is not None:
         return f"every {_spell(job.every)}"
     assert job.daily_at is not None
-    return f"daily at {job.daily_at:%H:%M} {job.timezone}"
+    spelled = f"{job.daily_at:%H:%M:%S}" if job.daily_at.second else f"{job.daily_at:%H:%M}"
+    return f"daily at {spelled} {job.timezone}"
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -401,9 +473,11 @@ def _when(job: JobSpec) -> str:
 @click.option("--verbose", "-v", is_flag=True,
               help="Also log the scheduler's own workings and show each pass's summary.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the scheduler's log lines to this file (rotated at 10 MB).")
+              help="Also write the scheduler's log lines to this file (rotated at 10 MB; "
+                   "its folder is created).")
+@log_format_option
 def schedule(config_path: Path, db_path: Path | None, verbose: bool,
-             log_file: Path | None) -> None:
+             log_file: Path | None, log_format: str) -> None:
     """Run passes, re-checks and the daily digest on the configured schedule, until stopped.
 
     Each source is polled at its own `interval` (default: [schedule] interval), due
@@ -413,28 +487,10 @@ def schedule(config_path: Path, db_path: Path | None, verbose: bool,
     recorded as a `timeout` run. SIGTERM or Ctrl-C stop it after the pass in progress,
     with exit status 0. One line per pass is logged to stderr.
     """
-    _configure_logging(verbose, log_file)
-    try:
-        config = load_config(config_path)
-        serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL)
-    except ConfigError as error:
-        click.echo(f"presswatch: error: {error}", err=True)
-        sys.exit(2)
-
-
-def _configure_logging(verbose: bool, log_file: Path | None) -> None:
-    """The scheduler's lines on stderr (and in ``log_file``); APScheduler's only when
-    they matter, or all of them with ``verbose``."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        handlers.append(logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
-    for handler in handlers:
-        handler.setFormatter(logging.Formatter(FORMAT))
-    levels = {log.name: logging.DEBUG if verbose else logging.INFO,
-              "apscheduler": logging.INFO if verbose else logging.WARNING}
-    for name, level in levels.items():
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        for handler in handlers:
-            logger.addHandler(handler)
+    with user_errors():
+        setup_logging(verbose=verbose, log_file=log_file, fmt=log_format)
+        if verbose:
+            log.setLevel(logging.DEBUG)   # each pass's command line
+        config = read_config(config_path)
+        serve(config, config_path, db_path, stdout=None if verbose else subprocess.DEVNULL,
+              log_format=log_format)

@@ -29,6 +29,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RefusedHostMiddleware": 560,          # its errors skip the retries
     "crawler.middlewares.RedirectGuardMiddleware": 610,        # before RedirectMiddleware (600)
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.storage_guard.StorageGuardMiddleware": 950,   # nearest the spider: sees errors first
+}
 # Only http and https: no other scheme can be fetched, even by a redirect.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
@@ -60,6 +63,8 @@ DOWNLOAD_WARNSIZE = 0
 # 100 parallel item slots per response would start 100 tasks for each page.
 CONCURRENT_ITEMS = 8
 LOG_LEVEL = "WARNING"
+# Never an item (it holds the page) in a log line: presswatch logs each failure once.
+LOG_FORMATTER = "crawler.logformatter.ItemlessLogFormatter"
 # Extraction awaits a process pool: asyncio's reactor runs coroutine pipelines natively.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
@@ -82,6 +87,7 @@ def pass_settings(config: Config, *, log_level: str = "WARNING",
         "DOWNLOAD_MAXSIZE": crawl.max_page_size,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
         "LOG_LEVEL": log_level,
         "PRESSWATCH_PROGRESS": progress,
     })

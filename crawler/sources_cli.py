@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import tomlkit
@@ -32,6 +32,9 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.discovery import Candidate, DiscoveryError, discover
 from crawler.storage import Store
 from crawler.urls import canonical_url, host_of
+
+if TYPE_CHECKING:
+    from crawler.run import PassSummary
 
 ERROR_WIDTH = 60      # `sources list` shortens the last error to this many characters
 ARTICLES_COLUMN = 4   # the one right-aligned column of `sources list`
@@ -280,8 +283,10 @@ def test_source(name: str, config_path: Path, verbose: bool) -> None:
 
     The source is polled and its new articles fetched, extracted and matched against
     the configured topics, all into a temporary database that is deleted afterwards:
-    the configured database is never opened. Exit status: 0 the poll worked; 1 it
-    failed; 2 usage or configuration error (such as an unknown NAME).
+    the configured database is never opened. Exit status: 0 the poll worked and at least
+    one article could be stored (or there was nothing to fetch); 1 nothing it tried could
+    be stored: the poll failed, or it failed for every article it tried; 2 usage or
+    configuration error (such as an unknown NAME).
     """
     from crawler.logs import setup_logging
     from crawler.run import run_pass
@@ -299,7 +304,12 @@ def test_source(name: str, config_path: Path, verbose: bool) -> None:
         report = trial_report(db, name)
     click.echo(f"source {name!r} ({source.kind}, {source.url}); nothing was stored")
     click.echo(format_trial(report))
-    sys.exit(EXIT_FAILED if summary.status == "failed" else EXIT_OK)
+    sys.exit(EXIT_FAILED if nothing_stored(summary) else EXIT_OK)
+
+
+def nothing_stored(summary: PassSummary) -> bool:
+    """Did the trial pass fail, or store no article while it recorded errors?"""
+    return summary.status == "failed" or (summary.articles_new == 0 and summary.errors > 0)
 
 
 def trial_report(db: Path, name: str) -> dict[str, Any]:

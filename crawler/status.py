@@ -8,15 +8,31 @@ poll, and ``articles.next_check_at``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+import sys
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from crawler.cli_common import config_option, db_option, read_config
+from crawler.cli_common import (
+    USER_ERRORS,
+    config_option,
+    db_option,
+    read_config,
+    require_database,
+)
+from crawler.config import Config, load_config
+from crawler.durations import format_duration, parse_duration
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.visible import visible
+
+# Monitoring plugin (Nagios, Icinga, Zabbix) exit codes of `status --check`.
+CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN = 0, 1, 2, 3
+CHECK_NAMES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 
 RUN_COUNTS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
               "changes_new", "mentions_new", "errors")
@@ -34,19 +50,23 @@ class Status:
     due_now: int                            # articles whose re-check is due
     tracked: int                            # articles still being re-checked
     next_checks: list[dict[str, Any]]       # the next few re-checks after now
+    # With a cluster: messages the ingester set aside ({"count", "newest": {at, reason,
+    # message}} or {"error"} when Redis cannot be reached); None without one.
+    set_aside: dict[str, Any] | None = None
+    config: str | None = None               # the configuration file read, if any
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def collect_status(store: Store, now: str, *, runs: int = 10, upcoming: int = 5,
-                   sources: list[str] | None = None) -> Status:
+                   sources: list[str] | None = None, config: str | None = None) -> Status:
     """Read the status of ``store`` at ``now``; ``sources`` limits the failing ones shown."""
     return Status(db=store.path, now=now, runs=last_runs(store, runs),
                   failing_sources=failing_sources(store, sources),
                   due_now=_count(store, "next_check_at <= ?", [now]),
                   tracked=_count(store, "1", []),
-                  next_checks=next_checks(store, now, upcoming))
+                  next_checks=next_checks(store, now, upcoming), config=config)
 
 
 def last_runs(store: Store, limit: int) -> list[dict[str, Any]]:
@@ -63,8 +83,8 @@ def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def failing_sources(store: Store, names: list[str] | None = None) -> list[dict[str, Any]]:
-    rows = store.db.query("SELECT name, url, last_polled_at, last_error FROM sources "
-                          "WHERE last_status = 'failed' ORDER BY name")
+    rows = store.db.query("SELECT name, url, last_polled_at, last_error, failing_since "
+                          "FROM sources WHERE last_status = 'failed' ORDER BY name")
     return [row for row in rows if names is None or row["name"] in names]
 
 
@@ -72,6 +92,57 @@ def next_checks(store: Store, now: str, limit: int) -> list[dict[str, Any]]:
     return list(store.db.query(
         "SELECT id AS article_id, next_check_at, title, url FROM articles "
         "WHERE next_check_at > ? ORDER BY next_check_at, id LIMIT ?", [now, limit]))
+
+
+def last_ok_pass(store: Store) -> str | None:
+    """When the latest pass that ended ``ok`` finished."""
+    return store.db.execute("SELECT max(finished_at) FROM runs WHERE status = 'ok'").fetchone()[0]
+
+
+# -- the monitoring check --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Health:
+    """The verdict of ``status --check``: a plugin exit code and its one line."""
+
+    code: int
+    message: str
+
+    @property
+    def line(self) -> str:
+        return f"PRESSWATCH {CHECK_NAMES[self.code]} - {self.message}"
+
+
+def check_health(store: Store, now: datetime, warn_after: timedelta, crit_after: timedelta,
+                 sources: list[str] | None = None) -> Health:
+    """Critical without an ``ok`` pass within ``crit_after``; warning when a source has
+    been failing longer than ``warn_after``; else OK."""
+    last_ok = last_ok_pass(store)
+    if last_ok is None:
+        return Health(CHECK_CRITICAL, "no successful pass yet")
+    age = now - from_iso(last_ok)
+    if age > crit_after:
+        return Health(CHECK_CRITICAL, f"no successful pass for {_ago(age)} (since {last_ok}; "
+                                      f"--crit-after {format_duration(crit_after)})")
+    failing = failing_sources(store, sources)
+    late = [source for source in failing if source["failing_since"]
+            and now - from_iso(source["failing_since"]) > warn_after]
+    if late:
+        names = ", ".join(f"{s['name']} since {s['failing_since']} ({s['last_error']})"
+                          for s in late)
+        return Health(CHECK_WARNING, f"{len(late)} source(s) failing for more than "
+                                     f"{format_duration(warn_after)}: {names}")
+    return Health(CHECK_OK, f"last successful pass {_ago(age)} ago; "
+                            f"{len(failing)} source(s) failing")
+
+
+def _ago(age: timedelta) -> str:
+    """A rounded age: 45s, 12m, 5h, 3d."""
+    seconds = max(int(age.total_seconds()), 0)
+    for unit, size, limit in (("s", 1, 120), ("m", 60, 7200), ("h", 3600, 172800)):
+        if seconds < limit:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 86400}d"
 
 
 def _count(store: Store, where: str, params: list[str]) -> int:
@@ -82,8 +153,43 @@ def _count(store: Store, where: str, params: list[str]) -> int:
 # -- the text report -----------------------------------------------------------------------
 
 def format_status(status: Status) -> str:
-    return "\n".join([f"database: {status.db}", "", *_runs_lines(status.runs), "",
-                      *_sources_lines(status.failing_sources), "", *_checks_lines(status)])
+    """The status for people; what came from the web shows without invisible characters."""
+    config = status.config or "none (defaults)"
+    return visible("\n".join([f"database: {status.db}", f"config: {config}", "",
+                              *_runs_lines(status.runs), "",
+                              *_sources_lines(status.failing_sources), "",
+                              *_checks_lines(status), *_set_aside_lines(status.set_aside)]))
+
+
+def _set_aside_lines(set_aside: dict[str, Any] | None) -> list[str]:
+    if set_aside is None:
+        return []
+    if "error" in set_aside:
+        return ["", f"cluster messages set aside: cannot read Redis: {set_aside['error']}"]
+    if not set_aside["count"]:
+        return ["", "cluster messages set aside: none"]
+    newest = set_aside["newest"]
+    return ["", f"cluster messages set aside: {set_aside['count']} "
+                f"(in Redis, {set_aside['key']}); the newest, at {newest['at']}:",
+            f"    {newest['reason'][:300]}"]
+
+
+def cluster_set_aside(redis_url: str | None) -> dict[str, Any] | None:
+    """What the cluster's ingester set aside, read from Redis (None without a cluster)."""
+    if not redis_url:
+        return None
+    from redis.exceptions import RedisError
+
+    from crawler.cluster.keys import Keys
+    from crawler.cluster.queue import ItemQueue
+    from crawler.cluster.worker import redis_client
+
+    keys = Keys()
+    try:
+        count, newest = ItemQueue(redis_client(redis_url), keys).dead_letters()
+    except RedisError as error:
+        return {"error": str(error)}
+    return {"count": count, "key": keys.dead_letters, "newest": newest[0] if newest else None}
 
 
 def _runs_lines(runs: list[dict[str, Any]]) -> list[str]:
@@ -123,38 +229,90 @@ def _checks_lines(status: Status) -> list[str]:
 
 # -- the command ---------------------------------------------------------------------------
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.command()
 @config_option
 @db_option
 @click.option("--runs", "run_count", default=10, show_default=True,
               type=click.IntRange(min=1), help="How many of the last runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
-def status(config_path: Path, db_path: Path | None, run_count: int, as_json: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="A monitoring check (Nagios, Icinga): one line, and exit 0 OK, 1 warning, "
+                   "2 critical, 3 unknown.")
+@click.option("--warn-after", default="1h", show_default=True, callback=_duration,
+              metavar="DURATION", help="--check warns about a source failing longer than this.")
+@click.option("--crit-after", default="2h", show_default=True, callback=_duration,
+              metavar="DURATION", help="--check is critical without a successful pass this long.")
+def status(config_path: Path, db_path: Path | None, run_count: int, as_json: bool,
+           check: bool, warn_after: timedelta, crit_after: timedelta) -> None:
     """Show the last runs, the sources whose last poll failed and the re-checks due.
 
     Runs are passes: `ok`, `failed` (every source failed), `running` (in progress, or
     cut off by a crash), `timeout` (stopped by the scheduler's pass_timeout) or
     `interrupted` (killed when the scheduler stopped). The errors column counts rows
-    in the `errors` table for that run.
+    in the `errors` table for that run. The report names the configuration file used.
+
+    With --check: exit 0 healthy, 1 warning (a source failing longer than --warn-after),
+    2 critical (no successful pass within --crit-after), 3 unknown (the configuration or
+    the database cannot be read).
     """
-    db, names = _database(config_path, db_path)
+    if check:
+        health = _check(config_path, db_path, warn_after, crit_after)
+        click.echo(health.line)
+        sys.exit(health.code)
+    db, config = _database(config_path, db_path)
     store = Store.open(db)
     try:
-        report = collect_status(store, to_iso(utc_now()), runs=run_count, sources=names)
+        report = collect_status(store, to_iso(utc_now()), runs=run_count,
+                                sources=_names(config), config=_config_file(config))
     finally:
         store.close()
+    report = replace(report, set_aside=cluster_set_aside(_redis_url(config)))
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json
                else format_status(report))
 
 
-def _database(config_path: Path, db_path: Path | None) -> tuple[Path, list[str] | None]:
-    """The database to read and the configured source names (None: show every source)."""
+def _redis_url(config: Config | None) -> str | None:
+    """The cluster's Redis: $PRESSWATCH_REDIS, else ``[cluster] redis``, if either is set."""
+    if os.environ.get("PRESSWATCH_REDIS"):
+        return os.environ["PRESSWATCH_REDIS"]
+    return config.cluster.redis if config is not None else None
+
+
+def _check(config_path: Path, db_path: Path | None, warn_after: timedelta,
+           crit_after: timedelta) -> Health:
+    try:
+        db, config = _database(config_path, db_path, reader=load_config)
+        store = Store.open(db)
+    except USER_ERRORS as error:
+        return Health(CHECK_UNKNOWN, str(error))
+    try:
+        return check_health(store, utc_now(), warn_after, crit_after, _names(config))
+    finally:
+        store.close()
+
+
+def _database(config_path: Path, db_path: Path | None,
+              reader: Any = read_config) -> tuple[Path, Config | None]:
+    """The database to read and the configuration (None: --db and no configuration file)."""
     if db_path is None:
-        config = read_config(config_path)
+        config = reader(config_path)
         db_path = config.storage.db
     else:
-        config = read_config(config_path) if config_path.exists() else None
-    if not db_path.exists():
-        raise click.UsageError(f"no database at {db_path}: run `presswatch run` first")
-    return db_path, None if config is None else [source.name for source in config.sources]
+        config = reader(config_path) if config_path.exists() else None
+    return require_database(db_path), config
 
+
+def _names(config: Config | None) -> list[str] | None:
+    """The configured source names (None: show every source)."""
+    return None if config is None else [source.name for source in config.sources]
+
+
+def _config_file(config: Config | None) -> str | None:
+    return str(Path(config.path).absolute()) if config and config.path else None

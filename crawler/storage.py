@@ -7,10 +7,11 @@ never make a pass fail. Each article's rows are written in one transaction.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from crawler.config import Source, Topic
 from crawler.datasette import ANALYST_SCHEMA
 
 BUSY_TIMEOUT_MS = 30_000
+MAX_PAGES_ENV = "PRESSWATCH_MAX_PAGE_COUNT"
+"""A test-only knob: cap the database at this many pages (PRAGMA max_page_count), so a
+pass meets SQLite's "database or disk is full" without a small file system."""
 
 # Each entry upgrades the schema by one version: SQL, or a function of the database for
 # steps that sqlite-utils does better (full-text indexes). PRAGMA user_version records how
@@ -183,6 +187,51 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX article_fingerprints_band2 ON article_fingerprints(band2);
     CREATE INDEX article_fingerprints_band3 ON article_fingerprints(band3);
     """,
+    # Links that answered 404/410 while a feed kept listing them, retried on the revisit
+    # schedule; source_health with failing sources first and its gone links counted.
+    """
+    CREATE TABLE gone_links (
+        url TEXT PRIMARY KEY,
+        source_id INTEGER REFERENCES sources(id),
+        status INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_tried_at TEXT NOT NULL,
+        next_try_at TEXT,
+        tries INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX gone_links_next_try_at ON gone_links(next_try_at);
+    DROP VIEW IF EXISTS source_health;
+    CREATE VIEW source_health AS
+    SELECT
+        s.name AS source,
+        s.url,
+        s.last_polled_at,
+        s.last_status,
+        s.last_error,
+        (SELECT count(*) FROM articles a WHERE a.source_id = s.id) AS articles,
+        (SELECT count(*) FROM errors e WHERE e.source_id = s.id
+            AND e.at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')) AS errors_24h,
+        (SELECT max(e.at) FROM errors e WHERE e.source_id = s.id) AS last_error_at,
+        (SELECT count(*) FROM gone_links g WHERE g.source_id = s.id) AS links_gone
+    FROM sources s
+    ORDER BY CASE s.last_status WHEN 'failed' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,
+        s.name;
+    """,
+    # Since when a source's polls have failed without a break (`status --check`).
+    """
+    ALTER TABLE sources ADD COLUMN failing_since TEXT;
+    UPDATE sources SET failing_since = last_polled_at WHERE last_status = 'failed';
+    """,
+    """
+    ALTER TABLE digests ADD COLUMN status TEXT NOT NULL DEFAULT 'unsent';
+    ALTER TABLE digests ADD COLUMN message_id TEXT;
+    UPDATE digests SET status = 'sent' WHERE sent_at IS NOT NULL;
+    """,
+    # Which extraction rules made each version (crawler.extract.EXTRACTOR); NULL for
+    # versions stored before it was recorded (0.1: rules 1).
+    """
+    ALTER TABLE versions ADD COLUMN extractor TEXT;
+    """,
     # Per-version metadata (authors, dates and where they came from, paywall state), the
     # article's list of authors, and mentions found only in the feed summary.
     """
@@ -206,11 +255,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE articles ADD COLUMN modified_at TEXT;
     UPDATE articles SET authors = json_array(author) WHERE author IS NOT NULL;
     ALTER TABLE mentions ADD COLUMN in_summary INTEGER NOT NULL DEFAULT 0;
-    """,
-    # Which extraction rules made each version (crawler.extract.EXTRACTOR); NULL for
-    # versions stored before it was recorded (0.1: rules 1).
-    """
-    ALTER TABLE versions ADD COLUMN extractor TEXT;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -246,14 +290,39 @@ VERSION_METADATA = ("authors", "title_raw", "published_at", "published_from", "m
                     "modified_from", "is_partial")
 
 
+class DatabaseProblem(RuntimeError):
+    """The database cannot be used: damaged, not SQLite, not writable, or newer than this
+    presswatch. The message names the file and the reason."""
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate a presswatch database."""
+    """Open (creating if needed) and migrate a presswatch database. Raises DatabaseProblem."""
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as error:
+        raise DatabaseProblem(f"{path}: {_reason(error)}") from error
+    except DatabaseProblem as error:
+        raise DatabaseProblem(f"{path}: {error}") from None
+
+
+def _reason(error: sqlite3.DatabaseError) -> str:
+    message = str(error)
+    if "not a database" in message or "malformed" in message:
+        return f"not a presswatch database, or damaged ({message})"
+    if "readonly" in message or "unable to open" in message:
+        return f"cannot write the database or its folder ({message})"
+    return message
+
+
+def _connect(path: str | Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
     db = sqlite_utils.Database(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.enable_wal()
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(db)
+    if os.environ.get(MAX_PAGES_ENV, "").isdigit():
+        conn.execute(f"PRAGMA max_page_count = {int(os.environ[MAX_PAGES_ENV])}")
     return db
 
 
@@ -261,7 +330,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring the schema up to date in place; return the version it is now at."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise DatabaseProblem(
             f"the database has schema version {version}, newer than this presswatch "
             f"({SCHEMA_VERSION}); upgrade presswatch")
     for number in range(version, SCHEMA_VERSION):
@@ -292,6 +361,24 @@ def sqlite3_statements(script: str) -> list[str]:
     return [s for s in statements if s.strip(" ;\n")]
 
 
+class StorageFailed(RuntimeError):
+    """A write could not be made durable (disk full, I/O error, a failed commit): the open
+    batch was rolled back, and nothing written since it began is in the database."""
+
+
+def _out_of_storage(error: sqlite3.Error) -> bool:
+    """A full disk or an I/O error: nothing more can be written now."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR")
+
+
+def describe_failure(error: sqlite3.Error) -> str:
+    """SQLite's reason on one line: ``database or disk is full (SQLITE_FULL)``."""
+    name = getattr(error, "sqlite_errorname", None)
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return f"{reason} ({name})" if name else reason
+
+
 class Store:
     """All reads and writes of one database. Methods take and return plain values."""
 
@@ -316,10 +403,19 @@ class Store:
         """Everything written inside is committed together or not at all.
 
         Inside a batch this is a savepoint: it is rolled back alone on error, and becomes
-        durable when the batch commits.
+        durable when the batch commits. An error that cost the whole batch (SQLite rolls
+        it back itself on a full disk or an I/O error) raises :class:`StorageFailed`.
         """
-        with self.db.atomic():
-            yield
+        if self.batch_started is not None and not self.db.conn.in_transaction:
+            raise self.abandon_batch("the open batch was rolled back by an earlier error")
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as error:
+            if self.batch_started is not None and (
+                    not self.db.conn.in_transaction or _out_of_storage(error)):
+                raise self.abandon_batch(describe_failure(error)) from error
+            raise
         if self.batch_started is not None:
             self.batch_size += 1
 
@@ -330,9 +426,24 @@ class Store:
             self.batch_started, self.batch_size = time.monotonic(), 0
 
     def commit_batch(self) -> None:
-        if self.batch_started is not None:
+        """Make the open batch durable; raise :class:`StorageFailed` (the batch rolled
+        back) when SQLite cannot."""
+        if self.batch_started is None:
+            return
+        if not self.db.conn.in_transaction:
+            raise self.abandon_batch("the open batch was rolled back by an earlier error")
+        self.batch_started = None
+        try:
             self.db.conn.commit()
-            self.batch_started = None
+        except sqlite3.Error as error:
+            raise self.abandon_batch(describe_failure(error)) from error
+
+    def abandon_batch(self, reason: str) -> StorageFailed:
+        """Roll back the open batch (if SQLite has not already); the error to raise."""
+        self.batch_started = None
+        with suppress(sqlite3.Error):
+            self.db.conn.rollback()
+        return StorageFailed(reason)
 
     def batch_due(self, max_items: int, max_seconds: float) -> bool:
         """Has the open batch grown enough to be committed?"""
@@ -349,6 +460,10 @@ class Store:
                 self.db["sources"].upsert(
                     {"name": source.name, "url": source.url, "kind": source.kind}, pk="name")
         return {row["name"]: row["id"] for row in self.db["sources"].rows}
+
+    def source_statuses(self) -> dict[int, str | None]:
+        """Each source's ``last_status`` (None before its first poll)."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT id, last_status FROM sources")}
 
     def sync_topics(self, topics: Iterable[Topic]) -> dict[str, int]:
         with self.transaction():
@@ -367,6 +482,46 @@ class Store:
         with self.transaction():
             self.db["runs"].update(run_id, {"finished_at": now, "status": status, **counts})
 
+    def close_abandoned_runs(self, now: str, message: str) -> list[int]:
+        """Close as ``failed`` the runs left ``running`` by passes that ended without
+        recording their end (killed, or unable to write), each with an ``errors`` row.
+        Only for a caller holding the database's lock: no other pass can be running."""
+        rows = self.db.execute("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
+        run_ids = [row[0] for row in rows]
+        for run_id in run_ids:
+            with self.transaction():
+                self.db["errors"].insert({"run_id": run_id, "stage": "run", "message": message,
+                                          "at": now, "source_id": None, "url": None})
+                errors = self.db.execute("SELECT count(*) FROM errors WHERE run_id = ?",
+                                         [run_id]).fetchone()[0]
+                self.db["runs"].update(run_id, {"finished_at": now, "status": "failed",
+                                                "errors": errors})
+        return run_ids
+
+    # -- digests --------------------------------------------------------------------
+
+    def insert_digest(self, values: dict[str, Any]) -> int:
+        with self.transaction():
+            return self._insert("digests", values)
+
+    def update_digest(self, digest_id: int, values: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db["digests"].update(digest_id, values)
+
+    def last_delivered_end(self) -> str | None:
+        """The end of the latest digest delivered (or settled as empty)."""
+        return self.db.execute(
+            "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL").fetchone()[0]
+
+    def digest_in_doubt(self) -> dict[str, Any] | None:
+        """The latest digest handed to a mail server whose outcome was never recorded (a
+        kill while sending), if no delivered digest covers it since."""
+        rows = self.db.query(
+            "SELECT * FROM digests WHERE status = 'sending' AND sent_at IS NULL AND "
+            "period_end > coalesce((SELECT max(period_end) FROM digests "
+            "WHERE sent_at IS NOT NULL), '') ORDER BY id DESC LIMIT 1")
+        return next(iter(rows), None)
+
     def record_error(self, run_id: int | None, stage: str, message: str, now: str, *,
                      url: str | None = None, source_id: int | None = None) -> None:
         with self.transaction():
@@ -381,9 +536,11 @@ class Store:
 
     def source_polled(self, source_id: int, now: str, status: str,
                       error: str | None = None) -> None:
-        values = {"last_polled_at": now, "last_status": status, "last_error": error}
         with self.transaction():
-            self.db["sources"].update(source_id, values)
+            self.db.execute(
+                "UPDATE sources SET last_polled_at = ?, last_status = ?, last_error = ?, "
+                "failing_since = CASE WHEN ? = 'failed' THEN coalesce(failing_since, ?) END "
+                "WHERE id = ?", [now, status, error, status, now, source_id])
 
     def save_validators(self, source_id: int, etag: str | None,
                         last_modified: str | None) -> None:
@@ -393,6 +550,34 @@ class Store:
     def source_validators(self, source_id: int) -> tuple[str | None, str | None]:
         row = self.db["sources"].get(source_id)
         return row["etag"], row["last_modified"]
+
+    # -- links that went away ---------------------------------------------------------
+
+    def gone_link(self, url: str) -> dict[str, Any] | None:
+        """The remembered 404/410 answer of a link never stored as an article, if any."""
+        rows = list(self.db.query("SELECT * FROM gone_links WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def remember_gone_link(self, url: str, source_id: int | None, status: int, now: str,
+                           next_try_at: str | None) -> None:
+        """Record a 404/410 answer: a new row, or one more try of a known gone link."""
+        self.db.conn.execute(
+            "INSERT INTO gone_links (url, source_id, status, first_seen_at, last_tried_at, "
+            "next_try_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "status = excluded.status, last_tried_at = excluded.last_tried_at, "
+            "next_try_at = excluded.next_try_at, tries = tries + 1",
+            [url, source_id, status, now, now, next_try_at])
+
+    def forget_gone_link(self, url: str) -> None:
+        self.db.conn.execute("DELETE FROM gone_links WHERE url = ?", [url])
+
+    def due_gone_links(self, now: str | None) -> list[dict[str, Any]]:
+        """Gone links to try again: due by ``now``, or every one still tried when None."""
+        sql = "SELECT url, source_id FROM gone_links WHERE next_try_at IS NOT NULL"
+        params = []
+        if now is not None:
+            sql, params = sql + " AND next_try_at <= ?", [now]
+        return list(self.db.query(sql + " ORDER BY next_try_at, url", params))
 
     # -- articles ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from scrapy.exceptions import DropItem
 from crawler import items
 from crawler.extract import Article, ExtractionError, extract_page
 from crawler.items import ArticleItem
+from crawler.lifeline import die_with_parent
 from crawler.partial import is_partial
 from crawler.similarity import simhash
 from pipelines.base import PassPipeline
@@ -42,8 +43,10 @@ class ExtractPipeline(PassPipeline):
         workers = self.context.config.crawl.extract_workers
         if workers > 0:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipelines.extract"])
-            self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            # The forkserver dies with the pass, each worker with the forkserver.
+            context.set_forkserver_preload(["pipelines.extract", "pipelines.extract_server"])
+            self.pool = ProcessPoolExecutor(workers, mp_context=context,
+                                            initializer=die_with_parent)
             for _ in range(workers):  # start the workers now, while the feeds download
                 self.pool.submit(warm_up)
 

@@ -10,12 +10,16 @@ pipelines.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler import items
@@ -25,7 +29,7 @@ from crawler.failures import describe_failure
 from crawler.feeds import FeedLink, parse_feed
 from crawler.items import ArticleItem, FeedEntry
 from crawler.pages import article_links
-from crawler.sitemaps import SitemapError, parse_sitemap
+from crawler.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
 from crawler.times import from_iso
 from crawler.urls import canonical_url, link_allowed
 
@@ -41,6 +45,9 @@ class SourceSpider(scrapy.Spider):
         self.recorder = context.recorder
         # New article URLs requested in this pass -> other sources that offered them too.
         self.requested: dict[str, list[int]] = {}
+        # A sitemap source's poll (its "sitemap_poll" meta) -> child sitemaps requested.
+        self.sitemaps: dict[str, int] = {}
+        self.sitemap_cuts: set[tuple[str, str]] = set()   # (poll, limit) recorded
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.context.sources:
@@ -51,6 +58,9 @@ class SourceSpider(scrapy.Spider):
             due_by = self.context.started_at if self.context.recheck == "due" else None
             for row in self.recorder.store.due_articles(due_by):
                 yield self.revisit_request(row)
+            for row in self.recorder.store.due_gone_links(due_by):
+                if row["url"] not in self.requested:  # not offered by a feed already
+                    yield self.new_article_request(row["url"], row["source_id"], FeedEntry())
 
     # -- sources ------------------------------------------------------------------------
 
@@ -92,56 +102,119 @@ class SourceSpider(scrapy.Spider):
 
     # -- feeds ------------------------------------------------------------------------
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """A feed's newest entries become article requests. It is parsed in a thread, so
+        the crawl (and a stop signal) never waits on a large feed."""
         source, source_id = response.meta["source"], response.meta["source_id"]
         if self._not_modified(response):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        feed = parse_feed(response.body, response.url, content_type)
+        try:
+            feed = await maybe_deferred_to_future(deferToThread(
+                parse_feed, response.body, response.url, content_type,
+                source.max_feed_entries))
+        except Exception as error:  # whatever a parser raises costs this source only
+            self._unreadable(response, "feed", f"unreadable feed: {_reason(error)}")
+            return
         for entry in feed.skipped:   # no link, or not a web address: nothing to fetch
             self.recorder.skipped(source_id, entry.url, entry.reason)
         if feed.unreadable:
-            message = f"unreadable feed: {feed.problem}"
-            self.recorder.error("feed", message, url=response.url, source_id=source_id)
-            self.recorder.source_polled(source_id, "failed", message)
+            self._unreadable(response, "feed", f"unreadable feed: {feed.problem}")
             return
         if feed.problem:
             message = f"malformed feed, {len(feed.links)} entries used: {feed.problem}"
             self.recorder.error("feed", message, url=response.url, source_id=source_id)
+        if feed.cut:
+            self.recorder.error("feed", _cut_message(feed.entries, source.max_feed_entries),
+                                url=response.url, source_id=source_id)
+        problem = feed.problem or (_cut_message(feed.entries, source.max_feed_entries)
+                                   if feed.cut else None)
         self.recorder.source_polled(
-            source_id, "partial" if feed.problem else "ok",
-            feed.problem, *_validators(response))
-        yield from self._follow(feed.links, source, source_id)
+            source_id, "partial" if problem else "ok", problem, *_validators(response))
+        for request in self._follow(feed.links, source, source_id):
+            yield request
+
+    def _unreadable(self, response: Response, stage: str, message: str) -> None:
+        """A source document that could not be read: one error row; a top-level one also
+        makes the source's last poll failed."""
+        source_id = response.meta["source_id"]
+        self.recorder.error(stage, message, url=response.url, source_id=source_id)
+        if not response.meta.get("child"):
+            self.recorder.source_polled(source_id, "failed", message)
 
     # -- sitemaps -----------------------------------------------------------------------
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        """A sitemap index leads to its recent child sitemaps; a sitemap to its recent
-        articles. Entries older than the source's ``max_age`` are left alone."""
+        """A sitemap index leads to its recent child sitemaps (at most ``max_sitemaps``
+        per pass, ``max_sitemap_depth`` levels down); a sitemap to its recent articles
+        (the newest ``max_feed_entries``). Entries older than the source's ``max_age``
+        are left alone. Every cut and every XML error recovered from is recorded."""
         meta = response.meta
         source, source_id = meta["source"], meta["source_id"]
         if self._not_modified(response):
             return
         try:
             sitemap = parse_sitemap(response.body, self.context.config.crawl.max_page_size)
-        except (SitemapError, OSError, ValueError) as error:
-            message = f"unreadable sitemap: {error}"
-            self.recorder.error("sitemap", message, url=response.url, source_id=source_id)
-            if not meta.get("child"):
-                self.recorder.source_polled(source_id, "failed", message)
+        except Exception as error:  # whatever a parser raises costs this source only
+            self._unreadable(response, "sitemap", f"unreadable sitemap: {_reason(error)}")
             return
+        if sitemap.problem:
+            message = (f"malformed sitemap, {len(sitemap.entries)} entries used: "
+                       f"{sitemap.problem}")
+            self.recorder.error("sitemap", message, url=response.url, source_id=source_id)
         if not meta.get("child"):
-            self.recorder.source_polled(source_id, "ok", None, *_validators(response))
+            self.recorder.source_polled(source_id, "partial" if sitemap.problem else "ok",
+                                        sitemap.problem, *_validators(response))
         recent = sitemap.newer_than(from_iso(self.context.started_at) - source.max_age)
         if not sitemap.is_index:
-            yield from self._follow((FeedLink(e.url, e.entry) for e in recent), source,
+            kept = newest(recent, source.max_feed_entries)
+            if len(kept) < len(recent):
+                self.recorder.error("sitemap", _cut_message(len(recent),
+                                                            source.max_feed_entries),
+                                    url=response.url, source_id=source_id)
+            yield from self._follow((FeedLink(e.url, e.entry) for e in kept), source,
                                     source_id)
             return
-        for entry in recent:
-            if link_allowed(entry.url, source.url, source.allowed_domains):
-                yield scrapy.Request(entry.url, callback=self.parse_sitemap,
-                                     errback=self.source_failed,
-                                     meta={**_source_meta(meta), "child": True})
+        yield from self._child_sitemaps(response, recent)
+
+    def _child_sitemaps(self, response: Response,
+                        recent: list[SitemapEntry]) -> Iterator[scrapy.Request]:
+        """The child sitemaps of an index, within the source's depth and count limits.
+        The count is per poll of the source (the poll's id travels in the children's
+        meta, so it holds on a cluster worker that outlives passes too)."""
+        meta = response.meta
+        source, source_id = meta["source"], meta["source_id"]
+        poll = meta.get("sitemap_poll") or f"{source_id}:{response.url}:{time.monotonic()}"
+        children = [e for e in recent if link_allowed(e.url, source.url,
+                                                       source.allowed_domains)]
+        depth = meta.get("sitemap_depth", 0) + 1
+        if children and depth > source.max_sitemap_depth:
+            self._sitemap_cut(poll, "depth", response, (
+                f"sitemap index nested too deeply: its {len(children)} child sitemaps (at "
+                f"depth {depth}) and any like them not fetched ([[sources]] "
+                f"max_sitemap_depth = {source.max_sitemap_depth})"))
+            return
+        room = max(source.max_sitemaps - self.sitemaps.get(poll, 0), 0)
+        if len(children) > room:
+            self._sitemap_cut(poll, "count", response, (
+                f"too many sitemaps: {len(children) - room} of its {len(children)} child "
+                f"sitemaps and any after them not fetched ([[sources]] max_sitemaps = "
+                f"{source.max_sitemaps} per pass)"))
+            children = children[:room]
+        self.sitemaps[poll] = self.sitemaps.get(poll, 0) + len(children)
+        for entry in children:
+            yield scrapy.Request(entry.url, callback=self.parse_sitemap,
+                                 errback=self.source_failed,
+                                 meta={**_source_meta(meta), "child": True,
+                                       "sitemap_depth": depth, "sitemap_poll": poll})
+
+    def _sitemap_cut(self, poll: str, limit: str, response: Response, message: str) -> None:
+        """Record a sitemap limit reached, once per limit and poll of the source, on the
+        first index it cut."""
+        if (poll, limit) not in self.sitemap_cuts:
+            self.sitemap_cuts.add((poll, limit))
+            self.recorder.error("sitemap", message, url=response.url,
+                                source_id=response.meta["source_id"])
 
     # -- section pages and watched pages ---------------------------------------------------
 
@@ -177,9 +250,15 @@ class SourceSpider(scrapy.Spider):
         if self.recorder.is_stored(url):
             self.recorder.seen_in_source(url, source_id)
             return None
+        if self.recorder.gone_not_due(url):  # answered 404/410: tried again when due
+            return None
+        return self.new_article_request(url, source_id, link.entry)
+
+    def new_article_request(self, url: str, source_id: int | None,
+                            entry: FeedEntry) -> scrapy.Request:
         self.requested[url] = also_from = []
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                              meta={"url": url, "source_id": source_id, "entry": link.entry,
+                              meta={"url": url, "source_id": source_id, "entry": entry,
                                     "also_from": also_from})
 
     def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
@@ -227,10 +306,37 @@ class SourceSpider(scrapy.Spider):
         a private address) would only be refused again, so it does not."""
         request = failure.request
         message = describe_failure(failure)
+        if self._went_away(failure, message):
+            return
         refused = isinstance(failure.value, IgnoreRequest) and message.startswith("refused")
         self.recorder.article_error("fetch", message, url=request.url,
                                     source_id=request.meta.get("source_id"),
                                     new="article_id" not in request.meta and not refused)
+
+    def _went_away(self, failure: Failure, message: str) -> bool:
+        """A new link that answers 404/410 is remembered as gone (the gone_links table)
+        rather than fetched again every pass; True when it was."""
+        request = failure.request
+        if "article_id" in request.meta or not failure.check(HttpError):
+            return False
+        status = failure.value.response.status
+        if status not in GONE:
+            return False
+        self.recorder.link_gone(request.meta["url"], request.meta.get("source_id"), status,
+                                message, request.url)
+        return True
+
+
+def _reason(error: Exception) -> str:
+    """One line on why a parser gave up: its own words for a document it rejected, the
+    exception's name too for anything it did not expect."""
+    message = " ".join(str(error).split()) or "no details"
+    return message if isinstance(error, SitemapError) else f"{type(error).__name__}: {message}"
+
+
+def _cut_message(entries: int, most: int) -> str:
+    return (f"{entries} entries, only the newest {most} used "
+            f"([[sources]] max_feed_entries = {most})")
 
 
 def _source_meta(meta: dict[str, Any]) -> dict[str, Any]:

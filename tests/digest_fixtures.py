@@ -11,6 +11,13 @@ from crawler.config import Source, Topic
 from crawler.storage import Store
 
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1))"
+# Invisible characters that would mislead a reader: a right-to-left override that shows
+# "exe.png" as the end of "gnp.exe", an isolate, a zero-width space, a soft hyphen, a BOM,
+# and a tag character. Without them the headline reads INVISIBLE_SHOWN.
+INVISIBLE = ("Harbour \u202egnp.exe\u202c cranes\u200b re\u00adturn\u2066 early\u2069"
+             "\ufeff\U000e0041")
+INVISIBLE_SHOWN = "Harbour gnp.exe cranes return early"
+INVISIBLE_CHARS = "\u202e\u202c\u200b\u00ad\u2066\u2069\ufeff\u0085\U000e0041"
 
 
 @dataclass

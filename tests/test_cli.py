@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import rows, run_cli, write_config
 
 
@@ -48,6 +49,44 @@ def test_the_demo_runs_offline_and_reports_what_it_found(tmp_path):
                       "ON m.topic_id = t.id GROUP BY t.id")
     assert all(topic["n"] > 0 for topic in topics), topics
     assert rows(db, "SELECT count(*) n FROM skipped")[0]["n"] == 1
+    assert f"Explore it in Datasette: presswatch serve --db {db}" in result.stdout
+
+
+DEMO_CHANGES = "SELECT c.kind, a.title, c.title_before, c.title_after, c.mentions_added, " \
+               "c.diff FROM changes c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+
+
+@pytest.mark.slow
+def test_the_demo_shows_the_edits_of_a_second_edition_and_reruns_without_doubling(tmp_path):
+    db = tmp_path / "demo.db"
+    result = run_cli("demo", "--db", str(db), "--port", "0")
+    assert result.code == 0, result.stderr
+    changes = rows(db, DEMO_CHANGES)
+    kinds = sorted(change["kind"] for change in changes)
+    assert kinds == ["edited", "edited", "removed", "retitled"]
+    retitled = next(c for c in changes if c["kind"] == "retitled")
+    assert retitled["title_before"] != retitled["title_after"]
+    edited = [c for c in changes if c["kind"] == "edited"]
+    assert {c["mentions_added"] for c in edited} == {"[]", '["NATO"]'}
+    reworded = next(c for c in edited if c["mentions_added"] == "[]")
+    assert "[-" in reworded["diff"] and "{+" in reworded["diff"]
+
+    out = result.stdout
+    changes_shown = out[out.index("Changes found"):]
+    assert retitled["title_after"] in changes_shown
+    assert "topics: +NATO" in changes_shown
+    assert "[-not-] in [-danger.-]{+serious difficulty.+}" in changes_shown
+    assert "removed" in changes_shown
+
+    # The database knows the site by a name, not by the port it happened to be served on.
+    assert all(url.startswith("http://demo.presswatch.test/")
+               for url in (r["url"] for r in rows(db, "SELECT url FROM articles")))
+    counts = "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, " \
+             "(SELECT count(*) FROM changes) c, (SELECT count(*) FROM mentions) m"
+    before = rows(db, counts)
+    again = run_cli("demo", "--db", str(db), "--port", "0")
+    assert again.code == 0, again.stderr
+    assert rows(db, counts) == before
 
 
 def test_quiet_prints_nothing_on_success(tmp_path, basic_site):
@@ -76,11 +115,17 @@ def test_a_second_run_while_the_database_is_locked(tmp_path, basic_site):
     from crawler.lock import DatabaseLock
 
     config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
+    log = tmp_path / "logs" / "run.log"
     with DatabaseLock(tmp_path / "test.db"):
         skipped = run_cli("run", "--config", str(config))
+        quiet = run_cli("run", "--config", str(config), "--quiet", "--log-file", str(log))
         waited = run_cli("run", "--config", str(config), "--wait", "0.5")
-    assert skipped.code == 0
-    assert "another presswatch pass is running" in skipped.stdout
+    assert skipped.code == 0 and skipped.stdout == ""
+    [line] = skipped.stderr.splitlines()
+    assert "pass skipped: " in line and "another presswatch pass is running" in line
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
+    [logged] = log.read_text().splitlines()
+    assert "pass skipped: " in logged and "is held by process" in logged
     assert waited.code == 3
     assert "after waiting 0.5s" in waited.stderr
     assert not (tmp_path / "test.db").exists() or not rows(tmp_path / "test.db",

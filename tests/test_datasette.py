@@ -152,6 +152,14 @@ def test_source_health_shows_failing_and_working_sources(basic_db):
     assert sum(s["articles"] for s in health.values()) == 9
 
 
+def test_source_health_lists_failing_sources_first(basic_db):
+    health = get_json(basic_db, "/test/source_health.json?_shape=array")
+    assert [(s["source"], s["last_status"]) for s in health] == [
+        ("Broken", "failed"), ("Salvage", "partial"), ("News", "ok"), ("Wire", "ok")]
+    gone = {s["source"]: s["links_gone"] for s in health}
+    assert gone == {"Broken": 0, "Salvage": 0, "News": 1, "Wire": 0}   # news/missing.html
+
+
 def test_change_feed_shows_each_edit_with_a_diff_excerpt(tracked_db):
     feed = get_json(tracked_db, "/test/change_feed.json?_shape=array")
     assert len(feed) == 7

@@ -358,7 +358,8 @@ def test_record_digest_and_mark_sent_write_the_row(quiet):
         "id": digest_id, "created_at": "2026-11-25T07:00:00Z",
         "period_start": "2026-11-24T07:00:00Z", "period_end": "2026-11-25T07:00:00Z",
         "format": "html", "sent_at": "2026-11-25T07:00:02Z",
-        "recipients": "a@example.org, b@example.org", "item_count": 7}
+        "recipients": "a@example.org, b@example.org", "item_count": 7, "status": "sent",
+        "message_id": None}
 
 
 # --- make_digest and --unsent over several days -------------------------------------------------

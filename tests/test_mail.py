@@ -172,3 +172,33 @@ def test_a_failed_send_leaves_the_items_for_the_next_unsent_digest(desk, smtp):
     assert json.loads(retry.text)["period"]["start"] == "2026-11-24T07:00:00Z"
     assert first.item_count + retry.item_count == 10  # every item of the database, once
     assert len(smtp.inbox.envelopes) == 2
+
+
+def test_implicit_tls_checks_the_servers_name_and_delivers(tmp_path, monkeypatch):
+    """``security = "tls"`` against a server whose certificate names localhost, trusted
+    through SSL_CERT_FILE: the name checked is the configured host."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="localhost", port=port,
+                            server_hostname="localhost", ssl_context=context)
+    controller.start()
+    try:
+        account = replace(settings(port), host="localhost", security="tls")
+        with pytest.raises(MailError, match="TLS failed: CERTIFICATE_VERIFY_FAILED"):
+            send_digest(account, "s", "t", "<p>h</p>")   # not trusted yet
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        assert send_digest(account, "s", "t", "<p>h</p>") == list(account.recipients)
+    finally:
+        controller.stop()
+    assert len(inbox.envelopes) == 1

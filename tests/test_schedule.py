@@ -128,11 +128,21 @@ def test_the_digest_is_written_next_to_the_database_without_email():
         "/data/pw/digests/digest-2026-11-25.md"]
 
 
-def test_the_digest_is_mailed_when_email_is_configured():
+def test_the_digest_is_mailed_and_written_when_email_is_configured():
     jobs = plan_jobs(config_with(digest={"email": EMAIL}), "c.toml", "other/pw.db")
     digest = jobs[-1]
-    assert digest.args[-2:] == ("--unsent", "--send")
-    assert "--db" in digest.args and digest.folder is None
+    assert digest.args[-4:-1] == ("--unsent", "--send", "--output")
+    assert digest.args[-1].endswith("digest-{date}.md")
+    assert "--db" in digest.args and digest.folder == Path("other").absolute() / "digests"
+
+
+def test_json_logs_are_passed_on_to_the_passes():
+    jobs = plan_jobs(config_with(sources=[source("A")]), "c.toml", log_format="json")
+    assert [job.args[-1] == "--log-format=json" for job in jobs] == [True, True, False]
+
+
+def test_digest_at_may_name_seconds():
+    assert config_with({"digest_at": "06:45:30"}).schedule.digest_at == time_of_day(6, 45, 30)
 
 
 def test_without_sources_only_the_recheck_and_digest_are_planned():

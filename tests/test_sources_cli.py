@@ -330,6 +330,40 @@ def test_test_reports_errors_and_a_failed_poll(tmp_path, post):
     assert not (tmp_path / "test.db").exists()
 
 
+DEAD_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Dead links</title><link>{{BASE}}/</link>
+<item><title>Taken down</title><link>{{BASE}}/news/taken-down.html</link></item>
+<item><title>Never published</title><link>{{BASE}}/news/never.html</link></item>
+</channel></rss>
+"""
+
+
+def test_test_exits_1_when_no_article_it_tried_could_be_stored(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "feed.xml").write_text(DEAD_FEED, encoding="utf-8")
+    config = bare_config(tmp_path)
+    with LocalSite(root) as site:
+        with config.open("a", encoding="utf-8") as file:
+            file.write(f'\n[[sources]]\nname = "Dead"\nurl = "{site.url("feed.xml")}"\n')
+        result = presswatch("sources", "test", "Dead", "--config", str(config))
+    assert result.code == 1, result.stdout + result.stderr
+    assert "poll: ok" in result.stdout and "articles found: 0" in result.stdout
+    assert "errors: 2" in result.stdout
+    assert f"fetch: {site.url('news/never.html')}: HTTP 404 Not Found" in result.stdout
+
+
+def test_test_exits_0_when_some_articles_were_stored_and_some_failed(tmp_path):
+    with LocalSite(SITES / "basic") as site:
+        config = bare_config(tmp_path)
+        with config.open("a", encoding="utf-8") as file:
+            file.write(f'\n[[sources]]\nname = "News"\nurl = "{site.url("news/feed.xml")}"\n')
+        result = presswatch("sources", "test", "News", "--config", str(config))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "articles found: 5" in result.stdout and "errors: 1" in result.stdout
+    assert f"fetch: {site.url('news/missing.html')}: HTTP 404 Not Found" in result.stdout
+
+
 def test_test_an_unknown_source(tmp_path, herald):
     config, _ = write(tmp_path, herald)
     result = presswatch("sources", "test", "Nope", "--config", str(config))

@@ -74,3 +74,34 @@ def test_status_without_a_database_says_so(tmp_path):
     assert result.code == 2
     assert f"no database at {tmp_path / 'none.db'}" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_older_database_gets_failing_since_from_its_failed_sources(tmp_path):
+    from crawler.storage import MIGRATIONS, SCHEMA_VERSION, Store, sqlite3_statements
+
+    step = next(number for number, migration in enumerate(MIGRATIONS)
+                if isinstance(migration, str) and "failing_since" in migration)
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:step]:   # the schema just before this step
+        if callable(migration):
+            migration(old)
+        else:
+            for statement in sqlite3_statements(migration):
+                old.execute(statement)
+    old.execute(f"PRAGMA user_version = {step}")
+    old.execute("INSERT INTO sources (name, url, kind, last_polled_at, last_status) VALUES "
+                "('Down', 'http://d/feed', 'feed', '2026-11-25T07:00:00Z', 'failed'), "
+                "('Up', 'http://u/feed', 'feed', '2026-11-25T07:00:00Z', 'ok')")
+    old.conn.commit()
+    old.conn.close()
+    store = Store.open(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    since = dict(store.db.execute("SELECT name, failing_since FROM sources").fetchall())
+    assert since == {"Down": "2026-11-25T07:00:00Z", "Up": None}
+    down = store.db.execute("SELECT id FROM sources WHERE name = 'Down'").fetchone()[0]
+    store.source_polled(down, "2026-11-25T08:00:00Z", "failed", "HTTP 503")
+    assert store.db["sources"].get(down)["failing_since"] == "2026-11-25T07:00:00Z"
+    store.source_polled(down, "2026-11-25T09:00:00Z", "ok")
+    assert store.db["sources"].get(down)["failing_since"] is None
+    store.close()

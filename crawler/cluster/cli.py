@@ -25,6 +25,7 @@ from crawler.cli_common import (
     EXIT_USAGE,
     config_option,
     db_option,
+    log_format_option,
     read_config_for,
     user_errors,
 )
@@ -70,9 +71,10 @@ def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
               show_default=True, metavar="SECONDS",
               help="After SECONDS without this worker's heartbeat (renewed every third of "
                    "it), the others take back the requests it was working on.")
-@options(verbose_option, quiet_option, log_file_option)
+@options(verbose_option, quiet_option, log_file_option, log_format_option)
 def worker(redis_url: str | None, prefix: str, idle_exit: float | None, worker_id: str,
-           heartbeat: float, verbose: bool, quiet: bool, log_file: Path | None) -> None:
+           heartbeat: float, verbose: bool, quiet: bool, log_file: Path | None,
+           log_format: str) -> None:
     """Fetch, extract and match what the cluster's frontier holds (any number, any host).
 
     A worker needs only the Redis URL: the configuration is the one `presswatch enqueue`
@@ -85,7 +87,7 @@ def worker(redis_url: str | None, prefix: str, idle_exit: float | None, worker_i
     """
     from crawler.logs import setup_logging
 
-    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
+    log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     url = resolve_redis(redis_url, None)
     with redis_errors(url):
         from crawler.cluster.worker import WorkerOptions, run_worker
@@ -103,10 +105,10 @@ def worker(redis_url: str | None, prefix: str, idle_exit: float | None, worker_i
               metavar="SECONDS", help="Close a run open this long and start another, so a "
                                       "digest waiting for the database gets its turn.")
 @click.option("--json", "as_json", is_flag=True, help="Print each run's summary as JSON.")
-@options(verbose_option, quiet_option, log_file_option)
+@options(verbose_option, quiet_option, log_file_option, log_format_option)
 def ingest(config_path: Path, db_path: Path | None, redis_url: str | None, prefix: str,
            idle_exit: float | None, settle: float, max_run: float, as_json: bool,
-           verbose: bool, quiet: bool, log_file: Path | None) -> None:
+           verbose: bool, quiet: bool, log_file: Path | None, log_format: str) -> None:
     """Write what the workers found to the database: the cluster's one SQLite writer.
 
     Run exactly one, next to the database. It records through the same code as
@@ -118,7 +120,7 @@ def ingest(config_path: Path, db_path: Path | None, redis_url: str | None, prefi
     """
     from crawler.logs import setup_logging
 
-    setup_logging(verbose=verbose, quiet=quiet, log_file=log_file)
+    setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     config = read_config_for(config_path, db_path)
     url = resolve_redis(redis_url, config)
     with redis_errors(url):

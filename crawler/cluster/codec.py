@@ -40,7 +40,7 @@ class RequestCodec:
     def loads(self, text: str | bytes) -> dict[str, Any]:
         try:
             request = self._decode(json.loads(text))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise CodecError(f"unreadable request on the frontier: {error}") from error
         if not isinstance(request, dict) or "_class" in request:
             raise CodecError("the frontier holds a request presswatch did not write")

@@ -31,6 +31,7 @@ from crawler.cluster.published import publish, shared_toml
 from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Config, ConfigError
 from crawler.context import RECHECK_CHOICES, PassContext
+from crawler.items import FeedEntry
 from crawler.storage import Store
 from crawler.times import to_iso, utc_now
 from crawler.topics import TopicMatcher
@@ -42,7 +43,7 @@ class EnqueueSummary:
 
     generation: str      # the configuration published for the workers
     polls: int           # source polls put on the frontier
-    revisits: int        # stored articles put on the frontier for a re-check
+    revisits: int        # stored articles (and gone links) put on the frontier again
     queued: int          # requests waiting on the frontier now
     recovered: int       # requests of dead workers put back on the frontier
     seeded: int          # stored URLs copied into Redis (when it had none)
@@ -99,4 +100,7 @@ def _submit(context: PassContext, server: Redis, keys: Keys) -> tuple[int, int]:
         due_by = context.started_at if context.recheck == "due" else None
         for row in recorder.store.due_articles(due_by):  # type: ignore[union-attr]
             revisits += frontier.submit(spider.revisit_request(row))
+        for row in recorder.store.due_gone_links(due_by):  # type: ignore[union-attr]
+            request = spider.new_article_request(row["url"], row["source_id"], FeedEntry())
+            revisits += frontier.submit(request)
     return polls, revisits

@@ -81,7 +81,8 @@ class FrontierQueue(PriorityQueue):
             return None
         try:
             return self._decode_request(data)
-        except CodecError as error:
+        except (CodecError, ValueError, KeyError, TypeError, AttributeError) as error:
+            # unreadable, or naming a callback or field the spider does not have
             log.error("dropped a request from the frontier: %s", error)
             self.server.hdel(self.leases_key, lease_id)
             return None

@@ -44,6 +44,7 @@ from crawler.recorder import PassRecorder
 from crawler.run import PassSummary
 from crawler.storage import Store
 from crawler.times import from_iso, to_iso, utc_now
+from crawler.urls import host_of, private_address
 
 log = logging.getLogger("presswatch.cluster")
 
@@ -107,6 +108,7 @@ class Ingester:
             "error": self._error, "article_error": self._article_error,
             "skipped": self._skipped, "source_polled": self._source_polled,
             "seen_in_source": self._seen_in_source, "offered": self._offered,
+            "link_gone": self._link_gone,
         }
 
     # -- the loop ------------------------------------------------------------------------
@@ -174,13 +176,16 @@ class Ingester:
             try:
                 message = decode(raw)
                 recorder = self._recorder_for(message.generation)
+                self._check_addresses(message)
+                self.clock.at = from_iso(message.at)
+                with self.store.transaction():   # a failing message writes nothing
+                    stored += self.handlers[message.kind](recorder, message)
             except (MessageError, NotPublished) as error:
-                log.error("unreadable message set aside in %s: %s", self.keys.dead_letters,
-                          error)
-                self.queue.dead_letter(raw)
+                self._set_aside(raw, str(error))
                 continue
-            self.clock.at = from_iso(message.at)
-            stored += self.handlers[message.kind](recorder, message)
+            except Exception as error:  # checked, yet the database refused it
+                self._set_aside(raw, f"{type(error).__name__}: {error}")
+                continue
             done.append(raw)
         self.clock.at = None
         if self.run is not None:
@@ -188,6 +193,22 @@ class Ingester:
             self.store.begin_batch()
             self.run.last_message = time.monotonic()
         self.queue.ack(done, stored)
+
+    def _set_aside(self, raw: bytes, reason: str) -> None:
+        log.error("message set aside in %s: %s", self.keys.dead_letters, reason)
+        self.queue.dead_letter(raw, reason, to_iso(utc_now()))
+
+    def _check_addresses(self, message: Message) -> None:
+        """An article at a private address is refused as a worker would refuse to fetch
+        it (its revisits would be enqueued), unless the configuration allows them."""
+        if message.item is None or self.run is None:
+            return
+        if self.configs[self.run.generation].config.crawl.allow_private_addresses:
+            return
+        address = private_address(host_of(message.item.url))
+        if address is not None:
+            raise MessageError(f"item names a private address ({address}): "
+                               f"{message.item.url[:100]}")
 
     def _recorder_for(self, generation: str) -> PassRecorder:
         """The open run's recorder, opening a run (or a new one for a new generation)."""
@@ -290,6 +311,12 @@ class Ingester:
         f = message.fields
         recorder.article_error(f["stage"], f["message"], url=f["url"],
                                source_id=f["source_id"], new=bool(f["new"]))
+        return []
+
+    def _link_gone(self, recorder: PassRecorder, message: Message) -> list[str]:
+        f = message.fields
+        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"],
+                           f["final_url"])
         return []
 
     def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:

@@ -12,6 +12,7 @@ died between its commit and its LREM, which the recorder's idempotent writes abs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from redis import Redis
@@ -71,12 +72,28 @@ class ItemQueue:
                 pipe.sadd(self.keys.stored, *urls)
             pipe.execute()
 
-    def dead_letter(self, message: bytes) -> None:
-        """Keep a message that cannot be read aside, out of the way of the others."""
+    def dead_letter(self, message: bytes, reason: str, at: str) -> None:
+        """Set a message that fails its checks aside, out of the way of the others, as
+        ``{"at": ..., "reason": ..., "message": the message as it came}``."""
+        record = json.dumps({"at": at, "reason": reason,
+                             "message": message.decode("utf-8", "replace")},
+                            ensure_ascii=False)
         with self.server.pipeline(transaction=True) as pipe:
-            pipe.lpush(self.keys.dead_letters, message)
+            pipe.lpush(self.keys.dead_letters, record)
             pipe.lrem(self.keys.processing, -1, message)
             pipe.execute()
+
+    def dead_letters(self, most: int = 1) -> tuple[int, list[dict[str, str]]]:
+        """How many messages are set aside, and the newest ``most`` of them."""
+        count = int(self.server.llen(self.keys.dead_letters))
+        newest = []
+        for raw in self.server.lrange(self.keys.dead_letters, 0, most - 1):
+            try:
+                newest.append(json.loads(raw))
+            except ValueError:   # set aside by an older presswatch: the message alone
+                newest.append({"at": "", "reason": "unreadable",
+                               "message": raw.decode("utf-8", "replace")})
+        return count, newest
 
     def __len__(self) -> int:
         return int(self.server.llen(self.keys.items))

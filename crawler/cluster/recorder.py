@@ -89,6 +89,16 @@ class RemoteRecorder:
     def seen_in_source(self, url: str, source_id: int) -> None:
         self._event("seen_in_source", url=url, source_id=source_id)
 
+    def link_gone(self, url: str, source_id: int | None, status: int, message: str,
+                  final_url: str | None = None) -> None:
+        self._event("link_gone", url=url, source_id=source_id, status=status, message=message,
+                    final_url=final_url)
+
+    def gone_not_due(self, url: str) -> bool:
+        """A worker has no database: a gone link its feed offers again is fetched again
+        (the ingester records its error once; enqueue puts due ones on the frontier)."""
+        return False
+
     def offered(self, url: str, source_id: int) -> None:
         """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
         self._event("offered", url=url, source_id=source_id)

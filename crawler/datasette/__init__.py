@@ -1,8 +1,11 @@
 """The database as analysts see it in Datasette: FTS indexes, views, metadata.
 
 ``schema.sql`` is a migration step (``crawler.storage.MIGRATIONS``) that adds full-text
-indexes and the views; ``metadata.yml`` documents every table, view and column and holds
-the canned queries. Nothing here imports Datasette, which is an optional dependency.
+indexes and the views; like every released step it is never edited, so a later step
+that changes a view drops and recreates it (``source_health`` is now defined by the
+gone-links step in ``crawler/storage.py``). ``metadata.yml`` documents every table, view
+and column and holds the canned queries. Nothing here imports Datasette, which is an
+optional dependency.
 """
 
 from __future__ import annotations

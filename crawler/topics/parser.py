@@ -20,6 +20,9 @@ from .nodes import And, Near, Node, Not, Or, Term, negation_at_fault, true_witho
 from .text import tokenize
 
 MIN_PREFIX_LENGTH = 2
+# Levels of parentheses, NOT and title: inside one another, at most. Far beyond any real
+# query, and far below what would exhaust Python's stack here or in the compiler.
+MAX_DEPTH = 50
 _TERM_START = {Kind.WORD, Kind.PHRASE, Kind.LPAREN, Kind.NOT, Kind.FIELD, Kind.EXACT}
 
 
@@ -34,6 +37,17 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self._tokens = tokens
         self._index = 0
+        self._depth = 0
+
+    def _deeper(self, token: Token) -> None:
+        """Enter one more level of nesting at ``token``; refuse past MAX_DEPTH."""
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise QueryError(
+                f"query nested too deeply (more than {MAX_DEPTH} levels of "
+                "parentheses, NOT and title:)",
+                token.position,
+            )
 
     def _peek(self) -> Token:
         return self._tokens[self._index]
@@ -90,13 +104,19 @@ class _Parser:
     def _unary(self, title: bool) -> Node:
         if self._peek().kind is Kind.NOT:
             token = self._next()
-            return Not(self._unary(title), token.position)
+            self._deeper(token)
+            operand = self._unary(title)
+            self._depth -= 1
+            return Not(operand, token.position)
         return self._primary(title)
 
     def _primary(self, title: bool) -> Node:
         token = self._next()
         if token.kind is Kind.FIELD:
-            return self._primary(title=True)
+            self._deeper(token)
+            node = self._primary(title=True)
+            self._depth -= 1
+            return node
         if token.kind is Kind.EXACT:
             following = self._peek()
             attached = following.position == token.position + 1
@@ -112,9 +132,11 @@ class _Parser:
         raise QueryError(f"expected a term, found '{token.text}'", token.position)
 
     def _group(self, opening: Token, title: bool) -> Node:
+        self._deeper(opening)
         node = self._or_expr(title)
         if self._next().kind is not Kind.RPAREN:
             raise QueryError("unbalanced parenthesis", opening.position)
+        self._depth -= 1
         return node
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 Body = tuple[str, bytes]
@@ -63,8 +64,13 @@ def story_title(slug: str) -> str:
     return f"Harbour cranes return in {slug.replace('-', ' ').title()}"
 
 
-def page(title: str, paragraphs: tuple[str, ...] = PARAGRAPHS, *, lang: str = "en",
-         meta_charset: str | None = "utf-8") -> str:
+def page(
+    title: str,
+    paragraphs: tuple[str, ...] = PARAGRAPHS,
+    *,
+    lang: str = "en",
+    meta_charset: str | None = "utf-8",
+) -> str:
     """A news article page with the usual furniture around the story."""
     charset = f'<meta charset="{meta_charset}">' if meta_charset else ""
     body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
@@ -84,8 +90,14 @@ def page(title: str, paragraphs: tuple[str, ...] = PARAGRAPHS, *, lang: str = "e
 """
 
 
-def feed(base: str, links: list[str], *, encoding: str = "utf-8",
-         title: str = "Harbour Gazette", summary: str = "Port news.") -> bytes:
+def feed(
+    base: str,
+    links: list[str],
+    *,
+    encoding: str = "utf-8",
+    title: str = "Harbour Gazette",
+    summary: str = "Port news.",
+) -> bytes:
     """An RSS 2.0 feed with one item per link (paths are made absolute on ``base``)."""
     items = "".join(
         f"<item><title>{escape(title)} {n}</title><link>{escape(_absolute(base, link))}</link>"
@@ -93,10 +105,12 @@ def feed(base: str, links: list[str], *, encoding: str = "utf-8",
         f"<pubDate>Tue, 24 Nov 2026 08:0{n % 10}:00 +0000</pubDate></item>\n"
         for n, link in enumerate(links, 1)
     )
-    xml = (f'<?xml version="1.0" encoding="{encoding}"?>\n'
-           f'<rss version="2.0"><channel><title>{escape(title)}</title>'
-           f"<link>{base}/</link><description>Port news</description>\n{items}"
-           "</channel></rss>\n")
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        f'<rss version="2.0"><channel><title>{escape(title)}</title>'
+        f"<link>{base}/</link><description>Port news</description>\n{items}"
+        "</channel></rss>\n"
+    )
     return xml.encode(encoding)
 
 
@@ -105,6 +119,7 @@ def _absolute(base: str, link: str) -> str:
 
 
 # -- named bodies: /content/<name> ----------------------------------------------------------
+
 
 def html_as_feed(base: str) -> Body:
     return "text/html; charset=utf-8", page("Welcome to the Harbour Gazette").encode()
@@ -124,17 +139,21 @@ def empty_page(base: str) -> Body:
 
 def image_only_page(base: str) -> Body:
     """A page with pictures and a script, and not a word of text."""
-    html = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head>'
-            '<body><main><img src="/a.jpg" alt=""><img src="/b.jpg" alt="">'
-            '<script>window.gallery = true;</script></main></body></html>')
+    html = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head>'
+        '<body><main><img src="/a.jpg" alt=""><img src="/b.jpg" alt="">'
+        "<script>window.gallery = true;</script></main></body></html>"
+    )
     return "text/html; charset=utf-8", html.encode()
 
 
 def gallery_page(base: str) -> Body:
     """A photo gallery: a menu and pictures, no article text."""
-    html = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Gallery</title></head>'
-            '<body><nav><a href="/">Home</a></nav><main><img src="/a.jpg" alt="">'
-            '<img src="/b.jpg" alt=""></main></body></html>')
+    html = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Gallery</title></head>'
+        '<body><nav><a href="/">Home</a></nav><main><img src="/a.jpg" alt="">'
+        '<img src="/b.jpg" alt=""></main></body></html>'
+    )
     return "text/html; charset=utf-8", html.encode()
 
 
@@ -157,8 +176,10 @@ def invalid_xml_feed(base: str) -> Body:
 
 
 def truncated_feed(base: str) -> Body:
-    whole = feed(base, ["/story/truncated-one.html", "/story/truncated-two.html",
-                        "/story/truncated-three.html"])
+    whole = feed(
+        base,
+        ["/story/truncated-one.html", "/story/truncated-two.html", "/story/truncated-three.html"],
+    )
     cut = whole.index(b"truncated-three")
     return "application/rss+xml", whole[:cut]
 
@@ -200,8 +221,13 @@ def latin1_page(base: str) -> Body:
 
 def latin1_feed(base: str) -> Body:
     """ISO-8859-1, declared in the XML declaration only; its article is ISO-8859-1 too."""
-    body = feed(base, ["/content/latin1-page"], encoding="iso-8859-1",
-                title=ACCENTED_TITLE, summary="Brégançon: les grues réparées reprennent")
+    body = feed(
+        base,
+        ["/content/latin1-page"],
+        encoding="iso-8859-1",
+        title=ACCENTED_TITLE,
+        summary="Brégançon: les grues réparées reprennent",
+    )
     return "application/rss+xml", body
 
 
@@ -240,6 +266,92 @@ def utf16_feed(base: str) -> Body:
     return "application/xml", text.encode("utf-16")
 
 
+def surrogate_feed(base: str) -> Body:
+    """Three good entries, the second with a lone-surrogate character reference."""
+    whole = feed(
+        base,
+        ["/story/surrogate-one.html", "/story/surrogate-two.html", "/story/surrogate-three.html"],
+    ).decode()
+    second = whole.index("Harbour Gazette 2")
+    body = whole[:second] + "Harbour &#xD800; Gazette 2" + whole[second + 17 :]
+    return "application/rss+xml", body.encode()
+
+
+def broken_sitemap(base: str) -> Body:
+    """A urlset with a broken tag after its second URL: recover mode drops the rest."""
+    urls = [f"<url><loc>{base}/story/sitemap-{n}.html</loc></url>" for n in range(1, 5)]
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls[0]}\n{urls[1]}\n<url <loc>\n{urls[2]}\n{urls[3]}\n</urlset>\n"
+    )
+    return "application/xml", body.encode()
+
+
+def deep_json_ld_page(base: str) -> Body:
+    """A good article whose JSON-LD block is an array nested 5,000 deep."""
+    nested = "[" * 5000 + "]" * 5000
+    html = page(story_title("deep-json-ld")).replace(
+        "</head>", f'<script type="application/ld+json">{nested}</script></head>'
+    )
+    return "text/html; charset=utf-8", html.encode()
+
+
+def canonical_page(slug: str, canonical: str) -> Body:
+    html = page(story_title(slug)).replace(
+        "</head>", f'<link rel="canonical" href="{canonical}"></head>'
+    )
+    return "text/html; charset=utf-8", html.encode()
+
+
+def canonical_other_port(base: str) -> Body:
+    """An article declaring its canonical URL on the same host, on the Redis port."""
+    host = base.rsplit(":", 1)[0]
+    return canonical_page("other-port", f"{host}:6379/story/other-port.html")
+
+
+def canonical_same_port(base: str) -> Body:
+    """An article declaring its canonical URL on the same host and port."""
+    return canonical_page("same-port", f"{base}/story/same-port-canonical.html")
+
+
+def invisible_page(base: str) -> Body:
+    """An article whose headline and first paragraph carry invisible characters."""
+    from digest_fixtures import INVISIBLE
+
+    first = PARAGRAPHS[0].replace("harbour authority", "harbour\u202e authority\u200b")
+    html = page(INVISIBLE, (first, *PARAGRAPHS[1:]))
+    return "text/html; charset=utf-8", html.encode()
+
+
+def sitemap_index(base: str, children: list[str]) -> bytes:
+    """A sitemap index listing ``children`` (paths on ``base``), undated."""
+    entries = "".join(f"<sitemap><loc>{base}{child}</loc></sitemap>" for child in children)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}'
+        "</sitemapindex>"
+    ).encode()
+
+
+def big_feed(base: str, entries: int) -> bytes:
+    """An RSS feed of ``entries`` items, numbered oldest (1) to newest, newest last; each
+    links /story/big-N.html. 200,000 entries make about 20 MB, 100,000 about 10 MB."""
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    items = (
+        f"<item><title>Big {n}</title><link>/story/big-{n}.html</link><pubDate>"
+        f"{(start + timedelta(minutes=n)).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        "</pubDate></item>\n"
+        for n in range(1, entries + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Big</title><link>{base}/</link><description>d</description>\n"
+        + "".join(items)
+        + "</channel></rss>\n"
+    ).encode()
+
+
 def _png() -> bytes:
     header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
     return header + bytes(range(256)) * 8
@@ -259,17 +371,34 @@ PNG = _png()
 GZIP_BOMB = _gzip_bomb()
 
 CONTENT: dict[str, Callable[[str], Body]] = {
-    name.replace("_", "-"): builder for name, builder in {
-        "html_as_feed": html_as_feed, "empty_feed": empty_feed, "binary": binary,
-        "empty_page": empty_page, "image_only_page": image_only_page,
+    name.replace("_", "-"): builder
+    for name, builder in {
+        "html_as_feed": html_as_feed,
+        "empty_feed": empty_feed,
+        "binary": binary,
+        "empty_page": empty_page,
+        "image_only_page": image_only_page,
         "gallery_page": gallery_page,
-        "feed_as_text_html": feed_as_text_html, "page_as_octet_stream": page_as_octet_stream,
-        "pdf": pdf, "invalid_xml_feed": invalid_xml_feed,
-        "truncated_feed": truncated_feed, "cp1251_page": cp1251_page,
-        "cp1251_meta_page": cp1251_meta_page, "cp1251_undeclared_page": cp1251_undeclared_page,
-        "lying_meta_page": lying_meta_page, "lying_header_page": lying_header_page,
-        "latin1_page": latin1_page, "latin1_feed": latin1_feed,
+        "feed_as_text_html": feed_as_text_html,
+        "page_as_octet_stream": page_as_octet_stream,
+        "pdf": pdf,
+        "invalid_xml_feed": invalid_xml_feed,
+        "truncated_feed": truncated_feed,
+        "cp1251_page": cp1251_page,
+        "cp1251_meta_page": cp1251_meta_page,
+        "cp1251_undeclared_page": cp1251_undeclared_page,
+        "lying_meta_page": lying_meta_page,
+        "lying_header_page": lying_header_page,
+        "latin1_page": latin1_page,
+        "latin1_feed": latin1_feed,
+        "surrogate_feed": surrogate_feed,
+        "broken_sitemap": broken_sitemap,
+        "deep_json_ld_page": deep_json_ld_page,
+        "canonical_other_port": canonical_other_port,
+        "canonical_same_port": canonical_same_port,
+        "invisible_page": invisible_page,
         "undeclared_cp1252_feed": undeclared_cp1252_feed,
-        "mislabelled_cp1251_feed": mislabelled_cp1251_feed, "utf16_feed": utf16_feed,
+        "mislabelled_cp1251_feed": mislabelled_cp1251_feed,
+        "utf16_feed": utf16_feed,
     }.items()
 }

@@ -18,6 +18,9 @@ Paths:
 - ``/huge?length=declared|unknown``: a 50 MB body, streamed, with or without Content-Length
 - ``/bomb``: a 32 KB gzip body (Content-Encoding: gzip) that inflates to 32 MB
 - ``/content/NAME``: one of the bodies in ``bodies.CONTENT``
+- ``/sitemap-tree/PATH?fanout=N``: a sitemap index listing N (default 10) child indexes
+  ``/sitemap-tree/PATH-0`` ... ``PATH-(N-1)``: a tree of indexes without end
+- ``/big-feed?entries=N``: an RSS feed of N entries (100,000 make about 10 MB), newest last
 
 The server also answers as an HTTP proxy (``GET http://host/path``): the path selects the
 fault as above, and feed links are made absolute on the requested host, so a test can
@@ -26,6 +29,7 @@ crawl public-looking URLs without any DNS.
 
 from __future__ import annotations
 
+import functools
 import socket
 import struct
 import threading
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from bodies import CONTENT, GZIP_BOMB, feed, page, story_title
+from bodies import CONTENT, GZIP_BOMB, big_feed, feed, page, sitemap_index, story_title
 
 HUGE_SIZE = 50 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -46,30 +50,37 @@ ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 
 @dataclass(frozen=True)
 class Hit:
-    path: str          # path and query, as requested
-    at: float          # time.monotonic() when the request arrived
+    path: str  # path and query, as requested
+    at: float  # time.monotonic() when the request arrived
     user_agent: str
 
 
-class FaultServer:
-    """Faults on a free port of 127.0.0.1, served from background threads."""
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
-    def __init__(self) -> None:
+
+class FaultServer:
+    """Faults on a free port of 127.0.0.1 (or of ``host``, e.g. ``::1``), served from
+    background threads."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits: list[Hit] = []
-        self.sent: Counter[str] = Counter()   # streamed body bytes written, by path
-        self.in_flight = 0                    # /slow/ requests being answered now ...
-        self.most_in_flight = 0               # ... and the most at any one time
+        self.sent: Counter[str] = Counter()  # streamed body bytes written, by path
+        self.in_flight = 0  # /slow/ requests being answered now ...
+        self.most_in_flight = 0  # ... and the most at any one time
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self._server = server_class((host, 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -113,8 +124,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
 class FaultHandler(BaseHTTPRequestHandler):
     faults: FaultServer
-    base = ""        # this request's origin, from its Host header
-    hit_path = ""    # this request's path and query
+    base = ""  # this request's origin, from its Host header
+    hit_path = ""  # this request's path and query
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -141,8 +152,13 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     # -- answers ------------------------------------------------------------------------
 
-    def reply(self, status: int, body: bytes = b"", content_type: str = "text/plain",
-              headers: dict[str, str] | None = None) -> None:
+    def reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -216,12 +232,21 @@ class FaultHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def bomb(self, rest: str, query: dict[str, list[str]]) -> None:
-        self.reply(200, GZIP_BOMB, "text/html; charset=utf-8",
-                   headers={"Content-Encoding": "gzip"})
+        self.reply(200, GZIP_BOMB, "text/html; charset=utf-8", headers={"Content-Encoding": "gzip"})
 
     def content(self, rest: str, query: dict[str, list[str]]) -> None:
         content_type, body = CONTENT[rest](self.base)
         self.reply(200, body, content_type)
+
+    def sitemap_tree(self, rest: str, query: dict[str, list[str]]) -> None:
+        fanout = int(query.get("fanout", ["10"])[0])
+        suffix = f"?fanout={fanout}" if "fanout" in query else ""
+        children = [f"/sitemap-tree/{rest}-{n}{suffix}" for n in range(fanout)]
+        self.reply(200, sitemap_index(self.base, children), "application/xml")
+
+    def big_feed(self, rest: str, query: dict[str, list[str]]) -> None:
+        entries = int(query.get("entries", ["200000"])[0])
+        self.reply(200, _big_feed(self.base, entries), "application/rss+xml")
 
     def stream(self, chunk: Callable[[], bytes], *, pause: float, limit: int) -> None:
         """Write chunks until ``limit`` bytes, the client hangs up, or the server stops."""
@@ -235,7 +260,7 @@ class FaultHandler(BaseHTTPRequestHandler):
                 self.faults.sent[key] += len(data)
                 if pause:
                     self.faults.stopping.wait(pause)
-        except OSError:     # the crawler gave up and closed the connection
+        except OSError:  # the crawler gave up and closed the connection
             pass
         self.close_connection = True
 
@@ -244,10 +269,27 @@ class FaultHandler(BaseHTTPRequestHandler):
 
 
 ROUTES: dict[str, Callable[[FaultHandler, str, dict[str, list[str]]], None]] = {
-    "robots.txt": FaultHandler.robots, "feed.xml": FaultHandler.feed,
-    "story": FaultHandler.story, "private": FaultHandler.story, "slow": FaultHandler.slow,
-    "status": FaultHandler.status, "reset": FaultHandler.reset, "hang": FaultHandler.hang,
-    "drip": FaultHandler.drip, "loop": FaultHandler.loop, "chain": FaultHandler.chain,
-    "short": FaultHandler.short, "redirect": FaultHandler.redirect,
-    "huge": FaultHandler.huge, "bomb": FaultHandler.bomb, "content": FaultHandler.content,
+    "robots.txt": FaultHandler.robots,
+    "feed.xml": FaultHandler.feed,
+    "story": FaultHandler.story,
+    "private": FaultHandler.story,
+    "slow": FaultHandler.slow,
+    "status": FaultHandler.status,
+    "reset": FaultHandler.reset,
+    "hang": FaultHandler.hang,
+    "drip": FaultHandler.drip,
+    "loop": FaultHandler.loop,
+    "chain": FaultHandler.chain,
+    "short": FaultHandler.short,
+    "redirect": FaultHandler.redirect,
+    "huge": FaultHandler.huge,
+    "bomb": FaultHandler.bomb,
+    "content": FaultHandler.content,
+    "sitemap-tree": FaultHandler.sitemap_tree,
+    "big-feed": FaultHandler.big_feed,
 }
+
+
+@functools.lru_cache(maxsize=2)
+def _big_feed(base: str, entries: int) -> bytes:
+    return big_feed(base, entries)

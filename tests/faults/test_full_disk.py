@@ -1,0 +1,158 @@
+"""A full disk: a pass that cannot write fails visibly and the next one loses nothing.
+
+The database meets "database or disk is full" in two ways: SQLite's own page limit
+(``PRAGMA max_page_count``, applied by every connection of the pass when
+``PRESSWATCH_MAX_PAGE_COUNT`` is set), which needs no privileges, and a small tmpfs,
+which needs ``mount`` (root, as on CI). Either way the failed pass must exit 1 with one
+line, count only what it committed, save no feed validator, leave no run ``running``,
+and the next pass with space again must store every article exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from conftest import REPO
+from test_crash import FEEDS, PER_FEED, build_site, write_config
+
+from crawler.localsite import LocalSite
+from crawler.storage import MAX_PAGES_ENV, Store
+
+ARTICLE_PHRASE = "Dispatch number"  # in every article's text: never in a log line
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSite, list[str]]]:
+    root = tmp_path_factory.mktemp("full-disk-site")
+    paths = build_site(root)
+    with LocalSite(root) as served:
+        yield served, paths
+
+
+def run_pass(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != MAX_PAGES_ENV}
+    environment |= {"PYTHONPATH": str(REPO), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+
+
+def page_count(db: Path) -> int:
+    store = Store.open(db)
+    try:
+        return store.db.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        store.close()
+
+
+def assert_failed_visibly(done: subprocess.CompletedProcess[str], db: Path) -> int:
+    """The failed pass: exit 1, one line, its counts true, no validator, no open run.
+    Returns how many articles it stored."""
+    assert done.returncode == 1, done.stderr
+    assert "database or disk is full" in done.stderr
+    assert "Traceback" not in done.stderr and ARTICLE_PHRASE not in done.stderr
+    assert len(done.stderr) < 2000, done.stderr
+    failures = [line for line in done.stderr.splitlines() if "database write failed" in line]
+    assert len(failures) == 1, done.stderr
+    database = sqlite_utils.Database(db)
+    try:
+        stored = database["articles"].count
+        runs = list(database.query("SELECT status, articles_new FROM runs ORDER BY id"))
+        validators = database.execute(
+            "SELECT count(*) FROM sources WHERE etag IS NOT NULL OR last_modified IS NOT NULL"
+        ).fetchone()[0]
+    finally:
+        database.conn.close()
+    assert stored < FEEDS * PER_FEED
+    assert validators == 0
+    # Its end recorded as failed with true counts, or closed by the next pass.
+    assert runs[-1]["status"] in ("failed", "running")
+    if runs[-1]["status"] == "failed":
+        assert runs[-1]["articles_new"] == stored
+    return stored
+
+
+def assert_complete_after(
+    done: subprocess.CompletedProcess[str],
+    db: Path,
+    site: LocalSite,
+    paths: list[str],
+    stored_before: int,
+) -> None:
+    assert done.returncode == 0, done.stderr
+    database = sqlite_utils.Database(db)
+    try:
+        assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        urls = [row[0] for row in database.execute("SELECT url FROM articles")]
+        versions = database.execute(
+            "SELECT article_id FROM versions GROUP BY article_id HAVING count(*) > 1"
+        ).fetchall()
+        runs = [row[0] for row in database.execute("SELECT status FROM runs ORDER BY id")]
+        etags = database.execute("SELECT count(*) FROM sources WHERE etag IS NOT NULL").fetchone()[
+            0
+        ]
+    finally:
+        database.conn.close()
+    assert sorted(urls) == sorted(site.url(path) for path in paths)
+    assert versions == []
+    assert runs == ["failed", "ok"]
+    assert etags == FEEDS
+    assert json.loads(done.stdout)["articles_new"] == FEEDS * PER_FEED - stored_before
+
+
+@pytest.mark.slow
+def test_a_page_limit_fails_the_pass_visibly_and_the_next_pass_loses_nothing(tmp_path, site):
+    served, paths = site
+    db = tmp_path / "full.db"
+    config = write_config(tmp_path / "config.toml", served, db)
+    empty = page_count(db)  # the schema alone; 150 articles take some hundreds of pages
+    failed = run_pass(config, **{MAX_PAGES_ENV: str(empty + 100)})
+    stored = assert_failed_visibly(failed, db)
+    assert_complete_after(run_pass(config), db, served, paths, stored)
+
+
+def _mount_tmpfs(folder: Path, size: str) -> str | None:
+    """Mount a tmpfs of ``size`` on ``folder``; the reason when it cannot be done."""
+    command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"cannot run mount: {error}"
+    return None if done.returncode == 0 else f"cannot mount a tmpfs: {done.stderr.strip()}"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    reason = _mount_tmpfs(folder, "1m")
+    if reason is not None:
+        pytest.skip(reason)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_file_system_fails_the_pass_visibly_and_the_next_pass_loses_nothing(
+    tmp_path, site, small_disk
+):
+    served, paths = site
+    db = small_disk / "full.db"
+    config = write_config(tmp_path / "config.toml", served, db)
+    page_count(db)  # the schema fits; the articles do not
+    stored = assert_failed_visibly(run_pass(config), db)
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    assert_complete_after(run_pass(config), db, served, paths, stored)
