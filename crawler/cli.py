@@ -36,7 +36,7 @@ from crawler.cli_common import (
 )
 from crawler.config import ConfigError
 from crawler.run import PassSummary
-from crawler.storage import Store
+from crawler.storage import StorageFailed, Store
 from crawler.times import next_second, to_iso, utc_now
 
 DEMO_PORT = 8765
@@ -93,6 +93,9 @@ def run(config_path: Path, db_path: Path | None, sources: tuple[str, ...], no_so
                                poll_sources=not no_sources, recheck=recheck,
                                clock=fixed_clock(now) if now else utc_now, log_level=log_level,
                                progress=sys.stderr.isatty() and not quiet)
+    except StorageFailed as error:   # the database could not take even the pass's start
+        log.error("pass failed: %s", error)
+        sys.exit(EXIT_FAILED)
     except LockHeld as held:
         # A skipped pass leaves a trace: the log file always, stderr unless --quiet.
         log.log(logging.ERROR if wait is not None else logging.WARNING,

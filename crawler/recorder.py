@@ -101,8 +101,9 @@ class PassRecorder:
                   "last commit is counted, and the next pass fetches it again",
                   self.run_id, error)
         with suppress(StorageFailed, sqlite3.Error):
-            self.error("store", f"database write failed: {error}; the pass stopped, "
-                                "and what it had not committed is fetched again next pass")
+            self._store_error("store", f"database write failed: {error}; the pass stopped, "
+                                       "and what it had not committed is fetched again next "
+                                       "pass")
         return True
 
     def now(self) -> str:
@@ -112,13 +113,18 @@ class PassRecorder:
 
     def error(self, stage: str, message: str, *, url: str | None = None,
               source_id: int | None = None) -> None:
-        self.store.record_error(self.run_id, stage, message, self.now(), url=url,
-                                source_id=source_id)
-        self.counts["errors"] += 1
+        """Record an error and log it in one line."""
+        self._store_error(stage, message, url=url, source_id=source_id)
         source = self.sources_by_id.get(source_id) if source_id is not None else None
         if source is None or url != source.url:   # a source's own failure: source_polled
             log.warning("%s%s failed (%s): %s", f"{source.name}: " if source else "",
                         url or "-", stage, message)
+
+    def _store_error(self, stage: str, message: str, *, url: str | None = None,
+                     source_id: int | None = None) -> None:
+        self.store.record_error(self.run_id, stage, message, self.now(), url=url,
+                                source_id=source_id)
+        self.counts["errors"] += 1
 
     def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
                       new: bool) -> None:

@@ -156,3 +156,29 @@ def test_a_full_file_system_fails_the_pass_visibly_and_the_next_pass_loses_nothi
     stored = assert_failed_visibly(run_pass(config), db)
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     assert_complete_after(run_pass(config), db, served, paths, stored)
+
+
+@pytest.mark.slow
+def test_a_disk_too_full_to_open_the_database_fails_in_one_line(tmp_path, site, small_disk):
+    """Not even the database's journal fits: a database problem, one line, exit 2; the
+    next pass with space again stores everything."""
+    served, _paths = site
+    db = small_disk / "full.db"
+    config = write_config(tmp_path / "config.toml", served, db)
+    page_count(db)  # the schema, then nothing more fits
+    subprocess.run(["dd", "if=/dev/zero", f"of={small_disk / 'filler'}", "bs=4k"],
+                   capture_output=True, check=False)
+    done = run_pass(config)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"presswatch: error: {db}: ")
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    (small_disk / "filler").unlink()
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    again = run_pass(config)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["articles_new"] == FEEDS * PER_FEED
+    database = sqlite_utils.Database(db)
+    try:
+        assert [row[0] for row in database.execute("SELECT status FROM runs")] == ["ok"]
+    finally:
+        database.conn.close()
