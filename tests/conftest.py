@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -63,3 +64,16 @@ def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
         return list(db.query(sql, params))
     finally:
         db.conn.close()
+
+
+def rows_so_far(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
+    """``rows`` of a database that a running pass may still be creating: nothing until
+    the file and its tables exist."""
+    if not db_path.exists():
+        return []
+    try:
+        return rows(db_path, sql, params)
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise

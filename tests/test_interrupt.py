@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, SITES, rows, run_cli
+from conftest import REPO, SITES, rows, rows_so_far, run_cli
 
 from crawler.localsite import LocalSite
 
@@ -49,7 +49,8 @@ def test_sigterm_stops_a_pass_cleanly_and_the_next_pass_completes(tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:   # wait until the pass has stored something
             time.sleep(0.2)
-            if db.exists() and rows(db, "SELECT count(*) n FROM articles")[0]["n"] >= 5:
+            so_far = rows_so_far(db, "SELECT count(*) n FROM articles")
+            if so_far and so_far[0]["n"] >= 5:
                 break
         child.send_signal(signal.SIGTERM)
         out, _ = child.communicate(timeout=60)

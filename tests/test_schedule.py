@@ -16,7 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from conftest import REPO, rows, write_config
+from conftest import REPO, rows, rows_so_far, write_config
 
 from crawler.config import ConfigError, ScheduleConfig, parse_config
 from crawler.schedule import (
@@ -223,10 +223,9 @@ def wait_for(db: Path, sql: str, enough: int, timeout: float,
     deadline = time.monotonic() + timeout
     found: list[dict] = []
     while time.monotonic() < deadline and scheduler.poll() is None:
-        if db.exists():
-            found = rows(db, sql)
-            if len(found) >= enough:
-                return found
+        found = rows_so_far(db, sql)
+        if len(found) >= enough:
+            return found
         time.sleep(0.3)
     return found
 
