@@ -15,6 +15,7 @@ import pytest
 import sqlite_utils
 
 from crawler.localsite import LocalSite
+from crawler.storage import MIGRATIONS, sqlite3_statements
 
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent
@@ -77,3 +78,24 @@ def rows_so_far(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
         if "no such table" in str(error):
             return []
         raise
+
+
+def step_adding(text: str) -> int:
+    """The number of the schema step whose SQL contains ``text``."""
+    return next(number for number, step in enumerate(MIGRATIONS)
+                if isinstance(step, str) and text in step)
+
+
+def database_before(path: Path, step: int) -> sqlite3.Connection:
+    """A database made by the schema steps before ``step``, as an older presswatch left
+    it (its user_version says so); the caller adds rows, commits and closes it."""
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:step]:
+        if callable(migration):
+            migration(sqlite_utils.Database(conn))
+        else:
+            for statement in sqlite3_statements(migration):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {step}")
+    conn.commit()
+    return conn

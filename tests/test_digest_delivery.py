@@ -3,18 +3,17 @@ new, --dry-run records nothing. Real command, real database, real SMTP (aiosmtpd
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from aiosmtpd.controller import Controller
-from conftest import run_cli
+from conftest import database_before, run_cli, step_adding
 from digest_fixtures import Desk, sample_day
 from test_mail import Inbox, free_port
 
-from crawler.storage import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
+from crawler.storage import SCHEMA_VERSION, connect
 
 
 @pytest.fixture
@@ -107,20 +106,7 @@ def test_unsent_without_send_still_prints_and_marks_the_digest_delivered(config)
 
 
 def test_upgrading_marks_delivered_digests_sent_and_the_rest_unsent(tmp_path):
-    step = next(
-        number
-        for number, migration in enumerate(MIGRATIONS)
-        if isinstance(migration, str) and "ADD COLUMN message_id" in migration
-    )
-    conn = sqlite3.connect(tmp_path / "old.db")
-    database = sqlite_utils.Database(conn)
-    for migration in MIGRATIONS[:step]:  # a database of the version before this step
-        if callable(migration):
-            migration(database)
-        else:
-            for statement in sqlite3_statements(migration):
-                conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {step}")
+    conn = database_before(tmp_path / "old.db", step_adding("ADD COLUMN message_id"))
     conn.executemany(
         "INSERT INTO digests (created_at, period_end, format, sent_at) VALUES (?, ?, ?, ?)",
         [

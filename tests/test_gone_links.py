@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
-from conftest import SITES, rows, run_cli, write_config
+from conftest import SITES, database_before, rows, run_cli, step_adding, write_config
 
 from crawler.localsite import LocalSite
-from crawler.storage import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
+from crawler.storage import SCHEMA_VERSION, connect
 
 MISSING = "/news/missing.html"  # listed by news/feed.xml, no page behind it: a 404
 
@@ -116,12 +114,7 @@ def test_a_gone_link_stops_being_tried_after_the_tracking_cutoff(news_site):
 
 def test_the_gone_links_step_upgrades_an_older_database(tmp_path):
     path = tmp_path / "old.db"
-    step = next(
-        n
-        for n, sql in enumerate(MIGRATIONS)
-        if isinstance(sql, str) and "CREATE TABLE gone_links" in sql
-    )
-    old = connect_at(path, step)
+    old = database_before(path, step_adding("CREATE TABLE gone_links"))
     old.execute(
         "INSERT INTO sources (id, name, url, kind, last_status) VALUES "
         "(1, 'Alpha', 'http://a/feed', 'feed', 'ok'), "
@@ -138,16 +131,3 @@ def test_the_gone_links_step_upgrades_an_older_database(tmp_path):
     assert [row[0] for row in db.execute("SELECT links_gone FROM source_health")] == [0, 0]
     db.conn.close()
 
-
-def connect_at(path: Path, version: int) -> sqlite3.Connection:
-    """A database made by the first ``version`` schema steps, as an older presswatch left it."""
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:version]:
-        if callable(step):
-            step(sqlite_utils.Database(conn))
-        else:
-            for statement in sqlite3_statements(step):
-                conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {version}")
-    conn.commit()
-    return conn

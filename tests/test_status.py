@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite_utils
-from conftest import rows, run_cli, write_config
+from conftest import database_before, rows, run_cli, step_adding, write_config
 
 from crawler.schedule import record_failed_pass
 
@@ -77,24 +77,15 @@ def test_status_without_a_database_says_so(tmp_path):
 
 
 def test_an_older_database_gets_failing_since_from_its_failed_sources(tmp_path):
-    from crawler.storage import MIGRATIONS, SCHEMA_VERSION, Store, sqlite3_statements
+    from crawler.storage import SCHEMA_VERSION, Store
 
-    step = next(number for number, migration in enumerate(MIGRATIONS)
-                if isinstance(migration, str) and "failing_since" in migration)
     path = tmp_path / "old.db"
-    old = sqlite_utils.Database(path)
-    for migration in MIGRATIONS[:step]:   # the schema just before this step
-        if callable(migration):
-            migration(old)
-        else:
-            for statement in sqlite3_statements(migration):
-                old.execute(statement)
-    old.execute(f"PRAGMA user_version = {step}")
+    old = database_before(path, step_adding("failing_since"))
     old.execute("INSERT INTO sources (name, url, kind, last_polled_at, last_status) VALUES "
                 "('Down', 'http://d/feed', 'feed', '2026-11-25T07:00:00Z', 'failed'), "
                 "('Up', 'http://u/feed', 'feed', '2026-11-25T07:00:00Z', 'ok')")
-    old.conn.commit()
-    old.conn.close()
+    old.commit()
+    old.close()
     store = Store.open(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     since = dict(store.db.execute("SELECT name, failing_since FROM sources").fetchall())
