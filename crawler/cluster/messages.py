@@ -219,16 +219,19 @@ def _dataclass(cls: type, values: dict[str, Any], where: str) -> Any:
     return cls(**checked)
 
 
+_SCALAR_NAMES: dict[Any, str] = {
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
+_VALUE_NAMES: dict[Any, str] = {**_SCALAR_NAMES, list: "a list", dict: "an object"}
+
+
 def _name(hint: Any) -> str:
-    names = {
-        str: "text",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        type(None): "null",
-    }
-    if hint in names:
-        return names[hint]
+    if hint in _SCALAR_NAMES:
+        return _SCALAR_NAMES[hint]
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return " or ".join(_name(a) for a in typing.get_args(hint))
     if typing.get_origin(hint) in (list, tuple):
@@ -237,16 +240,7 @@ def _name(hint: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    names = {
-        str: "text",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        type(None): "null",
-        list: "a list",
-        dict: "an object",
-    }
-    return f"{names.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
+    return f"{_VALUE_NAMES.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
 
 
 def _dumps(data: dict[str, Any]) -> str:
