@@ -4,7 +4,7 @@ The same as ``presswatch schedule`` (see ``--help``); kept at the top of the rep
 so a checkout can run it without installing the package.
 """
 
-from crawler.schedule import schedule
+from crawler.commands.schedule import schedule
 
 if __name__ == "__main__":
     schedule(prog_name="scheduler.py")

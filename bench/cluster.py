@@ -45,11 +45,10 @@ from redis import Redis  # noqa: E402
 from run import timed_pass, write_config  # noqa: E402
 
 from crawler.cluster.keys import Keys  # noqa: E402
-from crawler.localsite import LocalSite  # noqa: E402
+from crawler.demo.localsite import LocalSite  # noqa: E402
 
 KEYS = Keys()
-TABLES = ("articles", "versions", "mentions", "article_sources", "article_fingerprints",
-          "errors")
+TABLES = ("articles", "versions", "mentions", "article_sources", "article_fingerprints", "errors")
 
 
 @dataclass
@@ -58,7 +57,7 @@ class ClusterResult:
     extract_workers: int
     seconds: float
     articles: int
-    cpu: float          # CPU seconds of the presswatch processes
+    cpu: float  # CPU seconds of the presswatch processes
 
 
 @dataclass
@@ -66,8 +65,8 @@ class IngestResult:
     messages: int
     articles: int
     rows: int
-    seconds: float      # from the ingester's start to its last commit
-    sustained: float    # from its first commit to its last
+    seconds: float  # from the ingester's start to its last commit
+    sustained: float  # from its first commit to its last
 
 
 class Cluster:
@@ -81,8 +80,21 @@ class Cluster:
         self.url = f"redis://127.0.0.1:{port}/0"
         self.folder = folder
         self.server = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         self.redis = Redis.from_url(self.url)
         wait_until(self._answers, timeout=10)
         self.processes: list[subprocess.Popen[str]] = []
@@ -94,17 +106,26 @@ class Cluster:
             return False
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=REPO,
-                                   env={**os.environ, "PRESSWATCH_REDIS": self.url},
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=REPO,
+            env={**os.environ, "PRESSWATCH_REDIS": self.url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self.processes.append(process)
         return process
 
     def run(self, *args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=REPO,
-                              env={**os.environ, "PRESSWATCH_REDIS": self.url},
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=REPO,
+            env={**os.environ, "PRESSWATCH_REDIS": self.url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise SystemExit(f"presswatch {args[0]} failed:\n{done.stderr}")
         return done.stdout
@@ -114,8 +135,9 @@ class Cluster:
             self.start("worker", "--worker-id", f"w{number}", "--idle-exit", "2")
 
     def ingester(self, config: Path) -> subprocess.Popen[str]:
-        return self.start("ingest", "--config", str(config), "--idle-exit", "2",
-                          "--settle", "0.5", "--json")
+        return self.start(
+            "ingest", "--config", str(config), "--idle-exit", "2", "--settle", "0.5", "--json"
+        )
 
     def wait(self) -> None:
         for process in self.processes:
@@ -151,15 +173,16 @@ def article_count(db: Path) -> int:
 
 def row_count(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                   for table in TABLES)
+        return sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES)
 
 
-def cluster_config(folder: Path, site: LocalSite, feeds: int, db: Path,
-                   extract_workers: int) -> Path:
+def cluster_config(
+    folder: Path, site: LocalSite, feeds: int, db: Path, extract_workers: int
+) -> Path:
     config = write_config(folder, site, feeds, db)
     text = config.read_text(encoding="utf-8").replace(
-        "[crawl]\n", f"[crawl]\nextract_workers = {extract_workers}\n")
+        "[crawl]\n", f"[crawl]\nextract_workers = {extract_workers}\n"
+    )
     path = folder / f"{db.stem}.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -222,8 +245,9 @@ def _descendants(root: int, exclude: int) -> dict[int, int]:
     return found
 
 
-def cluster_pass(cluster: Cluster, config: Path, db: Path, workers: int, extract_workers: int,
-                 articles: int) -> ClusterResult:
+def cluster_pass(
+    cluster: Cluster, config: Path, db: Path, workers: int, extract_workers: int, articles: int
+) -> ClusterResult:
     publish_only(cluster, config)
     with CpuMeter(exclude=cluster.server.pid) as cpu:
         cluster.ingester(config)
@@ -252,13 +276,12 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
         if not first and article_count(db):
             first.append(time.perf_counter())
         waiting = cluster.redis.llen(KEYS.items) + cluster.redis.llen(KEYS.processing)
-        return bool(first) and not waiting   # a message leaves Redis once committed
+        return bool(first) and not waiting  # a message leaves Redis once committed
 
     wait_until(drained, poll=0.02)
     done = time.perf_counter()
     cluster.wait()
-    return IngestResult(messages, article_count(db), row_count(db), done - started,
-                        done - first[0])
+    return IngestResult(messages, article_count(db), row_count(db), done - started, done - first[0])
 
 
 def multiply_items(redis: Redis, copies: int) -> int:
@@ -274,29 +297,41 @@ def multiply_items(redis: Redis, copies: int) -> int:
     return int(redis.llen(KEYS.items))
 
 
-def report(articles: int, local: tuple[float, float] | None, results: list[ClusterResult],
-           ingest: IngestResult | None) -> None:
+def report(
+    articles: int,
+    local: tuple[float, float] | None,
+    results: list[ClusterResult],
+    ingest: IngestResult | None,
+) -> None:
     print(f"\n{articles} articles, {os.cpu_count()} cores\n")
-    print("| pass | extraction processes | seconds | articles/s | vs 1 worker | "
-          "CPU ms/article | articles stored |")
+    print(
+        "| pass | extraction processes | seconds | articles/s | vs 1 worker | "
+        "CPU ms/article | articles stored |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     if local is not None:
         seconds, cpu = local
-        print(f"| local `presswatch run` | {os.cpu_count()} | {seconds:.1f} | "
-              f"{articles / seconds:.1f} | | {cpu / articles * 1000:.0f} | {articles} |")
+        print(
+            f"| local `presswatch run` | {os.cpu_count()} | {seconds:.1f} | "
+            f"{articles / seconds:.1f} | | {cpu / articles * 1000:.0f} | {articles} |"
+        )
     scaling = [r for r in results if r.extract_workers == results[-1].extract_workers]
     one = scaling[0].seconds
     for r in results:
         versus = f"{one / r.seconds:.2f}x" if r in scaling else ""
-        print(f"| {r.workers} worker(s) | {r.workers} x {r.extract_workers} | "
-              f"{r.seconds:.1f} | {articles / r.seconds:.1f} | {versus} | "
-              f"{r.cpu / articles * 1000:.0f} | {r.articles} |")
+        print(
+            f"| {r.workers} worker(s) | {r.workers} x {r.extract_workers} | "
+            f"{r.seconds:.1f} | {articles / r.seconds:.1f} | {versus} | "
+            f"{r.cpu / articles * 1000:.0f} | {r.articles} |"
+        )
     if ingest is not None:
-        print(f"\ningester alone: {ingest.messages} messages ({ingest.articles} new articles, "
-              f"{ingest.rows} rows) in {ingest.seconds:.1f} s from its start = "
-              f"{ingest.messages / ingest.seconds:.0f} messages/s; sustained "
-              f"{ingest.articles / ingest.sustained:.0f} articles/s, "
-              f"{ingest.rows / ingest.sustained:.0f} rows/s")
+        print(
+            f"\ningester alone: {ingest.messages} messages ({ingest.articles} new articles, "
+            f"{ingest.rows} rows) in {ingest.seconds:.1f} s from its start = "
+            f"{ingest.messages / ingest.seconds:.0f} messages/s; sustained "
+            f"{ingest.articles / ingest.sustained:.0f} articles/s, "
+            f"{ingest.rows / ingest.sustained:.0f} rows/s"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -304,12 +339,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--feeds", type=int, default=10)
     parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--extract-workers", type=int, default=1,
-                        help="extraction processes per worker")
-    parser.add_argument("--ingest-copies", type=int, default=5,
-                        help="items the ingester drains, as a multiple of the pass (0: skip)")
-    parser.add_argument("--no-reference", action="store_true",
-                        help="skip the local pass and the one worker with a full pool")
+    parser.add_argument(
+        "--extract-workers", type=int, default=1, help="extraction processes per worker"
+    )
+    parser.add_argument(
+        "--ingest-copies",
+        type=int,
+        default=5,
+        help="items the ingester drains, as a multiple of the pass (0: skip)",
+    )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the local pass and the one worker with a full pool",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="presswatch-cluster-bench-") as tmp:
         root = Path(tmp)
@@ -321,16 +364,18 @@ def main(argv: list[str] | None = None) -> None:
                 runs = [(int(n), args.extract_workers) for n in args.workers.split(",")]
                 if not args.no_reference:
                     with CpuMeter(exclude=cluster.server.pid) as cpu:
-                        seconds = timed_pass("local", write_config(root, site, args.feeds,
-                                                                   root / "local.db")).seconds
+                        seconds = timed_pass(
+                            "local", write_config(root, site, args.feeds, root / "local.db")
+                        ).seconds
                     local = seconds, cpu.seconds
                     runs.insert(0, (1, os.cpu_count() or 1))
                 results = []
                 for workers, extract_workers in runs:
                     db = root / f"cluster-{workers}-{extract_workers}.db"
                     config = cluster_config(root, site, args.feeds, db, extract_workers)
-                    results.append(cluster_pass(cluster, config, db, workers, extract_workers,
-                                                args.articles))
+                    results.append(
+                        cluster_pass(cluster, config, db, workers, extract_workers, args.articles)
+                    )
                 ingest = None
                 if args.ingest_copies:
                     db = root / "ingest.db"

@@ -16,8 +16,23 @@ from pathlib import Path
 from crawler.demo import DEMO_SITE
 
 PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
-WORDS = ("defence", "ministers", "alliance", "budget", "border", "summit", "sanctions",
-         "frigate", "Arctic", "Baltic", "parliament", "treaty", "drone", "missile", "radar")
+WORDS = (
+    "defence",
+    "ministers",
+    "alliance",
+    "budget",
+    "border",
+    "summit",
+    "sanctions",
+    "frigate",
+    "Arctic",
+    "Baltic",
+    "parliament",
+    "treaty",
+    "drone",
+    "missile",
+    "radar",
+)
 
 
 def demo_paragraphs() -> list[str]:
@@ -25,7 +40,7 @@ def demo_paragraphs() -> list[str]:
     found: list[str] = []
     for page in sorted(DEMO_SITE.rglob("*.html")):
         body = page.read_text(encoding="utf-8")
-        article = body[body.find("<article"):body.find("</article>")]
+        article = body[body.find("<article") : body.find("</article>")]
         for match in PARAGRAPH.findall(article):
             text = html.unescape(re.sub(r"<[^>]+>", "", match)).strip()
             if len(text.split()) > 25:
@@ -47,8 +62,9 @@ def write_corpus(root: Path, articles: int, feeds: int, seed: int = 7) -> list[P
         path.write_text(page(title, body, number, rng), encoding="utf-8")
         pages.append(path)
     for feed in range(feeds):
-        write_feed(root / f"outlet{feed}", feed, [p for p in pages if p.parent.name ==
-                                                  f"outlet{feed}"])
+        write_feed(
+            root / f"outlet{feed}", feed, [p for p in pages if p.parent.name == f"outlet{feed}"]
+        )
     return pages
 
 
@@ -57,11 +73,14 @@ def write_feed(folder: Path, feed: int, pages: list[Path]) -> None:
         f"<item><title>Story {p.stem}</title><link>{{{{BASE}}}}/{folder.name}/{p.name}</link>"
         f"<pubDate>Mon, 23 Nov 2026 08:{i % 60:02d}:00 GMT</pubDate>"
         f"<description>Summary of {p.stem}.</description></item>"
-        for i, p in enumerate(pages))
+        for i, p in enumerate(pages)
+    )
     (folder / "feed.xml").write_text(
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet {feed}</title>'
         f"<link>{{{{BASE}}}}/{folder.name}/</link><description>Bench outlet</description>"
-        f"{items}</channel></rss>", encoding="utf-8")
+        f"{items}</channel></rss>",
+        encoding="utf-8",
+    )
 
 
 def change_page(path: Path, rng: random.Random) -> None:
@@ -73,16 +92,22 @@ def change_page(path: Path, rng: random.Random) -> None:
 
 
 def page(title: str, paragraphs: list[str], number: int, rng: random.Random) -> str:
-    nav = "".join(f'<li><a href="/section/{i}">Section {i} {rng.choice(WORDS)}</a></li>'
-                  for i in range(450))
-    script = "".join(f'{{"id":{i},"k":"{rng.choice(WORDS)}","v":{rng.random():.8f}}},'
-                     for i in range(2400))
-    related = "".join(f'<li><a href="/story-{rng.randint(0, 99999)}.html">{rng.choice(WORDS)} '
-                      f"{rng.choice(WORDS)} and the {rng.choice(WORDS)}</a></li>"
-                      for _ in range(160))
-    comments = "".join(f'<div class="comment"><b>reader{i}</b><p>I think the '
-                       f"{rng.choice(WORDS)} matters more than the {rng.choice(WORDS)}.</p></div>"
-                       for i in range(20))
+    nav = "".join(
+        f'<li><a href="/section/{i}">Section {i} {rng.choice(WORDS)}</a></li>' for i in range(450)
+    )
+    script = "".join(
+        f'{{"id":{i},"k":"{rng.choice(WORDS)}","v":{rng.random():.8f}}},' for i in range(2400)
+    )
+    related = "".join(
+        f'<li><a href="/story-{rng.randint(0, 99999)}.html">{rng.choice(WORDS)} '
+        f"{rng.choice(WORDS)} and the {rng.choice(WORDS)}</a></li>"
+        for _ in range(160)
+    )
+    comments = "".join(
+        f'<div class="comment"><b>reader{i}</b><p>I think the '
+        f"{rng.choice(WORDS)} matters more than the {rng.choice(WORDS)}.</p></div>"
+        for i in range(20)
+    )
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)} | Bench Outlet</title>

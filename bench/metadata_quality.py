@@ -1,8 +1,8 @@
 """Metadata on the real-page corpus: presswatch beside trafilatura's ``extract_metadata``.
 
 For every page of tests/corpus with a label in tests/corpus/metadata.json, presswatch's
-extraction (``crawler.extract.extract``, what a pass runs on each page, and
-``crawler.partial.is_partial``) and trafilatura's ``extract_metadata`` are compared with
+extraction (``crawler.extraction.article.extract``, what a pass runs on each page, and
+``crawler.extraction.partial.is_partial``) and trafilatura's ``extract_metadata`` are compared with
 what a reader of the page expects:
 
 - authors: every expected author is named (pages whose authors are labelled);
@@ -61,8 +61,8 @@ def names_match(expected: str, found: str) -> bool:
 
 
 def presswatch(html: bytes, url: str | None) -> Found:
-    from crawler import partial
-    from crawler.extract import ExtractionError, extract
+    from crawler.extraction import partial
+    from crawler.extraction.article import ExtractionError, extract
 
     try:
         article = extract(html, url)

@@ -3,7 +3,7 @@
     python bench/quality.py [--by set,script,language,outlet] [--json FILE] [--serve]
 
 Every page of tests/corpus/ goes through presswatch's own extraction path (the worker
-function of pipelines/extract.py: crawler.extract with its minimum-text rule; a refused
+function of pipelines/extract.py: crawler.extraction.article with its minimum-text rule; a refused
 page stores nothing) and through bare ``trafilatura.extract``, both given the page
 decoded the way the crawler decodes a download without a charset header. Scores:
 
@@ -44,7 +44,7 @@ import trafilatura  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 
 from bench.metadata_quality import metadata_table  # noqa: E402
-from crawler.extract import ExtractionError  # noqa: E402
+from crawler.extraction.article import ExtractionError  # noqa: E402
 from pipelines.extract import process_page  # noqa: E402
 
 SYSTEMS = ("presswatch", "trafilatura")
@@ -236,7 +236,7 @@ def served_pass(pages: list[dict], corpus: Path = CORPUS) -> tuple[int, list[Pag
     it and score the texts it stored. Returns (pages stored, results)."""
     import sqlite_utils
 
-    from crawler.localsite import LocalSite
+    from crawler.demo.localsite import LocalSite
 
     with tempfile.TemporaryDirectory() as tmp:
         site_root = Path(tmp) / "site"

@@ -28,7 +28,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from corpus import change_page, write_corpus  # noqa: E402
 
-from crawler.localsite import LocalSite  # noqa: E402
+from crawler.demo.localsite import LocalSite  # noqa: E402
 
 TOPICS = """
 [[topics]]
@@ -54,7 +54,7 @@ class PassResult:
     label: str
     seconds: float
     peak_mb: float
-    cpu_seconds: float   # CPU time of the pass and its workers (last sample before exit)
+    cpu_seconds: float  # CPU time of the pass and its workers (last sample before exit)
     summary: dict
 
 
@@ -71,7 +71,7 @@ def bare_trafilatura(pages: list[Path]) -> float:
 
 def presswatch_extraction(pages: list[Path]) -> float:
     """Pages per second of presswatch's own extraction function in this one process."""
-    from crawler.extract import extract
+    from crawler.extraction.article import extract
 
     texts = [page.read_text(encoding="utf-8") for page in pages]
     started = time.perf_counter()
@@ -83,13 +83,17 @@ def presswatch_extraction(pages: list[Path]) -> float:
 def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
     sources = "".join(
         f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
-        for n in range(feeds))
+        for n in range(feeds)
+    )
     config = folder / "bench.toml"
     # Every outlet of the corpus is served by one local server, so the politeness that
     # spaces requests to one real site (AutoThrottle, 4 at a time) is turned off.
-    config.write_text(f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
-                      "obey_robots = false\nconcurrency = 16\nper_domain_concurrency = 16\n"
-                      f"autothrottle = false\n{sources}{TOPICS}", encoding="utf-8")
+    config.write_text(
+        f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
+        "obey_robots = false\nconcurrency = 16\nper_domain_concurrency = 16\n"
+        f"autothrottle = false\n{sources}{TOPICS}",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -97,8 +101,9 @@ def timed_pass(label: str, config: Path, *extra: str) -> PassResult:
     """Run ``presswatch run`` as a user would and watch its memory while it runs."""
     command = [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json", *extra]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=HERE.parent)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE.parent
+    )
     peak = [0, 0.0]
     watcher = threading.Thread(target=_watch, args=(process, peak), daemon=True)
     watcher.start()
@@ -156,10 +161,11 @@ def run_passes(articles: int, feeds: int) -> tuple[tuple[float, float], list[Pas
         floor = bare_trafilatura(sample), presswatch_extraction(sample)
         with LocalSite(root / "site") as site:
             config = write_config(root, site, feeds, root / "bench.db")
-            results = [timed_pass("first pass", config),
-                       timed_pass("re-run, nothing changed (recheck due)", config),
-                       timed_pass("re-run, nothing changed (--recheck all)", config, "--recheck",
-                                  "all")]
+            results = [
+                timed_pass("first pass", config),
+                timed_pass("re-run, nothing changed (recheck due)", config),
+                timed_pass("re-run, nothing changed (--recheck all)", config, "--recheck", "all"),
+            ]
             rng = random.Random(11)
             for page in rng.sample(pages, len(pages) // 10):
                 change_page(page, rng)
@@ -181,16 +187,20 @@ def report(articles: int, floors: tuple[float, float], results: list[PassResult]
     print(f"\n{articles} articles, {os.cpu_count()} cores\n")
     print(f"bare trafilatura.extract, one process: {floor:.1f} pages/s")
     print(f"presswatch's extract(), one process:    {own:.1f} pages/s\n")
-    print("| pass | seconds | articles/s | vs bare | vs first pass | new | checked | "
-          "versions | peak MB | CPU s |")
+    print(
+        "| pass | seconds | articles/s | vs bare | vs first pass | new | checked | "
+        "versions | peak MB | CPU s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         s = result.summary
         done = s["articles_new"] + s["articles_checked"]
-        print(f"| {result.label} | {result.seconds:.2f} | {done / result.seconds:.1f} | "
-              f"{done / result.seconds / floor:.2f}x | {result.seconds / first.seconds:.1%} | "
-              f"{s['articles_new']} | {s['articles_checked']} | {s['versions_new']} | "
-              f"{result.peak_mb:.0f} | {result.cpu_seconds:.1f} |")
+        print(
+            f"| {result.label} | {result.seconds:.2f} | {done / result.seconds:.1f} | "
+            f"{done / result.seconds / floor:.2f}x | {result.seconds / first.seconds:.1%} | "
+            f"{s['articles_new']} | {s['articles_checked']} | {s['versions_new']} | "
+            f"{result.peak_mb:.0f} | {result.cpu_seconds:.1f} |"
+        )
     print(f"\nfirst pass: {rate:.1f} articles/s = {rate / floor:.2f}x bare trafilatura")
 
 
@@ -198,9 +208,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--feeds", type=int, default=10)
-    parser.add_argument("--memory-sizes", default="",
-                        help="also run first passes of these sizes, e.g. 1000,5000, and "
-                             "compare their peak memory")
+    parser.add_argument(
+        "--memory-sizes",
+        default="",
+        help="also run first passes of these sizes, e.g. 1000,5000, and compare their peak memory",
+    )
     parser.add_argument("--no-topics", action="store_true", help="skip the matching benchmark")
     args = parser.parse_args(argv)
     floor, results = run_passes(args.articles, args.feeds)
@@ -209,13 +221,17 @@ def main(argv: list[str] | None = None) -> None:
         print("\n| first pass of | seconds | articles/s | peak MB |\n|---:|---:|---:|---:|")
         for size in (int(n) for n in args.memory_sizes.split(",")):
             _, (first, *_) = run_passes(size, args.feeds)
-            print(f"| {size} | {first.seconds:.1f} | {size / first.seconds:.1f} | "
-                  f"{first.peak_mb:.0f} |")
+            print(
+                f"| {size} | {first.seconds:.1f} | {size / first.seconds:.1f} | "
+                f"{first.peak_mb:.0f} |"
+            )
     if not args.no_topics:
         ten, thousand = matching_cost()
-        print(f"\nmatching: 10 topics {ten['per_article'] * 1e6:.0f} µs/article, 1,000 topics "
-              f"{thousand['per_article'] * 1e6:.0f} µs/article "
-              f"({thousand['per_article'] / ten['per_article']:.2f}x)")
+        print(
+            f"\nmatching: 10 topics {ten['per_article'] * 1e6:.0f} µs/article, 1,000 topics "
+            f"{thousand['per_article'] * 1e6:.0f} µs/article "
+            f"({thousand['per_article'] / ten['per_article']:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

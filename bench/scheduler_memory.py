@@ -32,8 +32,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crawler.config import load_config
 from crawler.demo import DEMO_CONFIG, DEMO_SITE
-from crawler.localsite import LocalSite
-from crawler.schedule import PassOutcome, PassRunner, build_scheduler, plan_jobs
+from crawler.demo.localsite import LocalSite
+from crawler.ops.schedule import PassOutcome, PassRunner, build_scheduler, plan_jobs
 
 SCHEDULE = """
 [storage]
@@ -69,8 +69,15 @@ class Tally:
     samples: list[Sample] = field(default_factory=list)
 
     def sample(self) -> None:
-        self.samples.append(Sample(len(self.outcomes), time.monotonic() - self.started,
-                                   rss_kb(), open_files(), threading.active_count()))
+        self.samples.append(
+            Sample(
+                len(self.outcomes),
+                time.monotonic() - self.started,
+                rss_kb(),
+                open_files(),
+                threading.active_count(),
+            )
+        )
 
 
 def rss_kb() -> int:
@@ -104,17 +111,23 @@ def write_config(folder: Path, base_url: str) -> Path:
 
 
 def run(passes: int, every: int, show_output: bool) -> Tally:
-    with tempfile.TemporaryDirectory(prefix="presswatch-schedule-bench-") as folder, \
-            LocalSite(DEMO_SITE) as site:
+    with (
+        tempfile.TemporaryDirectory(prefix="presswatch-schedule-bench-") as folder,
+        LocalSite(DEMO_SITE) as site,
+    ):
         config_path = write_config(Path(folder), site.base_url)
         config = load_config(config_path)
         jobs = [job for job in plan_jobs(config, config_path) if job.every is not None]
-        runner = PassRunner(config.storage.db, config.schedule.pass_timeout.total_seconds(),
-                            stderr=None if show_output else subprocess.DEVNULL)
+        runner = PassRunner(
+            config.storage.db,
+            config.schedule.pass_timeout.total_seconds(),
+            stderr=None if show_output else subprocess.DEVNULL,
+        )
         scheduler = build_scheduler(jobs, runner, config.schedule)
         tally = Tally(passes, every)
-        scheduler.add_listener(_counter(tally, scheduler, runner),
-                               EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.add_listener(
+            _counter(tally, scheduler, runner), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
         tally.sample()
         scheduler.start()
         runner.wait_idle(timeout=120)
@@ -122,8 +135,9 @@ def run(passes: int, every: int, show_output: bool) -> Tally:
     return tally
 
 
-def _counter(tally: Tally, scheduler: BlockingScheduler,
-             runner: PassRunner) -> Callable[[JobExecutionEvent], None]:
+def _counter(
+    tally: Tally, scheduler: BlockingScheduler, runner: PassRunner
+) -> Callable[[JobExecutionEvent], None]:
     def executed(event: JobExecutionEvent) -> None:
         if not isinstance(event.retval, PassOutcome):
             return
@@ -133,35 +147,44 @@ def _counter(tally: Tally, scheduler: BlockingScheduler,
         if len(tally.outcomes) == tally.wanted:
             runner.close()
             scheduler.shutdown(wait=False)
+
     return executed
 
 
 def report(tally: Tally) -> None:
     print(f"{'passes':>7} {'elapsed':>8} {'VmRSS':>10} {'files':>6} {'threads':>8}")
     for s in tally.samples:
-        print(f"{s.passes:>7} {s.seconds:>7.0f}s {s.rss_kb / 1024:>7.1f} MB {s.open_files:>6} "
-              f"{s.threads:>8}")
+        print(
+            f"{s.passes:>7} {s.seconds:>7.0f}s {s.rss_kb / 1024:>7.1f} MB {s.open_files:>6} "
+            f"{s.threads:>8}"
+        )
     first, last = tally.samples[0], tally.samples[-1]
     ok = sum(o.exit_code == 0 and o.status == "exited" for o in tally.outcomes)
     seconds = [o.seconds for o in tally.outcomes]
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"\n{len(tally.outcomes)} passes ({ok} exited 0), "
-          f"{sum(seconds) / len(seconds):.2f}s per pass on average")
-    print(f"scheduler VmRSS: {first.rss_kb / 1024:.1f} MB at the start, "
-          f"{last.rss_kb / 1024:.1f} MB at the end ({(last.rss_kb - first.rss_kb) / 1024:+.1f} MB)")
+    print(
+        f"\n{len(tally.outcomes)} passes ({ok} exited 0), "
+        f"{sum(seconds) / len(seconds):.2f}s per pass on average"
+    )
+    print(
+        f"scheduler VmRSS: {first.rss_kb / 1024:.1f} MB at the start, "
+        f"{last.rss_kb / 1024:.1f} MB at the end ({(last.rss_kb - first.rss_kb) / 1024:+.1f} MB)"
+    )
     print(f"peak resident memory of one pass (largest child): {child_peak / 1024:.1f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=200, help="passes to run (default 200)")
-    parser.add_argument("--every", type=int, default=20,
-                        help="sample memory every this many passes (default 20)")
-    parser.add_argument("--show-output", action="store_true",
-                        help="show what each pass writes to stderr")
+    parser.add_argument(
+        "--every", type=int, default=20, help="sample memory every this many passes (default 20)"
+    )
+    parser.add_argument(
+        "--show-output", action="store_true", help="show what each pass writes to stderr"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)   # skipped runs are expected
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # skipped runs are expected
     report(run(args.passes, args.every, args.show_output))
 
 

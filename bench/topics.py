@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.topics import TopicDefinition, TopicMatcher
+from crawler.matching import TopicDefinition, TopicMatcher
 
 
 def words(text: str) -> list[str]:

@@ -1,3 +1,3 @@
-from crawler.cli import main
+from crawler.commands.main import main
 
 main()

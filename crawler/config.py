@@ -54,7 +54,7 @@ class CrawlConfig:
     concurrency: int = 16
     timeout: float = 30.0
     allow_private_addresses: bool = False
-    proxy_resolves_names: bool = False   # a name that does not resolve here may go to a proxy
+    proxy_resolves_names: bool = False  # a name that does not resolve here may go to a proxy
     max_page_size: int = 10 * 1024 * 1024
     obey_robots: bool = True
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -78,13 +78,13 @@ class Source:
     revisit: tuple[RevisitStep, ...] | None = None
     interval: timedelta | None = None
     language: str | None = None
-    max_age: timedelta = timedelta(days=2)     # sitemap entries older than this are ignored
-    follow: str | None = None                  # page: a regex for article URLs
-    follow_css: str | None = None              # page: a CSS selector for article links
-    body_selector: str | None = None           # extract.body: where the article text is
-    max_feed_entries: int = 500                # the newest entries used of one feed or sitemap
-    max_sitemap_depth: int = 3                 # sitemap: index levels followed below the source
-    max_sitemaps: int = 100                    # sitemap: documents fetched per pass, at most
+    max_age: timedelta = timedelta(days=2)  # sitemap entries older than this are ignored
+    follow: str | None = None  # page: a regex for article URLs
+    follow_css: str | None = None  # page: a CSS selector for article links
+    body_selector: str | None = None  # extract.body: where the article text is
+    max_feed_entries: int = 500  # the newest entries used of one feed or sitemap
+    max_sitemap_depth: int = 3  # sitemap: index levels followed below the source
+    max_sitemaps: int = 100  # sitemap: documents fetched per pass, at most
 
     @property
     def forever(self) -> bool:
@@ -116,26 +116,26 @@ class EmailSettings:
     user: str | None = None
     password_env: str | None = None
     subject: str = DEFAULT_SUBJECT
-    timeout: float = 60.0          # seconds for the whole conversation with the server
+    timeout: float = 60.0  # seconds for the whole conversation with the server
 
 
 @dataclass(frozen=True)
 class DigestConfig:
     template_dir: Path | None = None
     email: EmailSettings | None = None
-    skip_empty: bool = False       # send (or write) nothing when nothing is new
+    skip_empty: bool = False  # send (or write) nothing when nothing is new
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
     """When ``presswatch schedule`` polls, re-checks and writes the digest: ``[schedule]``."""
 
-    interval: timedelta = timedelta(minutes=15)         # sources without their own interval
+    interval: timedelta = timedelta(minutes=15)  # sources without their own interval
     recheck_interval: timedelta = timedelta(minutes=5)  # how often due revisits run
-    digest_at: time = time(7, 0)                        # daily, in ``timezone``
-    timezone: str = "UTC"                               # an IANA name
-    pass_timeout: timedelta = timedelta(minutes=30)     # a longer pass is stopped
-    misfire_grace: timedelta = timedelta(minutes=5)     # a run this late is still made
+    digest_at: time = time(7, 0)  # daily, in ``timezone``
+    timezone: str = "UTC"  # an IANA name
+    pass_timeout: timedelta = timedelta(minutes=30)  # a longer pass is stopped
+    misfire_grace: timedelta = timedelta(minutes=5)  # a run this late is still made
 
 
 @dataclass(frozen=True)
@@ -213,8 +213,9 @@ class _Table:
             self.fail(key, str(error))
 
     def table(self, key: str) -> _Table:
-        return _Table(self.get(key, dict, {}), f"{self.where}.{key}" if self.where else key,
-                      self.file)
+        return _Table(
+            self.get(key, dict, {}), f"{self.where}.{key}" if self.where else key, self.file
+        )
 
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)
@@ -223,8 +224,14 @@ class _Table:
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)
 
 
 def load_config(path: str | Path) -> Config:
@@ -241,13 +248,17 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
     except RecursionError as error:  # arrays or tables nested thousands deep
-        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") \
-            from error
+        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") from error
     return parse_config(data, file=str(path), base_dir=path.parent, path=path)
 
 
-def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path | None = None,
-                 path: Path | None = None) -> Config:
+def parse_config(
+    data: dict[str, Any],
+    *,
+    file: str = "config",
+    base_dir: Path | None = None,
+    path: Path | None = None,
+) -> Config:
     """Validate an already-parsed TOML document (tests and the demo build configs this way)."""
     root = _Table(data, "", file)
     storage = _storage(root.table("storage"), base_dir)
@@ -262,8 +273,17 @@ def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path |
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
     _check_queries(file, topics)
-    return Config(path, storage, crawl, tracking, sources, topics, digest=digest,
-                  schedule=schedule, cluster=cluster)
+    return Config(
+        path,
+        storage,
+        crawl,
+        tracking,
+        sources,
+        topics,
+        digest=digest,
+        schedule=schedule,
+        cluster=cluster,
+    )
 
 
 def _cluster(table: _Table) -> ClusterConfig:
@@ -332,8 +352,9 @@ def _revisit(table: _Table, key: str) -> tuple[RevisitStep, ...] | None:
         every = step.duration("every")
         step.finish()
         if until is None or every is None:
-            step.fail("", "needs both 'until' and 'every', e.g. "
-                      '{ until = "3h", every = "15m" }')
+            step.fail(
+                "", "needs both 'until' and 'every', e.g. { until = \"3h\", every = \"15m\" }"
+            )
         if result and until <= result[-1].until:
             step.fail("until", "steps must be in increasing order of 'until'")
         result.append(RevisitStep(until, every))
@@ -397,8 +418,11 @@ def _source(table: _Table) -> Source:
     if source.follow_css is not None:
         table.convert("follow_css", _check_css, source.follow_css)
     if kind == "page" and not (source.follow or source.follow_css):
-        table.fail("follow", "a page source needs 'follow' (a regex for article URLs) "
-                   "or 'follow_css' (a CSS selector for article links)")
+        table.fail(
+            "follow",
+            "a page source needs 'follow' (a regex for article URLs) "
+            "or 'follow_css' (a CSS selector for article links)",
+        )
     return source
 
 
@@ -429,7 +453,7 @@ def _topic(table: _Table) -> Topic:
         table.fail("query", "give either 'query' or 'queries', not both")
     queries = (single,) if single is not None else several
     if not queries:
-        table.fail("query", "is required (a word, a \"phrase\" or a boolean query)")
+        table.fail("query", 'is required (a word, a "phrase" or a boolean query)')
     topic = Topic(
         name=name,
         queries=queries,
@@ -450,7 +474,7 @@ def _unique(root: _Table, key: str, names: list[str]) -> None:
 
 def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
     """Parse every query; a pass compiles them into its matcher once, later."""
-    from crawler.topics import QueryError, TopicError, parse_query
+    from crawler.matching import QueryError, TopicError, parse_query
 
     for topic in topics:
         for query in topic.queries:
@@ -511,8 +535,10 @@ def _check_email(table: _Table, email: EmailSettings) -> None:
         if "@" not in address:
             table.fail("to", f"expected e-mail addresses, got {address!r}")
     if email.user is not None and email.password_env is None:
-        table.fail("password_env", "is required with 'user': the environment variable "
-                   "that holds the password")
+        table.fail(
+            "password_env",
+            "is required with 'user': the environment variable that holds the password",
+        )
     if email.password_env is not None and email.user is None:
         table.fail("user", "is required with 'password_env'")
     table.convert("subject", _check_subject, email.subject)
@@ -522,8 +548,10 @@ def _check_subject(template: str) -> None:
     try:
         template.format(date="2026-11-25", count=0, start="", end="")
     except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"bad template {template!r} ({error!s}): the fields are {{date}}, "
-                         "{count}, {start} and {end}") from error
+        raise ValueError(
+            f"bad template {template!r} ({error!s}): the fields are {{date}}, "
+            "{count}, {start} and {end}"
+        ) from error
 
 
 def _schedule(table: _Table) -> ScheduleConfig:
@@ -544,7 +572,7 @@ def _time_of_day(text: str) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
     seconds = int(match[3] or 0) if match else 0
     if not match or int(match[1]) > 23 or int(match[2]) > 59 or seconds > 59:
-        raise ValueError(f"{text!r} is not a time of day (HH:MM, e.g. \"07:00\")")
+        raise ValueError(f'{text!r} is not a time of day (HH:MM, e.g. "07:00")')
     return time(int(match[1]), int(match[2]), seconds)
 
 
@@ -552,6 +580,7 @@ def _time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
-                         "\"Europe/Berlin\" or \"UTC\")") from error
+        raise ValueError(
+            f'unknown time zone {name!r} (use an IANA name such as "Europe/Berlin" or "UTC")'
+        ) from error
     return name

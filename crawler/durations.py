@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-MAX_SECONDS = 100 * 365 * 86400   # longer is a typo, and past timedelta's range soon
+MAX_SECONDS = 100 * 365 * 86400  # longer is a typo, and past timedelta's range soon
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 

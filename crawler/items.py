@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract import Article
+from crawler.extraction.article import Article
 
-PAGE = "page"              # a page to extract, match and store
-UNCHANGED = "unchanged"    # a revisit answered 304, or with the very same bytes
-REMOVED = "removed"        # a revisit answered 404 or 410
+PAGE = "page"  # a page to extract, match and store
+UNCHANGED = "unchanged"  # a revisit answered 304, or with the very same bytes
+REMOVED = "removed"  # a revisit answered 404 or 410
 REDIRECTED = "redirected"  # a revisit now redirects to another article URL
 
 
@@ -26,24 +26,24 @@ class FeedEntry:
 class ArticleItem:
     """One fetch of an article on its way to extraction, matching and storage."""
 
-    url: str                       # canonical URL: the article's identity
+    url: str  # canonical URL: the article's identity
     source_id: int | None
     outcome: str = PAGE
-    body: bytes = b""             # the page as downloaded ...
-    encoding: str = "utf-8"       # ... and how to decode it
+    body: bytes = b""  # the page as downloaded ...
+    encoding: str = "utf-8"  # ... and how to decode it
     status: int = 200
     entry: FeedEntry = field(default_factory=FeedEntry)
     article_id: int | None = None  # set when this is a revisit of a stored article
     also_from: list[int] = field(default_factory=list)  # other sources offering it
     last_changed_at: str | None = None  # of the stored article, on a revisit
-    stored_status: str | None = None    # of the stored article, on a revisit
+    stored_status: str | None = None  # of the stored article, on a revisit
     redirect_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-    article: Article | None = None     # filled by the extraction pipeline
-    fingerprint: int | None = None     # SimHash of the text, for near-duplicate stories
-    is_partial: bool = False           # a paywalled or teaser page (crawler.partial)
+    article: Article | None = None  # filled by the extraction pipeline
+    fingerprint: int | None = None  # SimHash of the text, for near-duplicate stories
+    is_partial: bool = False  # a paywalled or teaser page (crawler.extraction.partial)
     matches: list[Any] = field(default_factory=list)  # TopicMatch list, filled by matching
     # Topics found only in the feed entry's summary, not in the page (TopicMatch list).
     summary_matches: list[Any] = field(default_factory=list)

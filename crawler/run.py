@@ -1,4 +1,5 @@
-"""One monitoring pass: wire configuration, storage and a Scrapy crawl together.
+"""Where crawls start: one monitoring pass (configuration, storage and a Scrapy crawl
+wired together), and the discovery crawl of ``presswatch sources add``.
 
 A pass is one Scrapy crawl in the calling process. Twisted's reactor cannot be started
 twice in one process, so anything that runs many passes (the scheduler, the tests)
@@ -20,10 +21,11 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler.config import Config, ConfigError, Source
 from crawler.context import RECHECK_CHOICES, PassContext
-from crawler.recorder import PassRecorder
-from crawler.storage import StorageFailed, Store, describe_failure
+from crawler.matching import TopicMatcher
+from crawler.sources.discovery import Candidate, DiscoveryError, Findings, with_scheme
+from crawler.storage.store import StorageFailed, Store, describe_failure
 from crawler.times import to_iso, utc_now
-from crawler.topics import TopicMatcher
+from crawler.tracking.recorder import PassRecorder
 
 log = logging.getLogger("presswatch.pass")
 
@@ -33,8 +35,8 @@ class PassSummary:
     """What one pass did; ``presswatch run --json`` prints exactly this."""
 
     run_id: int
-    status: str               # ok; failed (every source failed, or the database could not
-                              # be written); interrupted (by a signal)
+    status: str  # ok; failed (every source failed, or the database could not
+    # be written); interrupted (by a signal)
     db: str
     started_at: str
     finished_at: str
@@ -52,10 +54,17 @@ class PassSummary:
         return asdict(self)
 
 
-def run_pass(config: Config, *, db_path: str | Path | None = None,
-             source_names: Sequence[str] = (), poll_sources: bool = True,
-             recheck: str = "due", clock: Callable[[], datetime] = utc_now,
-             log_level: str = "WARNING", progress: bool = False) -> PassSummary:
+def run_pass(
+    config: Config,
+    *,
+    db_path: str | Path | None = None,
+    source_names: Sequence[str] = (),
+    poll_sources: bool = True,
+    recheck: str = "due",
+    clock: Callable[[], datetime] = utc_now,
+    log_level: str = "WARNING",
+    progress: bool = False,
+) -> PassSummary:
     """Poll the configured sources once, fetch what is new or due, store it all.
 
     ``source_names`` limits polling to those sources; ``poll_sources=False`` polls none
@@ -74,17 +83,28 @@ def run_pass(config: Config, *, db_path: str | Path | None = None,
         store.close()
 
 
-def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], recheck: str,
-         clock: Callable[[], datetime], log_level: str, progress: bool) -> PassSummary:
+def _run(
+    config: Config,
+    store: Store,
+    db: Path,
+    sources: tuple[Source, ...],
+    recheck: str,
+    clock: Callable[[], datetime],
+    log_level: str,
+    progress: bool,
+) -> PassSummary:
     started = time.monotonic()
     started_at = to_iso(clock())
-    recorder = PassRecorder(store=store, config=config, clock=clock,
-                            **_open_run(store, config, started_at))
-    context = PassContext(config, recorder, TopicMatcher.compile(config.topics), sources,
-                          recheck, started_at)
+    recorder = PassRecorder(
+        store=store, config=config, clock=clock, **_open_run(store, config, started_at)
+    )
+    context = PassContext(
+        config, recorder, TopicMatcher.compile(config.topics), sources, recheck, started_at
+    )
     recorder.begin()
-    log.info("pass %d started: %d source(s) to poll, re-check %s", recorder.run_id,
-             len(sources), recheck)
+    log.info(
+        "pass %d started: %d source(s) to poll, re-check %s", recorder.run_id, len(sources), recheck
+    )
     finish_reason = "error"
     try:
         finish_reason = _crawl(context, log_level, progress)
@@ -97,18 +117,34 @@ def _run(config: Config, store: Store, db: Path, sources: tuple[Source, ...], re
     finished_at = to_iso(clock())
     _finish_run(store, recorder.run_id, finished_at, status, counts)
     _log_finished(recorder.run_id, status, time.monotonic() - started, counts)
-    return PassSummary(run_id=recorder.run_id, status=status, db=str(db), started_at=started_at,
-                       finished_at=finished_at, seconds=round(time.monotonic() - started, 2),
-                       **counts)
+    return PassSummary(
+        run_id=recorder.run_id,
+        status=status,
+        db=str(db),
+        started_at=started_at,
+        finished_at=finished_at,
+        seconds=round(time.monotonic() - started, 2),
+        **counts,
+    )
 
 
 def _log_finished(run_id: int, status: str, seconds: float, counts: dict[str, int]) -> None:
     c = counts
-    log.log(logging.INFO if status == "ok" else logging.WARNING,
-            "pass %d %s in %.1fs: %d source(s) polled, %d failed; %d new article(s), "
-            "%d re-checked, %d changed; %d mention(s); %d error(s)", run_id, status, seconds,
-            c["sources_polled"], c["sources_failed"], c["articles_new"], c["articles_checked"],
-            c["changes_new"], c["mentions_new"], c["errors"])
+    log.log(
+        logging.INFO if status == "ok" else logging.WARNING,
+        "pass %d %s in %.1fs: %d source(s) polled, %d failed; %d new article(s), "
+        "%d re-checked, %d changed; %d mention(s); %d error(s)",
+        run_id,
+        status,
+        seconds,
+        c["sources_polled"],
+        c["sources_failed"],
+        c["articles_new"],
+        c["articles_checked"],
+        c["changes_new"],
+        c["mentions_new"],
+        c["errors"],
+    )
 
 
 def _open_run(store: Store, config: Config, started_at: str) -> dict[str, Any]:
@@ -116,16 +152,21 @@ def _open_run(store: Store, config: Config, started_at: str) -> dict[str, Any]:
     StorageFailed (one line) when the database cannot take even that."""
     try:
         _close_abandoned_runs(store, started_at)
-        opened = {"run_id": store.start_run(started_at),
-                  "source_ids": store.sync_sources(config.sources),
-                  "topic_ids": store.sync_topics(config.topics)}
+        opened = {
+            "run_id": store.start_run(started_at),
+            "source_ids": store.sync_sources(config.sources),
+            "topic_ids": store.sync_topics(config.topics),
+        }
     except sqlite3.Error as error:
-        raise StorageFailed(f"cannot start a pass in {store.path}: "
-                            f"{describe_failure(error)}") from error
+        raise StorageFailed(
+            f"cannot start a pass in {store.path}: {describe_failure(error)}"
+        ) from error
     missing = {s.name for s in config.sources} - set(opened["source_ids"])
     if missing:
-        raise StorageFailed(f"cannot start a pass in {store.path}: the sources could not "
-                            "be written (is the disk full?)")
+        raise StorageFailed(
+            f"cannot start a pass in {store.path}: the sources could not "
+            "be written (is the disk full?)"
+        )
     return opened
 
 
@@ -133,23 +174,31 @@ def _close_abandoned_runs(store: Store, now: str) -> None:
     """Close the runs earlier passes left ``running``: this pass holds the lock, so none
     of them is still going (killed, or stopped by a database it could not write)."""
     closed = store.close_abandoned_runs(
-        now, "the pass ended without recording its end (killed, or the database could not "
-             "be written); closed by the next pass")
+        now,
+        "the pass ended without recording its end (killed, or the database could not "
+        "be written); closed by the next pass",
+    )
     if closed:
-        log.warning("closed %d run(s) an earlier pass left running: %s", len(closed),
-                    ", ".join(map(str, closed)))
+        log.warning(
+            "closed %d run(s) an earlier pass left running: %s",
+            len(closed),
+            ", ".join(map(str, closed)),
+        )
 
 
-def _finish_run(store: Store, run_id: int, now: str, status: str,
-                counts: dict[str, int]) -> None:
+def _finish_run(store: Store, run_id: int, now: str, status: str, counts: dict[str, int]) -> None:
     """Record the run's end; when the database cannot take even that, say so in one
     line: the next pass closes the run."""
     try:
         store.finish_run(run_id, now, status, counts)
     except (StorageFailed, sqlite3.Error) as error:
         reason = describe_failure(error) if isinstance(error, sqlite3.Error) else error
-        log.error("run %d: cannot record its end (%s): %s; the next pass closes it",
-                  run_id, status, reason)
+        log.error(
+            "run %d: cannot record its end (%s): %s; the next pass closes it",
+            run_id,
+            status,
+            reason,
+        )
 
 
 def _status(finish_reason: str, sources: int, failed: int) -> str:
@@ -172,3 +221,26 @@ def _crawl(context: PassContext, log_level: str, progress: bool) -> str:
     process.crawl(crawler, context=context)
     process.start()
     return crawler.stats.get_value("finish_reason") or "error"
+
+
+def discover(config: Config, url: str, *, log_level: str = "WARNING") -> list[Candidate]:
+    """Crawl ``url`` for feeds and sitemaps, as a pass over ``config`` would fetch.
+
+    Raises DiscoveryError when the URL itself failed and nothing else was found.
+    Runs the Twisted reactor: call it at most once per process.
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import pass_settings
+    from spiders.discover import DiscoverySpider
+
+    findings = Findings(with_scheme(url))
+    logging.getLogger("scrapy").setLevel(log_level)
+    settings = pass_settings(config, log_level=log_level)
+    process = CrawlerProcess(settings | {"ITEM_PIPELINES": {}, "LOG_INSTALL_ROOT_HANDLER": False})
+    process.crawl(DiscoverySpider, findings=findings)
+    process.start()
+    candidates = findings.candidates()
+    if not candidates and findings.problem:
+        raise DiscoveryError(f"{findings.url}: {findings.problem}")
+    return candidates

@@ -21,23 +21,25 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PrivateAddressMiddleware": 50,        # before robots.txt is asked
-    "crawler.middlewares.EmptyResponseMiddleware": 70,
-    "crawler.middlewares.EncodingMiddleware": 80,              # after decompression (590)
+    "crawler.fetching.middlewares.PrivateAddressMiddleware": 50,  # before robots.txt is asked
+    "crawler.fetching.middlewares.EmptyResponseMiddleware": 70,
+    "crawler.fetching.middlewares.EncodingMiddleware": 80,  # after decompression (590)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.PoliteRetryMiddleware": 550,
-    "crawler.middlewares.RefusedHostMiddleware": 560,          # its errors skip the retries
-    "crawler.middlewares.RedirectGuardMiddleware": 610,        # before RedirectMiddleware (600)
+    "crawler.fetching.middlewares.PoliteRetryMiddleware": 550,
+    # its errors skip the retries
+    "crawler.fetching.middlewares.RefusedHostMiddleware": 560,
+    # before RedirectMiddleware (600)
+    "crawler.fetching.middlewares.RedirectGuardMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.storage_guard.StorageGuardMiddleware": 950,   # nearest the spider: sees errors first
+    "crawler.storage.guard.StorageGuardMiddleware": 950,  # nearest the spider: sees errors first
 }
 # Only http and https: no other scheme can be fetched, even by a redirect.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
-TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
+TWISTED_DNS_RESOLVER = "crawler.fetching.resolver.PublicAddressResolver"
 
 EXTENSIONS = {
-    "crawler.progress.ProgressDisplay": 500,
+    "crawler.ops.progress.ProgressDisplay": 500,
 }
 PRESSWATCH_PROGRESS = False
 
@@ -52,10 +54,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
-# Limits: bounded retries spaced out (crawler.middlewares.PoliteRetryMiddleware), bounded
+# Limits: bounded retries spaced out (crawler.fetching.middlewares.PoliteRetryMiddleware), bounded
 # redirects; DOWNLOAD_MAXSIZE (from the config) also bounds a decompressed body.
 RETRY_TIMES = 2
-PRESSWATCH_RETRY_BACKOFF = 0.5      # seconds before the first retry, doubling after
+PRESSWATCH_RETRY_BACKOFF = 0.5  # seconds before the first retry, doubling after
 PRESSWATCH_RETRY_AFTER_MAX = 120.0  # the longest Retry-After wait honoured, in seconds
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_WARNSIZE = 0
@@ -64,31 +66,34 @@ DOWNLOAD_WARNSIZE = 0
 CONCURRENT_ITEMS = 8
 LOG_LEVEL = "WARNING"
 # Never an item (it holds the page) in a log line: presswatch logs each failure once.
-LOG_FORMATTER = "crawler.logformatter.ItemlessLogFormatter"
+LOG_FORMATTER = "crawler.ops.logformatter.ItemlessLogFormatter"
 # Extraction awaits a process pool: asyncio's reactor runs coroutine pipelines natively.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def pass_settings(config: Config, *, log_level: str = "WARNING",
-                  progress: bool = False) -> dict[str, Any]:
+def pass_settings(
+    config: Config, *, log_level: str = "WARNING", progress: bool = False
+) -> dict[str, Any]:
     """All Scrapy settings for one pass over ``config``."""
     names = [name for name in globals() if name.isupper()]
     settings = {name: globals()[name] for name in names}
     crawl = config.crawl
     per_domain = crawl.per_domain_concurrency
-    settings.update({
-        "USER_AGENT": crawl.user_agent,
-        "CONCURRENT_REQUESTS": crawl.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
-        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
-        "DOWNLOAD_TIMEOUT": crawl.timeout,
-        "DNS_TIMEOUT": crawl.timeout,
-        "DOWNLOAD_MAXSIZE": crawl.max_page_size,
-        "ROBOTSTXT_OBEY": crawl.obey_robots,
-        "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
-        "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
-        "LOG_LEVEL": log_level,
-        "PRESSWATCH_PROGRESS": progress,
-    })
+    settings.update(
+        {
+            "USER_AGENT": crawl.user_agent,
+            "CONCURRENT_REQUESTS": crawl.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
+            "DOWNLOAD_TIMEOUT": crawl.timeout,
+            "DNS_TIMEOUT": crawl.timeout,
+            "DOWNLOAD_MAXSIZE": crawl.max_page_size,
+            "ROBOTSTXT_OBEY": crawl.obey_robots,
+            "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+            "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
+            "LOG_LEVEL": log_level,
+            "PRESSWATCH_PROGRESS": progress,
+        }
+    )
     return settings

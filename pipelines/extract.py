@@ -14,18 +14,19 @@ from concurrent.futures import ProcessPoolExecutor
 from scrapy.exceptions import DropItem
 
 from crawler import items
-from crawler.extract import Article, ExtractionError, extract_page
+from crawler.extraction.article import Article, ExtractionError, extract_page
+from crawler.extraction.partial import is_partial
 from crawler.items import ArticleItem
-from crawler.lifeline import die_with_parent
-from crawler.partial import is_partial
-from crawler.similarity import simhash
+from crawler.ops.lifeline import die_with_parent
+from crawler.tracking.similarity import simhash
 from pipelines.base import PassPipeline
 
-MIN_FINGERPRINT_WORDS = 50   # shorter texts (teasers, briefs) look alike without being copies
+MIN_FINGERPRINT_WORDS = 50  # shorter texts (teasers, briefs) look alike without being copies
 
 
-def process_page(body: bytes, encoding: str, url: str,
-                 body_selector: str | None) -> tuple[Article, int | None]:
+def process_page(
+    body: bytes, encoding: str, url: str, body_selector: str | None
+) -> tuple[Article, int | None]:
     """The work done in a worker: the article and the SimHash of its text."""
     article = extract_page(body, encoding, url, body_selector)
     long_enough = len(article.text.split()) >= MIN_FINGERPRINT_WORDS
@@ -45,8 +46,9 @@ class ExtractPipeline(PassPipeline):
             context = multiprocessing.get_context("forkserver")
             # The forkserver dies with the pass, each worker with the forkserver.
             context.set_forkserver_preload(["pipelines.extract", "pipelines.extract_server"])
-            self.pool = ProcessPoolExecutor(workers, mp_context=context,
-                                            initializer=die_with_parent)
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=die_with_parent
+            )
             for _ in range(workers):  # start the workers now, while the feeds download
                 self.pool.submit(warm_up)
 
@@ -75,7 +77,7 @@ class ExtractPipeline(PassPipeline):
         return await asyncio.wrap_future(self.pool.submit(process_page, *job))
 
     def _fail(self, item: ArticleItem, message: str) -> None:
-        self.context.recorder.article_error("extract", message, url=item.url,
-                                            source_id=item.source_id,
-                                            new=item.article_id is None)
+        self.context.recorder.article_error(
+            "extract", message, url=item.url, source_id=item.source_id, new=item.article_id is None
+        )
         raise DropItem(f"{item.url}: {message}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem
-from crawler.topics.models import TopicMatch
+from crawler.matching.models import TopicMatch
 from pipelines.base import PassPipeline
 
 
@@ -19,9 +19,13 @@ class MatchPipeline(PassPipeline):
             item.summary_matches = self._in_summary(item)
         except Exception as error:  # a matcher bug must cost one article, recorded, not the pass
             message = f"{type(error).__name__}: {error}"
-            self.context.recorder.article_error("match", message, url=item.url,
-                                                source_id=item.source_id,
-                                                new=item.article_id is None)
+            self.context.recorder.article_error(
+                "match",
+                message,
+                url=item.url,
+                source_id=item.source_id,
+                new=item.article_id is None,
+            )
             raise DropItem(f"{item.url}: {message}") from error
         return item
 
@@ -31,5 +35,8 @@ class MatchPipeline(PassPipeline):
         if not item.entry.summary:
             return []
         found = {match.topic for match in item.matches}
-        return [match for match in self.context.matcher.match("", item.entry.summary)
-                if match.topic not in found]
+        return [
+            match
+            for match in self.context.matcher.match("", item.entry.summary)
+            if match.topic not in found
+        ]

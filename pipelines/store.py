@@ -5,8 +5,8 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem
-from crawler.storage import StorageFailed
-from crawler.storage_guard import stop_pass
+from crawler.storage.guard import stop_pass
+from crawler.storage.store import StorageFailed
 from pipelines.base import PassPipeline
 
 

@@ -2,7 +2,7 @@
 keep the feeds and sitemaps that really are ones (``presswatch sources add``).
 
 The spider only fetches; what counts as a feed or a sitemap is decided by the pure
-functions in crawler/discovery.py. It writes what it finds into the Findings it is given.
+functions in crawler/sources/discovery.py. It writes what it finds into the Findings it is given.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
-from crawler.discovery import (
+from crawler.fetching.failures import describe_failure
+from crawler.sources.discovery import (
     Candidate,
     Findings,
     common_feed_urls,
@@ -26,7 +27,6 @@ from crawler.discovery import (
     robots_sitemaps,
     robots_url,
 )
-from crawler.failures import describe_failure
 
 # Ranks order the candidates: the URL itself, declared feeds, common paths, sitemaps.
 DECLARED, COMMON, SITEMAPS = 1, 1000, 2000
@@ -40,8 +40,12 @@ class DiscoverySpider(scrapy.Spider):
         self.findings = findings
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.findings.url, callback=self.parse_start,
-                             errback=self.start_failed, dont_filter=True)
+        yield scrapy.Request(
+            self.findings.url,
+            callback=self.parse_start,
+            errback=self.start_failed,
+            dont_filter=True,
+        )
 
     def parse_start(self, response: Response) -> Iterator[scrapy.Request]:
         body = self.body(response)
@@ -67,8 +71,12 @@ class DiscoverySpider(scrapy.Spider):
         yield scrapy.Request(robots_url(url), callback=self.parse_robots, errback=self.ignore)
 
     def feed_request(self, url: str, rank: int, title: str | None) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.check_feed, errback=self.ignore,
-                              cb_kwargs={"rank": rank, "title": title})
+        return scrapy.Request(
+            url,
+            callback=self.check_feed,
+            errback=self.ignore,
+            cb_kwargs={"rank": rank, "title": title},
+        )
 
     def check_feed(self, response: Response, rank: int, title: str | None) -> None:
         candidate = feed_candidate(response.body, response.url, _content_type(response), title)
@@ -78,10 +86,12 @@ class DiscoverySpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterable[scrapy.Request]:
         if not isinstance(response, TextResponse):
             return []
-        return [scrapy.Request(url, callback=self.check_sitemap, errback=self.ignore,
-                               cb_kwargs={"rank": rank})
-                for rank, url in enumerate(robots_sitemaps(response.text, response.url),
-                                           SITEMAPS)]
+        return [
+            scrapy.Request(
+                url, callback=self.check_sitemap, errback=self.ignore, cb_kwargs={"rank": rank}
+            )
+            for rank, url in enumerate(robots_sitemaps(response.text, response.url), SITEMAPS)
+        ]
 
     def check_sitemap(self, response: Response, rank: int) -> None:
         if is_sitemap(self.body(response)):
@@ -97,8 +107,7 @@ class DiscoverySpider(scrapy.Spider):
             return b""
 
     def ignore(self, failure: Failure) -> None:
-        self.logger.info("not a candidate: %s (%s)", failure.request.url,
-                         describe_failure(failure))
+        self.logger.info("not a candidate: %s (%s)", failure.request.url, describe_failure(failure))
 
 
 def _content_type(response: Response) -> str:

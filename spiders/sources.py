@@ -25,13 +25,13 @@ from twisted.python.failure import Failure
 from crawler import items
 from crawler.config import Source
 from crawler.context import PassContext
-from crawler.failures import describe_failure
-from crawler.feeds import FeedLink, parse_feed
+from crawler.fetching.failures import describe_failure
+from crawler.fetching.urls import canonical_url, link_allowed
 from crawler.items import ArticleItem, FeedEntry
-from crawler.pages import article_links
-from crawler.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
+from crawler.sources.feeds import FeedLink, parse_feed
+from crawler.sources.pages import article_links
+from crawler.sources.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
 from crawler.times import from_iso
-from crawler.urls import canonical_url, link_allowed
 
 GONE = [404, 410]
 
@@ -47,7 +47,7 @@ class SourceSpider(scrapy.Spider):
         self.requested: dict[str, list[int]] = {}
         # A sitemap source's poll (its "sitemap_poll" meta) -> child sitemaps requested.
         self.sitemaps: dict[str, int] = {}
-        self.sitemap_cuts: set[tuple[str, str]] = set()   # (poll, limit) recorded
+        self.sitemap_cuts: set[tuple[str, str]] = set()  # (poll, limit) recorded
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.context.sources:
@@ -69,12 +69,18 @@ class SourceSpider(scrapy.Spider):
         source_id = self.context.source_id(source)
         if source.kind == "url":
             return self.watched_page_request(source, source_id)
-        callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
-                     "page": self.parse_page}
+        callbacks = {
+            "feed": self.parse_feed,
+            "sitemap": self.parse_sitemap,
+            "page": self.parse_page,
+        }
         etag, last_modified = self.recorder.store.source_validators(source_id)
         return scrapy.Request(
-            source.url, callback=callbacks[source.kind], errback=self.source_failed,
-            dont_filter=True, headers=_conditional(etag, last_modified),
+            source.url,
+            callback=callbacks[source.kind],
+            errback=self.source_failed,
+            dont_filter=True,
+            headers=_conditional(etag, last_modified),
             meta={"source": source, "source_id": source_id, "handle_httpstatus_list": [304]},
         )
 
@@ -93,8 +99,9 @@ class SourceSpider(scrapy.Spider):
             self.recorder.source_polled(response.meta["source_id"], "not modified")
         return True
 
-    def _follow(self, links: Iterable[FeedLink], source: Source,
-                source_id: int) -> Iterator[scrapy.Request]:
+    def _follow(
+        self, links: Iterable[FeedLink], source: Source, source_id: int
+    ) -> Iterator[scrapy.Request]:
         for link in links:
             request = self.article_request(link, source, source_id)
             if request is not None:
@@ -110,13 +117,15 @@ class SourceSpider(scrapy.Spider):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         try:
-            feed = await maybe_deferred_to_future(deferToThread(
-                parse_feed, response.body, response.url, content_type,
-                source.max_feed_entries))
+            feed = await maybe_deferred_to_future(
+                deferToThread(
+                    parse_feed, response.body, response.url, content_type, source.max_feed_entries
+                )
+            )
         except Exception as error:  # whatever a parser raises costs this source only
             self._unreadable(response, "feed", f"unreadable feed: {_reason(error)}")
             return
-        for entry in feed.skipped:   # no link, or not a web address: nothing to fetch
+        for entry in feed.skipped:  # no link, or not a web address: nothing to fetch
             self.recorder.skipped(source_id, entry.url, entry.reason)
         if feed.unreadable:
             self._unreadable(response, "feed", f"unreadable feed: {feed.problem}")
@@ -125,12 +134,18 @@ class SourceSpider(scrapy.Spider):
             message = f"malformed feed, {len(feed.links)} entries used: {feed.problem}"
             self.recorder.error("feed", message, url=response.url, source_id=source_id)
         if feed.cut:
-            self.recorder.error("feed", _cut_message(feed.entries, source.max_feed_entries),
-                                url=response.url, source_id=source_id)
-        problem = feed.problem or (_cut_message(feed.entries, source.max_feed_entries)
-                                   if feed.cut else None)
+            self.recorder.error(
+                "feed",
+                _cut_message(feed.entries, source.max_feed_entries),
+                url=response.url,
+                source_id=source_id,
+            )
+        problem = feed.problem or (
+            _cut_message(feed.entries, source.max_feed_entries) if feed.cut else None
+        )
         self.recorder.source_polled(
-            source_id, "partial" if problem else "ok", problem, *_validators(response))
+            source_id, "partial" if problem else "ok", problem, *_validators(response)
+        )
         for request in self._follow(feed.links, source, source_id):
             yield request
 
@@ -159,62 +174,87 @@ class SourceSpider(scrapy.Spider):
             self._unreadable(response, "sitemap", f"unreadable sitemap: {_reason(error)}")
             return
         if sitemap.problem:
-            message = (f"malformed sitemap, {len(sitemap.entries)} entries used: "
-                       f"{sitemap.problem}")
+            message = f"malformed sitemap, {len(sitemap.entries)} entries used: {sitemap.problem}"
             self.recorder.error("sitemap", message, url=response.url, source_id=source_id)
         if not meta.get("child"):
-            self.recorder.source_polled(source_id, "partial" if sitemap.problem else "ok",
-                                        sitemap.problem, *_validators(response))
+            self.recorder.source_polled(
+                source_id,
+                "partial" if sitemap.problem else "ok",
+                sitemap.problem,
+                *_validators(response),
+            )
         recent = sitemap.newer_than(from_iso(self.context.started_at) - source.max_age)
         if not sitemap.is_index:
             kept = newest(recent, source.max_feed_entries)
             if len(kept) < len(recent):
-                self.recorder.error("sitemap", _cut_message(len(recent),
-                                                            source.max_feed_entries),
-                                    url=response.url, source_id=source_id)
-            yield from self._follow((FeedLink(e.url, e.entry) for e in kept), source,
-                                    source_id)
+                self.recorder.error(
+                    "sitemap",
+                    _cut_message(len(recent), source.max_feed_entries),
+                    url=response.url,
+                    source_id=source_id,
+                )
+            yield from self._follow((FeedLink(e.url, e.entry) for e in kept), source, source_id)
             return
         yield from self._child_sitemaps(response, recent)
 
-    def _child_sitemaps(self, response: Response,
-                        recent: list[SitemapEntry]) -> Iterator[scrapy.Request]:
+    def _child_sitemaps(
+        self, response: Response, recent: list[SitemapEntry]
+    ) -> Iterator[scrapy.Request]:
         """The child sitemaps of an index, within the source's depth and count limits.
         The count is per poll of the source (the poll's id travels in the children's
         meta, so it holds on a cluster worker that outlives passes too)."""
         meta = response.meta
         source, source_id = meta["source"], meta["source_id"]
         poll = meta.get("sitemap_poll") or f"{source_id}:{response.url}:{time.monotonic()}"
-        children = [e for e in recent if link_allowed(e.url, source.url,
-                                                       source.allowed_domains)]
+        children = [e for e in recent if link_allowed(e.url, source.url, source.allowed_domains)]
         depth = meta.get("sitemap_depth", 0) + 1
         if children and depth > source.max_sitemap_depth:
-            self._sitemap_cut(poll, "depth", response, (
-                f"sitemap index nested too deeply: its {len(children)} child sitemaps (at "
-                f"depth {depth}) and any like them not fetched ([[sources]] "
-                f"max_sitemap_depth = {source.max_sitemap_depth})"))
+            self._sitemap_cut(
+                poll,
+                "depth",
+                response,
+                (
+                    f"sitemap index nested too deeply: its {len(children)} child sitemaps (at "
+                    f"depth {depth}) and any like them not fetched ([[sources]] "
+                    f"max_sitemap_depth = {source.max_sitemap_depth})"
+                ),
+            )
             return
         room = max(source.max_sitemaps - self.sitemaps.get(poll, 0), 0)
         if len(children) > room:
-            self._sitemap_cut(poll, "count", response, (
-                f"too many sitemaps: {len(children) - room} of its {len(children)} child "
-                f"sitemaps and any after them not fetched ([[sources]] max_sitemaps = "
-                f"{source.max_sitemaps} per pass)"))
+            self._sitemap_cut(
+                poll,
+                "count",
+                response,
+                (
+                    f"too many sitemaps: {len(children) - room} of its {len(children)} child "
+                    f"sitemaps and any after them not fetched ([[sources]] max_sitemaps = "
+                    f"{source.max_sitemaps} per pass)"
+                ),
+            )
             children = children[:room]
         self.sitemaps[poll] = self.sitemaps.get(poll, 0) + len(children)
         for entry in children:
-            yield scrapy.Request(entry.url, callback=self.parse_sitemap,
-                                 errback=self.source_failed,
-                                 meta={**_source_meta(meta), "child": True,
-                                       "sitemap_depth": depth, "sitemap_poll": poll})
+            yield scrapy.Request(
+                entry.url,
+                callback=self.parse_sitemap,
+                errback=self.source_failed,
+                meta={
+                    **_source_meta(meta),
+                    "child": True,
+                    "sitemap_depth": depth,
+                    "sitemap_poll": poll,
+                },
+            )
 
     def _sitemap_cut(self, poll: str, limit: str, response: Response, message: str) -> None:
         """Record a sitemap limit reached, once per limit and poll of the source, on the
         first index it cut."""
         if (poll, limit) not in self.sitemap_cuts:
             self.sitemap_cuts.add((poll, limit))
-            self.recorder.error("sitemap", message, url=response.url,
-                                source_id=response.meta["source_id"])
+            self.recorder.error(
+                "sitemap", message, url=response.url, source_id=response.meta["source_id"]
+            )
 
     # -- section pages and watched pages ---------------------------------------------------
 
@@ -238,8 +278,9 @@ class SourceSpider(scrapy.Spider):
 
     # -- articles -----------------------------------------------------------------------
 
-    def article_request(self, link: FeedLink, source: Source,
-                        source_id: int) -> scrapy.Request | None:
+    def article_request(
+        self, link: FeedLink, source: Source, source_id: int
+    ) -> scrapy.Request | None:
         url = canonical_url(link.url)
         if not link_allowed(url, source.url, source.allowed_domains):
             self.recorder.skipped(source_id, url, "off-site link: not on the source's domain")
@@ -254,30 +295,47 @@ class SourceSpider(scrapy.Spider):
             return None
         return self.new_article_request(url, source_id, link.entry)
 
-    def new_article_request(self, url: str, source_id: int | None,
-                            entry: FeedEntry) -> scrapy.Request:
+    def new_article_request(
+        self, url: str, source_id: int | None, entry: FeedEntry
+    ) -> scrapy.Request:
         self.requested[url] = also_from = []
-        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                              meta={"url": url, "source_id": source_id, "entry": entry,
-                                    "also_from": also_from})
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={"url": url, "source_id": source_id, "entry": entry, "also_from": also_from},
+        )
 
     def revisit_request(self, row: dict[str, Any]) -> scrapy.Request:
         return scrapy.Request(
-            row["url"], callback=self.parse_article, errback=self.article_failed,
-            headers=_conditional(row["etag"], row["last_modified"]), dont_filter=True,
-            meta={"url": row["url"], "source_id": row["source_id"], "article_id": row["id"],
-                  "body_hash": row["body_hash"], "last_changed_at": row["last_changed_at"],
-                  "stored_status": row["status"], "handle_httpstatus_list": [304, *GONE]},
+            row["url"],
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers=_conditional(row["etag"], row["last_modified"]),
+            dont_filter=True,
+            meta={
+                "url": row["url"],
+                "source_id": row["source_id"],
+                "article_id": row["id"],
+                "body_hash": row["body_hash"],
+                "last_changed_at": row["last_changed_at"],
+                "stored_status": row["status"],
+                "handle_httpstatus_list": [304, *GONE],
+            },
         )
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         meta = response.meta
-        item = ArticleItem(url=meta["url"], source_id=meta["source_id"],
-                           article_id=meta.get("article_id"), status=response.status,
-                           entry=meta.get("entry") or FeedEntry(),
-                           last_changed_at=meta.get("last_changed_at"),
-                           stored_status=meta.get("stored_status"),
-                           also_from=meta.get("also_from", []))
+        item = ArticleItem(
+            url=meta["url"],
+            source_id=meta["source_id"],
+            article_id=meta.get("article_id"),
+            status=response.status,
+            entry=meta.get("entry") or FeedEntry(),
+            last_changed_at=meta.get("last_changed_at"),
+            stored_status=meta.get("stored_status"),
+            also_from=meta.get("also_from", []),
+        )
         item.etag, item.last_modified = _validators(response)
         final_url = canonical_url(response.url)
         if response.status == 304:
@@ -289,8 +347,12 @@ class SourceSpider(scrapy.Spider):
         elif not isinstance(response, TextResponse):
             content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
             self.recorder.article_error(
-                "fetch", f"not an HTML page (Content-Type: {content_type})", url=item.url,
-                source_id=item.source_id, new=item.article_id is None)
+                "fetch",
+                f"not an HTML page (Content-Type: {content_type})",
+                url=item.url,
+                source_id=item.source_id,
+                new=item.article_id is None,
+            )
             return
         else:
             item.body_hash = hashlib.sha1(response.body).hexdigest()
@@ -309,9 +371,13 @@ class SourceSpider(scrapy.Spider):
         if self._went_away(failure, message):
             return
         refused = isinstance(failure.value, IgnoreRequest) and message.startswith("refused")
-        self.recorder.article_error("fetch", message, url=request.url,
-                                    source_id=request.meta.get("source_id"),
-                                    new="article_id" not in request.meta and not refused)
+        self.recorder.article_error(
+            "fetch",
+            message,
+            url=request.url,
+            source_id=request.meta.get("source_id"),
+            new="article_id" not in request.meta and not refused,
+        )
 
     def _went_away(self, failure: Failure, message: str) -> bool:
         """A new link that answers 404/410 is remembered as gone (the gone_links table)
@@ -322,8 +388,9 @@ class SourceSpider(scrapy.Spider):
         status = failure.value.response.status
         if status not in GONE:
             return False
-        self.recorder.link_gone(request.meta["url"], request.meta.get("source_id"), status,
-                                message, request.url)
+        self.recorder.link_gone(
+            request.meta["url"], request.meta.get("source_id"), status, message, request.url
+        )
         return True
 
 
@@ -335,8 +402,7 @@ def _reason(error: Exception) -> str:
 
 
 def _cut_message(entries: int, most: int) -> str:
-    return (f"{entries} entries, only the newest {most} used "
-            f"([[sources]] max_feed_entries = {most})")
+    return f"{entries} entries, only the newest {most} used ([[sources]] max_feed_entries = {most})"
 
 
 def _source_meta(meta: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler.localsite import LocalSite
-from crawler.storage import MIGRATIONS, sqlite3_statements
+from crawler.demo.localsite import LocalSite
+from crawler.storage.store import MIGRATIONS, sqlite3_statements
 
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent
@@ -34,17 +34,37 @@ class CliResult:
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliResult:
     """Run ``presswatch ARGS`` as a user would, in a child process."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
     return CliResult(done.returncode, done.stdout, done.stderr)
 
 
-def write_config(path: Path, site: LocalSite, sources: list[tuple[str, str]],
-                 topics: list[tuple[str, str]], extra: str = "") -> Path:
+def write_config(
+    path: Path,
+    site: LocalSite,
+    sources: list[tuple[str, str]],
+    topics: list[tuple[str, str]],
+    extra: str = "",
+) -> Path:
     """A config.toml with the given (name, path) feeds on ``site`` and (name, query) topics."""
-    lines = ["[storage]", f'db = "{path.parent / "test.db"}"', "",
-             "[crawl]", "allow_private_addresses = true", "timeout = 10",
-             "extract_workers = 2", "", extra, ""]
+    lines = [
+        "[storage]",
+        f'db = "{path.parent / "test.db"}"',
+        "",
+        "[crawl]",
+        "allow_private_addresses = true",
+        "timeout = 10",
+        "extract_workers = 2",
+        "",
+        extra,
+        "",
+    ]
     for name, feed in sources:
         lines += ["[[sources]]", f'name = "{name}"', f'url = "{site.url(feed)}"', ""]
     for name, query in topics:
@@ -82,8 +102,9 @@ def rows_so_far(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
 
 def step_adding(text: str) -> int:
     """The number of the schema step whose SQL contains ``text``."""
-    return next(number for number, step in enumerate(MIGRATIONS)
-                if isinstance(step, str) and text in step)
+    return next(
+        number for number, step in enumerate(MIGRATIONS) if isinstance(step, str) and text in step
+    )
 
 
 def database_before(path: Path, step: int) -> sqlite3.Connection:

@@ -19,7 +19,8 @@ def test_a_bad_config_exits_2_naming_file_key_and_problem(tmp_path):
     result = run_cli("run", "--config", str(config))
     assert result.code == 2
     assert result.stderr.strip() == (
-        f"presswatch: error: {config}: crawl.concurrency: expected an integer, got 'lots'")
+        f"presswatch: error: {config}: crawl.concurrency: expected an integer, got 'lots'"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -45,15 +46,20 @@ def test_the_demo_runs_offline_and_reports_what_it_found(tmp_path):
     assert "Mentions per topic:" in result.stdout
     articles = rows(db, "SELECT count(*) n FROM articles")[0]["n"]
     assert articles >= 30
-    topics = rows(db, "SELECT t.name, count(m.id) n FROM topics t LEFT JOIN mentions m "
-                      "ON m.topic_id = t.id GROUP BY t.id")
+    topics = rows(
+        db,
+        "SELECT t.name, count(m.id) n FROM topics t LEFT JOIN mentions m "
+        "ON m.topic_id = t.id GROUP BY t.id",
+    )
     assert all(topic["n"] > 0 for topic in topics), topics
     assert rows(db, "SELECT count(*) n FROM skipped")[0]["n"] == 1
     assert f"Explore it in Datasette: presswatch serve --db {db}" in result.stdout
 
 
-DEMO_CHANGES = "SELECT c.kind, a.title, c.title_before, c.title_after, c.mentions_added, " \
-               "c.diff FROM changes c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+DEMO_CHANGES = (
+    "SELECT c.kind, a.title, c.title_before, c.title_after, c.mentions_added, "
+    "c.diff FROM changes c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+)
 
 
 @pytest.mark.slow
@@ -72,17 +78,21 @@ def test_the_demo_shows_the_edits_of_a_second_edition_and_reruns_without_doublin
     assert "[-" in reworded["diff"] and "{+" in reworded["diff"]
 
     out = result.stdout
-    changes_shown = out[out.index("Changes found"):]
+    changes_shown = out[out.index("Changes found") :]
     assert retitled["title_after"] in changes_shown
     assert "topics: +NATO" in changes_shown
     assert "[-not-] in [-danger.-]{+serious difficulty.+}" in changes_shown
     assert "removed" in changes_shown
 
     # The database knows the site by a name, not by the port it happened to be served on.
-    assert all(url.startswith("http://demo.presswatch.test/")
-               for url in (r["url"] for r in rows(db, "SELECT url FROM articles")))
-    counts = "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, " \
-             "(SELECT count(*) FROM changes) c, (SELECT count(*) FROM mentions) m"
+    assert all(
+        url.startswith("http://demo.presswatch.test/")
+        for url in (r["url"] for r in rows(db, "SELECT url FROM articles"))
+    )
+    counts = (
+        "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, "
+        "(SELECT count(*) FROM changes) c, (SELECT count(*) FROM mentions) m"
+    )
     before = rows(db, counts)
     again = run_cli("demo", "--db", str(db), "--port", "0")
     assert again.code == 0, again.stderr
@@ -112,7 +122,7 @@ def test_log_file_keeps_a_trail(tmp_path, basic_site):
 
 
 def test_a_second_run_while_the_database_is_locked(tmp_path, basic_site):
-    from crawler.lock import DatabaseLock
+    from crawler.storage.lock import DatabaseLock
 
     config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
     log = tmp_path / "logs" / "run.log"
@@ -128,13 +138,18 @@ def test_a_second_run_while_the_database_is_locked(tmp_path, basic_site):
     assert "pass skipped: " in logged and "is held by process" in logged
     assert waited.code == 3
     assert "after waiting 0.5s" in waited.stderr
-    assert not (tmp_path / "test.db").exists() or not rows(tmp_path / "test.db",
-                                                            "SELECT * FROM runs")
+    assert not (tmp_path / "test.db").exists() or not rows(
+        tmp_path / "test.db", "SELECT * FROM runs"
+    )
 
 
 def test_digest_after_a_real_pass(tmp_path, basic_site):
-    config = write_config(tmp_path / "config.toml", basic_site, [("News", "news/feed.xml")],
-                          [("Greenland", "Greenland"), ("NATO", "NATO")])
+    config = write_config(
+        tmp_path / "config.toml",
+        basic_site,
+        [("News", "news/feed.xml")],
+        [("Greenland", "Greenland"), ("NATO", "NATO")],
+    )
     assert run_cli("run", "--config", str(config)).code == 0
     markdown = run_cli("digest", "--config", str(config))
     assert markdown.code == 0, markdown.stderr
@@ -160,8 +175,12 @@ def test_a_pass_at_a_terminal_shows_progress_and_cron_does_not(tmp_path, basic_s
     config = write_config(tmp_path / "config.toml", basic_site, [("Wire", "wire/atom.xml")], [])
     master, terminal = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(config)],
-                             stdout=subprocess.PIPE, stderr=terminal, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+    )
     os.close(terminal)
     child.communicate(timeout=120)
     shown = b""

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from crawler.cli_common import use_color
-from crawler.storage import SCHEMA_VERSION, Store
+from crawler.commands.common import use_color
+from crawler.commands.main import cli
+from crawler.storage.store import SCHEMA_VERSION, Store
 from crawler.times import to_iso, utc_now
 
 
@@ -33,8 +33,9 @@ def elsewhere(tmp_path, monkeypatch):
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False,
-                              prog_name="presswatch")
+    return CliRunner().invoke(
+        cli, list(args), env=env, catch_exceptions=False, prog_name="presswatch"
+    )
 
 
 def one_line_error(result) -> str:
@@ -48,8 +49,12 @@ def one_line_error(result) -> str:
 
 
 MISSING_DB_COMMANDS = [
-    ("status",), ("digest",), ("digest", "--unsent", "--output", "out.md"),
-    ("diff", "1"), ("topics", "check", "NATO"), ("serve",),
+    ("status",),
+    ("digest",),
+    ("digest", "--unsent", "--output", "out.md"),
+    ("diff", "1"),
+    ("topics", "check", "NATO"),
+    ("serve",),
 ]
 
 
@@ -58,7 +63,7 @@ def test_a_missing_database_is_one_line_and_leaves_no_file(tmp_path, command):
     db = tmp_path / "missing.db"
     line = one_line_error(invoke(*command, "--db", str(db)))
     assert line == f"presswatch: error: no database at {db}: run `presswatch run` first"
-    assert [path.name for path in tmp_path.iterdir()] == ["home"]   # no missing.db(.lock)
+    assert [path.name for path in tmp_path.iterdir()] == ["home"]  # no missing.db(.lock)
 
 
 def test_a_file_that_is_not_a_database(tmp_path):
@@ -127,8 +132,9 @@ def test_a_log_file_folder_is_created_or_refused_in_one_line(tmp_path):
     assert "pass 1 ok" in log.read_text()
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    line = one_line_error(invoke("run", "--no-sources", "--db", str(db), "--log-file",
-                                 str(blocker / "run.log")))
+    line = one_line_error(
+        invoke("run", "--no-sources", "--db", str(db), "--log-file", str(blocker / "run.log"))
+    )
     assert line.startswith(f"presswatch: error: --log-file {blocker / 'run.log'}: ")
 
 
@@ -162,11 +168,12 @@ def test_no_color_turns_colour_off_unless_asked_for(monkeypatch):
     assert use_color(None, True)
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(None, True)
-    assert use_color(True, True)          # --color still wins
-    assert not use_color(None, False)     # never into a file
+    assert use_color(True, True)  # --color still wins
+    assert not use_color(None, False)  # never into a file
 
 
 # -- where the configuration is found ----------------------------------------------------
+
 
 def config_for(folder: Path, db: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -200,6 +207,7 @@ def test_config_discovery_order(tmp_path, monkeypatch):
 
 # -- status --check ----------------------------------------------------------------------
 
+
 def desk_db(tmp_path: Path, *, ok_ago: timedelta | None, failing_for: timedelta | None) -> Path:
     db = tmp_path / "pw.db"
     store = Store.open(db)
@@ -217,17 +225,21 @@ def desk_db(tmp_path: Path, *, ok_ago: timedelta | None, failing_for: timedelta 
     return db
 
 
-@pytest.mark.parametrize(("ok_ago", "failing_for", "code", "word"), [
-    (timedelta(minutes=10), None, 0, "OK"),
-    (timedelta(minutes=10), timedelta(minutes=20), 0, "OK"),
-    (timedelta(minutes=10), timedelta(hours=3), 1, "WARNING"),
-    (timedelta(hours=5), None, 2, "CRITICAL"),
-    (None, None, 2, "CRITICAL"),
-])
+@pytest.mark.parametrize(
+    ("ok_ago", "failing_for", "code", "word"),
+    [
+        (timedelta(minutes=10), None, 0, "OK"),
+        (timedelta(minutes=10), timedelta(minutes=20), 0, "OK"),
+        (timedelta(minutes=10), timedelta(hours=3), 1, "WARNING"),
+        (timedelta(hours=5), None, 2, "CRITICAL"),
+        (None, None, 2, "CRITICAL"),
+    ],
+)
 def test_status_check_exit_codes(tmp_path, ok_ago, failing_for, code, word):
     db = desk_db(tmp_path, ok_ago=ok_ago, failing_for=failing_for)
-    result = invoke("status", "--check", "--db", str(db), "--warn-after", "1h",
-                    "--crit-after", "2h")
+    result = invoke(
+        "status", "--check", "--db", str(db), "--warn-after", "1h", "--crit-after", "2h"
+    )
     assert result.exit_code == code, result.output
     [line] = result.output.splitlines()
     assert line.startswith(f"PRESSWATCH {word} - ")

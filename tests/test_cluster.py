@@ -31,21 +31,30 @@ from crawler.cluster.ingest import Ingester, IngestOptions
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import MessageError, decode, event_message, item_message
 from crawler.config import Source
-from crawler.extract import Article
+from crawler.demo.localsite import LocalSite
+from crawler.extraction.article import Article
 from crawler.items import ArticleItem, FeedEntry
-from crawler.localsite import LocalSite
-from crawler.topics.models import TopicMatch
+from crawler.matching.models import TopicMatch
 
-SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml"),
-           ("Broken", "broken/feed.xml"), ("Salvage", "salvage/feed.xml")]
-TOPICS = [("coalition of the willing", '"coalition of the willing"'), ("Greenland", "Greenland"),
-          ("NATO", "NATO"), ("Ukraine", "Ukraine"),
-          ("European Security Council", '"European Security Council"')]
+SOURCES = [
+    ("News", "news/feed.xml"),
+    ("Wire", "wire/atom.xml"),
+    ("Broken", "broken/feed.xml"),
+    ("Salvage", "salvage/feed.xml"),
+]
+TOPICS = [
+    ("coalition of the willing", '"coalition of the willing"'),
+    ("Greenland", "Greenland"),
+    ("NATO", "NATO"),
+    ("Ukraine", "Ukraine"),
+    ("European Security Council", '"European Security Council"'),
+]
 REDIS_SERVER = shutil.which("redis-server")
 TIMEOUT = 120
 
 
 # -- fixtures ------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -62,9 +71,22 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     folder.mkdir()
     port = free_port()
     server = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     client = Redis.from_url(url)
     try:
@@ -103,25 +125,39 @@ class Cluster:
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONPATH": str(REPO), "PRESSWATCH_REDIS": self.redis_url}
-        with open(self.folder / f"{name}.out", "wb") as out, \
-                open(self.folder / f"{name}.err", "wb") as err:
-            process = subprocess.Popen([sys.executable, "-m", "crawler", *args], stdout=out,
-                                       stderr=err, env=env)
+        with (
+            open(self.folder / f"{name}.out", "wb") as out,
+            open(self.folder / f"{name}.err", "wb") as err,
+        ):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "crawler", *args], stdout=out, stderr=err, env=env
+            )
         self.processes[name] = process
         return process
 
     def enqueue(self) -> None:
-        result = run_cli("enqueue", "--config", str(self.config), "--redis", self.redis_url,
-                         "--json")
+        result = run_cli(
+            "enqueue", "--config", str(self.config), "--redis", self.redis_url, "--json"
+        )
         assert result.code == 0, result.stderr
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
-        return self.start(name, "worker", "--worker-id", name, "--idle-exit", "2",
-                          "--heartbeat", "2")
+        return self.start(
+            name, "worker", "--worker-id", name, "--idle-exit", "2", "--heartbeat", "2"
+        )
 
     def ingester(self) -> subprocess.Popen[bytes]:
-        return self.start("ingest", "ingest", "--config", str(self.config), "--idle-exit", "3",
-                          "--settle", "0.5", "--json")
+        return self.start(
+            "ingest",
+            "ingest",
+            "--config",
+            str(self.config),
+            "--idle-exit",
+            "3",
+            "--settle",
+            "0.5",
+            "--json",
+        )
 
     def wait(self) -> None:
         """Every process exits by itself (--idle-exit), with status 0 unless killed."""
@@ -175,20 +211,29 @@ def snapshot(db: Path) -> dict[str, list[dict]]:
     race in a local pass as much as in a cluster; article_sources lists both."""
     join = "JOIN articles a ON a.id = {0}.article_id"
     return {
-        "articles": rows(db, "SELECT url, title, author, published_at "
-                             "FROM articles ORDER BY url"),
-        "versions": rows(db, "SELECT a.url, v.title, v.text, v.topics FROM versions v "
-                             f"{join.format('v')} ORDER BY a.url, v.id"),
-        "mentions": rows(db, "SELECT t.name AS topic, a.url, m.match_count, m.in_title, "
-                             f"m.snippet FROM mentions m {join.format('m')} "
-                             "JOIN topics t ON t.id = m.topic_id ORDER BY topic, a.url"),
+        "articles": rows(db, "SELECT url, title, author, published_at FROM articles ORDER BY url"),
+        "versions": rows(
+            db,
+            "SELECT a.url, v.title, v.text, v.topics FROM versions v "
+            f"{join.format('v')} ORDER BY a.url, v.id",
+        ),
+        "mentions": rows(
+            db,
+            "SELECT t.name AS topic, a.url, m.match_count, m.in_title, "
+            f"m.snippet FROM mentions m {join.format('m')} "
+            "JOIN topics t ON t.id = m.topic_id ORDER BY topic, a.url",
+        ),
         "errors": rows(db, "SELECT stage, url, message FROM errors ORDER BY stage, url"),
         "skipped": rows(db, "SELECT url, reason FROM skipped ORDER BY url"),
-        "sources": rows(db, "SELECT name, last_status, last_error, etag FROM sources "
-                            "ORDER BY name"),
-        "article_sources": rows(db, "SELECT a.url, s.name FROM article_sources x "
-                                    f"{join.format('x')} JOIN sources s ON s.id = x.source_id "
-                                    "ORDER BY a.url, s.name"),
+        "sources": rows(
+            db, "SELECT name, last_status, last_error, etag FROM sources ORDER BY name"
+        ),
+        "article_sources": rows(
+            db,
+            "SELECT a.url, s.name FROM article_sources x "
+            f"{join.format('x')} JOIN sources s ON s.id = x.source_id "
+            "ORDER BY a.url, s.name",
+        ),
     }
 
 
@@ -198,11 +243,21 @@ def summaries(cluster: Cluster) -> list[dict]:
     return [json.loads(line) for line in cluster.output("ingest").splitlines() if line]
 
 
-COUNTS = ("sources_polled", "sources_failed", "articles_new", "articles_checked",
-          "versions_new", "changes_new", "mentions_new", "errors", "status")
+COUNTS = (
+    "sources_polled",
+    "sources_failed",
+    "articles_new",
+    "articles_checked",
+    "versions_new",
+    "changes_new",
+    "mentions_new",
+    "errors",
+    "status",
+)
 
 
 # -- a pass over several workers -------------------------------------------------------------
+
 
 def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, make_cluster):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
@@ -217,7 +272,8 @@ def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, ma
     [run] = summaries(cluster)
     assert {key: run[key] for key in COUNTS} == {key: local[key] for key in COUNTS}
     assert rows(cluster_db, "SELECT status, articles_new, mentions_new, errors FROM runs") == [
-        {"status": "ok", "articles_new": 9, "mentions_new": 8, "errors": 3}]
+        {"status": "ok", "articles_new": 9, "mentions_new": 8, "errors": 3}
+    ]
     stored = cluster.redis.smembers(Keys().stored)
     assert {url.encode() for url in urls} <= stored
 
@@ -242,15 +298,18 @@ def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluste
     assert ("/news/feed.xml", 304) in basic_site.requests
     assert basic_site.requests.count(("/news/missing.html", 404)) == 1
     assert sorted(e["url"] for e in rows(db, "SELECT url FROM errors WHERE run_id = 2")) == [
-        basic_site.url("broken/feed.xml")]
+        basic_site.url("broken/feed.xml")
+    ]
     assert [r["url"] for r in rows(db, "SELECT url FROM gone_links")] == [
-        basic_site.url("news/missing.html")]
+        basic_site.url("news/missing.html")
+    ]
 
 
 def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
     with SlowSite(SITES / "basic") as site:
-        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS,
-                              extra="concurrency = 3")
+        config = write_config(
+            tmp_path / "config.toml", site, SOURCES, TOPICS, extra="concurrency = 3"
+        )
         cluster = make_cluster(config)
         cluster.enqueue()
         doomed = cluster.worker("doomed")
@@ -281,8 +340,11 @@ def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         leases = redis.hgetall(Keys().leases)
-        held = [value for key, value in leases.items()
-                if key.startswith(f"{worker}:".encode()) and b"parse_article" in value]
+        held = [
+            value
+            for key, value in leases.items()
+            if key.startswith(f"{worker}:".encode()) and b"parse_article" in value
+        ]
         if held:
             return held
         time.sleep(0.02)
@@ -291,30 +353,40 @@ def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:
 
 # -- the ingester ----------------------------------------------------------------------------
 
-def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_site,
-                                                               redis_url):
+
+def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_site, redis_url):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
-    result = run_cli("enqueue", "--config", str(config), "--redis", redis_url, "--no-sources",
-                     "--json")
+    result = run_cli(
+        "enqueue", "--config", str(config), "--redis", redis_url, "--no-sources", "--json"
+    )
     assert result.code == 0, result.stderr
     generation = result.json()["generation"]
     redis, keys = Redis.from_url(redis_url), Keys()
     source_id = rows(tmp_path / "test.db", "SELECT id FROM sources WHERE name = 'News'")[0]["id"]
-    taken = event_message("error", {"stage": "fetch", "message": "HTTP 500", "url": "u1",
-                                    "source_id": source_id},
-                          at="2026-11-25T08:00:00Z", generation=generation)
-    waiting = event_message("skipped", {"source_id": source_id, "url": "u2", "reason": "r"},
-                            at="2026-11-25T08:00:01Z", generation=generation)
-    redis.lpush(keys.processing, taken)   # a dead ingester had taken this one
+    taken = event_message(
+        "error",
+        {"stage": "fetch", "message": "HTTP 500", "url": "u1", "source_id": source_id},
+        at="2026-11-25T08:00:00Z",
+        generation=generation,
+    )
+    waiting = event_message(
+        "skipped",
+        {"source_id": source_id, "url": "u2", "reason": "r"},
+        at="2026-11-25T08:00:01Z",
+        generation=generation,
+    )
+    redis.lpush(keys.processing, taken)  # a dead ingester had taken this one
     redis.lpush(keys.items, waiting)
     redis.lpush(keys.items, b"not json")
 
-    Ingester(IngestOptions(tmp_path / "test.db", keys.prefix, idle_exit=0.5, settle=0.1),
-             redis).serve()
+    Ingester(
+        IngestOptions(tmp_path / "test.db", keys.prefix, idle_exit=0.5, settle=0.1), redis
+    ).serve()
 
     db = tmp_path / "test.db"
     assert rows(db, "SELECT url, message, at FROM errors") == [
-        {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}]
+        {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}
+    ]
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
     assert rows(db, "SELECT status, errors FROM runs") == [{"status": "ok", "errors": 1}]
     assert redis.llen(keys.processing) == redis.llen(keys.items) == 0
@@ -333,43 +405,82 @@ def test_a_second_ingester_is_refused(tmp_path, redis_url):
 
 def test_worker_needs_a_redis_url():
     env_free = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_REDIS"}
-    done = subprocess.run([sys.executable, "-m", "crawler", "worker"], capture_output=True,
-                          text=True, env={**env_free, "PYTHONPATH": str(REPO)}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", "worker"],
+        capture_output=True,
+        text=True,
+        env={**env_free, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "no Redis server" in done.stderr
 
 
 # -- what travels through Redis --------------------------------------------------------------
 
+
 def test_an_item_survives_the_trip_to_the_ingester():
     item = ArticleItem(
-        url="https://example.org/a", source_id=3, body=b"<html>", status=200,
-        entry=FeedEntry("Feed title", "2026-11-25T08:00:00Z", "Summary"), also_from=[4],
-        etag='"x"', body_hash="abc", fingerprint=2**63 + 5, is_partial=True,
-        article=Article("Title", "Text with NATO.", "Ann, Bo", "2026-11-25", "en",
-                        canonical_url="https://example.org/a", authors=("Ann", "Bo"),
-                        title_raw="Title | Example", modified_at="2026-11-26T09:00:00Z",
-                        published_from="json-ld", modified_from="meta",
-                        declared_not_free=True, hidden_part_missing=True),
+        url="https://example.org/a",
+        source_id=3,
+        body=b"<html>",
+        status=200,
+        entry=FeedEntry("Feed title", "2026-11-25T08:00:00Z", "Summary"),
+        also_from=[4],
+        etag='"x"',
+        body_hash="abc",
+        fingerprint=2**63 + 5,
+        is_partial=True,
+        article=Article(
+            "Title",
+            "Text with NATO.",
+            "Ann, Bo",
+            "2026-11-25",
+            "en",
+            canonical_url="https://example.org/a",
+            authors=("Ann", "Bo"),
+            title_raw="Title | Example",
+            modified_at="2026-11-26T09:00:00Z",
+            published_from="json-ld",
+            modified_from="meta",
+            declared_not_free=True,
+            hidden_part_missing=True,
+        ),
         matches=[TopicMatch("NATO", False, 1, ("NATO",), "Text with **NATO**.")],
-        summary_matches=[TopicMatch("Arctic", False, 1, ("Arctic",), "the **Arctic**")])
+        summary_matches=[TopicMatch("Arctic", False, 1, ("Arctic",), "the **Arctic**")],
+    )
     message = decode(item_message(item, at="2026-11-25T08:00:00Z", generation="g1"))
-    assert (message.kind, message.at, message.generation) == ("item", "2026-11-25T08:00:00Z",
-                                                              "g1")
+    assert (message.kind, message.at, message.generation) == ("item", "2026-11-25T08:00:00Z", "g1")
     assert message.item == ArticleItem(**{**item.__dict__, "body": b""})
 
 
 def test_events_carry_their_arguments_by_name():
-    raw = event_message("source_polled", {"source_id": 2, "status": "ok", "etag": '"e"'},
-                        at="2026-11-25T08:00:00Z", generation="g1")
+    raw = event_message(
+        "source_polled",
+        {"source_id": 2, "status": "ok", "etag": '"e"'},
+        at="2026-11-25T08:00:00Z",
+        generation="g1",
+    )
     message = decode(raw)
     assert message.kind == "source_polled"
-    assert message.fields == {"source_id": 2, "status": "ok", "error": None, "etag": '"e"',
-                              "last_modified": None}
+    assert message.fields == {
+        "source_id": 2,
+        "status": "ok",
+        "error": None,
+        "etag": '"e"',
+        "last_modified": None,
+    }
 
 
-@pytest.mark.parametrize("raw", [b"{", b'{"v": 99, "kind": "item"}', b'{"v": 1, "kind": "x"}',
-                                 b'{"v": 1, "kind": "error", "at": "t", "generation": "g"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b'{"v": 99, "kind": "item"}',
+        b'{"v": 1, "kind": "x"}',
+        b'{"v": 1, "kind": "error", "at": "t", "generation": "g"}',
+    ],
+)
 def test_unreadable_messages_are_refused(raw):
     with pytest.raises(MessageError):
         decode(raw)
@@ -378,8 +489,12 @@ def test_unreadable_messages_are_refused(raw):
 def test_requests_travel_as_json_without_pickle():
     source = Source(name="News", url="https://example.org/feed.xml")
     codec = RequestCodec({"News": source}.__getitem__)
-    request = {"url": "https://example.org/a", "headers": {b"If-None-Match": [b'"e"']},
-               "body": b"", "meta": {"source": source, "entry": FeedEntry("T"), "ids": [1]}}
+    request = {
+        "url": "https://example.org/a",
+        "headers": {b"If-None-Match": [b'"e"']},
+        "body": b"",
+        "meta": {"source": source, "entry": FeedEntry("T"), "ids": [1]},
+    }
     text = codec.dumps(request)
     assert "pickle" not in text and '"$source":"News"' in text
     assert codec.loads(text) == request

@@ -29,28 +29,50 @@ import pytest
 import sqlite_utils
 from conftest import REPO, SITES, run_cli
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
 FEEDS = 3
 PER_FEED = 50
 SEEDS = range(5)
-PAGE_DELAY = 0.03     # seconds the site takes to answer each article page
-TEMPLATES = ["news/a1.html", "news/a2.html", "news/a3.html", "news/a5.html", "wire/w1.html",
-             "wire/w2.html", "salvage/s1.html", "salvage/s2.html"]
-PLACES = ["Tallinn", "Riga", "Vilnius", "Gdansk", "Turku", "Bergen", "Aarhus", "Kiel", "Oulu",
-          "Tromso"]
-TOPICS = [("NATO", "NATO"), ("Greenland", "Greenland"), ("Ukraine", "Ukraine"),
-          ("coalition", '"coalition of the willing"')]
+PAGE_DELAY = 0.03  # seconds the site takes to answer each article page
+TEMPLATES = [
+    "news/a1.html",
+    "news/a2.html",
+    "news/a3.html",
+    "news/a5.html",
+    "wire/w1.html",
+    "wire/w2.html",
+    "salvage/s1.html",
+    "salvage/s2.html",
+]
+PLACES = [
+    "Tallinn",
+    "Riga",
+    "Vilnius",
+    "Gdansk",
+    "Turku",
+    "Bergen",
+    "Aarhus",
+    "Kiel",
+    "Oulu",
+    "Tromso",
+]
+TOPICS = [
+    ("NATO", "NATO"),
+    ("Greenland", "Greenland"),
+    ("Ukraine", "Ukraine"),
+    ("coalition", '"coalition of the willing"'),
+]
 # Tables a re-run may add to by design: one row per pass, or per problem met in a pass.
 PER_PASS = {"runs", "errors", "digests"}
 
 
 @dataclass(frozen=True)
 class Reference:
-    counts: dict[str, int]      # rows per table after one uninterrupted pass
-    seconds: float              # how long that pass took, start-up included
+    counts: dict[str, int]  # rows per table after one uninterrupted pass
+    seconds: float  # how long that pass took, start-up included
     storing: tuple[float, float]  # when its first and last articles were committed
-    commits: int                # how many times the article count grew while it ran
+    commits: int  # how many times the article count grew while it ran
 
 
 class SlowSite(LocalSite):
@@ -75,13 +97,18 @@ def build_site(root: Path) -> list[str]:
             page = _retitle(templates[number % len(templates)], title, path, number)
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(page, encoding="utf-8")
-            items.append(f"<item><title>{title}</title><link>{{{{BASE}}}}/{path}</link>"
-                         f"<guid>{{{{BASE}}}}/{path}</guid></item>")
+            items.append(
+                f"<item><title>{title}</title><link>{{{{BASE}}}}/{path}</link>"
+                f"<guid>{{{{BASE}}}}/{path}</guid></item>"
+            )
             paths.append(path)
         (root / f"feed{feed}.xml").write_text(
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Feed {feed}</title><link>{{{{BASE}}}}/</link><description>d</description>"
-            + "".join(items) + "</channel></rss>", encoding="utf-8")
+            + "".join(items)
+            + "</channel></rss>",
+            encoding="utf-8",
+        )
     return paths
 
 
@@ -92,17 +119,31 @@ def _retitle(html: str, title: str, path: str, number: int) -> str:
     html = re.sub(r"<h1>.*?</h1>", f"<h1>{title}</h1>", html)
     html = re.sub(r'(rel="canonical" href=")[^"]*', rf"\g<1>{{{{BASE}}}}/{path}", html)
     html = re.sub(r'(og:url" content=")[^"]*', rf"\g<1>{{{{BASE}}}}/{path}", html)
-    lead = (f"<p>Dispatch number {number} was filed from "
-            f"{PLACES[number % len(PLACES)]} on day {number % 28 + 1} of the month.</p>")
+    lead = (
+        f"<p>Dispatch number {number} was filed from "
+        f"{PLACES[number % len(PLACES)]} on day {number % 28 + 1} of the month.</p>"
+    )
     return html.replace('<div class="story-body">', f'<div class="story-body">{lead}', 1)
 
 
 def write_config(path: Path, site: LocalSite, db: Path) -> Path:
-    lines = ["[storage]", f'db = "{db}"', "", "[crawl]", "allow_private_addresses = true",
-             "timeout = 10", "extract_workers = 2", ""]
+    lines = [
+        "[storage]",
+        f'db = "{db}"',
+        "",
+        "[crawl]",
+        "allow_private_addresses = true",
+        "timeout = 10",
+        "extract_workers = 2",
+        "",
+    ]
     for feed in range(FEEDS):
-        lines += ["[[sources]]", f'name = "Feed {feed}"', f'url = "{site.url(f"feed{feed}.xml")}"',
-                  ""]
+        lines += [
+            "[[sources]]",
+            f'name = "Feed {feed}"',
+            f'url = "{site.url(f"feed{feed}.xml")}"',
+            "",
+        ]
     for name, query in TOPICS:
         lines += ["[[topics]]", f'name = "{name}"', f"query = '{query}'", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -113,8 +154,11 @@ def table_counts(db_path: Path) -> dict[str, int]:
     """Rows in every table a re-run must not grow (FTS index internals left out)."""
     db = sqlite_utils.Database(db_path)
     try:
-        names = [name for name in db.table_names()
-                 if name not in PER_PASS and not _fts_internal(db, name)]
+        names = [
+            name
+            for name in db.table_names()
+            if name not in PER_PASS and not _fts_internal(db, name)
+        ]
         return {name: db[name].count for name in names}
     finally:
         db.conn.close()
@@ -125,16 +169,24 @@ def _fts_internal(db: sqlite_utils.Database, name: str) -> bool:
 
 
 def _fts_tables(db: sqlite_utils.Database) -> list[str]:
-    return [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'")]
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'"
+        )
+    ]
 
 
 def start_pass(config: Path, *args: str) -> subprocess.Popen:
     """``presswatch run`` in a session of its own, so it can be killed with its workers."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(config),
-                             *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def kill_during_a_pass(config: Path, after: float) -> bool:
@@ -143,7 +195,7 @@ def kill_during_a_pass(config: Path, after: float) -> bool:
     process = start_pass(config)
     time.sleep(after)
     running = process.poll() is None
-    with contextlib.suppress(ProcessLookupError):   # it may have finished already
+    with contextlib.suppress(ProcessLookupError):  # it may have finished already
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     return running
@@ -169,7 +221,7 @@ def article_count(db: Path) -> int:
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
             return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    except sqlite3.Error:          # not created yet, or the schema is being written
+    except sqlite3.Error:  # not created yet, or the schema is being written
         return 0
 
 
@@ -213,15 +265,14 @@ def test_the_sample_site_makes_a_pass_that_stores_across_several_commits(referen
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_killed_pass_loses_nothing_and_duplicates_nothing(tmp_path, crash_site, reference,
-                                                            seed):
+def test_a_killed_pass_loses_nothing_and_duplicates_nothing(tmp_path, crash_site, reference, seed):
     site, paths = crash_site
     db = tmp_path / "test.db"
     config = write_config(tmp_path / "config.toml", site, db)
     rng = random.Random(seed)
     first, last = reference.storing
     assert kill_while_storing(config, db, rng.uniform(0, (last - first) / 4))  # storing
-    kill_during_a_pass(config, rng.uniform(0.3, reference.seconds))            # any moment
+    kill_during_a_pass(config, rng.uniform(0.3, reference.seconds))  # any moment
 
     result = run_cli("run", "--config", str(config), "--json")
     assert result.code == 0, result.stderr
@@ -235,9 +286,11 @@ def test_a_killed_pass_loses_nothing_and_duplicates_nothing(tmp_path, crash_site
             database.execute(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')")
         stored = {row[0] for row in database.execute("SELECT url FROM articles")}
         duplicates = database.execute(
-            "SELECT article_id FROM versions GROUP BY article_id HAVING count(*) > 1").fetchall()
+            "SELECT article_id FROM versions GROUP BY article_id HAVING count(*) > 1"
+        ).fetchall()
         repeated_mentions = database.execute(
-            "SELECT 1 FROM mentions GROUP BY topic_id, article_id HAVING count(*) > 1").fetchall()
+            "SELECT 1 FROM mentions GROUP BY topic_id, article_id HAVING count(*) > 1"
+        ).fetchall()
     finally:
         database.conn.close()
     assert stored == {site.url(path) for path in paths}

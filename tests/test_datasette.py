@@ -25,12 +25,15 @@ import pytest
 from conftest import REPO, SITES, rows, run_cli, write_config
 from test_pass import SOURCES, TOPICS
 
-from crawler.datasette import load_metadata, make_datasette
-from crawler.localsite import LocalSite
-from crawler.storage import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
+from crawler.demo.localsite import LocalSite
+from crawler.outputs.datasette import load_metadata, make_datasette
+from crawler.storage.store import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
 
-NATO_HEADLINES = {"Allies weigh a coalition of the willing for Ukraine",
-                  "Baltic air policing rotation changes", "Parliament debates drone wall"}
+NATO_HEADLINES = {
+    "Allies weigh a coalition of the willing for Ukraine",
+    "Baltic air policing rotation changes",
+    "Parliament debates drone wall",
+}
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -49,8 +52,10 @@ def basic_db(tmp_path_factory) -> Path:
 def tracked_db(tmp_path_factory) -> Path:
     """A database with changes: the tracking site's first edition, then its second."""
     folder = tmp_path_factory.mktemp("tracked")
-    topics = [("coalition of the willing", '"coalition of the willing"'),
-              ("Greenland", "Greenland")]
+    topics = [
+        ("coalition of the willing", '"coalition of the willing"'),
+        ("Greenland", "Greenland"),
+    ]
     tracking = SITES / "tracking"
     with LocalSite(tracking / "edition1") as site:
         config = write_config(folder / "config.toml", site, [("Desk", "feed.xml")], topics)
@@ -64,10 +69,12 @@ def tracked_db(tmp_path_factory) -> Path:
 
 def get(db: Path, *paths: str) -> list[httpx.Response]:
     """Datasette's answers to ``paths``, from its test client, with presswatch's metadata."""
+
     async def fetch() -> list[httpx.Response]:
         datasette = make_datasette(db)
         await datasette.invoke_startup()
         return [await datasette.client.get(path) for path in paths]
+
     return asyncio.run(fetch())
 
 
@@ -104,9 +111,13 @@ def test_metadata_loads_without_warnings(basic_db, caplog):
 def test_every_table_view_and_column_is_documented(basic_db):
     documented = load_metadata("test")["databases"]["test"]["tables"]
     db = sqlite3.connect(basic_db)
-    names = [name for (name,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'")]
+    names = [
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'"
+        )
+    ]
     assert {"articles", "mentions", "mention_feed", "change_feed", "source_health"} <= set(names)
     for name in names:
         assert documented.get(name, {}).get("description"), f"{name} has no description"
@@ -155,9 +166,13 @@ def test_source_health_shows_failing_and_working_sources(basic_db):
 def test_source_health_lists_failing_sources_first(basic_db):
     health = get_json(basic_db, "/test/source_health.json?_shape=array")
     assert [(s["source"], s["last_status"]) for s in health] == [
-        ("Broken", "failed"), ("Salvage", "partial"), ("News", "ok"), ("Wire", "ok")]
+        ("Broken", "failed"),
+        ("Salvage", "partial"),
+        ("News", "ok"),
+        ("Wire", "ok"),
+    ]
     gone = {s["source"]: s["links_gone"] for s in health}
-    assert gone == {"Broken": 0, "Salvage": 0, "News": 1, "Wire": 0}   # news/missing.html
+    assert gone == {"Broken": 0, "Salvage": 0, "News": 1, "Wire": 0}  # news/missing.html
 
 
 def test_change_feed_shows_each_edit_with_a_diff_excerpt(tracked_db):
@@ -196,12 +211,19 @@ def test_search_finds_changes_by_headline_and_diff(tracked_db):
 
 def test_every_canned_query_runs(basic_db, tracked_db):
     queries = load_metadata("test")["databases"]["test"]["queries"]
-    assert set(queries) >= {"new_mentions", "edited_today", "most_edited", "topic_timeline",
-                            "failing_sources", "search_topic", "mention_atom"}
+    assert set(queries) >= {
+        "new_mentions",
+        "edited_today",
+        "most_edited",
+        "topic_timeline",
+        "failing_sources",
+        "search_topic",
+        "mention_atom",
+    }
     for db in (basic_db, tracked_db):
         for name in queries:
             canned(db, name, topic="NATO", q="air", days="7")
-            canned(db, name)                    # the page as first opened: empty parameters
+            canned(db, name)  # the page as first opened: empty parameters
 
 
 def test_new_mentions_by_topic(basic_db):
@@ -215,8 +237,10 @@ def test_topic_timeline_counts_mentions_per_day(basic_db):
     timeline = canned(basic_db, "topic_timeline", topic="NATO")
     assert timeline[-1]["day"] == today()
     assert sum(day["mentions"] for day in timeline) == 3
-    assert sum(day["in_headlines"] for day in canned(basic_db, "topic_timeline",
-                                                     topic="Greenland")) == 1
+    assert (
+        sum(day["in_headlines"] for day in canned(basic_db, "topic_timeline", topic="Greenland"))
+        == 1
+    )
     assert canned(basic_db, "topic_timeline", topic="No such topic") == []
 
 
@@ -293,23 +317,32 @@ def test_an_older_database_is_upgraded_in_place(tmp_path):
     assert db.execute("SELECT count(*) FROM versions").fetchone()[0] == 2
 
     def search(table: str, query: str) -> list[int]:
-        return [row[0] for row in db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [query])]
+        return [
+            row[0]
+            for row in db.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [query]
+            )
+        ]
 
     assert search("versions_fts", "Nuuk") == [1, 2]
     assert search("versions_fts", "Greenland") == [2]
     assert search("changes_fts", "again") == [1]
     assert [tuple(r) for r in db.execute("SELECT topic, headline, outlet FROM mention_feed")] == [
-        ("Greenland", "Talks resume in Nuuk", "Courier")]
+        ("Greenland", "Talks resume in Nuuk", "Courier")
+    ]
     # From now on the triggers keep the indexes in step with the tables.
     with db.conn:
-        db.execute("INSERT INTO versions (id, article_id, fetched_at, title, text, text_hash) "
-                   "VALUES (3, 1, '2026-11-22T08:00:00Z', 'Talks end', 'Icebreaker.', 'h3')")
-        db.execute("UPDATE versions SET title = 'Talks in Ilulissat', "
-                   "text = 'Negotiators met in Ilulissat.' WHERE id = 1")
+        db.execute(
+            "INSERT INTO versions (id, article_id, fetched_at, title, text, text_hash) "
+            "VALUES (3, 1, '2026-11-22T08:00:00Z', 'Talks end', 'Icebreaker.', 'h3')"
+        )
+        db.execute(
+            "UPDATE versions SET title = 'Talks in Ilulissat', "
+            "text = 'Negotiators met in Ilulissat.' WHERE id = 1"
+        )
     assert search("versions_fts", "Icebreaker") == [3]
     assert search("versions_fts", "Ilulissat") == [1]
-    assert search("versions_fts", "Nuuk") == [2]        # version 1's old title and text are gone
+    assert search("versions_fts", "Nuuk") == [2]  # version 1's old title and text are gone
     with db.conn:
         db.execute("DELETE FROM versions WHERE id = 3")
     assert search("versions_fts", "Icebreaker") == []
@@ -330,15 +363,20 @@ def test_serve_starts_datasette_with_the_metadata(basic_db):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     server = subprocess.Popen(
         [sys.executable, "-m", "crawler", "serve", "--db", str(basic_db), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         versions = wait_for(f"{base}/-/versions.json", server)
         assert versions.json()["datasette"]["version"]
         metadata = httpx.get(f"{base}/-/metadata.json").json()
         assert set(metadata["databases"]) == {"test"}
-        nato = httpx.get(f"{base}/test/new_mentions.json",
-                         params={"_shape": "array", "topic": "NATO"}).json()
+        nato = httpx.get(
+            f"{base}/test/new_mentions.json", params={"_shape": "array", "topic": "NATO"}
+        ).json()
         assert {m["headline"] for m in nato} == NATO_HEADLINES
     finally:
         server.terminate()
@@ -358,10 +396,17 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> httpx.R
 
 
 def test_serve_without_datasette_says_how_to_install_it(basic_db):
-    code = ("import sys; sys.modules['datasette'] = None; from crawler.cli import main; "
-            f"sys.argv = ['presswatch', 'serve', '--db', {str(basic_db)!r}]; main()")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    code = (
+        "import sys; sys.modules['datasette'] = None; from crawler.commands.main import main; "
+        f"sys.argv = ['presswatch', 'serve', '--db', {str(basic_db)!r}]; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "Datasette is not installed: pip install 'presswatch[datasette]'" in done.stderr
 

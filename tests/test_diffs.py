@@ -3,8 +3,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler import diffs
-from crawler.diffs import Diff, diff_texts, excerpt, html_page, render_terminal
+from crawler.tracking import diffs
+from crawler.tracking.diffs import Diff, diff_texts, excerpt, html_page, render_terminal
 
 PARAGRAPHS = [
     "The finance minister announced on Tuesday that next year's budget would be cut.",

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawler.config import Config, ConfigError, DigestConfig, EmailSettings, parse_config
-from crawler.digest import (
+from crawler.outputs.digest import (
     FORMATS,
     DigestError,
     Period,
@@ -66,10 +66,13 @@ def test_mentions_are_grouped_by_topic_newest_story_first(desk):
     assert [t.name for t in digest.topics] == ["coalition of the willing", "Greenland", "NATO"]
     assert titles(digest, "coalition of the willing") == [
         "Coalition logistics hub opens in Rzeszów",
-        "Coalition of the willing firms up troop pledges"]
+        "Coalition of the willing firms up troop pledges",
+    ]
     # a date-only publication sorts before earlier timestamps; the start is inside
-    assert titles(digest, "Greenland") == ["EU ministers open Greenland talks",
-                                           "Pituffik radar upgrade approved"]
+    assert titles(digest, "Greenland") == [
+        "EU ministers open Greenland talks",
+        "Pituffik radar upgrade approved",
+    ]
     # the mention found on the period's end, and the one the day before, are outside
     assert titles(digest, "NATO") == ["Coalition of the willing firms up troop pledges"]
     first = digest.topics[0].mentions[1]
@@ -85,7 +88,9 @@ def test_an_article_is_listed_once_per_topic_it_mentions(desk):
     assert set(listed.values()) == {1}
     pledges = "https://brussels-ledger.example/coalition-of-the-willing-firms-up-troop-pledges"
     assert sorted(topic for topic, url in listed if url == pledges) == [
-        "NATO", "coalition of the willing"]
+        "NATO",
+        "coalition of the willing",
+    ]
 
 
 def test_counts(desk):
@@ -94,8 +99,9 @@ def test_counts(desk):
     assert (counts.mentions, counts.articles, counts.topics) == (5, 4, 3)
     assert (counts.edits, counts.sources_with_problems) == (2, 2)
     assert digest.item_count == counts.items == 7
-    assert digest.summary() == ("5 mentions of 3 topics in 4 articles, 2 edited stories, "
-                                "2 sources with problems")
+    assert digest.summary() == (
+        "5 mentions of 3 topics in 4 articles, 2 edited stories, 2 sources with problems"
+    )
 
 
 def test_edited_stories_newest_first_with_headlines_topics_and_excerpt(desk):
@@ -143,17 +149,49 @@ def test_json_has_the_documented_structure(desk):
     assert list(data) == ["version", "period", "counts", "topics", "edits", "source_health"]
     assert data["version"] == 1
     assert data["period"] == {"start": "2026-11-24T07:00:00Z", "end": "2026-11-25T07:00:00Z"}
-    assert data["counts"] == {"items": 7, "mentions": 5, "articles": 4, "topics": 3,
-                              "edits": 2, "sources_with_problems": 2}
+    assert data["counts"] == {
+        "items": 7,
+        "mentions": 5,
+        "articles": 4,
+        "topics": 3,
+        "edits": 2,
+        "sources_with_problems": 2,
+    }
     assert set(data["topics"][0]) == {"name", "mentions"}
     assert set(data["topics"][0]["mentions"][0]) == {
-        "title", "url", "outlet", "published_at", "found_at", "snippet", "in_title", "also_in"}
+        "title",
+        "url",
+        "outlet",
+        "published_at",
+        "found_at",
+        "snippet",
+        "in_title",
+        "also_in",
+    }
     assert set(data["edits"][0]) == {
-        "kind", "detected_at", "title", "title_before", "title_after", "url", "outlet",
-        "topics", "topics_added", "topics_removed", "excerpt", "chars_added",
-        "chars_removed", "redirect_url"}
+        "kind",
+        "detected_at",
+        "title",
+        "title_before",
+        "title_after",
+        "url",
+        "outlet",
+        "topics",
+        "topics_added",
+        "topics_removed",
+        "excerpt",
+        "chars_added",
+        "chars_removed",
+        "redirect_url",
+    }
     assert set(data["source_health"][0]) == {
-        "name", "url", "status", "errors", "last_error", "last_error_at"}
+        "name",
+        "url",
+        "status",
+        "errors",
+        "last_error",
+        "last_error_at",
+    }
 
 
 def test_atom_is_a_valid_feed_with_one_entry_per_mention(desk):
@@ -174,15 +212,19 @@ def test_markdown_shows_sections_links_and_details(desk):
     text = render(collect(desk.store, DAY), "markdown")
     assert text.startswith("# presswatch digest, 2026-11-25\n")
     assert "## coalition of the willing (2)" in text
-    assert ("- **[EU ministers open Greenland talks]"
-            "(<https://brussels-ledger.example/eu-ministers-open-greenland-talks>)** — "
-            "Brussels Ledger, 2026-11-24 (in the headline)") in text
+    assert (
+        "- **[EU ministers open Greenland talks]"
+        "(<https://brussels-ledger.example/eu-ministers-open-greenland-talks>)** — "
+        "Brussels Ledger, 2026-11-24 (in the headline)"
+    ) in text
     assert "  > … the **coalition of the willing** met in Paris to firm up …" in text
     assert "## Edited stories (2)" in text
     assert "  - Headline before: NATO summit planning moves to Lisbon" in text
     assert "  - Change: The minister \\[\\-said\\-\\]\\{\\+denied\\+\\} that" in text
-    assert ("- **Nordic Security Review**: 2 errors in this period, the last at "
-            "2026-11-24 22:00 UTC: HTTP 503 Service Unavailable") in text
+    assert (
+        "- **Nordic Security Review**: 2 errors in this period, the last at "
+        "2026-11-24 22:00 UTC: HTTP 503 Service Unavailable"
+    ) in text
 
 
 def test_plain_text_reads_without_markup(desk):
@@ -211,8 +253,9 @@ def test_html_is_self_contained_and_email_safe(desk):
     parsed.feed(page)
     assert '<meta name="viewport"' in page
     assert not {"script", "style", "link", "img", "iframe"} & set(parsed.tags)
-    assert all(value.startswith("https://") for tag, name, value in parsed.attrs
-               if name in ("href", "src"))
+    assert all(
+        value.startswith("https://") for tag, name, value in parsed.attrs if name in ("href", "src")
+    )
     assert "<mark style=" in page
     assert '<del style="' in page and ">said</del>" in page
 
@@ -231,10 +274,15 @@ def test_every_format_renders(desk):
 @pytest.fixture
 def hostile(quiet: Desk) -> Desk:
     article = quiet.article("Brussels Ledger", HOSTILE, "2026-11-24T12:00:00Z")
-    quiet.mention("NATO", article, "2026-11-24T12:00:00Z",
-                  snippet=f"… {HOSTILE} **NATO** <img src=x onerror=alert(1)> …")
-    odd = quiet.article("Brussels Ledger", "A javascript: link", "2026-11-24T13:00:00Z",
-                        url="javascript:alert(1)")
+    quiet.mention(
+        "NATO",
+        article,
+        "2026-11-24T12:00:00Z",
+        snippet=f"… {HOSTILE} **NATO** <img src=x onerror=alert(1)> …",
+    )
+    odd = quiet.article(
+        "Brussels Ledger", "A javascript: link", "2026-11-24T13:00:00Z", url="javascript:alert(1)"
+    )
     quiet.mention("NATO", odd, "2026-11-24T13:00:00Z")
     return quiet
 
@@ -245,8 +293,11 @@ def test_hostile_headlines_are_text_in_html(hostile):
     parsed.feed(page)
     assert not {"script", "img"} & set(parsed.tags)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; [x](javascript:alert(1))" in page
-    assert all(not value.lower().startswith("javascript:")
-               for tag, name, value in parsed.attrs if name == "href")
+    assert all(
+        not value.lower().startswith("javascript:")
+        for tag, name, value in parsed.attrs
+        if name == "href"
+    )
     assert "NATO</mark> &lt;img src=x onerror=alert(1)&gt; …" in page
 
 
@@ -259,8 +310,10 @@ def test_hostile_headlines_are_text_in_markdown(hostile):
     parsed.feed(page)
     assert not {"script", "img"} & set(parsed.tags)
     hrefs = [value for tag, name, value in parsed.attrs if name == "href"]
-    assert hrefs == ["https://brussels-ledger.example/"
-                     "%3Cscript%3Ealert(1)%3C/script%3E-%5Bx%5D(javascript:alert(1))"]
+    assert hrefs == [
+        "https://brussels-ledger.example/"
+        "%3Cscript%3Ealert(1)%3C/script%3E-%5Bx%5D(javascript:alert(1))"
+    ]
     assert html.escape(HOSTILE, quote=False) in page
     assert "A javascript: link" in page
 
@@ -290,7 +343,7 @@ def test_markdown_escape_always_shows_the_text_itself(text):
 
 def test_a_period_with_nothing_new_is_one_line(quiet):
     digest = collect(quiet.store, DAY)
-    line = ("Nothing new between 2026-11-24 07:00 UTC and 2026-11-25 07:00 UTC.\n")
+    line = "Nothing new between 2026-11-24 07:00 UTC and 2026-11-25 07:00 UTC.\n"
     assert render(digest, "markdown") == line
     assert render(digest, "text") == line
     assert line.strip() in render(digest, "html")
@@ -309,28 +362,34 @@ def test_failing_sources_still_show_on_a_quiet_day(quiet):
 # --- the period -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("since", "start"), [
-    (None, "2026-11-24T07:00:00Z"),
-    ("24h", "2026-11-24T07:00:00Z"),
-    ("90m", "2026-11-25T05:30:00Z"),
-    ("7d", "2026-11-18T07:00:00Z"),
-    ("1h30m", "2026-11-25T05:30:00Z"),
-    ("2026-11-23T06:00Z", "2026-11-23T06:00:00Z"),
-    ("2026-11-23T06:00:00+01:00", "2026-11-23T05:00:00Z"),
-    ("2026-11-23", "2026-11-23T00:00:00Z"),
-])
+@pytest.mark.parametrize(
+    ("since", "start"),
+    [
+        (None, "2026-11-24T07:00:00Z"),
+        ("24h", "2026-11-24T07:00:00Z"),
+        ("90m", "2026-11-25T05:30:00Z"),
+        ("7d", "2026-11-18T07:00:00Z"),
+        ("1h30m", "2026-11-25T05:30:00Z"),
+        ("2026-11-23T06:00Z", "2026-11-23T06:00:00Z"),
+        ("2026-11-23T06:00:00+01:00", "2026-11-23T05:00:00Z"),
+        ("2026-11-23", "2026-11-23T00:00:00Z"),
+    ],
+)
 def test_since_takes_a_duration_or_an_iso_time(quiet, since, start):
     assert resolve_period(quiet.store, since, False, NOW) == Period(start, "2026-11-25T07:00:00Z")
 
 
-@pytest.mark.parametrize(("since", "message"), [
-    ("yesterday", "not a time"),
-    ("24", "not a time"),
-    ("2026-13-01", "not a time"),
-    ("0h", "must be positive"),
-    ("3 weeks", "not a duration"),
-    ("2026-11-26T00:00Z", "is not before now"),
-])
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [
+        ("yesterday", "not a time"),
+        ("24", "not a time"),
+        ("2026-13-01", "not a time"),
+        ("0h", "must be positive"),
+        ("3 weeks", "not a duration"),
+        ("2026-11-26T00:00Z", "is not before now"),
+    ],
+)
 def test_bad_since_values_are_clear_errors(quiet, since, message):
     with pytest.raises(DigestError, match=message) as caught:
         resolve_period(quiet.store, since, False, NOW)
@@ -345,8 +404,9 @@ def test_since_and_unsent_together_is_an_error(quiet):
 def test_unsent_starts_after_the_last_delivered_digest(quiet):
     assert resolve_period(quiet.store, None, True, NOW) == Period(None, "2026-11-25T07:00:00Z")
     sent = record_digest(quiet.store, Period(None, "2026-11-23T07:00:00Z"), "markdown", 0)
-    record_digest(quiet.store, Period("2026-11-23T07:00:00Z", "2026-11-24T07:00:00Z"),
-                  "markdown", 3)  # never delivered
+    record_digest(
+        quiet.store, Period("2026-11-23T07:00:00Z", "2026-11-24T07:00:00Z"), "markdown", 3
+    )  # never delivered
     mark_sent(quiet.store, sent, "2026-11-23T07:00:05Z", ["desk@example.org"])
     assert resolve_period(quiet.store, None, True, NOW).start == "2026-11-23T07:00:00Z"
 
@@ -355,11 +415,17 @@ def test_record_digest_and_mark_sent_write_the_row(quiet):
     digest_id = record_digest(quiet.store, DAY, "html", 7, created_at="2026-11-25T07:00:00Z")
     mark_sent(quiet.store, digest_id, "2026-11-25T07:00:02Z", ["a@example.org", "b@example.org"])
     assert quiet.store.db["digests"].get(digest_id) == {
-        "id": digest_id, "created_at": "2026-11-25T07:00:00Z",
-        "period_start": "2026-11-24T07:00:00Z", "period_end": "2026-11-25T07:00:00Z",
-        "format": "html", "sent_at": "2026-11-25T07:00:02Z",
-        "recipients": "a@example.org, b@example.org", "item_count": 7, "status": "sent",
-        "message_id": None}
+        "id": digest_id,
+        "created_at": "2026-11-25T07:00:00Z",
+        "period_start": "2026-11-24T07:00:00Z",
+        "period_end": "2026-11-25T07:00:00Z",
+        "format": "html",
+        "sent_at": "2026-11-25T07:00:02Z",
+        "recipients": "a@example.org, b@example.org",
+        "item_count": 7,
+        "status": "sent",
+        "message_id": None,
+    }
 
 
 # --- make_digest and --unsent over several days -------------------------------------------------
@@ -372,8 +438,17 @@ def delivered(result) -> set[str]:
 
 
 def unsent_digest(desk: Desk, now: datetime, **options):
-    return make_digest(desk.store, Config(), since=None, unsent=True, topics=(),
-                       fmt="json", send=False, now=now, **options)
+    return make_digest(
+        desk.store,
+        Config(),
+        since=None,
+        unsent=True,
+        topics=(),
+        fmt="json",
+        send=False,
+        now=now,
+        **options,
+    )
 
 
 def test_unsent_daily_runs_deliver_every_item_exactly_once_even_after_a_skipped_day(quiet):
@@ -388,15 +463,25 @@ def test_unsent_daily_runs_deliver_every_item_exactly_once_even_after_a_skipped_
             article = desk.article("Brussels Ledger", f"Story of {stamp}", stamp)
             desk.mention("NATO", article, stamp)
             desk.change(article, stamp, diff="{+more+}")
-            everything |= {f"NATO {desk.store.db['articles'].get(article)['url']}",
-                           f"edit {desk.store.db['articles'].get(article)['url']} {stamp}"}
+            everything |= {
+                f"NATO {desk.store.db['articles'].get(article)['url']}",
+                f"edit {desk.store.db['articles'].get(article)['url']} {stamp}",
+            }
         if day == 2:
             continue  # the server was down: no digest that morning
         result = unsent_digest(desk, run_at)
         seen.update(delivered(result))
         # an ad-hoc look in between is not a delivery and moves nothing
-        make_digest(desk.store, Config(), since="2h", unsent=False, topics=(), fmt="text",
-                    send=False, now=run_at)
+        make_digest(
+            desk.store,
+            Config(),
+            since="2h",
+            unsent=False,
+            topics=(),
+            fmt="text",
+            send=False,
+            now=run_at,
+        )
     seen.update(delivered(unsent_digest(desk, morning + timedelta(days=4, hours=6))))
     assert set(seen) == everything
     assert set(seen.values()) == {1}
@@ -409,16 +494,33 @@ def test_make_digest_records_the_row_and_marks_unsent_runs_delivered(desk):
     assert row["sent_at"] == "2026-11-25T07:00:00Z" and row["format"] == "json"
     assert row["item_count"] == result.item_count
     assert result.sent is False  # nothing was e-mailed
-    looked = make_digest(desk.store, Config(), since="24h", unsent=False, topics=(),
-                         fmt="markdown", send=False, now=NOW)
+    looked = make_digest(
+        desk.store,
+        Config(),
+        since="24h",
+        unsent=False,
+        topics=(),
+        fmt="markdown",
+        send=False,
+        now=NOW,
+    )
     assert desk.store.db["digests"].get(looked.digest_id)["sent_at"] is None
     assert looked.item_count == 7 and looked.text.startswith("# presswatch digest")
 
 
 def test_make_digest_writes_the_output_file_before_marking_it_sent(desk, tmp_path):
     output = tmp_path / "digest.md"
-    result = make_digest(desk.store, Config(), since=None, unsent=True, topics=(),
-                         fmt="markdown", send=False, now=NOW, output=output)
+    result = make_digest(
+        desk.store,
+        Config(),
+        since=None,
+        unsent=True,
+        topics=(),
+        fmt="markdown",
+        send=False,
+        now=NOW,
+        output=output,
+    )
     assert output.read_text(encoding="utf-8") == result.text
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -433,8 +535,9 @@ def test_an_output_that_cannot_be_written_leaves_the_digest_unsent(desk, tmp_pat
 
 def test_send_without_email_settings_is_a_config_error(desk):
     with pytest.raises(ConfigError, match=r"--send needs a \[digest.email\] table"):
-        make_digest(desk.store, Config(), since=None, unsent=True, topics=(), fmt="text",
-                    send=True, now=NOW)
+        make_digest(
+            desk.store, Config(), since=None, unsent=True, topics=(), fmt="text", send=True, now=NOW
+        )
     assert desk.store.db["digests"].count == 0
 
 
@@ -446,50 +549,83 @@ def test_a_template_dir_overrides_templates_by_file_name(desk, tmp_path):
     folder.mkdir()
     (folder / "digest.md.j2").write_text(
         "{{ digest.item_count }} items{% for t in digest.topics %}; "
-        "{{ t.name | markdown_escape }}{% endfor %}\n", encoding="utf-8")
+        "{{ t.name | markdown_escape }}{% endfor %}\n",
+        encoding="utf-8",
+    )
     digest = collect(desk.store, DAY)
     assert render(digest, "markdown", folder) == (
-        "7 items; coalition of the willing; Greenland; NATO\n")
+        "7 items; coalition of the willing; Greenland; NATO\n"
+    )
     assert render(digest, "html", folder) == render(digest, "html")  # not overridden
     config = Config(digest=DigestConfig(template_dir=folder))
-    result = make_digest(desk.store, config, since="24h", unsent=False, topics=(),
-                         fmt="markdown", send=False, now=NOW)
+    result = make_digest(
+        desk.store,
+        config,
+        since="24h",
+        unsent=False,
+        topics=(),
+        fmt="markdown",
+        send=False,
+        now=NOW,
+    )
     assert result.text.startswith("7 items;")
 
 
 # --- configuration ------------------------------------------------------------------------------
 
-EMAIL = {"host": "smtp.example.org", "from": "presswatch <desk@example.org>",
-         "to": ["desk@example.org"]}
+EMAIL = {
+    "host": "smtp.example.org",
+    "from": "presswatch <desk@example.org>",
+    "to": ["desk@example.org"],
+}
 
 
 def test_digest_config_with_email(tmp_path):
     (tmp_path / "look").mkdir()
-    config = parse_config({"digest": {"template_dir": "look", "email": {
-        **EMAIL, "user": "desk", "password_env": "SMTP_PASSWORD", "security": "tls"}}},
-        base_dir=tmp_path)
+    config = parse_config(
+        {
+            "digest": {
+                "template_dir": "look",
+                "email": {
+                    **EMAIL,
+                    "user": "desk",
+                    "password_env": "SMTP_PASSWORD",
+                    "security": "tls",
+                },
+            }
+        },
+        base_dir=tmp_path,
+    )
     assert config.digest.template_dir == tmp_path / "look"
     assert config.digest.email == EmailSettings(
-        host="smtp.example.org", sender="presswatch <desk@example.org>",
-        recipients=("desk@example.org",), port=465, security="tls", user="desk",
-        password_env="SMTP_PASSWORD")
+        host="smtp.example.org",
+        sender="presswatch <desk@example.org>",
+        recipients=("desk@example.org",),
+        port=465,
+        security="tls",
+        user="desk",
+        password_env="SMTP_PASSWORD",
+    )
     assert parse_config({}).digest == DigestConfig()
     assert parse_config({"digest": {"email": EMAIL}}).digest.email.port == 587
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"template_dir": "nowhere"}, "digest.template_dir: not a folder"),
-    ({"colour": "red"}, "digest.colour: unknown key"),
-    ({"email": {**EMAIL, "securty": "tls"}}, "digest.email.securty: unknown key"),
-    ({"email": {**EMAIL, "security": "ssl"}}, "must be one of starttls, tls, none, got 'ssl'"),
-    ({"email": {**EMAIL, "port": "25"}}, "digest.email.port: expected an integer"),
-    ({"email": {**EMAIL, "to": []}}, "digest.email.to: must list at least one address"),
-    ({"email": {**EMAIL, "to": "desk@example.org"}}, "digest.email.to: expected a list"),
-    ({"email": {"host": "h", "to": ["a@b"]}}, "digest.email.from: is required"),
-    ({"email": {"host": "h", "from": "a@b"}}, "digest.email.to: is required"),
-    ({"email": {**EMAIL, "user": "desk"}}, "digest.email.password_env: is required with"),
-    ({"email": {**EMAIL, "subject": "{day}"}}, "digest.email.subject: bad template"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"template_dir": "nowhere"}, "digest.template_dir: not a folder"),
+        ({"colour": "red"}, "digest.colour: unknown key"),
+        ({"email": {**EMAIL, "securty": "tls"}}, "digest.email.securty: unknown key"),
+        ({"email": {**EMAIL, "security": "ssl"}}, "must be one of starttls, tls, none, got 'ssl'"),
+        ({"email": {**EMAIL, "port": "25"}}, "digest.email.port: expected an integer"),
+        ({"email": {**EMAIL, "to": []}}, "digest.email.to: must list at least one address"),
+        ({"email": {**EMAIL, "to": "desk@example.org"}}, "digest.email.to: expected a list"),
+        ({"email": {"host": "h", "to": ["a@b"]}}, "digest.email.from: is required"),
+        ({"email": {"host": "h", "from": "a@b"}}, "digest.email.to: is required"),
+        ({"email": {**EMAIL, "user": "desk"}}, "digest.email.password_env: is required with"),
+        ({"email": {**EMAIL, "subject": "{day}"}}, "digest.email.subject: bad template"),
+    ],
+)
 def test_bad_digest_configs_name_the_key(tmp_path, table, message):
     with pytest.raises(ConfigError, match=r"my\.toml: ") as caught:
         parse_config({"digest": table}, file="my.toml", base_dir=tmp_path)

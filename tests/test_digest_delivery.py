@@ -13,7 +13,7 @@ from conftest import database_before, run_cli, step_adding
 from digest_fixtures import Desk, sample_day
 from test_mail import Inbox, free_port
 
-from crawler.storage import SCHEMA_VERSION, connect
+from crawler.storage.store import SCHEMA_VERSION, connect
 
 
 @pytest.fixture

@@ -12,14 +12,18 @@ from crawler.config import parse_config
 
 REPO = Path(__file__).parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-BLOCKS = [(path.name, number, block)
-          for path in DOCS
-          for number, block in enumerate(re.findall(r"```toml\n(.*?)```",
-                                                    path.read_text(encoding="utf-8"), re.S))]
+BLOCKS = [
+    (path.name, number, block)
+    for path in DOCS
+    for number, block in enumerate(
+        re.findall(r"```toml\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    )
+]
 
 
-@pytest.mark.parametrize(("doc", "number", "block"), BLOCKS,
-                         ids=[f"{doc}#{number}" for doc, number, _ in BLOCKS])
+@pytest.mark.parametrize(
+    ("doc", "number", "block"), BLOCKS, ids=[f"{doc}#{number}" for doc, number, _ in BLOCKS]
+)
 def test_toml_examples_in_the_docs_are_valid(doc, number, block, tmp_path):
     data = tomllib.loads(block)
     template_dir = data.get("digest", {}).get("template_dir")

@@ -10,7 +10,8 @@ import trafilatura
 from conftest import SITES, rows, run_cli, write_config
 from scrapy.http import HtmlResponse
 
-from crawler.extract import (
+from crawler.demo.localsite import LocalSite
+from crawler.extraction.article import (
     EXTRACTOR,
     MIN_WORDS,
     Article,
@@ -18,9 +19,8 @@ from crawler.extract import (
     extract,
     upgrade_text,
 )
-from crawler.localsite import LocalSite
-from crawler.scripts import word_count
-from crawler.tails import without_promo_tail
+from crawler.extraction.scripts import word_count
+from crawler.extraction.tails import without_promo_tail
 
 CORPUS = Path(__file__).parent / "corpus"
 PAGES = {p["id"]: p for p in json.loads((CORPUS / "index.json").read_text())["pages"]}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import SITES, database_before, rows, run_cli, step_adding, write_config
 
-from crawler.localsite import LocalSite
-from crawler.storage import SCHEMA_VERSION, connect
+from crawler.demo.localsite import LocalSite
+from crawler.storage.store import SCHEMA_VERSION, connect
 
 MISSING = "/news/missing.html"  # listed by news/feed.xml, no page behind it: a 404
 
@@ -130,4 +130,3 @@ def test_the_gone_links_step_upgrades_an_older_database(tmp_path):
     assert order == ["Zulu", "Alpha"]
     assert [row[0] for row in db.execute("SELECT links_gone FROM source_health")] == [0, 0]
     db.conn.close()
-

@@ -11,7 +11,7 @@ import time
 
 from conftest import REPO, SITES, rows, rows_so_far, run_cli
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
 ARTICLES = 120
 
@@ -21,17 +21,23 @@ def build_site(root):
     padding = "".join(f"<li><a href='/nav/{i}'>Section {i}</a></li>" for i in range(600))
     items = []
     for number in range(ARTICLES):
-        html = page.replace("Budget committee approves rail funds",
-                            f"Budget committee approves rail funds, part {number}")
-        html = re.sub(r'<link rel="canonical"[^>]*>', "", html)   # each page its own article
+        html = page.replace(
+            "Budget committee approves rail funds",
+            f"Budget committee approves rail funds, part {number}",
+        )
+        html = re.sub(r'<link rel="canonical"[^>]*>', "", html)  # each page its own article
         html = re.sub(r"(<body[^>]*>)", rf"\1<nav><ul>{padding}</ul></nav>", html, count=1)
         (root / f"story-{number}.html").write_text(html, encoding="utf-8")
-        items.append(f"<item><title>Part {number}</title>"
-                     f"<link>{{{{BASE}}}}/story-{number}.html</link></item>")
+        items.append(
+            f"<item><title>Part {number}</title>"
+            f"<link>{{{{BASE}}}}/story-{number}.html</link></item>"
+        )
     (root / "feed.xml").write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>'
         f"<link>{{{{BASE}}}}/</link><description>d</description>{''.join(items)}"
-        "</channel></rss>", encoding="utf-8")
+        "</channel></rss>",
+        encoding="utf-8",
+    )
 
 
 def test_sigterm_stops_a_pass_cleanly_and_the_next_pass_completes(tmp_path):
@@ -40,14 +46,20 @@ def test_sigterm_stops_a_pass_cleanly_and_the_next_pass_completes(tmp_path):
     db = tmp_path / "test.db"
     with LocalSite(tmp_path / "site") as site:
         config = tmp_path / "config.toml"
-        config.write_text(f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
-                          f'concurrency = 2\nextract_workers = 1\n[[sources]]\nname = "Many"\n'
-                          f'url = "{site.url("feed.xml")}"\n', encoding="utf-8")
+        config.write_text(
+            f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
+            f'concurrency = 2\nextract_workers = 1\n[[sources]]\nname = "Many"\n'
+            f'url = "{site.url("feed.xml")}"\n',
+            encoding="utf-8",
+        )
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        child = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config",
-                                  str(config), "--json"], stdout=subprocess.PIPE, env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:   # wait until the pass has stored something
+        while time.monotonic() < deadline:  # wait until the pass has stored something
             time.sleep(0.2)
             so_far = rows_so_far(db, "SELECT count(*) n FROM articles")
             if so_far and so_far[0]["n"] >= 5:
@@ -57,7 +69,7 @@ def test_sigterm_stops_a_pass_cleanly_and_the_next_pass_completes(tmp_path):
         stored = rows(db, "SELECT count(*) n FROM articles")[0]["n"]
         assert child.returncode == 1
         assert b'"status": "interrupted"' in out
-        assert 0 < stored <= ARTICLES   # a graceful stop finishes the pages in hand
+        assert 0 < stored <= ARTICLES  # a graceful stop finishes the pages in hand
         assert rows(db, "SELECT status FROM runs") == [{"status": "interrupted"}]
         # The feed was not marked as seen, so the next pass reads it again and finishes.
         assert rows(db, "SELECT etag FROM sources") == [{"etag": None}]

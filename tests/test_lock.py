@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from crawler.lock import DatabaseLock, LockHeld, lock_path
+from crawler.storage.lock import DatabaseLock, LockHeld, lock_path
 
 HOLDER = """
 import sys, time
-from crawler.lock import DatabaseLock
+from crawler.storage.lock import DatabaseLock
 with DatabaseLock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -27,9 +27,12 @@ with DatabaseLock(sys.argv[1]):
 
 def hold(db: Path, seconds: float = 60) -> subprocess.Popen:
     """Another process that takes the lock and keeps it for ``seconds``."""
-    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db), str(seconds)],
-                             stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert child.stdout.readline().strip() == "held"
     return child
 
@@ -48,7 +51,7 @@ def test_the_lock_lives_next_to_the_database(tmp_path):
         assert lock.held
         assert (tmp_path / "pw.db.lock").read_text() == f"{os.getpid()}\n"
     assert not lock.held
-    assert (tmp_path / "pw.db.lock").exists()   # kept: removing it would race
+    assert (tmp_path / "pw.db.lock").exists()  # kept: removing it would race
 
 
 def test_a_second_process_is_refused_at_once_and_told_who_holds_it(tmp_path, holder):
@@ -57,14 +60,18 @@ def test_a_second_process_is_refused_at_once_and_told_who_holds_it(tmp_path, hol
         pass
     assert time.monotonic() - started < 1
     assert caught.value.holder == holder.pid
-    assert str(caught.value) == (f"{tmp_path / 'pw.db.lock'} is held by process {holder.pid}: "
-                                 "another presswatch pass is running")
+    assert str(caught.value) == (
+        f"{tmp_path / 'pw.db.lock'} is held by process {holder.pid}: "
+        "another presswatch pass is running"
+    )
 
 
 def test_waiting_gives_up_after_the_timeout(tmp_path, holder):
     started = time.monotonic()
-    with pytest.raises(LockHeld, match=r"after waiting 0\.5s"), \
-            DatabaseLock(tmp_path / "pw.db", wait=0.5):
+    with (
+        pytest.raises(LockHeld, match=r"after waiting 0\.5s"),
+        DatabaseLock(tmp_path / "pw.db", wait=0.5),
+    ):
         pass
     assert 0.5 <= time.monotonic() - started < 3
 
@@ -103,12 +110,13 @@ def test_contending_processes_never_hold_it_together(tmp_path):
     counter = tmp_path / "counter"
     counter.write_text("0")
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=add_under_lock,
-                               args=(str(tmp_path / "pw.db"), str(counter), 50))
-               for _ in range(4)]
+    workers = [
+        context.Process(target=add_under_lock, args=(str(tmp_path / "pw.db"), str(counter), 50))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
-    assert counter.read_text() == "200"   # no increment lost to an overlap
+    assert counter.read_text() == "200"  # no increment lost to an overlap

@@ -12,7 +12,7 @@ import pytest
 from conftest import rows, run_cli
 from test_mail import free_port
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
 EMPTY, MISSING, BROKEN = 12, 4, 2
 PAYLOAD = "RAWPAGEBODY"
@@ -26,17 +26,24 @@ def build_failing_site(root: Path) -> None:
         (root / f"gallery{n}.html").write_text(
             '<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>'
             f"<main>{'<img src=/a.jpg alt=>' * 30}</main>"
-            f"<script>var gallery = '{PAYLOAD * 400}';</script></body></html>", encoding="utf-8")
+            f"<script>var gallery = '{PAYLOAD * 400}';</script></body></html>",
+            encoding="utf-8",
+        )
         links.append(f"/gallery{n}.html")
     links += [f"/missing{n}.html" for n in range(MISSING)]
     links += [f"/broken{n}.html" for n in range(BROKEN)]
     (root / "_redirects.txt").write_text(
-        "".join(f"/broken{n}.html 500\n" for n in range(BROKEN)), encoding="utf-8")
-    entries = "".join(f"<item><title>Story {n}</title><link>{{{{BASE}}}}{link}</link></item>"
-                      for n, link in enumerate(links))
+        "".join(f"/broken{n}.html 500\n" for n in range(BROKEN)), encoding="utf-8"
+    )
+    entries = "".join(
+        f"<item><title>Story {n}</title><link>{{{{BASE}}}}{link}</link></item>"
+        for n, link in enumerate(links)
+    )
     (root / "feed.xml").write_text(
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}'
-        "</channel></rss>", encoding="utf-8")
+        "</channel></rss>",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -53,7 +60,8 @@ def failing_config(tmp_path: Path, site: LocalSite) -> Path:
         "[crawl]\nallow_private_addresses = true\ntimeout = 5\n\n"
         f'[[sources]]\nname = "Gallery"\nurl = "{site.url("feed.xml")}"\n\n'
         f'[[sources]]\nname = "Dead"\nurl = "http://127.0.0.1:{free_port()}/feed.xml"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return config
 
 
@@ -62,7 +70,7 @@ def test_a_pass_over_failing_pages_logs_one_short_line_per_problem(tmp_path, fai
     config = failing_config(tmp_path, failing_site)
     first = run_cli("run", "--config", str(config), "--quiet")
     assert first.code == 0 and first.stdout == ""
-    [news] = first.stderr.splitlines()        # only what is new: a source started failing
+    [news] = first.stderr.splitlines()  # only what is new: a source started failing
     assert "source Dead started failing: connection refused" in news
 
     default = run_cli("run", "--config", str(config))
@@ -77,28 +85,33 @@ def test_a_pass_over_failing_pages_logs_one_short_line_per_problem(tmp_path, fai
     assert len(default.stderr.encode()) < 200 * len(lines) < 200 * (len(errors) + 3)
     assert PAYLOAD not in default.stderr and "Traceback" not in default.stderr
     for error in errors:
-        [line] = [line for line in lines if error["url"] in line or (
-            "source Dead" in line and error["url"].endswith("/feed.xml"))]
+        [line] = [
+            line
+            for line in lines
+            if error["url"] in line
+            or ("source Dead" in line and error["url"].endswith("/feed.xml"))
+        ]
         assert error["message"] in line
     assert sum("no article text found on the page" in line for line in lines) == EMPTY
     assert "source Dead failed again: connection refused" in default.stderr
     assert "pass 2 started" in lines[0] and "pass 2 ok in " in lines[-1]
 
     again = run_cli("run", "--config", str(config), "--quiet")
-    assert (again.code, again.stdout, again.stderr) == (0, "", "")   # nothing new: no mail
+    assert (again.code, again.stdout, again.stderr) == (0, "", "")  # nothing new: no mail
 
 
 @pytest.mark.slow
 def test_verbose_shows_scrapy_and_json_is_one_object_per_line(tmp_path, failing_site):
     config = failing_config(tmp_path, failing_site)
-    log = tmp_path / "logs" / "pass.log"      # the folder is created
-    verbose = run_cli("run", "--config", str(config), "--verbose", "--log-format", "json",
-                      "--log-file", str(log))
+    log = tmp_path / "logs" / "pass.log"  # the folder is created
+    verbose = run_cli(
+        "run", "--config", str(config), "--verbose", "--log-format", "json", "--log-file", str(log)
+    )
     assert verbose.code == 0, verbose.stderr
     entries = [json.loads(line) for line in verbose.stderr.splitlines()]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any(entry["logger"].startswith("scrapy") for entry in entries)
-    assert any("traceback" in entry for entry in entries)       # robots.txt of Dead
+    assert any("traceback" in entry for entry in entries)  # robots.txt of Dead
     assert PAYLOAD not in verbose.stderr
     assert [json.loads(line) for line in log.read_text().splitlines()]
 
@@ -111,27 +124,40 @@ def test_of_two_passes_started_together_the_loser_leaves_one_line(tmp_path):
 
     from conftest import REPO
 
-    silent = socket.create_server(("127.0.0.1", 0))   # accepts, never answers
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\ndb = "{tmp_path / "pw.db"}"\n\n'
         "[crawl]\nallow_private_addresses = true\ntimeout = 3\nobey_robots = false\n\n"
         f'[[sources]]\nname = "Slow"\nurl = "http://127.0.0.1:{silent.getsockname()[1]}/f"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     log = tmp_path / "log" / "run.log"
-    command = [sys.executable, "-m", "crawler", "run", "--config", str(config), "--quiet",
-               "--log-file", str(log)]
+    command = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "run",
+        "--config",
+        str(config),
+        "--quiet",
+        "--log-file",
+        str(log),
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     try:
-        children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env) for _ in range(2)]
+        children = [
+            subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
+            for _ in range(2)
+        ]
         outputs = [child.communicate(timeout=120) for child in children]
     finally:
         silent.close()
     codes = sorted(child.returncode for child in children)
-    assert codes == [0, 1], outputs          # the winner: its one source failed (exit 1)
+    assert codes == [0, 1], outputs  # the winner: its one source failed (exit 1)
     skipped = [line for line in log.read_text().splitlines() if "pass skipped: " in line]
     assert len(skipped) == 1 and "another presswatch pass is running" in skipped[0]
-    loser = next(out for child, out in zip(children, outputs, strict=True)
-                 if child.returncode == 0)
-    assert loser == ("", "")                  # --quiet: nothing for cron to mail
+    loser = next(out for child, out in zip(children, outputs, strict=True) if child.returncode == 0)
+    assert loser == ("", "")  # --quiet: nothing for cron to mail

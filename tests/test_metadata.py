@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import SITES, rows, run_cli
 
-from crawler.bylines import Byline, person_names, split_byline
-from crawler.extract import Article, extract
-from crawler.localsite import LocalSite
-from crawler.partial import is_partial
-from crawler.storage import SCHEMA_VERSION, connect
+from crawler.demo.localsite import LocalSite
+from crawler.extraction.article import Article, extract
+from crawler.extraction.bylines import Byline, person_names, split_byline
+from crawler.extraction.partial import is_partial
+from crawler.storage.store import SCHEMA_VERSION, connect
 
 CORPUS = Path(__file__).parent / "corpus"
 PAGES = {

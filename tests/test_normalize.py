@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.diffs import diff_texts
-from crawler.normalize import (
+from crawler.tracking.diffs import diff_texts
+from crawler.tracking.normalize import (
     DEFAULT_NOISE_PATTERNS,
     Normalizer,
     content_hash,
@@ -122,26 +122,42 @@ def test_real_sentence_is_kept(normalizer: Normalizer, sentence: str) -> None:
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        ("Updated 5 minutes ago. The minister said the talks would continue.",
-         "Updated 17 minutes ago. The minister said the talks would continue."),
-        ("A second round is planned for Tuesday. 4 min read",
-         "A second round is planned for Tuesday. 5 min read"),
+        (
+            "Updated 5 minutes ago. The minister said the talks would continue.",
+            "Updated 17 minutes ago. The minister said the talks would continue.",
+        ),
+        (
+            "A second round is planned for Tuesday. 4 min read",
+            "A second round is planned for Tuesday. 5 min read",
+        ),
         ("The clip, 1,234 views, shows the harbour.", "The clip, 5,678 views, shows the harbour."),
-        ("Shares: 120 The storm is expected to move east.",
-         "Shares: 348 The storm is expected to move east."),
-        ("Aktualisiert vor 3 Stunden. Der Minister sagte, die Gespräche gingen weiter.",
-         "Aktualisiert vor 5 Stunden. Der Minister sagte, die Gespräche gingen weiter."),
+        (
+            "Shares: 120 The storm is expected to move east.",
+            "Shares: 348 The storm is expected to move east.",
+        ),
+        (
+            "Aktualisiert vor 3 Stunden. Der Minister sagte, die Gespräche gingen weiter.",
+            "Aktualisiert vor 5 Stunden. Der Minister sagte, die Gespräche gingen weiter.",
+        ),
         ("Mis à jour il y a 2 heures. Le ministre a dit", "Le ministre a dit"),
-        ("Actualizado hace 2 horas. El ministro dijo",
-         "Actualizado hace 5 horas. El ministro dijo"),
-        ("Aggiornato 5 minuti fa. Il ministro ha detto",
-         "Aggiornato 9 minuti fa. Il ministro ha detto"),
-        ("Bijgewerkt 5 minuten geleden. De minister zei",
-         "Bijgewerkt 8 minuten geleden. De minister zei"),
+        (
+            "Actualizado hace 2 horas. El ministro dijo",
+            "Actualizado hace 5 horas. El ministro dijo",
+        ),
+        (
+            "Aggiornato 5 minuti fa. Il ministro ha detto",
+            "Aggiornato 9 minuti fa. Il ministro ha detto",
+        ),
+        (
+            "Bijgewerkt 5 minuten geleden. De minister zei",
+            "Bijgewerkt 8 minuten geleden. De minister zei",
+        ),
         ("Atualizado há 5 minutos. O ministro disse", "Atualizado há 7 minutos. O ministro disse"),
         ("Zaktualizowano 5 minut temu. Minister powiedział", "Minister powiedział"),
-        ("The minister said the talks would continue.",
-         "Updated just now · 2 min read · The minister said the talks would continue."),
+        (
+            "The minister said the talks would continue.",
+            "Updated just now · 2 min read · The minister said the talks would continue.",
+        ),
     ],
 )
 def test_a_change_inside_an_inline_noise_phrase_is_not_a_change(
@@ -302,8 +318,17 @@ def test_output_lines_are_folded_input_lines_in_order(text: str) -> None:
         assert line in remaining  # consumes the iterator: order is preserved
 
 
-PHRASES = ["Updated 5 minutes ago", "2 hours ago", "vor 3 Stunden", "il y a 2 heures",
-           "hace 5 minutos", "1,234 views", "Shares: 56", "4 min read", "Lesezeit: 3 Min."]
+PHRASES = [
+    "Updated 5 minutes ago",
+    "2 hours ago",
+    "vor 3 Stunden",
+    "il y a 2 heures",
+    "hace 5 minutos",
+    "1,234 views",
+    "Shares: 56",
+    "4 min read",
+    "Lesezeit: 3 Min.",
+]
 
 
 @given(texts, st.integers(min_value=0), st.sampled_from(PHRASES), st.sampled_from(PHRASES))

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from conftest import REPO, SITES
 from test_mail import Inbox, free_port
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
 DOCS = REPO / "docs"
 UNIT = re.compile(r"`/etc/systemd/system/([\w.-]+)`:\s*\n\s*```ini\n(.*?)```", re.S)
@@ -71,7 +71,8 @@ class Machine:
             '[[topics]]\nname = "Greenland"\nquery = "Greenland"\n\n'
             f'[digest.email]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
             'from = "presswatch <pw@example.org>"\nto = ["desk@example.org"]\n',
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
     def here(self, path: str) -> Path:
         return self.root / path.lstrip("/")
@@ -84,18 +85,31 @@ class Machine:
     @property
     def env(self) -> dict[str, str]:
         """Roughly cron's: a minimal PATH, so the documented program path must be right."""
-        return {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "SHELL": "/bin/sh",
-                "PYTHONPATH": str(REPO), "LANG": os.environ.get("LANG", "C.UTF-8")}
+        return {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.root),
+            "SHELL": "/bin/sh",
+            "PYTHONPATH": str(REPO),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+        }
 
     def cron(self, command: str) -> subprocess.CompletedProcess:
         """Run a crontab command as cron does: `/bin/sh -c`, with `\\%` meaning `%`."""
         command = self.substitute(command).replace("\\%", "%")
-        return subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
-                              env=self.env, cwd=self.root, timeout=180)
+        return subprocess.run(
+            ["/bin/sh", "-c", command],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.root,
+            timeout=180,
+        )
 
     def exec_start(self, unit: dict[str, str]) -> tuple[list[str], Path]:
-        return (shlex.split(self.substitute(unit["ExecStart"])),
-                Path(self.substitute(unit["WorkingDirectory"])))
+        return (
+            shlex.split(self.substitute(unit["ExecStart"])),
+            Path(self.substitute(unit["WorkingDirectory"])),
+        )
 
 
 @pytest.fixture
@@ -118,16 +132,16 @@ def test_the_two_docs_show_one_crontab():
     operations, digest = crontab_lines(DOCS / "operations.md"), crontab_lines(DOCS / "digest.md")
     assert operations and operations == digest
     for schedule, _ in operations:
-        CronTrigger.from_crontab(schedule)        # a valid cron schedule
+        CronTrigger.from_crontab(schedule)  # a valid cron schedule
 
 
 @pytest.mark.slow
 def test_the_documented_crontab_runs_as_written(machine):
-    from crawler.lock import DatabaseLock
+    from crawler.storage.lock import DatabaseLock
 
     (_, run), (_, digest) = crontab_lines(DOCS / "operations.md")
     log = machine.here("/var/log/presswatch/run.log")
-    shutil.rmtree(log.parent)                  # the folder is created by the pass
+    shutil.rmtree(log.parent)  # the folder is created by the pass
     first = machine.cron(run)
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
     assert "pass 1 ok" in log.read_text()
@@ -136,10 +150,12 @@ def test_the_documented_crontab_runs_as_written(machine):
     assert sent.returncode == 0, sent.stderr
     [envelope] = machine.inbox.envelopes
     assert envelope.rcpt_tos == ["desk@example.org"]
-    assert "Greenland talks resume in Nuuk" in machine.inbox.message().get_body(
-        ("plain",)).get_content()
+    assert (
+        "Greenland talks resume in Nuuk"
+        in machine.inbox.message().get_body(("plain",)).get_content()
+    )
 
-    with DatabaseLock(machine.here("/srv/presswatch") / "presswatch.db"):   # a long pass
+    with DatabaseLock(machine.here("/srv/presswatch") / "presswatch.db"):  # a long pass
         skipped = machine.cron(run)
     assert (skipped.returncode, skipped.stdout, skipped.stderr) == (0, "", "")
     assert "pass skipped: " in log.read_text().splitlines()[-1]
@@ -148,21 +164,28 @@ def test_the_documented_crontab_runs_as_written(machine):
 @pytest.mark.slow
 def test_the_documented_timer_services_run_as_written(machine):
     documented = units()
-    assert {"presswatch-run.service", "presswatch-run.timer", "presswatch-digest.service",
-            "presswatch-digest.timer", "presswatch.service"} <= set(documented)
+    assert {
+        "presswatch-run.service",
+        "presswatch-run.timer",
+        "presswatch-digest.service",
+        "presswatch-digest.timer",
+        "presswatch.service",
+    } <= set(documented)
     for name in ("presswatch-run.service", "presswatch-digest.service"):
         unit = documented[name]
         assert unit["Type"] == "oneshot"
         command, folder = machine.exec_start(unit)
-        done = subprocess.run(command, cwd=folder, env=machine.env, capture_output=True,
-                              text=True, timeout=180)
+        done = subprocess.run(
+            command, cwd=folder, env=machine.env, capture_output=True, text=True, timeout=180
+        )
         assert done.returncode == 0, (name, done.stderr)
     assert len(machine.inbox.envelopes) == 1
     if shutil.which("systemd-analyze"):
         for name in ("presswatch-run.timer", "presswatch-digest.timer"):
             calendar = documented[name]["OnCalendar"]
-            checked = subprocess.run(["systemd-analyze", "calendar", calendar],
-                                     capture_output=True, text=True)
+            checked = subprocess.run(
+                ["systemd-analyze", "calendar", calendar], capture_output=True, text=True
+            )
             assert checked.returncode == 0, (name, checked.stderr)
 
 
@@ -176,9 +199,13 @@ def test_the_documented_scheduler_service_starts_and_stops_on_sigterm(machine):
         scheduler = subprocess.Popen(command, cwd=folder, env=machine.env, stderr=journal)
     try:
         deadline = time.monotonic() + 90
-        while not ("recheck: started" in log.read_text()
-                   and "poll every 15m: started" in log.read_text()) \
-                and time.monotonic() < deadline:
+        while (
+            not (
+                "recheck: started" in log.read_text()
+                and "poll every 15m: started" in log.read_text()
+            )
+            and time.monotonic() < deadline
+        ):
             assert scheduler.poll() is None, log.read_text()
             time.sleep(0.2)
         assert "poll every 15m: started" in log.read_text(), log.read_text()
@@ -187,4 +214,4 @@ def test_the_documented_scheduler_service_starts_and_stops_on_sigterm(machine):
         scheduler.send_signal(signal.SIGTERM)
         code = scheduler.wait(timeout=int(unit["TimeoutStopSec"]))
     assert code == 0
-    assert time.monotonic() - signalled < 2      # idle: well within TimeoutStopSec
+    assert time.monotonic() - signalled < 2  # idle: well within TimeoutStopSec

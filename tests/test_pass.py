@@ -7,11 +7,19 @@ from pathlib import Path
 import pytest
 from conftest import rows, run_cli, write_config
 
-SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml"),
-           ("Broken", "broken/feed.xml"), ("Salvage", "salvage/feed.xml")]
-TOPICS = [("coalition of the willing", '"coalition of the willing"'), ("Greenland", "Greenland"),
-          ("NATO", "NATO"), ("Ukraine", "Ukraine"),
-          ("European Security Council", '"European Security Council"')]
+SOURCES = [
+    ("News", "news/feed.xml"),
+    ("Wire", "wire/atom.xml"),
+    ("Broken", "broken/feed.xml"),
+    ("Salvage", "salvage/feed.xml"),
+]
+TOPICS = [
+    ("coalition of the willing", '"coalition of the willing"'),
+    ("Greenland", "Greenland"),
+    ("NATO", "NATO"),
+    ("Ukraine", "Ukraine"),
+    ("European Security Council", '"European Security Council"'),
+]
 
 
 @pytest.fixture
@@ -24,8 +32,11 @@ def first_pass(tmp_path, basic_site):
 
 def mentions_by_title(db: Path) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for row in rows(db, "SELECT a.title, t.name FROM articles a LEFT JOIN mentions m "
-                        "ON m.article_id = a.id LEFT JOIN topics t ON t.id = m.topic_id"):
+    for row in rows(
+        db,
+        "SELECT a.title, t.name FROM articles a LEFT JOIN mentions m "
+        "ON m.article_id = a.id LEFT JOIN topics t ON t.id = m.topic_id",
+    ):
         found.setdefault(row["title"], set())
         if row["name"]:
             found[row["title"]].add(row["name"])
@@ -65,20 +76,29 @@ def test_topic_mentions_match_whole_words_and_phrases(first_pass):
     _, db, _ = first_pass
     found = mentions_by_title(db)
     assert found["Allies weigh a coalition of the willing for Ukraine"] == {
-        "coalition of the willing", "NATO", "Ukraine"}
+        "coalition of the willing",
+        "NATO",
+        "Ukraine",
+    }
     assert found["Greenland talks resume in Nuuk"] == {"Greenland"}
-    assert found["Arctic research station expands"] == set()   # Greenlandic, not Greenland
+    assert found["Arctic research station expands"] == set()  # Greenlandic, not Greenland
     assert found["Budget committee approves rail funds"] == set()
     assert found["Kyiv hosts defence ministers"] == {"Ukraine", "European Security Council"}
     assert found["Baltic air policing rotation changes"] == {"NATO"}
     assert found["Parliament debates drone wall"] == {"NATO"}
-    mention = rows(db, "SELECT m.* FROM mentions m JOIN articles a ON a.id = m.article_id "
-                       "WHERE a.title LIKE 'Greenland talks%'")[0]
+    mention = rows(
+        db,
+        "SELECT m.* FROM mentions m JOIN articles a ON a.id = m.article_id "
+        "WHERE a.title LIKE 'Greenland talks%'",
+    )[0]
     assert mention["in_title"] == 1
     assert "**Greenland**" in mention["snippet"]
-    nato = rows(db, "SELECT m.match_count FROM mentions m JOIN articles a ON a.id = "
-                    "m.article_id JOIN topics t ON t.id = m.topic_id "
-                    "WHERE a.title LIKE 'Baltic air%' AND t.name = 'NATO'")
+    nato = rows(
+        db,
+        "SELECT m.match_count FROM mentions m JOIN articles a ON a.id = "
+        "m.article_id JOIN topics t ON t.id = m.topic_id "
+        "WHERE a.title LIKE 'Baltic air%' AND t.name = 'NATO'",
+    )
     assert nato == [{"match_count": 3}]
 
 
@@ -88,12 +108,17 @@ def test_failures_are_recorded_and_the_rest_of_the_pass_completes(first_pass):
     assert errors[("fetch", site.url("news/missing.html"))] == "HTTP 404 Not Found"
     assert errors[("feed", site.url("broken/feed.xml"))].startswith("unreadable feed")
     assert errors[("feed", site.url("salvage/feed.xml"))].startswith(
-        "malformed feed, 2 entries used")
+        "malformed feed, 2 entries used"
+    )
     status = {s["name"]: s["last_status"] for s in rows(db, "SELECT * FROM sources")}
     assert status == {"News": "ok", "Wire": "ok", "Broken": "failed", "Salvage": "partial"}
     skipped = rows(db, "SELECT url, reason FROM skipped")
-    assert skipped == [{"url": "https://www.example.com/offsite.html",
-                        "reason": "off-site link: not on the source's domain"}]
+    assert skipped == [
+        {
+            "url": "https://www.example.com/offsite.html",
+            "reason": "off-site link: not on the source's domain",
+        }
+    ]
     run = rows(db, "SELECT * FROM runs")[0]
     assert run["status"] == "ok" and run["finished_at"] and run["errors"] == 3
 
@@ -101,9 +126,11 @@ def test_failures_are_recorded_and_the_rest_of_the_pass_completes(first_pass):
 def test_a_second_pass_with_nothing_new_adds_only_a_run(first_pass):
     _, db, site = first_pass
     config = db.parent / "config.toml"
-    counts = "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, " \
-             "(SELECT count(*) FROM mentions) m, (SELECT count(*) FROM changes) c, " \
-             "(SELECT count(*) FROM skipped) s"
+    counts = (
+        "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, "
+        "(SELECT count(*) FROM mentions) m, (SELECT count(*) FROM changes) c, "
+        "(SELECT count(*) FROM skipped) s"
+    )
     before = rows(db, counts)
     result = run_cli("run", "--config", str(config), "--json")
     assert result.code == 0, result.stderr
@@ -117,7 +144,8 @@ def test_a_second_pass_with_nothing_new_adds_only_a_run(first_pass):
     assert ("/news/feed.xml", 304) in site.requests
     assert site.requests.count(("/news/missing.html", 404)) == 1
     assert sorted(e["url"] for e in rows(db, "SELECT * FROM errors WHERE run_id = 2")) == [
-        site.url("broken/feed.xml")]
+        site.url("broken/feed.xml")
+    ]
 
 
 def test_human_summary(tmp_path, basic_site):
@@ -129,8 +157,12 @@ def test_human_summary(tmp_path, basic_site):
 
 
 def test_every_source_failing_exits_1(tmp_path, basic_site):
-    config = write_config(tmp_path / "config.toml", basic_site,
-                          [("Broken", "broken/feed.xml"), ("Gone", "nowhere/feed.xml")], TOPICS)
+    config = write_config(
+        tmp_path / "config.toml",
+        basic_site,
+        [("Broken", "broken/feed.xml"), ("Gone", "nowhere/feed.xml")],
+        TOPICS,
+    )
     result = run_cli("run", "--config", str(config), "--json")
     assert result.code == 1
     assert result.json()["status"] == "failed"
@@ -140,8 +172,9 @@ def test_every_source_failing_exits_1(tmp_path, basic_site):
 
 def test_private_addresses_are_refused_unless_allowed(tmp_path, basic_site):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES[:1], TOPICS)
-    text = config.read_text().replace("allow_private_addresses = true",
-                                      "allow_private_addresses = false")
+    text = config.read_text().replace(
+        "allow_private_addresses = true", "allow_private_addresses = false"
+    )
     config.write_text(text)
     result = run_cli("run", "--config", str(config), "--json")
     assert result.code == 1
@@ -150,8 +183,7 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path, basic_site):
 
 
 def test_pages_over_the_size_limit_are_refused_and_recorded(tmp_path, basic_site):
-    config = write_config(tmp_path / "config.toml", basic_site, SOURCES[:1], TOPICS,
-                          extra="")
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES[:1], TOPICS, extra="")
     text = config.read_text().replace("timeout = 10", "timeout = 10\nmax_page_size_mb = 0.0045")
     config.write_text(text)
     result = run_cli("run", "--config", str(config), "--json")

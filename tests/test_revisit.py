@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from crawler.config import DEFAULT_REVISIT
-from crawler.revisit import next_check_at
+from crawler.tracking.revisit import next_check_at
 
 CHANGED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO, rows, rows_so_far, write_config
 
 from crawler.config import ConfigError, ScheduleConfig, parse_config
-from crawler.schedule import (
+from crawler.ops.schedule import (
     CRAWLER,
     JobSpec,
     end_process,
@@ -27,13 +27,14 @@ from crawler.schedule import (
     record_failed_pass,
     short_interval_warnings,
 )
-from crawler.storage import Store
+from crawler.storage.store import Store
 
 EMAIL = {"host": "smtp.example.org", "from": "pw@example.org", "to": ["desk@example.org"]}
 
 
-def config_with(schedule: dict | None = None, sources: list[dict] | None = None,
-                digest: dict | None = None):
+def config_with(
+    schedule: dict | None = None, sources: list[dict] | None = None, digest: dict | None = None
+):
     data: dict = {"storage": {"db": "/data/pw/presswatch.db"}}
     if schedule is not None:
         data["schedule"] = schedule
@@ -51,17 +52,29 @@ def source(name: str, interval: str | None = None) -> dict:
 
 # -- [schedule] ---------------------------------------------------------------------------
 
+
 def test_schedule_defaults():
     assert config_with().schedule == ScheduleConfig(
-        interval=timedelta(minutes=15), recheck_interval=timedelta(minutes=5),
-        digest_at=time_of_day(7, 0), timezone="UTC", pass_timeout=timedelta(minutes=30),
-        misfire_grace=timedelta(minutes=5))
+        interval=timedelta(minutes=15),
+        recheck_interval=timedelta(minutes=5),
+        digest_at=time_of_day(7, 0),
+        timezone="UTC",
+        pass_timeout=timedelta(minutes=30),
+        misfire_grace=timedelta(minutes=5),
+    )
 
 
 def test_schedule_settings_are_read():
-    schedule = config_with({"interval": "1h", "recheck_interval": "10m", "digest_at": "6:30",
-                            "timezone": "Europe/Berlin", "pass_timeout": "20m",
-                            "misfire_grace": "30s"}).schedule
+    schedule = config_with(
+        {
+            "interval": "1h",
+            "recheck_interval": "10m",
+            "digest_at": "6:30",
+            "timezone": "Europe/Berlin",
+            "pass_timeout": "20m",
+            "misfire_grace": "30s",
+        }
+    ).schedule
     assert schedule.interval == timedelta(hours=1)
     assert schedule.recheck_interval == timedelta(minutes=10)
     assert schedule.digest_at == time_of_day(6, 30)
@@ -70,16 +83,19 @@ def test_schedule_settings_are_read():
     assert schedule.misfire_grace == timedelta(seconds=30)
 
 
-@pytest.mark.parametrize(("schedule", "message"), [
-    ({"intervals": "15m"}, "schedule.intervals: unknown key"),
-    ({"interval": 15}, "schedule.interval: expected a string, got 15"),
-    ({"interval": "0s"}, "schedule.interval: '0s': a duration must be positive"),
-    ({"pass_timeout": "forever"}, "schedule.pass_timeout: 'forever' is not a duration"),
-    ({"digest_at": "7am"}, "schedule.digest_at: '7am' is not a time of day (HH:MM"),
-    ({"digest_at": "24:00"}, "schedule.digest_at: '24:00' is not a time of day"),
-    ({"timezone": "Europe/Atlantis"}, "schedule.timezone: unknown time zone 'Europe/Atlantis'"),
-    ({"timezone": "Europe"}, "schedule.timezone: unknown time zone 'Europe'"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ({"intervals": "15m"}, "schedule.intervals: unknown key"),
+        ({"interval": 15}, "schedule.interval: expected a string, got 15"),
+        ({"interval": "0s"}, "schedule.interval: '0s': a duration must be positive"),
+        ({"pass_timeout": "forever"}, "schedule.pass_timeout: 'forever' is not a duration"),
+        ({"digest_at": "7am"}, "schedule.digest_at: '7am' is not a time of day (HH:MM"),
+        ({"digest_at": "24:00"}, "schedule.digest_at: '24:00' is not a time of day"),
+        ({"timezone": "Europe/Atlantis"}, "schedule.timezone: unknown time zone 'Europe/Atlantis'"),
+        ({"timezone": "Europe"}, "schedule.timezone: unknown time zone 'Europe'"),
+    ],
+)
 def test_bad_schedule_settings_name_the_key(schedule, message):
     with pytest.raises(ConfigError) as caught:
         parse_config({"schedule": schedule}, file="my.toml")
@@ -89,43 +105,70 @@ def test_bad_schedule_settings_name_the_key(schedule, message):
 
 # -- plan_jobs --------------------------------------------------------------------------
 
+
 def test_sources_are_polled_in_groups_by_interval():
-    config = config_with({"interval": "15m"},
-                         [source("A"), source("B", "1h"), source("C"), source("D", "5m")])
+    config = config_with(
+        {"interval": "15m"}, [source("A"), source("B", "1h"), source("C"), source("D", "5m")]
+    )
     jobs = plan_jobs(config, "/etc/pw/config.toml")
     polls = [job for job in jobs if job.args[0] == "run" and "--no-sources" not in job.args]
     assert [(job.name, job.every) for job in polls] == [
-        ("poll every 5m", timedelta(minutes=5)), ("poll every 15m", timedelta(minutes=15)),
-        ("poll every 1h", timedelta(hours=1))]
-    assert polls[1].args == ("run", "--config", "/etc/pw/config.toml", "--recheck", "none",
-                             "--source=A", "--source=C")
+        ("poll every 5m", timedelta(minutes=5)),
+        ("poll every 15m", timedelta(minutes=15)),
+        ("poll every 1h", timedelta(hours=1)),
+    ]
+    assert polls[1].args == (
+        "run",
+        "--config",
+        "/etc/pw/config.toml",
+        "--recheck",
+        "none",
+        "--source=A",
+        "--source=C",
+    )
     assert polls[0].args[-1] == "--source=D"
 
 
 def test_each_interval_group_has_its_own_name():
     jobs = plan_jobs(config_with({"interval": "1s"}, [source("A"), source("B", "1.5s")]), "c")
-    assert [job.name for job in jobs] == ["poll every 1s", "poll every 1.5s", "recheck",
-                                          "digest"]
+    assert [job.name for job in jobs] == ["poll every 1s", "poll every 1.5s", "recheck", "digest"]
 
 
 def test_due_revisits_run_without_polling_sources():
-    jobs = plan_jobs(config_with({"recheck_interval": "2m"}, [source("A")]), "config.toml",
-                     "/tmp/x.db")
+    jobs = plan_jobs(
+        config_with({"recheck_interval": "2m"}, [source("A")]), "config.toml", "/tmp/x.db"
+    )
     recheck = next(job for job in jobs if job.name == "recheck")
     assert recheck.every == timedelta(minutes=2)
-    assert recheck.args == ("run", "--config", str(Path("config.toml").absolute()),
-                            "--db", "/tmp/x.db", "--no-sources", "--recheck", "due")
+    assert recheck.args == (
+        "run",
+        "--config",
+        str(Path("config.toml").absolute()),
+        "--db",
+        "/tmp/x.db",
+        "--no-sources",
+        "--recheck",
+        "due",
+    )
 
 
 def test_the_digest_is_written_next_to_the_database_without_email():
     jobs = plan_jobs(config_with({"digest_at": "06:45", "timezone": "Europe/Berlin"}), "c.toml")
     digest = jobs[-1]
     assert (digest.name, digest.daily_at, digest.timezone) == (
-        "digest", time_of_day(6, 45), "Europe/Berlin")
+        "digest",
+        time_of_day(6, 45),
+        "Europe/Berlin",
+    )
     assert digest.folder == Path("/data/pw/digests")
-    assert digest.command(date(2026, 11, 25))[len(CRAWLER):] == [
-        "digest", "--config", str(Path("c.toml").absolute()), "--unsent", "--output",
-        "/data/pw/digests/digest-2026-11-25.md"]
+    assert digest.command(date(2026, 11, 25))[len(CRAWLER) :] == [
+        "digest",
+        "--config",
+        str(Path("c.toml").absolute()),
+        "--unsent",
+        "--output",
+        "/data/pw/digests/digest-2026-11-25.md",
+    ]
 
 
 def test_the_digest_is_mailed_and_written_when_email_is_configured():
@@ -160,12 +203,14 @@ def test_triggers_fire_at_the_interval_and_at_the_digest_time_in_its_zone():
     digest = JobSpec("digest", ("digest",), daily_at=time_of_day(7, 0), timezone="Europe/Berlin")
     now = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     fire = digest.trigger().get_next_fire_time(None, now)
-    assert fire.astimezone(UTC) == datetime(2026, 7, 2, 5, 0, tzinfo=UTC)   # 07:00 CEST
+    assert fire.astimezone(UTC) == datetime(2026, 7, 2, 5, 0, tzinfo=UTC)  # 07:00 CEST
 
 
 def test_intervals_below_a_minute_are_accepted_with_a_warning():
-    jobs = plan_jobs(config_with({"interval": "2s", "recheck_interval": "5m"},
-                                 [source("A"), source("B", "1m")]), "c.toml")
+    jobs = plan_jobs(
+        config_with({"interval": "2s", "recheck_interval": "5m"}, [source("A"), source("B", "1m")]),
+        "c.toml",
+    )
     warnings = short_interval_warnings(jobs)
     assert len(warnings) == 1
     assert warnings[0].startswith("poll every 2s: runs every 2s, more often than once a minute")
@@ -173,10 +218,11 @@ def test_intervals_below_a_minute_are_accepted_with_a_warning():
 
 # -- recording a pass that was stopped --------------------------------------------------
 
+
 def test_a_stopped_pass_closes_its_run_as_timeout_with_an_error(tmp_path):
     db = tmp_path / "pw.db"
     store = Store.open(db)
-    earlier = store.start_run("2026-11-25T09:00:00Z")    # not this pass's: left alone
+    earlier = store.start_run("2026-11-25T09:00:00Z")  # not this pass's: left alone
     mine = store.start_run("2026-11-25T10:00:01Z")
     store.close()
     assert record_failed_pass(db, "2026-11-25T10:00:00Z", "timeout", "too slow") == mine
@@ -195,14 +241,24 @@ def test_a_pass_stopped_before_it_started_its_run_gets_one(tmp_path):
     run_id = record_failed_pass(db, "2026-11-25T10:00:00Z", "timeout", "too slow", always=True)
     [run] = rows(db, "SELECT * FROM runs")
     assert (run["id"], run["status"], run["started_at"]) == (
-        run_id, "timeout", "2026-11-25T10:00:00Z")
+        run_id,
+        "timeout",
+        "2026-11-25T10:00:00Z",
+    )
 
 
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period():
     child = subprocess.Popen(
-        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
-         "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, "
+            "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert child.stdout.readline().strip() == "ready"
     started = time.monotonic()
     end_process(child, grace=1)
@@ -212,14 +268,19 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period():
 
 # -- the scheduler, for real ------------------------------------------------------------
 
+
 def start_scheduler(config: Path, log: Path) -> subprocess.Popen:
     with log.open("w") as stderr:
-        return subprocess.Popen([sys.executable, str(REPO / "scheduler.py"), "--config",
-                                 str(config)], stderr=stderr, cwd=config.parent)
+        return subprocess.Popen(
+            [sys.executable, str(REPO / "scheduler.py"), "--config", str(config)],
+            stderr=stderr,
+            cwd=config.parent,
+        )
 
 
-def wait_for(db: Path, sql: str, enough: int, timeout: float,
-             scheduler: subprocess.Popen) -> list[dict]:
+def wait_for(
+    db: Path, sql: str, enough: int, timeout: float, scheduler: subprocess.Popen
+) -> list[dict]:
     deadline = time.monotonic() + timeout
     found: list[dict] = []
     while time.monotonic() < deadline and scheduler.poll() is None:
@@ -240,15 +301,19 @@ def stop(scheduler: subprocess.Popen) -> int:
 
 
 def test_passes_run_one_at_a_time_and_sigterm_stops_cleanly(tmp_path, basic_site):
-    config = write_config(tmp_path / "config.toml", basic_site,
-                          [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")],
-                          [("NATO", "NATO")],
-                          extra='[schedule]\ninterval = "2s"\nrecheck_interval = "2s"\n')
+    config = write_config(
+        tmp_path / "config.toml",
+        basic_site,
+        [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")],
+        [("NATO", "NATO")],
+        extra='[schedule]\ninterval = "2s"\nrecheck_interval = "2s"\n',
+    )
     db, log = tmp_path / "test.db", tmp_path / "scheduler.log"
     scheduler = start_scheduler(config, log)
     try:
-        finished = wait_for(db, "SELECT id FROM runs WHERE finished_at IS NOT NULL", 5, 120,
-                            scheduler)
+        finished = wait_for(
+            db, "SELECT id FROM runs WHERE finished_at IS NOT NULL", 5, 120, scheduler
+        )
         assert len(finished) >= 5, log.read_text()
     finally:
         code = stop(scheduler)
@@ -259,7 +324,7 @@ def test_passes_run_one_at_a_time_and_sigterm_stops_cleanly(tmp_path, basic_site
         assert before["finished_at"] <= after["started_at"], (before, after)
     polls = [run for run in runs if run["sources_polled"] == 2]
     assert polls and polls[0]["articles_new"] == 7
-    assert [run for run in runs if run["sources_polled"] == 0]   # the recheck passes
+    assert [run for run in runs if run["sources_polled"] == 0]  # the recheck passes
     assert rows(db, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
     text = log.read_text()
     assert "poll every 2s: started " in text and "recheck: started " in text
@@ -289,18 +354,19 @@ def hung_server() -> Iterator[str]:
 def test_a_hung_pass_is_cut_off_at_the_pass_time_limit(tmp_path, hung_server):
     db = tmp_path / "test.db"
     config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\ndb = "{db}"\n\n'
-                      "[crawl]\nallow_private_addresses = true\ntimeout = 60\n\n"
-                      '[schedule]\ninterval = "1h"\nrecheck_interval = "1h"\n'
-                      'pass_timeout = "3s"\n\n'
-                      f'[[sources]]\nname = "Hung"\nurl = "{hung_server}/feed.xml"\n',
-                      encoding="utf-8")
+    config.write_text(
+        f'[storage]\ndb = "{db}"\n\n'
+        "[crawl]\nallow_private_addresses = true\ntimeout = 60\n\n"
+        '[schedule]\ninterval = "1h"\nrecheck_interval = "1h"\n'
+        'pass_timeout = "3s"\n\n'
+        f'[[sources]]\nname = "Hung"\nurl = "{hung_server}/feed.xml"\n',
+        encoding="utf-8",
+    )
     log = tmp_path / "scheduler.log"
     scheduler = start_scheduler(config, log)
     started = time.monotonic()
     try:
-        timed_out = wait_for(db, "SELECT * FROM runs WHERE status = 'timeout'", 1, 90,
-                             scheduler)
+        timed_out = wait_for(db, "SELECT * FROM runs WHERE status = 'timeout'", 1, 90, scheduler)
     finally:
         code = stop(scheduler)
     assert timed_out, log.read_text()
@@ -316,8 +382,12 @@ def test_a_hung_pass_is_cut_off_at_the_pass_time_limit(tmp_path, hung_server):
 def test_a_bad_config_is_a_usage_error(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[schedule]\ndigest_at = "25:00"\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, str(REPO / "scheduler.py"), "--config", str(config)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scheduler.py"), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "schedule.digest_at: '25:00' is not a time of day" in done.stderr
 

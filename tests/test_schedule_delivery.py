@@ -20,9 +20,9 @@ from aiosmtpd.controller import Controller
 from conftest import REPO, rows
 from test_mail import Inbox, free_port
 
-from crawler.digest import Period, mark_sent, record_digest
-from crawler.schedule import JobSpec, missed_at_start
-from crawler.storage import Store
+from crawler.ops.schedule import JobSpec, missed_at_start
+from crawler.outputs.digest import Period, mark_sent, record_digest
+from crawler.storage.store import Store
 from crawler.times import to_iso
 
 GRACE = timedelta(minutes=5)
@@ -39,8 +39,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def write_schedule_config(folder: Path, digest_at: datetime, smtp_port: int,
-                          grace: str = "5m") -> Path:
+def write_schedule_config(
+    folder: Path, digest_at: datetime, smtp_port: int, grace: str = "5m"
+) -> Path:
     config = folder / "config.toml"
     config.write_text(
         f'[storage]\ndb = "{folder / "pw.db"}"\n\n'
@@ -48,14 +49,18 @@ def write_schedule_config(folder: Path, digest_at: datetime, smtp_port: int,
         f'timezone = "UTC"\nmisfire_grace = "{grace}"\n\n'
         f'[digest.email]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
         'from = "presswatch <pw@example.org>"\nto = ["desk@example.org"]\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return config
 
 
 def start(config: Path, log: Path, *options: str) -> subprocess.Popen:
     with log.open("a") as stderr:
-        return subprocess.Popen([sys.executable, str(REPO / "scheduler.py"), "--config",
-                                 str(config), *options], stderr=stderr, cwd=config.parent)
+        return subprocess.Popen(
+            [sys.executable, str(REPO / "scheduler.py"), "--config", str(config), *options],
+            stderr=stderr,
+            cwd=config.parent,
+        )
 
 
 def wait_until(condition, timeout: float, scheduler: subprocess.Popen) -> bool:
@@ -121,7 +126,7 @@ def test_a_digest_missed_within_the_grace_runs_once_at_start_and_never_twice(tmp
     config = write_schedule_config(tmp_path, digest_at, port)
     db = tmp_path / "pw.db"
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
-    for log, fmt in zip(logs, ("text", "json"), strict=True):   # the second finds it covered
+    for log, fmt in zip(logs, ("text", "json"), strict=True):  # the second finds it covered
         scheduler = start(config, log, "--log-format", fmt)
         try:
             wait_until(lambda log=log: "recheck: started" in log.read_text(), 30, scheduler)
@@ -132,7 +137,7 @@ def test_a_digest_missed_within_the_grace_runs_once_at_start_and_never_twice(tmp
     first, second = (log.read_text() for log in logs)
     assert "digest: started" in first and "exit 0" in first, first
     assert "digest: started" not in second, second
-    entries = [json.loads(line) for line in second.splitlines()]   # the passes' lines too
+    entries = [json.loads(line) for line in second.splitlines()]  # the passes' lines too
     assert {"presswatch.schedule", "presswatch.pass"} <= {entry["logger"] for entry in entries}
     assert len(inbox.envelopes) == 1
     assert len(sent_digests(db)) == 1
@@ -141,7 +146,7 @@ def test_a_digest_missed_within_the_grace_runs_once_at_start_and_never_twice(tmp
 # -- the decision, without a scheduler ------------------------------------------------------
 
 DIGEST = JobSpec("digest", ("digest",), daily_at=time_of_day(7, 0), timezone="Europe/Berlin")
-FIRED = datetime(2026, 7, 1, 5, 0, tzinfo=UTC)   # 07:00 in Berlin (CEST)
+FIRED = datetime(2026, 7, 1, 5, 0, tzinfo=UTC)  # 07:00 in Berlin (CEST)
 
 
 def test_a_digest_is_caught_up_only_within_the_grace(tmp_path):
@@ -159,7 +164,7 @@ def test_a_digest_already_delivered_for_the_period_is_not_caught_up(tmp_path):
     store = Store.open(db)
     unsent = record_digest(store, Period(None, to_iso(FIRED + timedelta(seconds=1))), "md", 0)
     store.close()
-    assert missed_at_start(DIGEST, db, FIRED + timedelta(minutes=2), GRACE)   # not sent
+    assert missed_at_start(DIGEST, db, FIRED + timedelta(minutes=2), GRACE)  # not sent
     store = Store.open(db)
     mark_sent(store, unsent, to_iso(FIRED + timedelta(seconds=2)))
     store.close()

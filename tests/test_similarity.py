@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawler.demo import DEMO_SITE
-from crawler.extract import extract
-from crawler.similarity import (
+from crawler.extraction.article import extract
+from crawler.tracking.similarity import (
     THRESHOLD,
     band_probes,
     bands,
@@ -24,10 +24,12 @@ from crawler.similarity import (
     to_signed,
 )
 
-ARTICLES = sorted(path.relative_to(DEMO_SITE).as_posix()
-                  for path in DEMO_SITE.glob("*/2026/11/*.html"))
-INTRO = ("Here is the latest report on the story, as filed this morning by the news agency "
-         "we work with.")
+ARTICLES = sorted(
+    path.relative_to(DEMO_SITE).as_posix() for path in DEMO_SITE.glob("*/2026/11/*.html")
+)
+INTRO = (
+    "Here is the latest report on the story, as filed this morning by the news agency we work with."
+)
 CREDIT = "Reporting by Anna Larsen in Brussels; Editing by Peter Moss"
 
 fingerprints = st.integers(min_value=0, max_value=2**64 - 1)
@@ -47,7 +49,7 @@ def wire_copy(text: str) -> str:
 
 def test_identical_texts_have_identical_fingerprints():
     text = article_text(ARTICLES[0])
-    copy = "".join(reversed(text))[::-1]   # the same text, another string object
+    copy = "".join(reversed(text))[::-1]  # the same text, another string object
     assert copy is not text
     assert simhash(copy) == simhash(text)
     assert hamming(simhash(copy), simhash(text)) == 0
@@ -60,7 +62,8 @@ def test_the_fingerprint_is_the_same_in_every_process():
 
 def test_case_punctuation_and_spacing_do_not_count():
     assert simhash("Ministers met in Brussels, on Monday.") == simhash(
-        "ministers  met in\nBRUSSELS - on Monday")
+        "ministers  met in\nBRUSSELS - on Monday"
+    )
     assert simhash("") == simhash("  ... ") == 0
     assert simhash("Ceasefire") != 0
 
@@ -70,8 +73,7 @@ def test_a_wire_copy_with_its_own_intro_and_credits_is_a_near_duplicate(name):
     text = article_text(name)
     assert 350 <= len(text.split()) <= 470
     copy = wire_copy(text)
-    assert is_near_duplicate(simhash(text), simhash(copy)), hamming(simhash(text),
-                                                                    simhash(copy))
+    assert is_near_duplicate(simhash(text), simhash(copy)), hamming(simhash(text), simhash(copy))
 
 
 def test_credit_lines_are_ignored():
@@ -80,14 +82,23 @@ def test_credit_lines_are_ignored():
     assert simhash(credits) == simhash(text)
 
 
-@pytest.mark.parametrize(("first", "second"), [
-    ("atlantic-defence-daily/2026/11/coalition-of-the-willing-logistics.html",
-     "brussels-ledger/2026/11/coalition-of-the-willing-troop-pledges.html"),
-    ("brussels-ledger/2026/11/coalition-of-the-willing-troop-pledges.html",
-     "nordic-security-review/2026/11/nordic-battalion-coalition-of-the-willing.html"),
-    ("brussels-ledger/2026/11/eu-ministers-greenland-talks.html",
-     "atlantic-defence-daily/2026/11/pituffik-radar-upgrade-greenland.html"),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "atlantic-defence-daily/2026/11/coalition-of-the-willing-logistics.html",
+            "brussels-ledger/2026/11/coalition-of-the-willing-troop-pledges.html",
+        ),
+        (
+            "brussels-ledger/2026/11/coalition-of-the-willing-troop-pledges.html",
+            "nordic-security-review/2026/11/nordic-battalion-coalition-of-the-willing.html",
+        ),
+        (
+            "brussels-ledger/2026/11/eu-ministers-greenland-talks.html",
+            "atlantic-defence-daily/2026/11/pituffik-radar-upgrade-greenland.html",
+        ),
+    ],
+)
 def test_different_articles_on_the_same_subject_are_far_apart(first, second):
     distance = hamming(simhash(article_text(first)), simhash(article_text(second)))
     assert distance > 2 * THRESHOLD
@@ -96,7 +107,7 @@ def test_different_articles_on_the_same_subject_are_far_apart(first, second):
 
 def test_no_two_demo_articles_are_near_duplicates():
     hashes = [simhash(article_text(name)) for name in ARTICLES]
-    closest = min(hamming(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1:])
+    closest = min(hamming(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1 :])
     assert closest > 2 * THRESHOLD
 
 

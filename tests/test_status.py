@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 from conftest import database_before, rows, run_cli, step_adding, write_config
 
-from crawler.schedule import record_failed_pass
+from crawler.ops.schedule import record_failed_pass
 
 SOURCES = [("News", "news/feed.xml"), ("Broken", "broken/feed.xml")]
 
@@ -21,8 +21,10 @@ def test_status_reports_runs_failing_sources_and_due_checks(tmp_path, basic_site
     config, db = make_db(tmp_path, basic_site)
     record_failed_pass(db, "2030-01-01T00:00:00Z", "timeout", "poll: too slow", always=True)
     db_rw = sqlite_utils.Database(db)
-    db_rw.execute("UPDATE articles SET next_check_at = '2000-01-01T00:00:00Z' "
-                  "WHERE id IN (SELECT id FROM articles ORDER BY id LIMIT 2)")
+    db_rw.execute(
+        "UPDATE articles SET next_check_at = '2000-01-01T00:00:00Z' "
+        "WHERE id IN (SELECT id FROM articles ORDER BY id LIMIT 2)"
+    )
     db_rw.conn.commit()
     db_rw.conn.close()
 
@@ -77,13 +79,15 @@ def test_status_without_a_database_says_so(tmp_path):
 
 
 def test_an_older_database_gets_failing_since_from_its_failed_sources(tmp_path):
-    from crawler.storage import SCHEMA_VERSION, Store
+    from crawler.storage.store import SCHEMA_VERSION, Store
 
     path = tmp_path / "old.db"
     old = database_before(path, step_adding("failing_since"))
-    old.execute("INSERT INTO sources (name, url, kind, last_polled_at, last_status) VALUES "
-                "('Down', 'http://d/feed', 'feed', '2026-11-25T07:00:00Z', 'failed'), "
-                "('Up', 'http://u/feed', 'feed', '2026-11-25T07:00:00Z', 'ok')")
+    old.execute(
+        "INSERT INTO sources (name, url, kind, last_polled_at, last_status) VALUES "
+        "('Down', 'http://d/feed', 'feed', '2026-11-25T07:00:00Z', 'failed'), "
+        "('Up', 'http://u/feed', 'feed', '2026-11-25T07:00:00Z', 'ok')"
+    )
     old.commit()
     old.close()
     store = Store.open(path)

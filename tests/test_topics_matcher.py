@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from crawler.topics import (
+from crawler.matching import (
     QueryError,
     TopicDefinition,
     TopicMatch,
@@ -14,7 +14,7 @@ from crawler.topics import (
     check_query,
     parse_query,
 )
-from crawler.topics.triggers import trigger_terms
+from crawler.matching.triggers import trigger_terms
 
 
 def matches(query: str, text: str, title: str = "", **options: bool) -> bool:

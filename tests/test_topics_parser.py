@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.topics import And, Near, Not, Or, QueryError, Term, TopicError, parse_query
-from crawler.topics.matcher import TopicMatcher
-from crawler.topics.models import TopicDefinition
+from crawler.matching import And, Near, Not, Or, QueryError, Term, TopicError, parse_query
+from crawler.matching.matcher import TopicMatcher
+from crawler.matching.models import TopicDefinition
 
 
 def shape(query: str) -> str:

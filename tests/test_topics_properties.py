@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from crawler.topics import TopicDefinition, TopicMatcher, check_query
-from crawler.topics.text import (
+from crawler.matching import TopicDefinition, TopicMatcher, check_query
+from crawler.matching.text import (
     ALL_MODES,
     TokenLocator,
     fold,

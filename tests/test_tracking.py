@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import SITES, rows, run_cli, write_config
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
-TOPICS = [("coalition of the willing", '"coalition of the willing"'),
-          ("Greenland", "Greenland")]
+TOPICS = [("coalition of the willing", '"coalition of the willing"'), ("Greenland", "Greenland")]
 EDITION1, EDITION2 = SITES / "tracking" / "edition1", SITES / "tracking" / "edition2"
 
 
@@ -49,7 +48,7 @@ def test_edits_are_recorded_as_changes_with_readable_diffs(tracked):
     reworded = changes["/articles/t1.html"]
     assert reworded["kind"] == "edited"
     assert "[-" in reworded["diff"] and "{+" in reworded["diff"]
-    assert len(reworded["diff"]) < 600          # the changed sentence, not the whole article
+    assert len(reworded["diff"]) < 600  # the changed sentence, not the whole article
     assert reworded["title_before"] == reworded["title_after"]
 
     added = changes["/articles/t2.html"]
@@ -68,15 +67,19 @@ def test_topics_an_edit_adds_or_removes_are_recorded(tracked):
     recheck_all(site, config)
     changes = changes_by_path(db, site)
     assert json.loads(changes["/articles/t4.html"]["mentions_added"]) == [
-        "coalition of the willing"]
+        "coalition of the willing"
+    ]
     assert json.loads(changes["/articles/t4.html"]["mentions_removed"]) == []
     assert json.loads(changes["/articles/t5.html"]["mentions_removed"]) == ["Greenland"]
     for path in ("/articles/t1.html", "/articles/t2.html", "/articles/t3.html"):
         assert changes[path]["mentions_added"] == changes[path]["mentions_removed"] == "[]"
     # A topic that first appears through an edit gets its mention, at the new version.
-    mention = rows(db, "SELECT m.version_id, a.current_version_id FROM mentions m JOIN "
-                       "articles a ON a.id = m.article_id WHERE a.url = ?",
-                   (site.url("articles/t4.html"),))
+    mention = rows(
+        db,
+        "SELECT m.version_id, a.current_version_id FROM mentions m JOIN "
+        "articles a ON a.id = m.article_id WHERE a.url = ?",
+        (site.url("articles/t4.html"),),
+    )
     assert len(mention) == 1
     assert mention[0]["version_id"] == mention[0]["current_version_id"]
     assert mention[0]["version_id"] == changes["/articles/t4.html"]["to_version_id"]
@@ -90,8 +93,10 @@ def test_removed_and_redirected_articles(tracked):
     assert changes["/articles/t6.html"]["to_version_id"] is None
     assert changes["/articles/t7.html"]["kind"] == "redirected"
     assert changes["/articles/t7.html"]["redirect_url"] == site.url("articles/t7-updated.html")
-    status = {a["url"].removeprefix(site.base_url): a["status"]
-              for a in rows(db, "SELECT url, status FROM articles")}
+    status = {
+        a["url"].removeprefix(site.base_url): a["status"]
+        for a in rows(db, "SELECT url, status FROM articles")
+    }
     assert status["/articles/t6.html"] == "removed"
     assert status["/articles/t7.html"] == "redirected"
     assert status["/articles/t1.html"] == "live"
@@ -100,8 +105,12 @@ def test_removed_and_redirected_articles(tracked):
 def test_noise_alone_makes_no_new_version(tracked):
     site, config, db = tracked
     recheck_all(site, config)
-    versions = rows(db, "SELECT count(v.id) n FROM versions v JOIN articles a "
-                        "ON a.id = v.article_id WHERE a.url = ?", (site.url("articles/t8.html"),))
+    versions = rows(
+        db,
+        "SELECT count(v.id) n FROM versions v JOIN articles a "
+        "ON a.id = v.article_id WHERE a.url = ?",
+        (site.url("articles/t8.html"),),
+    )
     assert versions == [{"n": 1}]
     assert rows(db, "SELECT count(*) n FROM versions") == [{"n": 8 + 5}]
 
@@ -128,7 +137,8 @@ def test_unchanged_pages_cost_a_304_and_no_new_version(tracked):
 def test_due_rechecks_follow_the_schedule(tracked):
     _, config, db = tracked
     first_seen = datetime.fromisoformat(
-        rows(db, "SELECT min(first_seen_at) t FROM articles")[0]["t"].replace("Z", "+00:00"))
+        rows(db, "SELECT min(first_seen_at) t FROM articles")[0]["t"].replace("Z", "+00:00")
+    )
 
     def run_at(delta: timedelta) -> dict:
         when = (first_seen + delta).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -155,15 +165,26 @@ def test_diff_command_prints_the_history(tracked):
     recheck_all(site, config)
     result = run_cli("diff", site.url("articles/t3.html"), "--config", str(config))
     assert result.code == 0, result.stderr
-    assert "retitled: 'Minister denies rift over Arctic patrols' -> " \
-           "'Minister admits rift over Arctic patrols'" in result.stdout
-    assert "\x1b[" not in result.stdout        # plain when piped
-    edited = run_cli("diff", site.url("articles/t1.html?utm_source=x"), "--config", str(config),
-                     "--color")
+    assert (
+        "retitled: 'Minister denies rift over Arctic patrols' -> "
+        "'Minister admits rift over Arctic patrols'" in result.stdout
+    )
+    assert "\x1b[" not in result.stdout  # plain when piped
+    edited = run_cli(
+        "diff", site.url("articles/t1.html?utm_source=x"), "--config", str(config), "--color"
+    )
     assert "\x1b[" in edited.stdout
     page = db.parent / "t4.html"
-    html = run_cli("diff", site.url("articles/t4.html"), "--config", str(config),
-                   "--format", "html", "--output", str(page))
+    html = run_cli(
+        "diff",
+        site.url("articles/t4.html"),
+        "--config",
+        str(config),
+        "--format",
+        "html",
+        "--output",
+        str(page),
+    )
     assert html.code == 0
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<ins>" in text

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import SITES, rows, run_cli, write_config
 
-from crawler.extract import EXTRACTOR
-from crawler.localsite import LocalSite
-from crawler.storage import SCHEMA_VERSION, connect
+from crawler.demo.localsite import LocalSite
+from crawler.extraction.article import EXTRACTOR
+from crawler.storage.store import SCHEMA_VERSION, connect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "released-0.1.db"
 FIXTURE_BASE = "http://127.0.0.1:38563"  # where the fixture's pages were served
@@ -168,8 +168,7 @@ def test_cleaner_headlines_and_bylines_after_the_upgrade_are_a_baseline(upgraded
     article = rows(db, "SELECT * FROM articles WHERE url LIKE '%/u1.html'")[0]
     assert article["title"] == "Fishing fleets head further west as mackerel move"
     assert (article["authors"], article["author"]) == ('["Lena Holm"]', "Lena Holm")
-    assert (article["published_at"], article["published_from"]) == ("2026-11-20T08:30:00Z",
-                                                                    "meta")
+    assert (article["published_at"], article["published_from"]) == ("2026-11-20T08:30:00Z", "meta")
     latest = versions_by_article(db)["u1.html"][-1]
     assert latest["title_raw"] == f"{article['title']} | The Polar Post"
     assert latest["is_partial"] == 0

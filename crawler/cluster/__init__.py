@@ -21,4 +21,4 @@ Modules, each with one job:
 See docs/scaling.md for the design and how to run it.
 """
 
-DEFAULT_HEARTBEAT = 30.0   # seconds without a heartbeat after which a process is dead
+DEFAULT_HEARTBEAT = 30.0  # seconds without a heartbeat after which a process is dead

@@ -32,29 +32,38 @@ from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Config, ConfigError
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.items import FeedEntry
-from crawler.storage import Store
+from crawler.matching import TopicMatcher
+from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
-from crawler.topics import TopicMatcher
 
 
 @dataclass(frozen=True)
 class EnqueueSummary:
     """What ``presswatch enqueue`` did; ``--json`` prints exactly this."""
 
-    generation: str      # the configuration published for the workers
-    polls: int           # source polls put on the frontier
-    revisits: int        # stored articles (and gone links) put on the frontier again
-    queued: int          # requests waiting on the frontier now
-    recovered: int       # requests of dead workers put back on the frontier
-    seeded: int          # stored URLs copied into Redis (when it had none)
+    generation: str  # the configuration published for the workers
+    polls: int  # source polls put on the frontier
+    revisits: int  # stored articles (and gone links) put on the frontier again
+    queued: int  # requests waiting on the frontier now
+    recovered: int  # requests of dead workers put back on the frontier
+    seeded: int  # stored URLs copied into Redis (when it had none)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def enqueue(config: Config, server: Redis, keys: Keys, *, db_path: str | Path | None = None,
-            source_names: Sequence[str] = (), poll_sources: bool = True, recheck: str = "due",
-            reseed: bool = False, clock: Callable[[], datetime] = utc_now) -> EnqueueSummary:
+def enqueue(
+    config: Config,
+    server: Redis,
+    keys: Keys,
+    *,
+    db_path: str | Path | None = None,
+    source_names: Sequence[str] = (),
+    poll_sources: bool = True,
+    recheck: str = "due",
+    reseed: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> EnqueueSummary:
     """Queue the polls of the configured sources (or ``source_names``) and the stored
     articles to re-check (``recheck``: due, all or none)."""
     if recheck not in RECHECK_CHOICES:
@@ -62,28 +71,43 @@ def enqueue(config: Config, server: Redis, keys: Keys, *, db_path: str | Path | 
     sources = tuple(config.source(name) for name in source_names) or config.sources
     store = Store.open(Path(db_path) if db_path else config.storage.db)
     try:
-        context = _context(config, server, keys, store, sources if poll_sources else (),
-                           recheck, to_iso(clock()))
+        context = _context(
+            config, server, keys, store, sources if poll_sources else (), recheck, to_iso(clock())
+        )
         seeded = seed_stored_urls(server, keys, store, force=reseed)
         recovered = reap_dead_workers(server, keys)
-        reset_duplicate_filter(server, keys)   # a new pass, if the last one is over
+        reset_duplicate_filter(server, keys)  # a new pass, if the last one is over
         polls, revisits = _submit(context, server, keys)
     finally:
         store.close()
     recorder: RemoteRecorder = context.recorder  # type: ignore[assignment]
-    return EnqueueSummary(recorder.generation, polls, revisits,
-                          int(server.zcard(keys.requests)), recovered, seeded)
+    return EnqueueSummary(
+        recorder.generation, polls, revisits, int(server.zcard(keys.requests)), recovered, seeded
+    )
 
 
-def _context(config: Config, server: Redis, keys: Keys, store: Store, sources: tuple,
-             recheck: str, started_at: str) -> PassContext:
+def _context(
+    config: Config,
+    server: Redis,
+    keys: Keys,
+    store: Store,
+    sources: tuple,
+    recheck: str,
+    started_at: str,
+) -> PassContext:
     """Mirror sources and topics, publish the configuration, build the pass context."""
     source_ids = store.sync_sources(config.sources)
     topic_ids = store.sync_topics(config.topics)
     generation = publish(server, keys, shared_toml(config.path), source_ids, topic_ids)
     recorder = RemoteRecorder(server, keys, config, source_ids, generation, store=store)
-    return PassContext(config, recorder, TopicMatcher.compile(()),  # type: ignore[arg-type]
-                       sources, recheck, started_at)
+    return PassContext(
+        config,
+        recorder,
+        TopicMatcher.compile(()),  # type: ignore[arg-type]
+        sources,
+        recheck,
+        started_at,
+    )
 
 
 def _submit(context: PassContext, server: Redis, keys: Keys) -> tuple[int, int]:
@@ -91,8 +115,7 @@ def _submit(context: PassContext, server: Redis, keys: Keys) -> tuple[int, int]:
 
     spider = ClusterSpider(context)
     recorder: RemoteRecorder = context.recorder  # type: ignore[assignment]
-    frontier = Frontier(server, keys, spider, RequestCodec(spider.source_named),
-                        recorder.duplicate)
+    frontier = Frontier(server, keys, spider, RequestCodec(spider.source_named), recorder.duplicate)
     requests = [spider.source_request(source) for source in context.sources]
     polls = sum(frontier.submit(request) for request in requests if request is not None)
     revisits = 0

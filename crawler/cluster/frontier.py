@@ -69,8 +69,9 @@ return 1
 class FrontierQueue(PriorityQueue):
     """scrapy-redis's priority queue, with a lease instead of a destructive pop."""
 
-    def __init__(self, server: Redis, spider: Spider, key: str, serializer: RequestCodec,
-                 leases_key: str) -> None:
+    def __init__(
+        self, server: Redis, spider: Spider, key: str, serializer: RequestCodec, leases_key: str
+    ) -> None:
         super().__init__(server, spider, key, serializer=serializer)
         self.leases_key = leases_key
 
@@ -90,8 +91,7 @@ class FrontierQueue(PriorityQueue):
     def push(self, request: Request, release: str | None = None) -> None:
         """Queue ``request``; release the lease ``release`` in the same transaction."""
         with self.server.pipeline(transaction=True) as pipe:
-            pipe.execute_command("ZADD", self.key, -request.priority,
-                                 self._encode_request(request))
+            pipe.execute_command("ZADD", self.key, -request.priority, self._encode_request(request))
             if release:
                 pipe.hdel(self.leases_key, release)
             pipe.execute()
@@ -104,8 +104,14 @@ class Frontier:
     a second source offering an article in the same pass is still recorded.
     """
 
-    def __init__(self, server: Redis, keys: Keys, spider: Spider, codec: RequestCodec,
-                 on_duplicate: Callable[[Request], None] | None = None) -> None:
+    def __init__(
+        self,
+        server: Redis,
+        keys: Keys,
+        spider: Spider,
+        codec: RequestCodec,
+        on_duplicate: Callable[[Request], None] | None = None,
+    ) -> None:
         self.server, self.keys = server, keys
         self.queue = FrontierQueue(server, spider, keys.requests, codec, keys.leases)
         self.dupefilter = RFPDupeFilter(server, keys.dupefilter)
@@ -135,11 +141,21 @@ class Frontier:
 
 # -- the cluster's state, for whoever looks after it ------------------------------------
 
+
 def requeue_leases(server: Redis, keys: Keys, worker: str, *, only_if_dead: bool) -> int:
     """Put ``worker``'s leased requests back on the queue; -1 if it is alive (and
     ``only_if_dead``)."""
-    return int(server.eval(REQUEUE, 3, keys.requests, keys.leases, keys.alive(worker),
-                           f"{worker}:", "1" if only_if_dead else "0"))
+    return int(
+        server.eval(
+            REQUEUE,
+            3,
+            keys.requests,
+            keys.leases,
+            keys.alive(worker),
+            f"{worker}:",
+            "1" if only_if_dead else "0",
+        )
+    )
 
 
 def reap_dead_workers(server: Redis, keys: Keys) -> int:
@@ -153,8 +169,9 @@ def reap_dead_workers(server: Redis, keys: Keys) -> int:
         if count >= 0:
             server.srem(keys.workers, worker)
             if count:
-                log.warning("worker %s stopped answering: %d request(s) back on the frontier",
-                            worker, count)
+                log.warning(
+                    "worker %s stopped answering: %d request(s) back on the frontier", worker, count
+                )
             recovered += count
     return recovered
 
@@ -175,5 +192,14 @@ def crawl_busy(server: Redis, keys: Keys) -> bool:
 
 def reset_duplicate_filter(server: Redis, keys: Keys) -> bool:
     """Start the next pass with an empty duplicate filter, if nothing is under way."""
-    return bool(server.eval(RESET_IF_IDLE, 5, keys.requests, keys.leases, keys.items,
-                            keys.processing, keys.dupefilter))
+    return bool(
+        server.eval(
+            RESET_IF_IDLE,
+            5,
+            keys.requests,
+            keys.leases,
+            keys.items,
+            keys.processing,
+            keys.dupefilter,
+        )
+    )

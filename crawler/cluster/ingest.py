@@ -38,13 +38,13 @@ from crawler.cluster.liveness import Heartbeat, process_id
 from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
+from crawler.fetching.urls import host_of, private_address
 from crawler.items import ArticleItem
-from crawler.lock import DatabaseLock, LockHeld
-from crawler.recorder import PassRecorder
 from crawler.run import PassSummary
-from crawler.storage import Store
+from crawler.storage.lock import DatabaseLock, LockHeld
+from crawler.storage.store import Store
 from crawler.times import from_iso, to_iso, utc_now
-from crawler.urls import host_of, private_address
+from crawler.tracking.recorder import PassRecorder
 
 log = logging.getLogger("presswatch.cluster")
 
@@ -63,10 +63,10 @@ class WrongDatabase(RuntimeError):
 class IngestOptions:
     db: Path
     prefix: str
-    idle_exit: float | None = None   # exit after this long with nothing under way
-    settle: float = 2.0              # quiet seconds before a run closes
-    max_run: float = 1800.0          # a run open this long is closed and a new one opened
-    batch: int = 500                 # messages per commit, at most
+    idle_exit: float | None = None  # exit after this long with nothing under way
+    settle: float = 2.0  # quiet seconds before a run closes
+    max_run: float = 1800.0  # a run open this long is closed and a new one opened
+    batch: int = 500  # messages per commit, at most
     heartbeat: float = DEFAULT_HEARTBEAT
 
 
@@ -86,13 +86,17 @@ class OpenRun:
     recorder: PassRecorder
     generation: str
     started_at: str
-    started: float         # time.monotonic() at the start
-    last_message: float    # time.monotonic() of the last message
+    started: float  # time.monotonic() at the start
+    last_message: float  # time.monotonic() of the last message
 
 
 class Ingester:
-    def __init__(self, options: IngestOptions, server: Redis,
-                 on_run_closed: Callable[[PassSummary], None] = lambda summary: None) -> None:
+    def __init__(
+        self,
+        options: IngestOptions,
+        server: Redis,
+        on_run_closed: Callable[[PassSummary], None] = lambda summary: None,
+    ) -> None:
         self.options, self.server = options, server
         self.keys = Keys(options.prefix)
         self.queue = ItemQueue(server, self.keys)
@@ -100,14 +104,17 @@ class Ingester:
         self.store = Store.open(options.db)
         self.clock = MessageClock()
         self.run: OpenRun | None = None
-        self.pending: dict[str, list[int]] = {}   # URL -> other sources that offered it
+        self.pending: dict[str, list[int]] = {}  # URL -> other sources that offered it
         self.configs: dict[str, Published] = {}
         self.stopping = False
         self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
             ITEM: self._item,
-            "error": self._error, "article_error": self._article_error,
-            "skipped": self._skipped, "source_polled": self._source_polled,
-            "seen_in_source": self._seen_in_source, "offered": self._offered,
+            "error": self._error,
+            "article_error": self._article_error,
+            "skipped": self._skipped,
+            "source_polled": self._source_polled,
+            "seen_in_source": self._seen_in_source,
+            "offered": self._offered,
             "link_gone": self._link_gone,
         }
 
@@ -115,12 +122,12 @@ class Ingester:
 
     def serve(self) -> None:
         """Ingest until stopped, or until idle for ``idle_exit`` seconds."""
-        heartbeat = Heartbeat(self.server, self.keys.ingester, process_id(),
-                              self.options.heartbeat)
+        heartbeat = Heartbeat(self.server, self.keys.ingester, process_id(), self.options.heartbeat)
         if not heartbeat.claim():
             self.store.close()
-            raise IngesterRunning(f"ingester {heartbeat.holder()} already serves "
-                                  f"{self.keys.prefix!r}")
+            raise IngesterRunning(
+                f"ingester {heartbeat.holder()} already serves {self.keys.prefix!r}"
+            )
         heartbeat.start()
         try:
             self._serve()
@@ -133,8 +140,10 @@ class Ingester:
     def _serve(self) -> None:
         recovered = self.queue.recover()
         if recovered:
-            log.warning("%d message(s) an ingester took and never committed: ingesting "
-                        "them again", recovered)
+            log.warning(
+                "%d message(s) an ingester took and never committed: ingesting them again",
+                recovered,
+            )
         seed_stored_urls(self.server, self.keys, self.store)
         quiet_since = time.monotonic()
         while not self.stopping:
@@ -156,7 +165,7 @@ class Ingester:
                 self.close_run(complete=True)
             elif time.monotonic() - self.run.started >= self.options.max_run:
                 self.close_run(complete=False)
-                time.sleep(0.5)   # a digest waiting for the lock gets its turn
+                time.sleep(0.5)  # a digest waiting for the lock gets its turn
             return False
         idle_exit = self.options.idle_exit
         if busy:
@@ -178,7 +187,7 @@ class Ingester:
                 recorder = self._recorder_for(message.generation)
                 self._check_addresses(message)
                 self.clock.at = from_iso(message.at)
-                with self.store.transaction():   # a failing message writes nothing
+                with self.store.transaction():  # a failing message writes nothing
                     stored += self.handlers[message.kind](recorder, message)
             except (MessageError, NotPublished) as error:
                 self._set_aside(raw, str(error))
@@ -207,8 +216,9 @@ class Ingester:
             return
         address = private_address(host_of(message.item.url))
         if address is not None:
-            raise MessageError(f"item names a private address ({address}): "
-                               f"{message.item.url[:100]}")
+            raise MessageError(
+                f"item names a private address ({address}): {message.item.url[:100]}"
+            )
 
     def _recorder_for(self, generation: str) -> PassRecorder:
         """The open run's recorder, opening a run (or a new one for a new generation)."""
@@ -231,10 +241,13 @@ class Ingester:
             self._check_database(published)
             started_at = to_iso(utc_now())
             recorder = PassRecorder(
-                store=self.store, config=published.config,
+                store=self.store,
+                config=published.config,
                 run_id=self.store.start_run(started_at),
-                source_ids=dict(published.source_ids), topic_ids=dict(published.topic_ids),
-                clock=self.clock)
+                source_ids=dict(published.source_ids),
+                topic_ids=dict(published.topic_ids),
+                clock=self.clock,
+            )
         except BaseException:
             lock.release()
             raise
@@ -261,9 +274,15 @@ class Ingester:
         self.pending.clear()
         if complete:
             reset_duplicate_filter(self.server, self.keys)
-        summary = PassSummary(run_id=recorder.run_id, status=status, db=str(self.options.db),
-                              started_at=run.started_at, finished_at=finished_at,
-                              seconds=round(time.monotonic() - run.started, 2), **counts)
+        summary = PassSummary(
+            run_id=recorder.run_id,
+            status=status,
+            db=str(self.options.db),
+            started_at=run.started_at,
+            finished_at=finished_at,
+            seconds=round(time.monotonic() - run.started, 2),
+            **counts,
+        )
         self.on_run_closed(summary)
         return summary
 
@@ -284,7 +303,8 @@ class Ingester:
             raise WrongDatabase(
                 f"{self.options.db} does not have the source ids enqueue published "
                 f"({', '.join(sorted(wrong)[:3])}...): enqueue and ingest must use the "
-                "same database")
+                "same database"
+            )
 
     # -- replaying messages on the recorder --------------------------------------------
 
@@ -295,8 +315,13 @@ class Ingester:
         try:
             recorder.record(item)
         except Exception as error:  # recorded, as the store pipeline does
-            recorder.article_error("store", f"{type(error).__name__}: {error}", url=item.url,
-                                   source_id=item.source_id, new=item.article_id is None)
+            recorder.article_error(
+                "store",
+                f"{type(error).__name__}: {error}",
+                url=item.url,
+                source_id=item.source_id,
+                new=item.article_id is None,
+            )
             return []
         if item.outcome == items.PAGE and self.store.article_exists(item.url):
             return [reached_by, item.url]
@@ -309,14 +334,14 @@ class Ingester:
 
     def _article_error(self, recorder: PassRecorder, message: Message) -> list[str]:
         f = message.fields
-        recorder.article_error(f["stage"], f["message"], url=f["url"],
-                               source_id=f["source_id"], new=bool(f["new"]))
+        recorder.article_error(
+            f["stage"], f["message"], url=f["url"], source_id=f["source_id"], new=bool(f["new"])
+        )
         return []
 
     def _link_gone(self, recorder: PassRecorder, message: Message) -> list[str]:
         f = message.fields
-        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"],
-                           f["final_url"])
+        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"], f["final_url"])
         return []
 
     def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:
@@ -326,8 +351,9 @@ class Ingester:
 
     def _source_polled(self, recorder: PassRecorder, message: Message) -> list[str]:
         f = message.fields
-        recorder.source_polled(f["source_id"], f["status"], f["error"], f["etag"],
-                               f["last_modified"])
+        recorder.source_polled(
+            f["source_id"], f["status"], f["error"], f["etag"], f["last_modified"]
+        )
         return []
 
     def _seen_in_source(self, recorder: PassRecorder, message: Message) -> list[str]:
@@ -350,19 +376,20 @@ def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = F
     if not force and server.exists(keys.stored):
         return 0
     added = 0
-    rows = store.db.conn.execute("SELECT url FROM articles UNION ALL "
-                                 "SELECT url FROM article_aliases")
+    rows = store.db.conn.execute(
+        "SELECT url FROM articles UNION ALL SELECT url FROM article_aliases"
+    )
     while chunk := [row[0] for row in rows.fetchmany(SEED_CHUNK)]:
         added += int(server.sadd(keys.stored, *chunk))
     return added
 
 
-def run_ingest(options: IngestOptions, server: Redis,
-               on_run_closed: Callable[[PassSummary], None]) -> None:
+def run_ingest(
+    options: IngestOptions, server: Redis, on_run_closed: Callable[[PassSummary], None]
+) -> None:
     """Serve until SIGTERM or SIGINT (or idle for ``idle_exit`` seconds)."""
     ingester = Ingester(options, server, on_run_closed)
-    previous = {sig: signal.signal(sig, ingester.stop) for sig in (signal.SIGTERM,
-                                                                   signal.SIGINT)}
+    previous = {sig: signal.signal(sig, ingester.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         ingester.serve()
     finally:

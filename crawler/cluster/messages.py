@@ -35,8 +35,8 @@ from functools import cache
 from typing import Any
 
 from crawler.items import ArticleItem
+from crawler.matching.models import TopicMatch
 from crawler.times import from_iso
-from crawler.topics.models import TopicMatch
 
 VERSION = 1
 ITEM = "item"
@@ -48,7 +48,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "seen_in_source": ("url", "source_id"),
     # A second source offered an article another request of this pass fetches.
     "offered": ("url", "source_id"),
-    # A new link answered 404/410 (crawler.recorder.PassRecorder.link_gone).
+    # A new link answered 404/410 (crawler.tracking.recorder.PassRecorder.link_gone).
     "link_gone": ("url", "source_id", "status", "message", "final_url"),
 }
 NOT_SENT = ("body", "encoding")  # the page itself stays on the worker
@@ -158,8 +158,10 @@ def _event_types(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
 
 
 # Field types declared loosely on the dataclass, and what a message must hold there.
-_DECLARED = {(ArticleItem, "matches"): list[TopicMatch],
-             (ArticleItem, "summary_matches"): list[TopicMatch]}
+_DECLARED = {
+    (ArticleItem, "matches"): list[TopicMatch],
+    (ArticleItem, "summary_matches"): list[TopicMatch],
+}
 
 
 def _checked(value: Any, hint: Any, where: str) -> Any:

@@ -28,7 +28,7 @@ from crawler.cluster.keys import Keys
 from crawler.config import Config, parse_config
 
 SHARED_SECTIONS = ("crawl", "tracking", "sources", "topics")
-KEEP_SECONDS = 30 * 24 * 3600   # an old generation stays readable this long
+KEEP_SECONDS = 30 * 24 * 3600  # an old generation stays readable this long
 
 
 class NotPublished(LookupError):
@@ -51,11 +51,15 @@ def shared_toml(config_path: Path | None) -> str:
     return tomlkit.dumps({key: data[key] for key in SHARED_SECTIONS if key in data})
 
 
-def publish(server: Redis, keys: Keys, toml: str, source_ids: dict[str, int],
-            topic_ids: dict[str, int]) -> str:
+def publish(
+    server: Redis, keys: Keys, toml: str, source_ids: dict[str, int], topic_ids: dict[str, int]
+) -> str:
     """Publish a configuration and make it current; return its generation."""
-    fields = {"toml": toml, "source_ids": json.dumps(source_ids, sort_keys=True),
-              "topic_ids": json.dumps(topic_ids, sort_keys=True)}
+    fields = {
+        "toml": toml,
+        "source_ids": json.dumps(source_ids, sort_keys=True),
+        "topic_ids": json.dumps(topic_ids, sort_keys=True),
+    }
     generation = hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
     with server.pipeline(transaction=True) as pipe:
         pipe.hset(keys.config(generation), mapping=fields)
@@ -80,8 +84,9 @@ def load(server: Redis, keys: Keys, generation: str | None = None) -> Published:
         raise NotPublished(f"configuration {generation} is no longer in Redis")
     data: dict[str, Any] = tomllib.loads(fields["toml"])
     config = parse_config(data, file=f"published configuration {generation}")
-    return Published(generation, config, json.loads(fields["source_ids"]),
-                     json.loads(fields["topic_ids"]))
+    return Published(
+        generation, config, json.loads(fields["source_ids"]), json.loads(fields["topic_ids"])
+    )
 
 
 def _text(value: bytes | str) -> str:

@@ -55,8 +55,7 @@ class ItemQueue:
 
     def claim(self, most: int, wait: float) -> list[bytes]:
         """Take up to ``most`` messages, oldest first, waiting up to ``wait`` s for one."""
-        first = self.server.blmove(self.keys.items, self.keys.processing, wait,
-                                   "RIGHT", "LEFT")
+        first = self.server.blmove(self.keys.items, self.keys.processing, wait, "RIGHT", "LEFT")
         if first is None:
             return []
         rest = self.server.eval(CLAIM, 2, self.keys.items, self.keys.processing, most - 1)
@@ -75,9 +74,10 @@ class ItemQueue:
     def dead_letter(self, message: bytes, reason: str, at: str) -> None:
         """Set a message that fails its checks aside, out of the way of the others, as
         ``{"at": ..., "reason": ..., "message": the message as it came}``."""
-        record = json.dumps({"at": at, "reason": reason,
-                             "message": message.decode("utf-8", "replace")},
-                            ensure_ascii=False)
+        record = json.dumps(
+            {"at": at, "reason": reason, "message": message.decode("utf-8", "replace")},
+            ensure_ascii=False,
+        )
         with self.server.pipeline(transaction=True) as pipe:
             pipe.lpush(self.keys.dead_letters, record)
             pipe.lrem(self.keys.processing, -1, message)
@@ -90,9 +90,10 @@ class ItemQueue:
         for raw in self.server.lrange(self.keys.dead_letters, 0, most - 1):
             try:
                 newest.append(json.loads(raw))
-            except ValueError:   # set aside by an older presswatch: the message alone
-                newest.append({"at": "", "reason": "unreadable",
-                               "message": raw.decode("utf-8", "replace")})
+            except ValueError:  # set aside by an older presswatch: the message alone
+                newest.append(
+                    {"at": "", "reason": "unreadable", "message": raw.decode("utf-8", "replace")}
+                )
         return count, newest
 
     def __len__(self) -> int:

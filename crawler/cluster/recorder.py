@@ -26,7 +26,7 @@ from crawler.cluster.messages import event_message, item_message
 from crawler.cluster.queue import ItemQueue
 from crawler.config import Config
 from crawler.items import ArticleItem
-from crawler.storage import Store
+from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
 
 log = logging.getLogger("presswatch.cluster")
@@ -50,34 +50,50 @@ class RemoteRecorder:
     config: Config
     source_ids: dict[str, int]
     generation: str
-    store: Store | None = None                     # enqueue only
+    store: Store | None = None  # enqueue only
     on_lost: Callable[[RedisError], None] = raise_error
     clock: Callable[[], datetime] = utc_now
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.queue = ItemQueue(self.server, self.keys)
-        self.sources_by_id = {self.source_ids[s.name]: s for s in self.config.sources
-                              if s.name in self.source_ids}
+        self.sources_by_id = {
+            self.source_ids[s.name]: s for s in self.config.sources if s.name in self.source_ids
+        }
 
     # -- reported by the spider -----------------------------------------------------
 
-    def error(self, stage: str, message: str, *, url: str | None = None,
-              source_id: int | None = None) -> None:
+    def error(
+        self, stage: str, message: str, *, url: str | None = None, source_id: int | None = None
+    ) -> None:
         self._event("error", stage=stage, message=message, url=url, source_id=source_id)
 
-    def article_error(self, stage: str, message: str, *, url: str, source_id: int | None,
-                      new: bool) -> None:
-        self._event("article_error", stage=stage, message=message, url=url,
-                    source_id=source_id, new=new)
+    def article_error(
+        self, stage: str, message: str, *, url: str, source_id: int | None, new: bool
+    ) -> None:
+        self._event(
+            "article_error", stage=stage, message=message, url=url, source_id=source_id, new=new
+        )
 
     def skipped(self, source_id: int, url: str, reason: str) -> None:
         self._event("skipped", source_id=source_id, url=url, reason=reason)
 
-    def source_polled(self, source_id: int, status: str, error: str | None = None,
-                      etag: str | None = None, last_modified: str | None = None) -> None:
-        self._event("source_polled", source_id=source_id, status=status, error=error,
-                    etag=etag, last_modified=last_modified)
+    def source_polled(
+        self,
+        source_id: int,
+        status: str,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        self._event(
+            "source_polled",
+            source_id=source_id,
+            status=status,
+            error=error,
+            etag=etag,
+            last_modified=last_modified,
+        )
 
     def is_stored(self, url: str) -> bool:
         try:
@@ -89,10 +105,22 @@ class RemoteRecorder:
     def seen_in_source(self, url: str, source_id: int) -> None:
         self._event("seen_in_source", url=url, source_id=source_id)
 
-    def link_gone(self, url: str, source_id: int | None, status: int, message: str,
-                  final_url: str | None = None) -> None:
-        self._event("link_gone", url=url, source_id=source_id, status=status, message=message,
-                    final_url=final_url)
+    def link_gone(
+        self,
+        url: str,
+        source_id: int | None,
+        status: int,
+        message: str,
+        final_url: str | None = None,
+    ) -> None:
+        self._event(
+            "link_gone",
+            url=url,
+            source_id=source_id,
+            status=status,
+            message=message,
+            final_url=final_url,
+        )
 
     def gone_not_due(self, url: str) -> bool:
         """A worker has no database: a gone link its feed offers again is fetched again
@@ -120,8 +148,7 @@ class RemoteRecorder:
         return to_iso(self.clock())
 
     def _event(self, kind: str, **values: Any) -> None:
-        self._send(event_message(kind, values, at=self.now(), generation=self.generation),
-                   kind)
+        self._send(event_message(kind, values, at=self.now(), generation=self.generation), kind)
 
     def _send(self, message: str, kind: str) -> None:
         try:

@@ -55,16 +55,23 @@ from crawler.cluster.worker import fail_stop, newer_context, redis_client
 
 log = logging.getLogger("presswatch.cluster")
 
-LEASE = "cluster_lease"     # request.meta key: the lease a request is fetched under
-HANDED = "cluster_handed"   # request.meta key: handed to an idle engine, already leased
+LEASE = "cluster_lease"  # request.meta key: the lease a request is fetched under
+HANDED = "cluster_handed"  # request.meta key: handed to an idle engine, already leased
 WAKE_SECONDS = 0.5
 
 
 class ClusterScheduler:
     """Scrapy's scheduler interface over the shared frontier, with leases."""
 
-    def __init__(self, crawler: Crawler, server: Redis, keys: Keys, worker: str,
-                 heartbeat: float, idle_exit: float | None) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        server: Redis,
+        keys: Keys,
+        worker: str,
+        heartbeat: float,
+        idle_exit: float | None,
+    ) -> None:
         self.crawler, self.server, self.keys, self.worker = crawler, server, keys, worker
         self.heartbeat = Heartbeat(server, keys.alive(worker), "1", heartbeat)
         self.idle_exit = idle_exit
@@ -78,10 +85,14 @@ class ClusterScheduler:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         idle_exit = settings.getfloat("PRESSWATCH_IDLE_EXIT", -1)
-        return cls(crawler, redis_client(settings["PRESSWATCH_REDIS_URL"]),
-                   Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
-                   settings["PRESSWATCH_WORKER_ID"], settings.getfloat("PRESSWATCH_HEARTBEAT"),
-                   idle_exit if idle_exit >= 0 else None)
+        return cls(
+            crawler,
+            redis_client(settings["PRESSWATCH_REDIS_URL"]),
+            Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
+            settings["PRESSWATCH_WORKER_ID"],
+            settings.getfloat("PRESSWATCH_HEARTBEAT"),
+            idle_exit if idle_exit >= 0 else None,
+        )
 
     # -- Scrapy's scheduler interface ------------------------------------------------
 
@@ -203,9 +214,11 @@ class ClusterScheduler:
 
     def _adopt_newest_config(self, spider: Spider) -> None:
         cluster_spider: Any = spider
-        context = newer_context(self.server, self.keys, cluster_spider.context,
-                                cluster_spider.generation)
+        context = newer_context(
+            self.server, self.keys, cluster_spider.context, cluster_spider.generation
+        )
         if context is not None:
             cluster_spider.use(context)
-            log.info("worker %s now works with configuration %s", self.worker,
-                     cluster_spider.generation)
+            log.info(
+                "worker %s now works with configuration %s", self.worker, cluster_spider.generation
+            )

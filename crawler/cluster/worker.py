@@ -25,12 +25,12 @@ from crawler.cluster.liveness import process_id
 from crawler.cluster.published import NotPublished, Published, current_generation, load
 from crawler.cluster.recorder import RemoteRecorder
 from crawler.context import PassContext
+from crawler.matching import TopicMatcher
 from crawler.times import to_iso, utc_now
-from crawler.topics import TopicMatcher
 
 log = logging.getLogger("presswatch.cluster")
 
-EXIT_LOST_REDIS = 75   # EX_TEMPFAIL: a supervisor should start the worker again
+EXIT_LOST_REDIS = 75  # EX_TEMPFAIL: a supervisor should start the worker again
 CONFIG_POLL_SECONDS = 1.0
 WORKER_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -44,8 +44,8 @@ class WorkerOptions:
     redis_url: str
     prefix: str
     worker_id: str = ""
-    heartbeat: float = DEFAULT_HEARTBEAT      # seconds without a heartbeat before a worker is dead
-    idle_exit: float | None = None      # stop after this long with nothing under way
+    heartbeat: float = DEFAULT_HEARTBEAT  # seconds without a heartbeat before a worker is dead
+    idle_exit: float | None = None  # stop after this long with nothing under way
     log_level: str = "WARNING"
 
     @property
@@ -55,28 +55,45 @@ class WorkerOptions:
 
 def redis_client(url: str) -> Redis:
     """A client for ``redis://`` or ``rediss://`` (TLS) URLs, with a password if given."""
-    return Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10,
-                          retry_on_timeout=True, health_check_interval=30)
+    return Redis.from_url(
+        url,
+        socket_timeout=30,
+        socket_connect_timeout=10,
+        retry_on_timeout=True,
+        health_check_interval=30,
+    )
 
 
 def fail_stop(error: RedisError) -> NoReturn:
     """Redis refused a hand-over: stop at once, leases and all. Releasing nothing, this
     worker's heartbeat expires and another worker fetches its requests again."""
-    log.critical("lost Redis (%s): stopping; other workers take over this worker's "
-                 "requests", error)
+    log.critical("lost Redis (%s): stopping; other workers take over this worker's requests", error)
     logging.shutdown()
     os._exit(EXIT_LOST_REDIS)
 
 
 def worker_context(server: Redis, keys: Keys, published: Published) -> PassContext:
-    recorder = RemoteRecorder(server, keys, published.config, published.source_ids,
-                              published.generation, on_lost=fail_stop)
-    return PassContext(published.config, recorder, TopicMatcher.compile(published.config.topics),
-                       (), "none", to_iso(utc_now()))
+    recorder = RemoteRecorder(
+        server,
+        keys,
+        published.config,
+        published.source_ids,
+        published.generation,
+        on_lost=fail_stop,
+    )
+    return PassContext(
+        published.config,
+        recorder,
+        TopicMatcher.compile(published.config.topics),
+        (),
+        "none",
+        to_iso(utc_now()),
+    )
 
 
-def newer_context(server: Redis, keys: Keys, context: PassContext,
-                  generation: str) -> PassContext | None:
+def newer_context(
+    server: Redis, keys: Keys, context: PassContext, generation: str
+) -> PassContext | None:
     """A context for the current published configuration, if it is not ``generation``."""
     current = current_generation(server, keys)
     if current is None or current == generation:
@@ -107,16 +124,18 @@ def worker_settings(options: WorkerOptions, published: Published) -> dict[str, A
     from crawler.settings import pass_settings
 
     settings = pass_settings(published.config, log_level=options.log_level)
-    settings.update({
-        "SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler",
-        "ITEM_PIPELINES": WORKER_PIPELINES,
-        "PRESSWATCH_REDIS_URL": options.redis_url,
-        "PRESSWATCH_CLUSTER_PREFIX": options.prefix,
-        "PRESSWATCH_WORKER_ID": options.name,
-        "PRESSWATCH_HEARTBEAT": options.heartbeat,
-        "PRESSWATCH_IDLE_EXIT": -1 if options.idle_exit is None else options.idle_exit,
-        "LOG_INSTALL_ROOT_HANDLER": False,
-    })
+    settings.update(
+        {
+            "SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler",
+            "ITEM_PIPELINES": WORKER_PIPELINES,
+            "PRESSWATCH_REDIS_URL": options.redis_url,
+            "PRESSWATCH_CLUSTER_PREFIX": options.prefix,
+            "PRESSWATCH_WORKER_ID": options.name,
+            "PRESSWATCH_HEARTBEAT": options.heartbeat,
+            "PRESSWATCH_IDLE_EXIT": -1 if options.idle_exit is None else options.idle_exit,
+            "LOG_INSTALL_ROOT_HANDLER": False,
+        }
+    )
     return settings
 
 

@@ -238,24 +238,33 @@ def _feed_items(base: str, items: list[tuple[str, str | None, str | None]]) -> s
         + (f"<link>{escape(_absolute(base, link))}</link>" if link else "")
         + (f'<guid isPermaLink="true">{escape(guid)}</guid>' if guid else "")
         + "<pubDate>Tue, 24 Nov 2026 08:00:00 +0000</pubDate></item>\n"
-        for title, link, guid in items)
+        for title, link, guid in items
+    )
 
 
 def undeclared_cp1252_feed(base: str) -> Body:
     """windows-1252 bytes and no encoding declared anywhere, as some CMSs serve; one
     entry has no link and one only a ``tag:`` id."""
-    items = _feed_items(base, [(ACCENTED_TITLE, "/story/undeclared-feed.html", None),
-                               ("Sans lien : la capitainerie répond", None, None),
-                               ("Entrée d'archive", None, "tag:harbour.example,2026:7")])
-    xml = (f'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Gazette</title>'
-           f"<link>{base}/</link><description>Port</description>\n{items}</channel></rss>\n")
+    items = _feed_items(
+        base,
+        [
+            (ACCENTED_TITLE, "/story/undeclared-feed.html", None),
+            ("Sans lien : la capitainerie répond", None, None),
+            ("Entrée d'archive", None, "tag:harbour.example,2026:7"),
+        ],
+    )
+    xml = (
+        f'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Gazette</title>'
+        f"<link>{base}/</link><description>Port</description>\n{items}</channel></rss>\n"
+    )
     return "application/rss+xml", xml.encode("cp1252")
 
 
 def mislabelled_cp1251_feed(base: str) -> Body:
     """windows-1251 bytes under an XML declaration claiming UTF-8."""
-    body = feed(base, ["/story/cyrillic-feed.html"], title=CYRILLIC_TITLE,
-                summary=CYRILLIC_PARAGRAPHS[0])
+    body = feed(
+        base, ["/story/cyrillic-feed.html"], title=CYRILLIC_TITLE, summary=CYRILLIC_PARAGRAPHS[0]
+    )
     return "application/rss+xml", body.decode("utf-8").encode("cp1251")
 
 

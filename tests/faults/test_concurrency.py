@@ -15,7 +15,7 @@ import sqlite_utils
 from conftest import REPO
 from test_crash import FEEDS, PER_FEED, SlowSite, build_site, write_config
 
-from crawler.datasette import database_name, make_datasette
+from crawler.outputs.datasette import database_name, make_datasette
 
 pytestmark = pytest.mark.slow
 

@@ -597,9 +597,11 @@ def test_the_bad_content_errors_are_one_row_each(content):
 
 # -- feeds as real outlets publish them ---------------------------------------------------
 
-REAL_FEEDS = {"Undeclared": "/content/undeclared-cp1252-feed",
-              "Mislabelled Cyrillic": "/content/mislabelled-cp1251-feed",
-              "UTF-16": "/content/utf16-feed"}
+REAL_FEEDS = {
+    "Undeclared": "/content/undeclared-cp1252-feed",
+    "Mislabelled Cyrillic": "/content/mislabelled-cp1251-feed",
+    "UTF-16": "/content/utf16-feed",
+}
 
 
 @pytest.fixture(scope="module")
@@ -613,8 +615,11 @@ def test_a_feed_declaring_no_encoding_is_not_said_to_declare_utf8(real_feeds):
     result, server = real_feeds
     assert_rest_completed(result, server.base_url)
     error = result.error_for(server.url(REAL_FEEDS["Undeclared"]))
-    assert error == {"stage": "feed", "message": "malformed feed, 1 entries used: wrong "
-                     "encoding: no encoding declared and not UTF-8, read as windows-1252"}
+    assert error == {
+        "stage": "feed",
+        "message": "malformed feed, 1 entries used: wrong "
+        "encoding: no encoding declared and not UTF-8, read as windows-1252",
+    }
     assert result.article(server.url("/story/undeclared-feed.html")) is not None
 
 
@@ -623,10 +628,12 @@ def test_entries_without_a_web_link_are_skipped_with_their_title(real_feeds):
     skipped = {row["url"]: row["reason"] for row in result.rows("SELECT * FROM skipped")}
     feed_url = server.url(REAL_FEEDS["Undeclared"])
     assert skipped == {
-        f"{feed_url}#Sans%20lien%20%3A%20la%20capitainerie%20r%C3%A9pond":
-            "no link: the entry 'Sans lien : la capitainerie répond' gives no address to fetch",
-        "tag:harbour.example,2026:7":
-            "not a web link: tag address of the entry \"Entrée d'archive\"",
+        f"{feed_url}#Sans%20lien%20%3A%20la%20capitainerie%20r%C3%A9pond": (
+            "no link: the entry 'Sans lien : la capitainerie répond' gives no address to fetch"
+        ),
+        "tag:harbour.example,2026:7": (
+            'not a web link: tag address of the entry "Entrée d\'archive"'
+        ),
     }
 
 
@@ -634,11 +641,12 @@ def test_a_feed_in_another_encoding_than_declared_reaches_the_database_readable(
     result, server = real_feeds
     assert_rest_completed(result, server.base_url)
     error = result.error_for(server.url(REAL_FEEDS["Mislabelled Cyrillic"]))
-    assert error["message"].startswith("malformed feed, 1 entries used: wrong encoding: "
-                                       "document declared as utf-8, but read as ")
+    assert error["message"].startswith(
+        "malformed feed, 1 entries used: wrong encoding: document declared as utf-8, but read as "
+    )
     article = result.article(server.url("/story/cyrillic-feed.html"))
     assert article is not None
-    assert article["summary"] == CYRILLIC_PARAGRAPHS[0]        # no mojibake
+    assert article["summary"] == CYRILLIC_PARAGRAPHS[0]  # no mojibake
 
 
 def test_a_utf16_feed_with_a_byte_order_mark_is_read(real_feeds):

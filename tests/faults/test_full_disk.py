@@ -22,8 +22,8 @@ import sqlite_utils
 from conftest import REPO
 from test_crash import FEEDS, PER_FEED, build_site, write_config
 
-from crawler.localsite import LocalSite
-from crawler.storage import MAX_PAGES_ENV, Store
+from crawler.demo.localsite import LocalSite
+from crawler.storage.store import MAX_PAGES_ENV, Store
 
 ARTICLE_PHRASE = "Dispatch number"  # in every article's text: never in a log line
 
@@ -166,8 +166,11 @@ def test_a_disk_too_full_to_open_the_database_fails_in_one_line(tmp_path, site, 
     db = small_disk / "full.db"
     config = write_config(tmp_path / "config.toml", served, db)
     page_count(db)  # the schema, then nothing more fits
-    subprocess.run(["dd", "if=/dev/zero", f"of={small_disk / 'filler'}", "bs=4k"],
-                   capture_output=True, check=False)
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={small_disk / 'filler'}", "bs=4k"],
+        capture_output=True,
+        check=False,
+    )
     done = run_pass(config)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"presswatch: error: {db}: ")

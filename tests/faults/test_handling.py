@@ -24,9 +24,8 @@ from twisted.internet.error import ConnectionLost, DNSLookupError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-from crawler.failures import describe_failure
-from crawler.feeds import parse_feed
-from crawler.middlewares import (
+from crawler.fetching.failures import describe_failure
+from crawler.fetching.middlewares import (
     EmptyResponseMiddleware,
     PoliteRetryMiddleware,
     PrivateAddressMiddleware,
@@ -34,7 +33,8 @@ from crawler.middlewares import (
     corrected_encoding,
     retry_after,
 )
-from crawler.resolver import PublicAddressResolver
+from crawler.fetching.resolver import PublicAddressResolver
+from crawler.sources.feeds import parse_feed
 
 URL = "http://news.example/story.html"
 

@@ -21,8 +21,8 @@ from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer, _big_feed
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, REPO, assert_rest_completed, crawl, proxy
 
-from crawler.digest import Digest, Period, collect, render, subject
-from crawler.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
+from crawler.fetching.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
+from crawler.outputs.digest import Digest, Period, collect, render, subject
 from crawler.visible import visible
 
 
@@ -507,7 +507,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     from crawler.cluster.ingest import Ingester, IngestOptions
     from crawler.cluster.keys import Keys
     from crawler.cluster.messages import event_message, item_message
-    from crawler.extract import Article
+    from crawler.extraction.article import Article
     from crawler.items import ArticleItem
 
     db = tmp_path / "test.db"

@@ -30,8 +30,8 @@ from smtp_faults import ScriptedSMTP
 from test_mail import free_port
 
 from crawler.config import EmailSettings
-from crawler.lock import DatabaseLock
-from crawler.mail import MailError, send_digest
+from crawler.outputs.mail import MailError, send_digest
+from crawler.storage.lock import DatabaseLock
 
 
 def settings(port: int, timeout: float) -> EmailSettings:

@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO, rows, run_cli
 from test_crash import article_count, build_site, write_config
 
-from crawler.localsite import LocalSite
+from crawler.demo.localsite import LocalSite
 
 pytestmark = [
     pytest.mark.slow,
@@ -150,7 +150,7 @@ def test_a_new_scheduler_reports_a_pass_still_running_and_skips_visibly(tmp_path
     db = tmp_path / "held.db"
     config = write_config(tmp_path / "config.toml", site, db)
     holder_code = (
-        "import sys, time; from crawler.lock import DatabaseLock\n"
+        "import sys, time; from crawler.storage.lock import DatabaseLock\n"
         "with DatabaseLock(sys.argv[1]):\n    print('held', flush=True)\n"
         "    time.sleep(120)\n"
     )
@@ -180,9 +180,7 @@ def test_a_new_scheduler_reports_a_pass_still_running_and_skips_visibly(tmp_path
         holder.kill()
         holder.wait()
     lines = log.read_text().splitlines()
-    assert any(f"the database is held: process {holder.pid} holds" in line for line in lines), (
-        lines
-    )
+    assert any(f"the database is held: process {holder.pid} holds" in line for line in lines), lines
     skipped = [line for line in lines if ": skipped: the database is held" in line]
     assert skipped and all(f"process {holder.pid}" in line for line in skipped)
     assert not any("exit 0" in line for line in lines), lines

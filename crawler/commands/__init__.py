@@ -1,0 +1,1 @@
+"""The ``presswatch`` command line: thin click commands over the library."""

@@ -1,0 +1,61 @@
+"""``presswatch diff``: an article's versions and the edits between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import (
+    config_option,
+    db_option,
+    open_store,
+    use_color,
+    write_output,
+)
+
+
+@click.command()
+@click.argument("article")
+@config_option
+@db_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html"]),
+    default="text",
+    show_default=True,
+    help="html: a standalone page.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the diff (default: only on a terminal, and not with NO_COLOR set).",
+)
+def diff(
+    article: str,
+    config_path: Path,
+    db_path: Path | None,
+    fmt: str,
+    output: Path | None,
+    color: bool | None,
+) -> None:
+    """Show the change history of one ARTICLE (its id or URL) with each diff."""
+    from crawler.outputs.reports import change_history, find_article, format_history, history_page
+
+    with open_store(config_path, db_path) as store:
+        article_id = find_article(store, article)
+        if article_id is None:
+            raise click.UsageError(f"no stored article {article!r} in {store.path}")
+        history = change_history(store, article_id)
+    if fmt == "html":
+        text = history_page(history)
+    else:
+        text = format_history(history, color=use_color(color, output is None))
+    write_output(text, output, color=color)

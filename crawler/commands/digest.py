@@ -1,0 +1,130 @@
+"""``presswatch digest``: what the desk should read about one period, printed, written or sent."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    config_option,
+    database_lock,
+    db_option,
+    open_store,
+    read_config_for,
+    require_database,
+)
+from crawler.config import ConfigError
+from crawler.times import next_second
+
+
+@click.command()
+@config_option
+@db_option
+@click.option(
+    "--since", metavar="WHEN", help="A duration (90m, 24h, 7d) or an ISO 8601 time. Default: 24h."
+)
+@click.option(
+    "--unsent",
+    is_flag=True,
+    help="Everything since the last digest that was sent (what cron uses).",
+)
+@click.option(
+    "--topic", "topics", multiple=True, metavar="NAME", help="Only this topic (repeatable)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html", "text", "json", "atom"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="E-mail it as configured in [digest.email]; print nothing on success.",
+)
+@click.option(
+    "--skip-empty/--no-skip-empty",
+    default=None,
+    help="Send or write nothing when nothing is new (recorded as skipped). "
+    "Default: [digest] skip_empty.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the digest that would be made; send, write and record nothing.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also print a one-line summary (to stderr when the digest is printed).",
+)
+def digest(
+    config_path: Path,
+    db_path: Path | None,
+    since: str | None,
+    unsent: bool,
+    topics: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    send: bool,
+    skip_empty: bool | None,
+    dry_run: bool,
+    verbose: bool,
+) -> None:
+    """Write the digest: new mentions by topic, edited stories, source health.
+
+    Exit status: 0 written (and sent); 1 delivery failed (the digest stays unsent, so the
+    next --unsent includes it); 2 usage or configuration error.
+    """
+    from crawler.outputs.digest import DigestError, make_digest
+    from crawler.outputs.mail import MailError
+    from crawler.storage.lock import LockHeld
+
+    config = read_config_for(config_path, db_path)
+    db = require_database(db_path or config.storage.db)
+    try:
+        # A pass still writing could hold mentions the digest would otherwise miss; the
+        # lock is let go before the mail server is contacted.
+        with (
+            database_lock(db, wait=config.schedule.pass_timeout.total_seconds()) as lock,
+            open_store(config_path, db) as store,
+        ):
+            result = make_digest(
+                store,
+                config,
+                since=since,
+                unsent=unsent,
+                topics=topics,
+                fmt=fmt,
+                send=send and not dry_run,
+                now=next_second(),
+                output=None if dry_run else output,
+                skip_empty=skip_empty,
+                dry_run=dry_run,
+                release_lock=lock.release,
+            )
+    except (DigestError, ConfigError) as error:
+        raise click.UsageError(str(error)) from error
+    except MailError as error:
+        click.echo(f"presswatch: error: {error}; the digest stays unsent", err=True)
+        sys.exit(EXIT_FAILED)
+    except LockHeld as held:
+        click.echo(f"presswatch: {held}", err=True)
+        sys.exit(EXIT_LOCKED)
+    printed = (output is None or dry_run) and not result.sent and not result.skipped
+    if printed:
+        click.echo(result.text, nl=not result.text.endswith("\n"))
+    if verbose:
+        click.echo(result.describe(), err=printed)

@@ -1,0 +1,1 @@
+"""Page bytes -> Article: main text, declared metadata, paywall evidence."""

@@ -1,0 +1,1 @@
+"""Fetching pages politely and safely: link and address policy, middlewares, DNS."""

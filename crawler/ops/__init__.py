@@ -1,0 +1,1 @@
+"""Running presswatch: the scheduler, status, logs, progress, child-process lifetimes."""

@@ -1,0 +1,1 @@
+"""What people read: the digest and its delivery, reports, the Datasette view."""

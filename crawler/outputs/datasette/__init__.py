@@ -1,0 +1,51 @@
+"""The database as analysts see it in Datasette: metadata and canned queries.
+
+The full-text indexes and views analysts use are migration steps of the storage layer
+(``crawler/storage/analyst_views.sql`` and later steps in ``crawler/storage/store.py``).
+``metadata.yml`` documents every table, view and column and holds the canned queries.
+Nothing here imports Datasette, which is an optional dependency.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+METADATA_PATH = HERE / "metadata.yml"
+# The database name metadata.yml is written for: Datasette names a database by its file
+# name, and presswatch.db is the default file.
+METADATA_DATABASE = "presswatch"
+
+
+def database_name(path: str | Path) -> str:
+    """The name Datasette gives the database in ``path``: the file name, less suffix."""
+    return Path(path).stem
+
+
+def load_metadata(database: str = METADATA_DATABASE) -> dict[str, Any]:
+    """The Datasette metadata, with its table metadata keyed to ``database``."""
+    metadata = copy.deepcopy(_parsed_metadata())
+    databases = metadata["databases"]
+    databases[database] = databases.pop(METADATA_DATABASE)
+    return metadata
+
+
+@cache
+def _parsed_metadata() -> dict[str, Any]:
+    import yaml  # comes with Datasette, not with presswatch itself
+
+    return yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
+
+
+def make_datasette(path: str | Path, **options: Any) -> Any:
+    """A Datasette instance serving the database at ``path`` with presswatch's metadata.
+
+    Needs the optional ``datasette`` dependency; ``options`` go to ``Datasette()``.
+    """
+    from datasette.app import Datasette
+
+    metadata = load_metadata(database_name(path))
+    return Datasette([str(path)], metadata=metadata, **options)

@@ -1,0 +1,199 @@
+"""Read-only summaries of a database for people: the demo's report, an article's history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from crawler.fetching.urls import canonical_url
+from crawler.storage.store import Store
+from crawler.tracking.diffs import excerpt, html_page, render_terminal
+from crawler.visible import visible
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    topic: str
+    titles: list[str]
+
+
+def articles_per_source(store: Store) -> list[tuple[str, int]]:
+    rows = store.db.execute(
+        "SELECT s.name, count(a.id) FROM sources s LEFT JOIN articles a ON a.source_id = s.id "
+        "GROUP BY s.id ORDER BY s.name"
+    )
+    return [(name, count) for name, count in rows]
+
+
+def mentions_per_topic(store: Store) -> list[TopicReport]:
+    rows = store.db.execute(
+        "SELECT t.name, a.title FROM topics t LEFT JOIN mentions m ON m.topic_id = t.id "
+        "LEFT JOIN articles a ON a.id = m.article_id ORDER BY t.name, a.published_at DESC"
+    )
+    reports: dict[str, list[str]] = {}
+    for topic, title in rows:
+        reports.setdefault(topic, [])
+        if title is not None:
+            reports[topic].append(title)
+    return [TopicReport(topic, titles) for topic, titles in reports.items()]
+
+
+@dataclass(frozen=True)
+class FoundChange:
+    """One detected change, with the article and outlet it belongs to."""
+
+    article_id: int
+    outlet: str | None
+    headline: str | None
+    change: ChangeEntry
+
+
+def changes_found(store: Store) -> list[FoundChange]:
+    """Every change recorded, oldest first, with its article's headline and outlet."""
+    rows = store.db.query(
+        "SELECT c.*, a.title AS headline, s.name AS outlet FROM changes c "
+        "JOIN articles a ON a.id = c.article_id LEFT JOIN sources s ON s.id = a.source_id "
+        "ORDER BY c.id"
+    )
+    return [
+        FoundChange(row["article_id"], row["outlet"], row["headline"], _change_entry(row))
+        for row in rows
+    ]
+
+
+def format_changes(found: list[FoundChange], *, color: bool, width: int = 160) -> str:
+    """Each change in a few lines: kind, outlet and headline, what changed, a short diff."""
+    lines: list[str] = []
+    for item in found:
+        change = item.change
+        lines.append(
+            f"  {change.kind:<10} #{item.article_id} {item.outlet or '-'}: "
+            f"{change.title_before or item.headline or '(untitled)'}"
+        )
+        if change.title_after and change.title_after != change.title_before:
+            lines.append(f"             headline now: {change.title_after}")
+        if change.kind == "removed":
+            lines.append("             the page now answers 404/410")
+        if change.kind == "redirected":
+            lines.append(f"             now redirects to {change.redirect_url}")
+        topics = [f"+{name}" for name in change.mentions_added]
+        topics += [f"-{name}" for name in change.mentions_removed]
+        if topics:
+            lines.append(f"             topics: {' '.join(topics)}")
+        if change.diff:
+            lines.append(
+                "             " + render_terminal(excerpt(change.diff, width), color=color)
+            )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    id: int
+    kind: str
+    detected_at: str
+    title_before: str | None
+    title_after: str | None
+    diff: str | None
+    diff_html: str | None
+    mentions_added: list[str]
+    mentions_removed: list[str]
+    redirect_url: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    article_id: int
+    url: str
+    title: str | None
+    status: str
+    first_seen_at: str
+    versions: int
+    changes: list[ChangeEntry]
+
+
+def find_article(store: Store, ref: str) -> int | None:
+    """An article id from an id or a URL (any variant of its canonical URL)."""
+    if ref.isdigit():
+        row = store.db.execute("SELECT id FROM articles WHERE id = ?", [int(ref)]).fetchone()
+        return row[0] if row else None
+    return store.article_id(canonical_url(ref))
+
+
+def change_history(store: Store, article_id: int) -> History:
+    """Everything `presswatch diff` shows of one article."""
+    article = store.db["articles"].get(article_id)
+    versions = store.db["versions"].count_where("article_id = ?", [article_id])
+    changes = [
+        _change_entry(row)
+        for row in store.db.query(
+            "SELECT * FROM changes WHERE article_id = ? ORDER BY id", [article_id]
+        )
+    ]
+    return History(
+        article_id,
+        article["url"],
+        article["title"],
+        article["status"],
+        article["first_seen_at"],
+        versions,
+        changes,
+    )
+
+
+def _change_entry(row: dict[str, Any]) -> ChangeEntry:
+    return ChangeEntry(
+        row["id"],
+        row["kind"],
+        row["detected_at"],
+        row["title_before"],
+        row["title_after"],
+        row["diff"],
+        row["diff_html"],
+        json.loads(row["mentions_added"]),
+        json.loads(row["mentions_removed"]),
+        row["redirect_url"],
+    )
+
+
+def change_heading(change: ChangeEntry) -> str:
+    """``2026-11-25T07:00:00Z  retitled: 'Old' -> 'New'`` and the like."""
+    line = f"{change.detected_at}  {change.kind}"
+    if change.kind == "redirected":
+        line += f" to {change.redirect_url}"
+    elif change.title_before != change.title_after and change.title_after is not None:
+        line += f": {change.title_before!r} -> {change.title_after!r}"
+    topics = [f"+{name}" for name in change.mentions_added]
+    topics += [f"-{name}" for name in change.mentions_removed]
+    if topics:
+        line += f"  [topics {' '.join(topics)}]"
+    return line
+
+
+def format_history(history: History, *, color: bool) -> str:
+    """An article's changes for a terminal; web text without invisible characters (the
+    colours are added after)."""
+    lines = [
+        visible(f"{history.title or '(untitled)'}"),
+        visible(history.url),
+        f"first seen {history.first_seen_at}; {history.versions} version(s); "
+        f"{len(history.changes)} change(s); now {history.status}",
+    ]
+    for change in history.changes:
+        lines += ["", visible(f"#{change.id} {change_heading(change)}")]
+        if change.diff:
+            lines.append(render_terminal(visible(change.diff), color=color))
+    return "\n".join(lines)
+
+
+def history_page(history: History) -> str:
+    sections = [
+        (
+            visible(change_heading(change)),
+            visible(change.diff_html or f"<p>{escape(change.kind)}</p>"),
+        )
+        for change in history.changes
+    ]
+    return html_page(visible(history.title or history.url), sections)

@@ -1,0 +1,1 @@
+"""Change tracking: normalised texts, diffs, near-duplicates, re-visits, recorded rows."""
