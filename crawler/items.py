@@ -1,16 +1,36 @@
-"""What flows from the spiders through the pipelines: one fetch of an article."""
+"""What flows from the spiders through the pipelines: one fetch of an article, and the
+Article extracted from it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extraction.article import Article
-
 PAGE = "page"  # a page to extract, match and store
 UNCHANGED = "unchanged"  # a revisit answered 304, or with the very same bytes
 REMOVED = "removed"  # a revisit answered 404 or 410
 REDIRECTED = "redirected"  # a revisit now redirects to another article URL
+
+
+@dataclass(frozen=True)
+class Article:
+    """What presswatch keeps of one fetched page."""
+
+    title: str | None
+    text: str
+    author: str | None = None  # the authors as one display string
+    published_at: str | None = None
+    language: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None  # the page's rel=canonical, made absolute
+    authors: tuple[str, ...] = ()  # every author named, persons first
+    title_raw: str | None = None  # the page's <title> as served
+    modified_at: str | None = None
+    published_from: str | None = None  # where the dates came from (crawler.extraction.metadata)
+    modified_from: str | None = None
+    declared_not_free: bool = False  # JSON-LD isAccessibleForFree: false
+    teaser_markers: bool = False  # a paywall or metering container on the page
+    hidden_part_missing: bool = False  # the part declared not free is not on the page
 
 
 @dataclass

@@ -14,9 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 from scrapy.exceptions import DropItem
 
 from crawler import items
-from crawler.extraction.article import Article, ExtractionError, extract_page
+from crawler.extraction.article import ExtractionError, extract_page
 from crawler.extraction.partial import is_partial
-from crawler.items import ArticleItem
+from crawler.items import Article, ArticleItem
 from crawler.ops.lifeline import die_with_parent
 from crawler.tracking.similarity import simhash
 from pipelines.base import PassPipeline

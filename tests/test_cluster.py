@@ -32,8 +32,7 @@ from crawler.cluster.keys import Keys
 from crawler.cluster.messages import MessageError, decode, event_message, item_message
 from crawler.config import Source
 from crawler.demo.localsite import LocalSite
-from crawler.extraction.article import Article
-from crawler.items import ArticleItem, FeedEntry
+from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
 
 SOURCES = [

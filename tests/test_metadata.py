@@ -13,9 +13,10 @@ import pytest
 from conftest import SITES, rows, run_cli
 
 from crawler.demo.localsite import LocalSite
-from crawler.extraction.article import Article, extract
+from crawler.extraction.article import extract
 from crawler.extraction.bylines import Byline, person_names, split_byline
 from crawler.extraction.partial import is_partial
+from crawler.items import Article
 from crawler.storage.store import SCHEMA_VERSION, connect
 
 CORPUS = Path(__file__).parent / "corpus"

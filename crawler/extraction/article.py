@@ -9,7 +9,6 @@ re-check can tell a difference made by new extraction rules from an edit (see
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
@@ -21,6 +20,7 @@ from trafilatura.utils import load_html
 from crawler.extraction.metadata import page_metadata
 from crawler.extraction.scripts import word_count
 from crawler.extraction.tails import without_promo_tail
+from crawler.items import Article
 
 MIN_WORDS = 25  # less is a menu, a caption or an error page, not an article; a
 # paywall's teaser is kept however short (crawler.extraction.partial flags it).
@@ -36,27 +36,6 @@ EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{trafilatura.__version__}"
 
 class ExtractionError(ValueError):
     """The page has no extractable article text."""
-
-
-@dataclass(frozen=True)
-class Article:
-    """What presswatch keeps of one fetched page."""
-
-    title: str | None
-    text: str
-    author: str | None = None  # the authors as one display string
-    published_at: str | None = None
-    language: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None  # the page's rel=canonical, made absolute
-    authors: tuple[str, ...] = ()  # every author named, persons first
-    title_raw: str | None = None  # the page's <title> as served
-    modified_at: str | None = None
-    published_from: str | None = None  # where the dates came from (crawler.extraction.metadata)
-    modified_from: str | None = None
-    declared_not_free: bool = False  # JSON-LD isAccessibleForFree: false
-    teaser_markers: bool = False  # a paywall or metering container on the page
-    hidden_part_missing: bool = False  # the part declared not free is not on the page
 
 
 def extract(html: str | bytes, url: str | None = None, body_selector: str | None = None) -> Article:

@@ -18,7 +18,7 @@ The version text is the page's text only; the feed summary stays in
 
 from __future__ import annotations
 
-from crawler.extraction.article import Article
+from crawler.items import Article
 
 TEASER_WORDS = 150  # a text this short on a page with a paywall is its teaser
 SHORT_WORDS = 350  # shorter than a full article: the declared hidden part is missing

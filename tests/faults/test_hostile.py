@@ -507,8 +507,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     from crawler.cluster.ingest import Ingester, IngestOptions
     from crawler.cluster.keys import Keys
     from crawler.cluster.messages import event_message, item_message
-    from crawler.extraction.article import Article
-    from crawler.items import ArticleItem
+    from crawler.items import Article, ArticleItem
 
     db = tmp_path / "test.db"
     config = tmp_path / "config.toml"
