@@ -15,7 +15,7 @@ import pytest
 import sqlite_utils
 
 from crawler.demo.localsite import LocalSite
-from crawler.storage.store import MIGRATIONS, sqlite3_statements
+from crawler.storage.migrations import MIGRATIONS, sqlite3_statements
 
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent

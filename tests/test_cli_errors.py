@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from crawler.commands.common import use_color
 from crawler.commands.main import cli
-from crawler.storage.store import SCHEMA_VERSION, Store
+from crawler.storage.migrations import SCHEMA_VERSION
+from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
 
 

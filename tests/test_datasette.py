@@ -27,7 +27,8 @@ from test_pass import SOURCES, TOPICS
 
 from crawler.demo.localsite import LocalSite
 from crawler.outputs.datasette import load_metadata, make_datasette
-from crawler.storage.store import MIGRATIONS, SCHEMA_VERSION, connect, sqlite3_statements
+from crawler.storage.migrations import MIGRATIONS, SCHEMA_VERSION, sqlite3_statements
+from crawler.storage.store import connect
 
 NATO_HEADLINES = {
     "Allies weigh a coalition of the willing for Ukraine",

@@ -13,7 +13,8 @@ from conftest import database_before, run_cli, step_adding
 from digest_fixtures import Desk, sample_day
 from test_mail import Inbox, free_port
 
-from crawler.storage.store import SCHEMA_VERSION, connect
+from crawler.storage.migrations import SCHEMA_VERSION
+from crawler.storage.store import connect
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 from conftest import SITES, database_before, rows, run_cli, step_adding, write_config
 
 from crawler.demo.localsite import LocalSite
-from crawler.storage.store import SCHEMA_VERSION, connect
+from crawler.storage.migrations import SCHEMA_VERSION
+from crawler.storage.store import connect
 
 MISSING = "/news/missing.html"  # listed by news/feed.xml, no page behind it: a 404
 

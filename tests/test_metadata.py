@@ -17,7 +17,8 @@ from crawler.extraction.article import extract
 from crawler.extraction.bylines import Byline, person_names, split_byline
 from crawler.extraction.partial import is_partial
 from crawler.items import Article
-from crawler.storage.store import SCHEMA_VERSION, connect
+from crawler.storage.migrations import SCHEMA_VERSION
+from crawler.storage.store import connect
 
 CORPUS = Path(__file__).parent / "corpus"
 PAGES = {

@@ -79,7 +79,8 @@ def test_status_without_a_database_says_so(tmp_path):
 
 
 def test_an_older_database_gets_failing_since_from_its_failed_sources(tmp_path):
-    from crawler.storage.store import SCHEMA_VERSION, Store
+    from crawler.storage.migrations import SCHEMA_VERSION
+    from crawler.storage.store import Store
 
     path = tmp_path / "old.db"
     old = database_before(path, step_adding("failing_since"))

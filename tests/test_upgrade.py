@@ -18,7 +18,8 @@ from conftest import SITES, rows, run_cli, write_config
 
 from crawler.demo.localsite import LocalSite
 from crawler.extraction.article import EXTRACTOR
-from crawler.storage.store import SCHEMA_VERSION, connect
+from crawler.storage.migrations import SCHEMA_VERSION
+from crawler.storage.store import connect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "released-0.1.db"
 FIXTURE_BASE = "http://127.0.0.1:38563"  # where the fixture's pages were served

@@ -20,7 +20,8 @@ import click
 
 from crawler.config import Config, ConfigError, load_config
 from crawler.ops.logs import LogFileError
-from crawler.storage.store import DatabaseProblem, Store
+from crawler.storage.migrations import DatabaseProblem
+from crawler.storage.store import Store
 
 if TYPE_CHECKING:
     from crawler.storage.lock import DatabaseLock

@@ -1,5 +1,5 @@
 -- What analysts read: full-text indexes and views over the core tables.
--- This is one step of crawler.storage.store.MIGRATIONS and runs in one transaction. Once
+-- This is one step of crawler.storage.migrations.MIGRATIONS and runs in one transaction. Once
 -- released it is never edited: later changes go into a new step.
 
 -- Full-text search over every version's headline and text. The index holds no copy of
