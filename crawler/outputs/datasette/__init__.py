@@ -1,7 +1,7 @@
 """The database as analysts see it in Datasette: metadata and canned queries.
 
 The full-text indexes and views analysts use are migration steps of the storage layer
-(``crawler/storage/analyst_views.sql`` and later steps in ``crawler/storage/store.py``).
+(``crawler/storage/analyst_views.sql`` and later steps in ``crawler/storage/migrations.py``).
 ``metadata.yml`` documents every table, view and column and holds the canned queries.
 Nothing here imports Datasette, which is an optional dependency.
 """
