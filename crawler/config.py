@@ -124,6 +124,42 @@ class DigestConfig:
     template_dir: Path | None = None
     email: EmailSettings | None = None
     skip_empty: bool = False  # send (or write) nothing when nothing is new
+    notify: tuple[str, ...] = ()  # [[notify]] targets that also get the digest
+
+
+ALERT_EVENTS = ("mention", "mention_added", "mention_removed", "headline")
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One ``[[notify]]`` table: where instant alerts go (an Apprise URL) and which."""
+
+    name: str
+    url: str = field(repr=False)  # may hold a token: never printed, see ``shown_url``
+    url_env: str | None = None
+    topics: tuple[str, ...] = ()  # empty: every topic
+    events: tuple[str, ...] = ALERT_EVENTS
+    min_interval: timedelta = timedelta(0)
+    min_significance: float = 0.0
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as it may be printed: its scheme only, and where it comes from."""
+        scheme = self.url.split("://", 1)[0]
+        return f"{scheme}://… (${self.url_env})" if self.url_env else f"{scheme}://…"
+
+    def wants(self, event: str, topics: tuple[str, ...]) -> bool:
+        """Does this target take ``event`` about an article matching ``topics``?"""
+        if event not in self.events:
+            return False
+        return not self.topics or any(topic in self.topics for topic in topics)
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """``[serve]``: where the Datasette view of the database is published."""
+
+    base_url: str | None = None  # e.g. https://presswatch.example.org (for full-diff links)
 
 
 @dataclass(frozen=True)
@@ -156,6 +192,8 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    notify: tuple[NotifyTarget, ...] = ()
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -269,10 +307,14 @@ def parse_config(
     digest = _digest(root.table("digest"), base_dir)
     schedule = _schedule(root.table("schedule"))
     cluster = _cluster(root.table("cluster"))
+    notify = _list_of_tables(root, "notify", _notify)
+    serve = _serve(root.table("serve"))
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
+    _unique(root, "notify", [n.name for n in notify])
     _check_queries(file, topics)
+    _check_notify_names(root, notify, topics, digest)
     return Config(
         path,
         storage,
@@ -283,6 +325,8 @@ def parse_config(
         digest=digest,
         schedule=schedule,
         cluster=cluster,
+        notify=notify,
+        serve=serve,
     )
 
 
@@ -490,13 +534,82 @@ def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
     folder = table.get("template_dir", str)
     skip_empty = table.get("skip_empty", bool, False)
     email = _email(table.table("email")) if "email" in table.data else None
+    notify = table.strings("notify")
     table.finish()
     if folder is None:
-        return DigestConfig(None, email, skip_empty)
+        return DigestConfig(None, email, skip_empty, notify)
     template_dir = base_dir / folder if base_dir is not None else Path(folder)
     if not template_dir.is_dir():
         table.fail("template_dir", f"not a folder: {template_dir}")
-    return DigestConfig(template_dir, email, skip_empty)
+    return DigestConfig(template_dir, email, skip_empty, notify)
+
+
+def _notify(table: _Table) -> NotifyTarget:
+    name = table.require("name", str).strip()
+    if not name:
+        table.fail("name", "must not be empty")
+    url, url_env = table.get("url", str), table.get("url_env", str)
+    if (url is None) == (url_env is None):
+        table.fail("url", "give either 'url' or 'url_env' (the environment variable holding it)")
+    if url_env is not None:
+        url = os.environ.get(url_env, "").strip()
+        if not url:
+            table.fail("url_env", f"the environment variable {url_env} is not set")
+    events = table.strings("events") or ALERT_EVENTS
+    for event in events:
+        if event not in ALERT_EVENTS:
+            table.fail("events", f"must be among {', '.join(ALERT_EVENTS)}, got {event!r}")
+    target = NotifyTarget(
+        name=name,
+        url=url.strip(),
+        url_env=url_env,
+        topics=table.strings("topics"),
+        events=events,
+        min_interval=table.duration("min_interval", timedelta(0)),
+        min_significance=float(table.get("min_significance", (int, float), 0.0)),
+    )
+    table.finish()
+    if not 0.0 <= target.min_significance <= 1.0:
+        table.fail("min_significance", f"must be between 0 and 1, got {target.min_significance}")
+    table.convert("url_env" if url_env else "url", _check_apprise_url, target)
+    return target
+
+
+def _check_apprise_url(target: NotifyTarget) -> None:
+    """Apprise must know the URL's scheme and be able to read the rest of it."""
+    import apprise
+
+    scheme = target.url.split("://", 1)[0].lower() if "://" in target.url else ""
+    if not scheme:
+        raise ValueError(f"not an Apprise URL ({target.shown_url}): expected scheme://...")
+    if apprise.Apprise.instantiate(target.url) is None:
+        raise ValueError(
+            f"Apprise cannot use {target.shown_url}: an unknown scheme {scheme!r}, "
+            "or a URL its service cannot read (see https://github.com/caronc/apprise/wiki)"
+        )
+
+
+def _check_notify_names(
+    root: _Table, targets: tuple[NotifyTarget, ...], topics: tuple[Topic, ...], digest: DigestConfig
+) -> None:
+    """Topics a target names are configured; the digest's targets exist."""
+    topic_names = {topic.name for topic in topics}
+    for index, target in enumerate(targets):
+        for topic in target.topics:
+            if topic not in topic_names:
+                root.fail(f"notify[{index}].topics", f"no topic named {topic!r}")
+    names = {target.name for target in targets}
+    for name in digest.notify:
+        if name not in names:
+            root.fail("digest.notify", f"no [[notify]] target named {name!r}")
+
+
+def _serve(table: _Table) -> ServeConfig:
+    base_url = table.get("base_url", str)
+    table.finish()
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        table.fail("base_url", f"must be an http:// or https:// URL, got {base_url!r}")
+    return ServeConfig(base_url.rstrip("/") if base_url else None)
 
 
 def _email(table: _Table) -> EmailSettings:
