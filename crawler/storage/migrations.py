@@ -249,6 +249,30 @@ MIGRATIONS: tuple[Migration, ...] = (
     UPDATE articles SET authors = json_array(author) WHERE author IS NOT NULL;
     ALTER TABLE mentions ADD COLUMN in_summary INTEGER NOT NULL DEFAULT 0;
     """,
+    # The alerts outbox: one row per event and [[notify]] target, written with the event,
+    # marked sent once the target's service accepted it (docs/alerts.md).
+    """
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        event TEXT NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        topic_id INTEGER REFERENCES topics(id),
+        change_id INTEGER REFERENCES changes(id),
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        message_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        failing_since TEXT,
+        last_error TEXT,
+        sent_at TEXT,
+        answer TEXT,
+        UNIQUE (event_id, target)
+    );
+    CREATE INDEX notifications_by_target ON notifications (target, status);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -121,6 +121,7 @@ class Store:
         self.db = db
         self.batch_started: float | None = None
         self.batch_size = 0
+        self.outbox = Outbox(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -521,3 +522,132 @@ def topic_query_text(topic: Topic) -> str:
     if len(topic.queries) == 1:
         return topic.queries[0]
     return " OR ".join(f"({query})" for query in topic.queries)
+
+
+class Outbox:
+    """The ``notifications`` table: alerts waiting for, being sent to, or accepted by
+    their ``[[notify]]`` targets (crawler/outputs/alerts/). Reached as ``Store.outbox``."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def queue(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add alerts (inside the caller's transaction); an event already queued for a
+        target is not queued twice. Returns how many were added."""
+        added = 0
+        for row in rows:
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO notifications (event_id, target, event, article_id, "
+                "topic_id, change_id, created_at) VALUES (:event_id, :target, :event, "
+                ":article_id, :topic_id, :change_id, :created_at)",
+                {"topic_id": None, "change_id": None, **row},
+            )
+            added += cursor.rowcount
+        return added
+
+    def due(self, target: str, now: str) -> list[dict[str, Any]]:
+        """A target's alerts to send now, oldest first, with what their messages show:
+        those in doubt (``sending``: a kill between sending and marking), then those
+        pending whose next attempt is due."""
+        significance = "c.significance" if self._has_column("changes", "significance") else "NULL"
+        return list(
+            self.db.query(
+                f"""SELECT n.id, n.event_id, n.event, n.status, n.message_id, n.attempts,
+                          n.created_at, n.change_id, n.article_id, a.url, a.title,
+                          coalesce(a.story_id, a.id) AS story_id, s.name AS outlet,
+                          t.name AS topic, m.snippet, m.terms, c.title_before,
+                          c.title_after, c.diff, c.detected_at,
+                          {significance} AS significance
+                   FROM notifications n
+                   JOIN articles a ON a.id = n.article_id
+                   LEFT JOIN sources s ON s.id = a.source_id
+                   LEFT JOIN topics t ON t.id = n.topic_id
+                   LEFT JOIN mentions m ON m.topic_id = n.topic_id
+                        AND m.article_id = n.article_id
+                   LEFT JOIN changes c ON c.id = n.change_id
+                   WHERE n.target = ? AND (n.status = 'sending' OR (n.status = 'pending'
+                         AND (n.next_attempt_at IS NULL OR n.next_attempt_at <= ?)))
+                   ORDER BY n.status = 'pending', n.id""",
+                [target, now],
+            )
+        )
+
+    def other_outlets(self, story_id: int, article_id: int) -> list[str]:
+        """The outlets of the story's other copies (syndicated: same ``story_id``)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT s.name FROM articles a JOIN sources s ON s.id = a.source_id "
+            "WHERE coalesce(a.story_id, a.id) = ? AND a.id != ? ORDER BY s.name",
+            [story_id, article_id],
+        )
+        return [row[0] for row in rows]
+
+    def sending(self, ids: Iterable[int], message_id: str) -> None:
+        """About to hand these to the service as one message: committed before it is."""
+        self._update(ids, "status = 'sending', message_id = ?", [message_id])
+
+    def sent(self, ids: Iterable[int], now: str, answer: str) -> None:
+        self._update(
+            ids,
+            "status = 'sent', sent_at = ?, answer = ?, failing_since = NULL, "
+            "next_attempt_at = NULL",
+            [now, answer],
+        )
+
+    def failed(self, ids: Iterable[int], now: str, error: str, next_attempt_at: str) -> None:
+        """Not accepted: back to pending (the message id kept), tried again later."""
+        self._update(
+            ids,
+            "status = 'pending', attempts = attempts + 1, last_error = ?, "
+            "next_attempt_at = ?, failing_since = coalesce(failing_since, ?)",
+            [error, next_attempt_at, now],
+        )
+
+    def skipped(self, ids: Iterable[int], now: str, reason: str) -> None:
+        """Never to be sent (below the target's min_significance)."""
+        self._update(ids, "status = 'skipped', sent_at = ?, answer = ?", [now, reason])
+
+    def last_sent(self, target: str) -> str | None:
+        return self.db.execute(
+            "SELECT max(sent_at) FROM notifications WHERE target = ? AND status = 'sent'",
+            [target],
+        ).fetchone()[0]
+
+    def targets(self) -> dict[str, dict[str, Any]]:
+        """Per target: last delivery, alerts waiting, failing since when, last error."""
+        rows = self.db.query(
+            """SELECT target,
+                      max(CASE WHEN status = 'sent' THEN sent_at END) AS last_sent_at,
+                      sum(status IN ('pending', 'sending')) AS pending,
+                      min(CASE WHEN status IN ('pending', 'sending') THEN failing_since END)
+                          AS failing_since,
+                      (SELECT n2.last_error FROM notifications n2
+                       WHERE n2.target = n.target AND n2.status IN ('pending', 'sending')
+                         AND n2.last_error IS NOT NULL
+                       ORDER BY n2.next_attempt_at DESC LIMIT 1) AS last_error
+               FROM notifications n GROUP BY target"""
+        )
+        return {row["target"]: row for row in rows}
+
+    def waiting(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The outbox: alerts not yet accepted, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT n.id, n.event_id, n.target, n.event, n.status, n.attempts, "
+                "n.created_at, n.next_attempt_at, n.last_error, a.title, t.name AS topic "
+                "FROM notifications n JOIN articles a ON a.id = n.article_id "
+                "LEFT JOIN topics t ON t.id = n.topic_id "
+                "WHERE n.status IN ('pending', 'sending') ORDER BY n.id LIMIT ?",
+                [limit],
+            )
+        )
+
+    def _update(self, ids: Iterable[int], assignments: str, params: list[Any]) -> None:
+        ids = list(ids)
+        with self.db.conn:
+            self.db.conn.execute(
+                f"UPDATE notifications SET {assignments} WHERE id IN ({', '.join('?' * len(ids))})",
+                [*params, *ids],
+            )
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self.db.execute(f"PRAGMA table_info({table})"))

@@ -25,6 +25,7 @@ from crawler.fetching.urls import canonical_adoptable, canonical_url
 from crawler.items import ArticleItem
 from crawler.storage.store import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
+from crawler.tracking import alert_events
 from crawler.tracking.diffs import diff_texts
 from crawler.tracking.normalize import Normalizer, content_hash
 from crawler.tracking.revisit import next_check_at
@@ -341,6 +342,7 @@ class PassRecorder:
             self._link(article_id, [item.source_id, *item.also_from], aliases)
             self._forget_gone([item.url, *aliases])
             self._mentions(article_id, version_id, item, now)
+            self._alert(alert_events.new_article, article_id, _all_topics(item), now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1
 
@@ -380,7 +382,7 @@ class PassRecorder:
                 EXTRACTOR,
                 metadata,
             )
-            self.store.insert_change(
+            change_id = self.store.insert_change(
                 {
                     "article_id": stored.id,
                     "from_version_id": stored.version_id,
@@ -398,6 +400,9 @@ class PassRecorder:
                 }
             )
             self._mentions(stored.id, version_id, item, now)
+            self._alert(
+                alert_events.edited, stored.id, change_id, stored.topics, topics, retitled, now
+            )
             self.store.update_article(
                 stored.id,
                 {
@@ -535,6 +540,12 @@ class PassRecorder:
 
     # -- helpers --------------------------------------------------------------------
 
+    def _alert(self, events: Callable[..., list[dict[str, Any]]], *args: Any) -> None:
+        """Queue the alerts ``events`` makes of these rows for the [[notify]] targets, in
+        the open transaction (crawler/tracking/alert_events.py)."""
+        if self.config.notify:
+            self.store.outbox.queue(events(self.config.notify, self.topic_ids, *args))
+
     def _story(self, article_id: int, fingerprint: int | None) -> int:
         """The story an article belongs to: that of a near-duplicate already stored (the
         same wire copy on another outlet), or a story of its own."""
@@ -612,6 +623,11 @@ class PassRecorder:
 
 def _topics(item: ArticleItem) -> list[str]:
     return sorted({match.topic for match in item.matches})
+
+
+def _all_topics(item: ArticleItem) -> list[str]:
+    """The topics found in the page or only in its feed summary."""
+    return sorted({match.topic for match in (*item.matches, *item.summary_matches)})
 
 
 def _json(values: object) -> str:
