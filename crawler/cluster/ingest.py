@@ -23,7 +23,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -38,6 +38,7 @@ from crawler.cluster.liveness import Heartbeat, process_id
 from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
+from crawler.config import NotifyTarget
 from crawler.fetching.urls import host_of, private_address
 from crawler.items import ArticleItem
 from crawler.run import PassSummary
@@ -68,6 +69,7 @@ class IngestOptions:
     max_run: float = 1800.0  # a run open this long is closed and a new one opened
     batch: int = 500  # messages per commit, at most
     heartbeat: float = DEFAULT_HEARTBEAT
+    notify: tuple[NotifyTarget, ...] = ()  # this host's alert targets (never published)
 
 
 class MessageClock:
@@ -242,7 +244,7 @@ class Ingester:
             started_at = to_iso(utc_now())
             recorder = PassRecorder(
                 store=self.store,
-                config=published.config,
+                config=replace(published.config, notify=self.options.notify),
                 run_id=self.store.start_run(started_at),
                 source_ids=dict(published.source_ids),
                 topic_ids=dict(published.topic_ids),

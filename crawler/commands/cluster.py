@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -30,7 +31,7 @@ from crawler.commands.common import (
     read_config_for,
     user_errors,
 )
-from crawler.commands.run import format_summary
+from crawler.commands.run import deliver_alerts, format_summary
 from crawler.config import Config
 from crawler.run import PassSummary
 
@@ -148,6 +149,7 @@ def worker(
     "digest waiting for the database gets its turn.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each run's summary as JSON.")
+@click.option("--no-notify", is_flag=True, help="Queue and deliver no alert.")
 @options(verbose_option, quiet_option, log_file_option, log_format_option)
 def ingest(
     config_path: Path,
@@ -158,6 +160,7 @@ def ingest(
     settle: float,
     max_run: float,
     as_json: bool,
+    no_notify: bool,
     verbose: bool,
     quiet: bool,
     log_file: Path | None,
@@ -176,14 +179,23 @@ def ingest(
 
     setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     config = read_config_for(config_path, db_path)
+    if no_notify:
+        config = replace(config, notify=())
     url = resolve_redis(redis_url, config)
     with redis_errors(url):
         from crawler.cluster.ingest import IngesterRunning, IngestOptions, WrongDatabase, run_ingest
         from crawler.cluster.worker import redis_client
-    opts = IngestOptions(db_path or config.storage.db, prefix, idle_exit, settle, max_run)
+    db = db_path or config.storage.db
+    opts = IngestOptions(db, prefix, idle_exit, settle, max_run, notify=config.notify)
+    show = summary_printer(as_json, quiet)
+
+    def closed(summary: PassSummary) -> None:  # each run's alerts go once it is committed
+        show(summary)
+        deliver_alerts(config, db, summary.run_id)
+
     try:
         with redis_errors(url), user_errors():
-            run_ingest(opts, redis_client(url), summary_printer(as_json, quiet))
+            run_ingest(opts, redis_client(url), closed)
     except IngesterRunning as running:
         click.echo(f"presswatch: {running}", err=True)
         sys.exit(EXIT_LOCKED)

@@ -13,6 +13,7 @@ from crawler.commands.cluster import enqueue, ingest, worker
 from crawler.commands.common import PresswatchGroup
 from crawler.commands.diff import diff
 from crawler.commands.digest import digest
+from crawler.commands.notify import notify
 from crawler.commands.run import demo, run
 from crawler.commands.schedule import schedule
 from crawler.commands.serve import serve
@@ -34,6 +35,7 @@ COMMANDS = (
     worker,
     ingest,
     enqueue,
+    notify,
 )
 
 

@@ -6,9 +6,11 @@ import json
 import logging
 import os
 import shlex
+import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +26,9 @@ from crawler.commands.common import (
     log_format_option,
     read_config_for,
 )
+from crawler.config import Config
 from crawler.run import PassSummary
+from crawler.storage.migrations import DatabaseProblem
 from crawler.storage.store import StorageFailed, Store
 from crawler.times import utc_now
 
@@ -70,6 +74,11 @@ log = logging.getLogger("presswatch.run")
 )
 @log_format_option
 @click.option(
+    "--no-notify",
+    is_flag=True,
+    help="A silent pass: queue no alert for what it finds, and deliver none.",
+)
+@click.option(
     "--now",
     "now",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
@@ -88,6 +97,7 @@ def run(
     verbose: bool,
     log_file: Path | None,
     log_format: str,
+    no_notify: bool,
     now: datetime | None,
 ) -> None:
     """Run one monitoring pass over the configured sources.
@@ -102,6 +112,8 @@ def run(
 
     log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     config = read_config_for(config_path, db_path)
+    if no_notify:
+        config = replace(config, notify=())
     db = db_path or config.storage.db
     try:
         with database_lock(db, wait=wait or 0):
@@ -115,6 +127,7 @@ def run(
                 log_level=log_level,
                 progress=sys.stderr.isatty() and not quiet,
             )
+            deliver_alerts(config, db, summary.run_id, now=fixed_clock(now)() if now else None)
     except StorageFailed as error:  # the database could not take even the pass's start
         log.error("pass failed: %s", error)
         sys.exit(EXIT_FAILED)
@@ -128,6 +141,22 @@ def run(
     elif failed or not quiet:
         click.echo(format_summary(summary), err=failed and quiet)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def deliver_alerts(
+    config: Config, db: Path, run_id: int | None = None, now: datetime | None = None
+) -> None:
+    """Send the alerts the pass queued (and any still waiting): a failed delivery is
+    logged and recorded, and never fails the pass."""
+    from crawler.outputs.alerts import deliver
+
+    if not config.notify:
+        return
+    try:
+        with closing(Store.open(db)) as store:
+            deliver(store, config, run_id=run_id, now=now)
+    except (sqlite3.Error, StorageFailed, DatabaseProblem) as error:
+        log.error("alerts not delivered: %s; the next pass tries again", error)
 
 
 def fixed_clock(start: datetime) -> Callable[[], datetime]:

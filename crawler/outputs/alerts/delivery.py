@@ -255,9 +255,9 @@ def send_test(target: NotifyTarget) -> Answer:
     return send(target, "presswatch: test message", body, fmt)
 
 
-def targets_report(store: Store, targets: Sequence[NotifyTarget]) -> list[dict[str, Any]]:
+def targets_report(store: Store | None, targets: Sequence[NotifyTarget]) -> list[dict[str, Any]]:
     """``notify list``: each target, its URL redacted, last delivery and failures."""
-    states = store.outbox.targets()
+    states = store.outbox.targets() if store is not None else {}
     return [
         {
             "name": target.name,
