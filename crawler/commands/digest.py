@@ -17,7 +17,9 @@ from crawler.commands.common import (
     read_config_for,
     require_database,
 )
-from crawler.config import ConfigError
+from crawler.config import Config, ConfigError
+from crawler.outputs.digest import DigestResult
+from crawler.storage.store import Store
 from crawler.times import next_second
 
 
@@ -115,6 +117,7 @@ def digest(
                 dry_run=dry_run,
                 release_lock=lock.release,
             )
+            refused = _to_alert_targets(store, config, result, send and not dry_run, topics)
     except (DigestError, ConfigError) as error:
         raise click.UsageError(str(error)) from error
     except MailError as error:
@@ -123,8 +126,22 @@ def digest(
     except LockHeld as held:
         click.echo(f"presswatch: {held}", err=True)
         sys.exit(EXIT_LOCKED)
+    if refused:
+        click.echo(f"presswatch: error: the digest was refused by {', '.join(refused)}", err=True)
+        sys.exit(EXIT_FAILED)
     printed = (output is None or dry_run) and not result.sent and not result.skipped
     if printed:
         click.echo(result.text, nl=not result.text.endswith("\n"))
     if verbose:
         click.echo(result.describe(), err=printed)
+
+
+def _to_alert_targets(
+    store: Store, config: Config, result: DigestResult, send: bool, topics: tuple[str, ...]
+) -> list[str]:
+    """``[digest] notify``: the digest through Apprise too; the targets that refused it."""
+    if not (send and config.digest.notify) or result.skipped or result.period is None:
+        return []
+    from crawler.outputs.alerts.digest import send_period
+
+    return send_period(store, config, result.period, topics)

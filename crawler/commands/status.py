@@ -29,6 +29,7 @@ from crawler.ops.status import (
     collect_status,
     format_status,
 )
+from crawler.outputs.alerts import failing_targets
 from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
 
@@ -108,12 +109,16 @@ def status(
             sources=_names(config),
             config=_config_file(config),
         )
+        alerts = failing_targets(store, config) if config is not None else []
     finally:
         store.close()
     report = replace(report, set_aside=cluster_set_aside(_redis_url(config)))
-    click.echo(
-        json.dumps(report.as_dict(), ensure_ascii=False) if as_json else format_status(report)
-    )
+    if as_json:
+        click.echo(json.dumps(report.as_dict() | {"alerts_failing": alerts}, ensure_ascii=False))
+        return
+    click.echo(format_status(report))
+    if alerts:
+        click.echo("\nAlert targets failing:\n" + "\n".join(f"  {line}" for line in alerts))
 
 
 def _redis_url(config: Config | None) -> str | None:

@@ -151,7 +151,7 @@ def _recheck_job(config: Config, common: tuple[str, ...]) -> JobSpec:
 def _digest_job(config: Config, common: tuple[str, ...], folder: Path) -> JobSpec:
     """The digest is always written next to the database, and mailed with [digest.email]."""
     schedule = config.schedule
-    send = ("--send",) if config.digest.email is not None else ()
+    send = ("--send",) if config.digest.email is not None or config.digest.notify else ()
     output = str(folder / f"digest-{DATE}.md")
     return JobSpec(
         name="digest",

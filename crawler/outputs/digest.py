@@ -421,7 +421,23 @@ def _source_health(store: Store, period: Period) -> tuple[SourceHealth, ...]:
         ).fetchone()
         message, at = latest if latest else (last_error, polled_at)
         health.append(SourceHealth(name, url, status, count, message, at))
-    return tuple(health)
+    return tuple(health) + _alert_target_health(store)
+
+
+def _alert_target_health(store: Store) -> tuple[SourceHealth, ...]:
+    """[[notify]] targets refusing alerts, as health lines (docs/alerts.md)."""
+    return tuple(
+        SourceHealth(
+            f"alert target {name}",
+            "",
+            "failed",
+            state["attempts"] or 0,
+            f"{state['pending']} alert(s) waiting: {state['last_error']}",
+            state["failing_since"],
+        )
+        for name, state in store.outbox.targets().items()
+        if state["failing_since"]
+    )
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -709,8 +725,11 @@ def make_digest(
     if fmt not in FORMATS:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     email = config.digest.email
-    if send and email is None:
-        raise ConfigError(f"{config.path or 'config'}: --send needs a [digest.email] table")
+    if send and email is None and not config.digest.notify:
+        raise ConfigError(
+            f"{config.path or 'config'}: --send needs a [digest.email] table "
+            "or [digest] notify targets"
+        )
     if send and unsent and not dry_run and email is not None:
         doubt = store.digest_in_doubt()
         if doubt is not None:

@@ -618,6 +618,8 @@ class Outbox:
             """SELECT target,
                       max(CASE WHEN status = 'sent' THEN sent_at END) AS last_sent_at,
                       sum(status IN ('pending', 'sending')) AS pending,
+                      max(CASE WHEN status IN ('pending', 'sending') THEN attempts END)
+                          AS attempts,
                       min(CASE WHEN status IN ('pending', 'sending') THEN failing_since END)
                           AS failing_since,
                       (SELECT n2.last_error FROM notifications n2
