@@ -181,8 +181,11 @@ def service_limits(target: NotifyTarget) -> tuple[Format, int, int] | None:
     plugin = apprise.Apprise.instantiate(target.url)
     if plugin is None:
         return None
-    native = plugin.notify_format
-    name = native[0] if isinstance(native, tuple | list) else native
+    if hasattr(plugin, "resolve_format"):  # Apprise 2: honours the URL's ?format=
+        name = plugin.resolve_format(None)
+    else:
+        native = plugin.notify_format
+        name = native[0] if isinstance(native, tuple | list) else native
     fmt = FORMATS.get(str(getattr(name, "value", name)), TEXT)
     return fmt, int(plugin.body_maxlen or 32768), int(plugin.title_maxlen or 250) or 250
 
