@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +30,7 @@ class Receiver:
     port: int
     arrivals: list[Arrival] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn, then 200
+    on_arrival: Callable[[Arrival], None] | None = None  # called before answering
 
     def url(self, scheme: str = "json", path: str = "/hook") -> str:
         return f"{scheme}://127.0.0.1:{self.port}{path}"
@@ -45,9 +46,12 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            state.arrivals.append(
-                Arrival(self.path, self.headers.get("Content-Type", ""), self.rfile.read(length))
+            arrival = Arrival(
+                self.path, self.headers.get("Content-Type", ""), self.rfile.read(length)
             )
+            state.arrivals.append(arrival)
+            if state.on_arrival is not None:
+                state.on_arrival(arrival)
             status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
             self.send_header("Content-Length", "2")
