@@ -461,3 +461,16 @@ def test_the_digest_goes_to_its_notify_targets(desk, hook, tmp_path):
     assert arrival.fields()["title"].startswith("presswatch digest: ")
     assert "Greenland votes" in arrival.fields()["message"]
     assert json.loads(arrival.body)["type"] == "info"
+
+
+@pytest.mark.parametrize(
+    "web_text",
+    ["# Big news", "1. First", "- item", "> quoted", "**loud**", "`code`", "<b>x</b>", "a_b_c *d*"],
+)
+def test_web_text_is_never_markdown_markup(web_text):
+    markdown_it = pytest.importorskip("markdown_it")
+    from crawler.outputs.alerts.formats import MARKDOWN
+
+    page = markdown_it.MarkdownIt("commonmark").render(MARKDOWN.text(web_text))
+    assert set(parsed(page).tags) == {"p"}
+    assert html.escape(web_text, quote=False) in page

@@ -15,7 +15,10 @@ from urllib.parse import quote
 from crawler.visible import visible
 
 _WHITESPACE = re.compile(r"\s+")
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}<>#+\-!|~&.]")
+# Characters that make Markdown anywhere in a line; a line's start is checked apart, so
+# "2026-12-01" or "defence." stay as they are (chat services show a backslash literally).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>~|&]")
+_MARKDOWN_LINE_START = re.compile(r"^(?:[#>+\-=]|\d+[.)])")
 _MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _URL_SAFE = "!#$%&'()*+,-./:;=?@_~"
 
@@ -42,9 +45,10 @@ class Format:
     def text(self, value: object) -> str:
         shown = flat(value)
         if self.name == "markdown":
-            return _MARKDOWN_SPECIAL.sub(
+            shown = _MARKDOWN_SPECIAL.sub(
                 lambda m: _MARKDOWN_ENTITIES.get(m.group(0), "\\" + m.group(0)), shown
             )
+            return "\\" + shown if _MARKDOWN_LINE_START.match(shown) else shown
         if self.name == "html":
             return html.escape(shown)
         return shown
@@ -69,6 +73,10 @@ class Format:
 
     def added(self, escaped: str) -> str:
         return self._wrap(escaped, "**{}**", "<ins>{}</ins>", "{{+{}+}}")
+
+    def code(self, value: str) -> str:
+        """A short identifier made by presswatch (no web text), shown as is."""
+        return f"`{value}`" if self.name == "markdown" else self.text(value)
 
     def line_break(self) -> str:
         return "<br>\n" if self.name == "html" else "\n"

@@ -191,7 +191,7 @@ def compose(
         title = f"presswatch: {items[0].heading}"
     else:
         title = f"presswatch: {len(items)} alerts"
-    footer = fmt.text(f"presswatch alert {ident}")
+    footer = f"{fmt.text('presswatch alert')} {fmt.code(ident)}"
     bodies = [render_item(item, fmt, diff_links.get(item.change_id or 0)) for item in items]
     body = fmt.paragraph_break().join([*bodies, footer])
     if len(body) > max_body:  # one item too long for a small service: plain, and cut
