@@ -8,6 +8,7 @@ configuration (enqueue and ingest).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from crawler.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
     config_option,
+    database_lock,
     db_option,
     log_format_option,
     read_config_for,
@@ -34,6 +36,8 @@ from crawler.commands.common import (
 from crawler.commands.run import deliver_alerts, format_summary
 from crawler.config import Config
 from crawler.run import PassSummary
+
+log = logging.getLogger("presswatch.alerts")
 
 REDIS_HELP = (
     "The Redis server: redis://[:PASSWORD@]HOST:6379/0, rediss:// for TLS. "
@@ -191,7 +195,8 @@ def ingest(
 
     def closed(summary: PassSummary) -> None:  # each run's alerts go once it is committed
         show(summary)
-        deliver_alerts(config, db, summary.run_id)
+        if config.notify:
+            deliver_locked(config, db, summary.run_id)
 
     try:
         with redis_errors(url), user_errors():
@@ -314,6 +319,18 @@ def redis_errors(url: str) -> Iterator[None]:
     except RedisError as error:
         click.echo(f"presswatch: error: Redis at {without_password(url)}: {error}", err=True)
         sys.exit(EXIT_FAILED)
+
+
+def deliver_locked(config: Config, db: Path, run_id: int) -> None:
+    """Deliver the alerts holding the database lock, as `presswatch run` does, so that
+    no `presswatch notify send` delivers the same ones at the same time."""
+    from crawler.storage.lock import LockHeld
+
+    try:
+        with database_lock(db, wait=60):
+            deliver_alerts(config, db, run_id)
+    except LockHeld as held:
+        log.warning("alerts not delivered now (%s): the next run delivers them", held)
 
 
 def summary_printer(as_json: bool, quiet: bool) -> Callable[[PassSummary], None]:

@@ -197,9 +197,16 @@ def send(target: NotifyTarget, title: str, body: str, fmt: Format) -> Answer:
 
     notifier = apprise.Apprise()
     notifier.add(target.url)
-    with apprise.LogCapture(level=logging.INFO, fmt="%(message)s") as captured:
-        ok = notifier.notify(body=body, title=title, body_format=fmt.name)
-    lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+    apprise_log = logging.getLogger("apprise")
+    propagate, apprise_log.propagate = apprise_log.propagate, False  # our lines say it
+    try:
+        with apprise.LogCapture(level=logging.INFO, fmt="%(message)s") as captured:
+            ok = notifier.notify(body=body, title=title, body_format=fmt.name)
+        lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+    except Exception as error:  # a service plugin's own failure costs this message only
+        ok, lines = False, [f"{type(error).__name__}: {error}"]
+    finally:
+        apprise_log.propagate = propagate
     text = redact(lines[-1] if lines else ("accepted" if ok else "refused"), target)
     return Answer(bool(ok), text[:MAX_ANSWER])
 
