@@ -21,16 +21,16 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PrivateAddressMiddleware": 50,        # before robots.txt is asked
+    "crawler.middlewares.PrivateAddressMiddleware": 50,  # before robots.txt is asked
     "crawler.middlewares.EmptyResponseMiddleware": 70,
-    "crawler.middlewares.EncodingMiddleware": 80,              # after decompression (590)
+    "crawler.middlewares.EncodingMiddleware": 80,  # after decompression (590)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.PoliteRetryMiddleware": 550,
-    "crawler.middlewares.RefusedHostMiddleware": 560,          # its errors skip the retries
-    "crawler.middlewares.RedirectGuardMiddleware": 610,        # before RedirectMiddleware (600)
+    "crawler.middlewares.RefusedHostMiddleware": 560,  # its errors skip the retries
+    "crawler.middlewares.RedirectGuardMiddleware": 610,  # before RedirectMiddleware (600)
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.storage_guard.StorageGuardMiddleware": 950,   # nearest the spider: sees errors first
+    "crawler.storage_guard.StorageGuardMiddleware": 950,  # nearest the spider: sees errors first
 }
 # Only http and https: no other scheme can be fetched, even by a redirect.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
@@ -57,7 +57,7 @@ TELNETCONSOLE_ENABLED = False
 # Limits: bounded retries spaced out (crawler.middlewares.PoliteRetryMiddleware), bounded
 # redirects; DOWNLOAD_MAXSIZE (from the config) also bounds a decompressed body.
 RETRY_TIMES = 2
-PRESSWATCH_RETRY_BACKOFF = 0.5      # seconds before the first retry, doubling after
+PRESSWATCH_RETRY_BACKOFF = 0.5  # seconds before the first retry, doubling after
 PRESSWATCH_RETRY_AFTER_MAX = 120.0  # the longest Retry-After wait honoured, in seconds
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_WARNSIZE = 0
@@ -71,26 +71,29 @@ LOG_FORMATTER = "crawler.logformatter.ItemlessLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def pass_settings(config: Config, *, log_level: str = "WARNING",
-                  progress: bool = False) -> dict[str, Any]:
+def pass_settings(
+    config: Config, *, log_level: str = "WARNING", progress: bool = False
+) -> dict[str, Any]:
     """All Scrapy settings for one pass over ``config``."""
     names = [name for name in globals() if name.isupper()]
     settings = {name: globals()[name] for name in names}
     crawl = config.crawl
     per_domain = crawl.per_domain_concurrency
-    settings.update({
-        "USER_AGENT": crawl.user_agent,
-        "CONCURRENT_REQUESTS": crawl.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
-        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
-        "DOWNLOAD_TIMEOUT": crawl.timeout,
-        "DNS_TIMEOUT": crawl.timeout,
-        "DOWNLOAD_MAXSIZE": crawl.max_page_size,
-        "ROBOTSTXT_OBEY": crawl.obey_robots,
-        "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
-        "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
-        "LOG_LEVEL": log_level,
-        "PRESSWATCH_PROGRESS": progress,
-    })
+    settings.update(
+        {
+            "USER_AGENT": crawl.user_agent,
+            "CONCURRENT_REQUESTS": crawl.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
+            "DOWNLOAD_TIMEOUT": crawl.timeout,
+            "DNS_TIMEOUT": crawl.timeout,
+            "DOWNLOAD_MAXSIZE": crawl.max_page_size,
+            "ROBOTSTXT_OBEY": crawl.obey_robots,
+            "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+            "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
+            "LOG_LEVEL": log_level,
+            "PRESSWATCH_PROGRESS": progress,
+        }
+    )
     return settings

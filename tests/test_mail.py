@@ -65,8 +65,9 @@ class Server:
 @pytest.fixture
 def smtp() -> Iterator[Server]:
     inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=check_login,
-                            auth_require_tls=False)
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=check_login, auth_require_tls=False
+    )
     controller.start()
     try:
         yield Server(inbox, port)
@@ -75,15 +76,23 @@ def smtp() -> Iterator[Server]:
 
 
 def settings(port: int, **changes) -> EmailSettings:
-    base = EmailSettings(host="127.0.0.1", port=port, security="none",
-                         sender="presswatch <desk@example.org>",
-                         recipients=("desk@example.org", "editor@example.org"))
+    base = EmailSettings(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        sender="presswatch <desk@example.org>",
+        recipients=("desk@example.org", "editor@example.org"),
+    )
     return base.model_copy(update=changes)
 
 
 def test_a_digest_arrives_as_text_and_html(smtp):
-    sent = send_digest(settings(smtp.port), "presswatch digest: 2026-11-25 — 7 items",
-                       "Plain digest\n", "<p>HTML digest</p>\n")
+    sent = send_digest(
+        settings(smtp.port),
+        "presswatch digest: 2026-11-25 — 7 items",
+        "Plain digest\n",
+        "<p>HTML digest</p>\n",
+    )
     assert sent == ["desk@example.org", "editor@example.org"]
     envelope = smtp.inbox.envelopes[0]
     assert envelope.mail_from == "desk@example.org"
@@ -93,8 +102,10 @@ def test_a_digest_arrives_as_text_and_html(smtp):
     assert message["To"] == "desk@example.org, editor@example.org"
     assert message["From"] == "presswatch <desk@example.org>"
     assert message.get_content_type() == "multipart/alternative"
-    parts = {part.get_content_type(): part.get_content().replace("\r\n", "\n")
-             for part in message.iter_parts()}
+    parts = {
+        part.get_content_type(): part.get_content().replace("\r\n", "\n")
+        for part in message.iter_parts()
+    }
     assert parts == {"text/plain": "Plain digest\n", "text/html": "<p>HTML digest</p>\n"}
 
 
@@ -144,8 +155,16 @@ def mailing(port: int) -> Config:
 
 
 def test_make_digest_sends_and_marks_the_digest_sent(desk, smtp):
-    result = make_digest(desk.store, mailing(smtp.port), since="24h", unsent=False, topics=(),
-                         fmt="markdown", send=True, now=NOW)
+    result = make_digest(
+        desk.store,
+        mailing(smtp.port),
+        since="24h",
+        unsent=False,
+        topics=(),
+        fmt="markdown",
+        send=True,
+        now=NOW,
+    )
     assert result.sent and result.recipients == ("desk@example.org", "editor@example.org")
     row = desk.store.db["digests"].get(result.digest_id)
     assert row["sent_at"] == "2026-11-25T07:00:00Z"
@@ -160,8 +179,9 @@ def test_make_digest_sends_and_marks_the_digest_sent(desk, smtp):
 
 def test_a_failed_send_leaves_the_items_for_the_next_unsent_digest(desk, smtp):
     def unsent(config: Config, now: datetime, send: bool):
-        return make_digest(desk.store, config, since=None, unsent=True, topics=(), fmt="json",
-                           send=send, now=now)
+        return make_digest(
+            desk.store, config, since=None, unsent=True, topics=(), fmt="json", send=send, now=now
+        )
 
     first = unsent(mailing(smtp.port), NOW - timedelta(days=1), send=True)
     with pytest.raises(MailError, match="connection refused"):
@@ -184,19 +204,39 @@ def test_implicit_tls_checks_the_servers_name_and_delivers(tmp_path, monkeypatch
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="localhost", port=port,
-                            server_hostname="localhost", ssl_context=context)
+    controller = Controller(
+        inbox, hostname="localhost", port=port, server_hostname="localhost", ssl_context=context
+    )
     controller.start()
     try:
         account = settings(port, host="localhost", security="tls")
         with pytest.raises(MailError, match="TLS failed: CERTIFICATE_VERIFY_FAILED"):
-            send_digest(account, "s", "t", "<p>h</p>")   # not trusted yet
+            send_digest(account, "s", "t", "<p>h</p>")  # not trusted yet
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         assert send_digest(account, "s", "t", "<p>h</p>") == list(account.recipients)
     finally:

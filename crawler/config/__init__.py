@@ -36,10 +36,25 @@ from crawler.config.models import (
 )
 
 __all__ = [
-    "DEFAULT_REVISIT", "EMAIL_SECURITY", "SOURCE_KINDS", "ClusterConfig", "Config",
-    "ConfigError", "CrawlConfig", "DigestConfig", "EmailSettings", "ExtractHints",
-    "RevisitStep", "ScheduleConfig", "Source", "SourceKind", "StorageConfig", "Topic",
-    "TrackingConfig", "load_config", "parse_config",
+    "DEFAULT_REVISIT",
+    "EMAIL_SECURITY",
+    "SOURCE_KINDS",
+    "ClusterConfig",
+    "Config",
+    "ConfigError",
+    "CrawlConfig",
+    "DigestConfig",
+    "EmailSettings",
+    "ExtractHints",
+    "RevisitStep",
+    "ScheduleConfig",
+    "Source",
+    "SourceKind",
+    "StorageConfig",
+    "Topic",
+    "TrackingConfig",
+    "load_config",
+    "parse_config",
 ]
 
 
@@ -57,21 +72,26 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from error
     except RecursionError as error:  # arrays or tables nested thousands deep
-        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") \
-            from error
+        raise ConfigError(f"{path}: not a presswatch config: values nested too deeply") from error
     return parse_config(data, file=str(path), base_dir=path.parent, path=path)
 
 
-def parse_config(data: dict[str, Any], *, file: str = "config", base_dir: Path | None = None,
-                 path: Path | None = None) -> Config:
+def parse_config(
+    data: dict[str, Any],
+    *,
+    file: str = "config",
+    base_dir: Path | None = None,
+    path: Path | None = None,
+) -> Config:
     """Validate an already-parsed TOML document (tests and the demo build configs this way).
 
     Keys are read as config.toml spells them (``from``, ``to``), relative paths against
     ``base_dir``; the first problem found is raised as a one-line ConfigError.
     """
     try:
-        config = Config.model_validate(data, context={"base_dir": base_dir},
-                                       by_alias=True, by_name=False)
+        config = Config.model_validate(
+            data, context={"base_dir": base_dir}, by_alias=True, by_name=False
+        )
     except ValidationError as error:
         raise config_error(error, file) from error
     config._path = path

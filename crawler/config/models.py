@@ -28,7 +28,9 @@ from pydantic import (
 )
 
 from crawler.config.values import (
+    Count,
     Css,
+    Depth,
     Domains,
     Duration,
     FilePath,
@@ -36,6 +38,7 @@ from crawler.config.values import (
     Folder,
     Host,
     Label,
+    Megabytes,
     Name,
     NonEmpty,
     Patterns,
@@ -44,15 +47,16 @@ from crawler.config.values import (
     Recipients,
     RedisUrl,
     Regex,
+    Seconds,
     Sender,
+    SendSeconds,
     Strings,
     Subject,
     Text,
     TimeOfDay,
     TimeZone,
     WebUrl,
-    integer,
-    positive,
+    Workers,
 )
 
 
@@ -63,8 +67,9 @@ class ConfigError(ValueError):
 class _Table(BaseModel):
     """A TOML table: frozen, no unknown keys; Python code may give fields by name."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True,
-                              validate_by_alias=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
 
 
 def _table() -> Any:
@@ -90,8 +95,9 @@ class RevisitStep(_Table):
     @classmethod
     def _needs_both(cls, data: Any) -> Any:
         if isinstance(data, dict) and not {"until", "every"} <= data.keys():
-            raise Problem("needs both 'until' and 'every', e.g. "
-                          '{ until = "3h", every = "15m" }')
+            raise Problem(
+                "needs both 'until' and 'every', e.g. { until = \"3h\", every = \"15m\" }"
+            )
         return data
 
 
@@ -102,8 +108,9 @@ def _increasing(steps: tuple[RevisitStep, ...]) -> tuple[RevisitStep, ...]:
     return steps
 
 
-Revisit = Annotated[tuple[RevisitStep, ...], AfterValidator(_increasing),
-                    Label("list of `{ until, every }`")]
+Revisit = Annotated[
+    tuple[RevisitStep, ...], AfterValidator(_increasing), Label("list of `{ until, every }`")
+]
 
 DEFAULT_REVISIT = (
     RevisitStep(until=timedelta(hours=3), every=timedelta(minutes=15)),
@@ -116,8 +123,11 @@ DEFAULT_REVISIT = (
 class StorageConfig(_Table):
     """``[storage]``: where the database is."""
 
-    db: FilePath = Field(default=Path("presswatch.db"), validate_default=True,
-                         description="the SQLite file; `--db` overrides it")
+    db: FilePath = Field(
+        default=Path("presswatch.db"),
+        validate_default=True,
+        description="the SQLite file; `--db` overrides it",
+    )
 
     _db_in_folder = field_validator("db")(_relative)
 
@@ -128,38 +138,43 @@ class CrawlConfig(_Table):
     user_agent: NonEmpty = Field(
         default="presswatch/0.1 (+https://example.org/contact)",
         description="sent with every request; name your project and a page or address "
-                    "where site owners can reach you")
-    concurrency: integer(1) = Field(  # type: ignore[valid-type]
-        default=16, description="requests in flight across all sites")
-    per_domain_concurrency: integer(1) = Field(  # type: ignore[valid-type]
-        default=4, description="requests in flight to one site at most")
+        "where site owners can reach you",
+    )
+    concurrency: Count = Field(default=16, description="requests in flight across all sites")
+    per_domain_concurrency: Count = Field(
+        default=4, description="requests in flight to one site at most"
+    )
     autothrottle: Flag = Field(
         default=True,
         description="adapt the pace to each site's response times (Scrapy's AutoThrottle, "
-                    "aiming at `per_domain_concurrency` requests in flight); turn off only "
-                    "for your own servers")
-    timeout: positive("must be positive (seconds)") = Field(  # type: ignore[valid-type]
-        default=30.0,
-        description="seconds before a request is given up and recorded as an error")
+        "aiming at `per_domain_concurrency` requests in flight); turn off only "
+        "for your own servers",
+    )
+    timeout: Seconds = Field(
+        default=30.0, description="seconds before a request is given up and recorded as an error"
+    )
     allow_private_addresses: Flag = Field(
         default=False,
         description="fetch from loopback, private and link-local addresses; the demo and the "
-                    "tests set it, a production install should not")
+        "tests set it, a production install should not",
+    )
     proxy_resolves_names: Flag = Field(
         default=False,
         description="with a proxy (`http_proxy`/`https_proxy`), every host name is still "
-                    "resolved here and judged by its addresses before the request; a name "
-                    "that does not resolve here is refused, unless this is `true`: then it is "
-                    "handed to the proxy, which resolves it unchecked (see "
-                    "[reliability](reliability.md#about-addresses))")
-    max_page_size_mb: positive("must be positive") = Field(  # type: ignore[valid-type]
-        default=10.0,
-        description="larger pages and feeds are refused and recorded in `errors`")
-    extract_workers: integer(0, "must be 0 (extract inline) or more") = Field(  # type: ignore[valid-type]
+        "resolved here and judged by its addresses before the request; a name "
+        "that does not resolve here is refused, unless this is `true`: then it is "
+        "handed to the proxy, which resolves it unchecked (see "
+        "[reliability](reliability.md#about-addresses))",
+    )
+    max_page_size_mb: Megabytes = Field(
+        default=10.0, description="larger pages and feeds are refused and recorded in `errors`"
+    )
+    extract_workers: Workers = Field(
         default_factory=lambda: os.cpu_count() or 1,
         description="processes extracting article text in parallel; `0` extracts in the "
-                    "crawling process",
-        json_schema_extra={"default": "number of cores"})
+        "crawling process",
+        json_schema_extra={"default": "number of cores"},
+    )
     obey_robots: Flag = Field(default=True, description="honour robots.txt")
 
     @property
@@ -174,13 +189,15 @@ class TrackingConfig(_Table):
     revisit: Revisit = Field(
         default=DEFAULT_REVISIT,
         description="while the time since the article's last change is below `until`, "
-                    "re-check it every `every`; after the last step the article is no "
-                    "longer re-checked",
-        json_schema_extra={"default": "see below"})
+        "re-check it every `every`; after the last step the article is no "
+        "longer re-checked",
+        json_schema_extra={"default": "see below"},
+    )
     noise: Patterns = Field(
         default=(),
         description="extra whole-line patterns for text that changes without being an edit "
-                    "(added to the built-in ones, see [tracking](tracking.md))")
+        "(added to the built-in ones, see [tracking](tracking.md))",
+    )
 
 
 @dataclass(frozen=True)
@@ -195,19 +212,35 @@ class SourceKind:
 
 def _needs_links(source: Source) -> None:
     if not (source.follow or source.follow_css):
-        raise Problem("a page source needs 'follow' (a regex for article URLs) "
-                      "or 'follow_css' (a CSS selector for article links)", "follow")
+        raise Problem(
+            "a page source needs 'follow' (a regex for article URLs) "
+            "or 'follow_css' (a CSS selector for article links)",
+            "follow",
+        )
 
 
-SOURCE_KINDS = {kind.name: kind for kind in (
-    SourceKind("feed", "RSS 0.9x, 1.0, 2.0 or Atom", ("max_feed_entries",)),
-    SourceKind("sitemap", "a sitemap, news sitemap or sitemap index",
-               ("max_age", "max_feed_entries", "max_sitemap_depth", "max_sitemaps")),
-    SourceKind("page", "a section or home page whose matching links are articles",
-               ("follow", "follow_css"), _needs_links),
-    SourceKind("url", "one page watched for changes as an article in its own right "
-               "(re-checked for as long as it is configured)"),
-)}
+SOURCE_KINDS = {
+    kind.name: kind
+    for kind in (
+        SourceKind("feed", "RSS 0.9x, 1.0, 2.0 or Atom", ("max_feed_entries",)),
+        SourceKind(
+            "sitemap",
+            "a sitemap, news sitemap or sitemap index",
+            ("max_age", "max_feed_entries", "max_sitemap_depth", "max_sitemaps"),
+        ),
+        SourceKind(
+            "page",
+            "a section or home page whose matching links are articles",
+            ("follow", "follow_css"),
+            _needs_links,
+        ),
+        SourceKind(
+            "url",
+            "one page watched for changes as an article in its own right "
+            "(re-checked for as long as it is configured)",
+        ),
+    )
+}
 
 
 def _for_kinds(key: str, meaning: str) -> str:
@@ -234,56 +267,91 @@ class ExtractHints(_Table):
 class Source(_Table):
     """One ``[[sources]]`` table."""
 
-    name: Name = Field(description="unique; how the source is shown and selected "
-                                   "(`--source NAME`)")
+    name: Name = Field(description="unique; how the source is shown and selected (`--source NAME`)")
     url: WebUrl = Field(description="the http(s) URL of the feed, sitemap or page")
-    kind: Kind = Field(default="feed", description="; ".join(
-        f"`{kind.name}`: {kind.meaning}" for kind in SOURCE_KINDS.values()))
-    max_age: Duration = Field(default=timedelta(days=2), description=_for_kinds(
-        "max_age", "entries (and child sitemaps of an index) older than this are left "
-        "alone, so the first pass over a large outlet's index does not crawl its archive"))
-    max_feed_entries: integer(1) = Field(  # type: ignore[valid-type]
-        default=500, description=_for_kinds(
-            "max_feed_entries", "the newest entries used of one feed or sitemap; a longer "
+    kind: Kind = Field(
+        default="feed",
+        description="; ".join(f"`{kind.name}`: {kind.meaning}" for kind in SOURCE_KINDS.values()),
+    )
+    max_age: Duration = Field(
+        default=timedelta(days=2),
+        description=_for_kinds(
+            "max_age",
+            "entries (and child sitemaps of an index) older than this are left "
+            "alone, so the first pass over a large outlet's index does not crawl its archive",
+        ),
+    )
+    max_feed_entries: Count = Field(
+        default=500,
+        description=_for_kinds(
+            "max_feed_entries",
+            "the newest entries used of one feed or sitemap; a longer "
             "one is cut before it is parsed, and the cut is recorded in `errors` (stage "
-            "`feed` or `sitemap`)"))
-    max_sitemap_depth: integer(0, "must be 0 (no child sitemaps) or more") = Field(  # type: ignore[valid-type]
-        default=3, description=_for_kinds(
-            "max_sitemap_depth", "how many levels of sitemap indexes below the source are "
-            "followed; a deeper child is not fetched, recorded in `errors` (stage `sitemap`)"))
-    max_sitemaps: integer(1) = Field(  # type: ignore[valid-type]
-        default=100, description=_for_kinds(
-            "max_sitemaps", "child sitemaps fetched for the source in one pass, at most; the "
-            "rest are not fetched, recorded in `errors` (stage `sitemap`)"))
-    follow: Regex | None = Field(default=None, description=_for_kinds(
-        "follow", 'links whose absolute URL matches are articles, e.g. `"/news/"`'))
-    follow_css: Css | None = Field(default=None, description=_for_kinds(
-        "follow_css", "links selected by it (or inside the elements it selects) are "
-        'articles, e.g. `"main h2 a"`; a `page` source needs `follow` or `follow_css` (both: '
-        "a link must satisfy both)"))
+            "`feed` or `sitemap`)",
+        ),
+    )
+    max_sitemap_depth: Depth = Field(
+        default=3,
+        description=_for_kinds(
+            "max_sitemap_depth",
+            "how many levels of sitemap indexes below the source are "
+            "followed; a deeper child is not fetched, recorded in `errors` (stage `sitemap`)",
+        ),
+    )
+    max_sitemaps: Count = Field(
+        default=100,
+        description=_for_kinds(
+            "max_sitemaps",
+            "child sitemaps fetched for the source in one pass, at most; the "
+            "rest are not fetched, recorded in `errors` (stage `sitemap`)",
+        ),
+    )
+    follow: Regex | None = Field(
+        default=None,
+        description=_for_kinds(
+            "follow", 'links whose absolute URL matches are articles, e.g. `"/news/"`'
+        ),
+    )
+    follow_css: Css | None = Field(
+        default=None,
+        description=_for_kinds(
+            "follow_css",
+            "links selected by it (or inside the elements it selects) are "
+            'articles, e.g. `"main h2 a"`; a `page` source needs `follow` or `follow_css` (both: '
+            "a link must satisfy both)",
+        ),
+    )
     extract: Annotated[ExtractHints, Label("table")] = Field(
         default_factory=ExtractHints,
         description='extraction hints: `extract = { body = "div.story-body" }` extracts the '
-                    "text from that element, for a site where automatic detection picks the "
-                    "wrong block")
+        "text from that element, for a site where automatic detection picks the "
+        "wrong block",
+        json_schema_extra={"default": "none"},
+    )
     allowed_domains: Domains = Field(
         default=(),
         description="article links are followed only on the feed's own registrable domain "
-                    "(`rss.politico.com` → `politico.com`) and on these domains and their "
-                    "subdomains; other links are recorded in `skipped`")
+        "(`rss.politico.com` → `politico.com`) and on these domains and their "
+        "subdomains; other links are recorded in `skipped`",
+    )
     noise: Patterns = Field(
-        default=(), description="noise patterns for this source only, added to "
-                                "`[tracking] noise`")
+        default=(), description="noise patterns for this source only, added to `[tracking] noise`"
+    )
     revisit: Revisit | None = Field(
-        default=None, description="this source's re-check schedule",
-        json_schema_extra={"default": "`[tracking] revisit`"})
+        default=None,
+        description="this source's re-check schedule",
+        json_schema_extra={"default": "`[tracking] revisit`"},
+    )
     interval: Duration | None = Field(
-        default=None, description="how often `presswatch schedule` polls this source",
-        json_schema_extra={"default": "`[schedule] interval`"})
+        default=None,
+        description="how often `presswatch schedule` polls this source",
+        json_schema_extra={"default": "`[schedule] interval`"},
+    )
     language: Text | None = Field(
         default=None,
         description="the outlet's language (a two-letter code), recorded for its articles "
-                    "whose pages do not declare one")
+        "whose pages do not declare one",
+    )
 
     @model_validator(mode="after")
     def _kind_check(self) -> Source:
@@ -310,15 +378,20 @@ class Topic(_Table):
     queries: Strings = Field(
         default=(),
         description="several queries (aliases, translations) that all count as this topic",
-        json_schema_extra={"default": ""})
-    case_sensitive: Flag = Field(default=False,
-                                 description="match every term of the topic with exact case")
+        json_schema_extra={"default": ""},
+    )
+    case_sensitive: Flag = Field(
+        default=False, description="match every term of the topic with exact case"
+    )
     fold_diacritics: Flag = Field(default=True, description="`Grønland` matches `Gronland`")
 
     # The docs' row for the shorthand key, shown before ``queries``.
     shorthand: ClassVar[tuple[str, str, str, str]] = (
-        "query", "string", "one of `query`/`queries`",
-        'a word, a `"quoted phrase"` or a boolean query')
+        "query",
+        "string",
+        "one of `query`/`queries`",
+        'a word, a `"quoted phrase"` or a boolean query',
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -354,26 +427,33 @@ class EmailSettings(_Table):
 
     host: Host = Field(description="SMTP server")
     port: Port = Field(
-        default=EMAIL_SECURITY["starttls"], description="",
-        json_schema_extra={"default": ", ".join(
-            f"{port} for `{mode}`" for mode, port in EMAIL_SECURITY.items())})
+        default=EMAIL_SECURITY["starttls"],
+        description="",
+        json_schema_extra={
+            "default": ", ".join(f"{port} for `{mode}`" for mode, port in EMAIL_SECURITY.items())
+        },
+    )
     security: Annotated[str, Strict(), AfterValidator(_security), Label("string")] = Field(
-        default="starttls",
-        description="`starttls`, `tls` (implicit TLS) or `none` (a local relay)")
+        default="starttls", description="`starttls`, `tls` (implicit TLS) or `none` (a local relay)"
+    )
     user: Text | None = Field(default=None, description="login name")
     password_env: Text | None = Field(
         default=None,
         description="the environment variable that holds the password; the password itself "
-                    "is never written in the file",
-        json_schema_extra={"default": "none (required with `user`)"})
+        "is never written in the file",
+        json_schema_extra={"default": "none (required with `user`)"},
+    )
     sender: Sender = Field(alias="from", description="sender address")
     recipients: Recipients = Field(alias="to", description="recipients")
-    subject: Subject = Field(default="presswatch digest: {date} — {count} items",
-                             description="fields `{date}`, `{count}`, `{start}`, `{end}`")
-    timeout: positive("must be positive (seconds)", "number (seconds)") = Field(  # type: ignore[valid-type]
+    subject: Subject = Field(
+        default="presswatch digest: {date} — {count} items",
+        description="fields `{date}`, `{count}`, `{start}`, `{end}`",
+    )
+    timeout: SendSeconds = Field(
         default=60.0,
         description="the longest one send may take, for the whole conversation with the "
-                    "server (connect, login, message, QUIT), not per read")
+        "server (connect, login, message, QUIT), not per read",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -388,8 +468,10 @@ class EmailSettings(_Table):
     @model_validator(mode="after")
     def _login(self) -> EmailSettings:
         if self.user is not None and self.password_env is None:
-            raise Problem("is required with 'user': the environment variable that holds the "
-                          "password", "password_env")
+            raise Problem(
+                "is required with 'user': the environment variable that holds the password",
+                "password_env",
+            )
         if self.password_env is not None and self.user is None:
             raise Problem("is required with 'password_env'", "user")
         return self
@@ -401,11 +483,13 @@ class DigestConfig(_Table):
     template_dir: Folder | None = Field(
         default=None,
         description="a folder whose `digest.md.j2`, `digest.html.j2`, `digest.txt.j2` or "
-                    "`digest.atom.j2` replace the built-in templates")
+        "`digest.atom.j2` replace the built-in templates",
+    )
     skip_empty: Flag = Field(
         default=False,
         description="`presswatch digest` sends, writes and prints nothing when nothing is new, "
-                    "and records the period as `skipped` (the default of `--skip-empty`)")
+        "and records the period as `skipped` (the default of `--skip-empty`)",
+    )
     email: EmailSettings | None = None
 
     @field_validator("template_dir")
@@ -422,24 +506,29 @@ class ScheduleConfig(_Table):
 
     interval: Duration = Field(
         default=timedelta(minutes=15),
-        description="how often sources without their own `interval` are polled")
+        description="how often sources without their own `interval` are polled",
+    )
     recheck_interval: Duration = Field(
-        default=timedelta(minutes=5),
-        description="how often due re-checks of stored articles run")
+        default=timedelta(minutes=5), description="how often due re-checks of stored articles run"
+    )
     digest_at: TimeOfDay = Field(
         default=time(7, 0),
         description="when the daily digest is written next to the database (and sent, with "
-                    "`[digest.email]`)")
+        "`[digest.email]`)",
+    )
     timezone: TimeZone = Field(
-        default="UTC", description='the time zone of `digest_at`, e.g. `"Europe/Brussels"`')
+        default="UTC", description='the time zone of `digest_at`, e.g. `"Europe/Brussels"`'
+    )
     pass_timeout: Duration = Field(
         default=timedelta(minutes=30),
-        description="a pass running longer is stopped and recorded as failed")
+        description="a pass running longer is stopped and recorded as failed",
+    )
     misfire_grace: Duration = Field(
         default=timedelta(minutes=5),
         description="a job that could not start on time still runs if it is at most this "
-                    "late; a digest whose time passed less than this before the scheduler "
-                    "started runs at start, unless a delivered digest already covers it")
+        "late; a digest whose time passed less than this before the scheduler "
+        "started runs at start, unless a delivered digest already covers it",
+    )
 
 
 class ClusterConfig(_Table):
@@ -448,10 +537,11 @@ class ClusterConfig(_Table):
     redis: RedisUrl | None = Field(
         default=None,
         description="a `redis://`, `rediss://` (TLS) or `unix://` URL: the frontier shared by "
-                    "`presswatch worker` processes on any number of hosts. With it, "
-                    "`presswatch schedule` enqueues polls and re-checks instead of running "
-                    "passes, and `presswatch enqueue` / `ingest` use it unless `--redis` is "
-                    "given. See [scaling.md](scaling.md).")
+        "`presswatch worker` processes on any number of hosts. With it, "
+        "`presswatch schedule` enqueues polls and re-checks instead of running "
+        "passes, and `presswatch enqueue` / `ingest` use it unless `--redis` is "
+        "given. See [scaling.md](scaling.md).",
+    )
 
 
 class Config(_Table):

@@ -43,26 +43,22 @@ def _not_empty(text: str) -> str:
     return text
 
 
-def integer(minimum: int, reason: str | None = None) -> Any:
-    """An integer (never a boolean) of at least ``minimum``."""
-
+def _at_least(minimum: int, reason: str | None = None) -> AfterValidator:
     def check(value: int) -> int:
         if value < minimum:
             raise Problem(reason or f"must be at least {minimum}")
         return value
 
-    return Annotated[int, Strict(), AfterValidator(check), Label(f"integer ≥ {minimum}")]
+    return AfterValidator(check)
 
 
-def positive(reason: str, label: str = "number > 0") -> Any:
-    """A number above zero: a TOML integer or float, never a boolean or a string."""
-
+def _positive(reason: str) -> AfterValidator:
     def check(value: float) -> float:
         if value <= 0:
             raise Problem(reason)
         return value
 
-    return Annotated[float, Strict(), AfterValidator(check), Label(label)]
+    return AfterValidator(check)
 
 
 def _text(value: Any) -> str:
@@ -86,7 +82,7 @@ def _time_of_day(value: Any) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
     seconds = int(match[3] or 0) if match else 0
     if not match or int(match[1]) > 23 or int(match[2]) > 59 or seconds > 59:
-        raise ValueError(f"{text!r} is not a time of day (HH:MM, e.g. \"07:00\")")
+        raise ValueError(f'{text!r} is not a time of day (HH:MM, e.g. "07:00")')
     return time(int(match[1]), int(match[2]), seconds)
 
 
@@ -94,8 +90,9 @@ def _time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
-                         "\"Europe/Berlin\" or \"UTC\")") from error
+        raise ValueError(
+            f'unknown time zone {name!r} (use an IANA name such as "Europe/Berlin" or "UTC")'
+        ) from error
     return name
 
 
@@ -143,8 +140,10 @@ def _subject(template: str) -> str:
     try:
         template.format(date="2026-11-25", count=0, start="", end="")
     except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"bad template {template!r} ({error!s}): the fields are {{date}}, "
-                         "{count}, {start} and {end}") from error
+        raise ValueError(
+            f"bad template {template!r} ({error!s}): the fields are {{date}}, "
+            "{count}, {start} and {end}"
+        ) from error
     return template
 
 
@@ -170,30 +169,54 @@ def _addresses(addresses: tuple[str, ...]) -> tuple[str, ...]:
 
 
 Text = Annotated[str, Strict(), Label("string")]
+# Numbers are TOML's integers and floats, never a boolean or a string.
+Count = Annotated[int, Strict(), _at_least(1), Label("integer ≥ 1")]
+Workers = Annotated[
+    int, Strict(), _at_least(0, "must be 0 (extract inline) or more"), Label("integer ≥ 0")
+]
+Depth = Annotated[
+    int, Strict(), _at_least(0, "must be 0 (no child sitemaps) or more"), Label("integer ≥ 0")
+]
+Seconds = Annotated[float, Strict(), _positive("must be positive (seconds)"), Label("number > 0")]
+SendSeconds = Annotated[
+    float, Strict(), _positive("must be positive (seconds)"), Label("number (seconds)")
+]
+Megabytes = Annotated[float, Strict(), _positive("must be positive"), Label("number > 0")]
 Flag = Annotated[bool, Strict(), Label("boolean")]
 Port = Annotated[int, Strict(), AfterValidator(_port), Label("integer")]
 NonEmpty = Annotated[str, Strict(), AfterValidator(_not_empty), Label("string")]
-Name = Annotated[str, Strict(), AfterValidator(_stripped), AfterValidator(_not_empty),
-                 Label("string")]
-WebUrl = Annotated[str, Strict(), AfterValidator(_stripped), AfterValidator(_web_url),
-                   Label("string")]
+Name = Annotated[
+    str, Strict(), AfterValidator(_stripped), AfterValidator(_not_empty), Label("string")
+]
+WebUrl = Annotated[
+    str, Strict(), AfterValidator(_stripped), AfterValidator(_web_url), Label("string")
+]
 RedisUrl = Annotated[str, Strict(), AfterValidator(_redis_url), Label("string")]
 Strings = Annotated[tuple[Annotated[str, Strict()], ...], Label("list of strings")]
-Domains = Annotated[tuple[Annotated[str, Strict()], ...], AfterValidator(_domains),
-                    Label("list of strings")]
+Domains = Annotated[
+    tuple[Annotated[str, Strict()], ...], AfterValidator(_domains), Label("list of strings")
+]
 Regex = Annotated[str, Strict(), AfterValidator(check_regex), Label("regular expression")]
-Patterns = Annotated[tuple[Annotated[str, Strict()], ...], AfterValidator(_check_patterns),
-                     Label("list of regular expressions")]
+Patterns = Annotated[
+    tuple[Annotated[str, Strict()], ...],
+    AfterValidator(_check_patterns),
+    Label("list of regular expressions"),
+]
 Css = Annotated[str, Strict(), AfterValidator(_check_css), Label("CSS selector")]
 Duration = Annotated[timedelta, PlainValidator(_duration), Label("duration")]
 TimeOfDay = Annotated[time, PlainValidator(_time_of_day), Label('`"HH:MM"` or `"HH:MM:SS"`')]
 TimeZone = Annotated[str, Strict(), AfterValidator(_time_zone), Label("IANA name")]
 FilePath = Annotated[Path, PlainValidator(_path), Label("string")]
 Folder = Annotated[Path, PlainValidator(_path), Label("string (folder)")]
-Host = Annotated[str, Strict(), AfterValidator(_stripped), AfterValidator(_not_empty),
-                 Label("string")]
-Sender = Annotated[str, Strict(), AfterValidator(_stripped), AfterValidator(_address),
-                   Label("string")]
-Recipients = Annotated[tuple[Annotated[str, Strict(), AfterValidator(_stripped)], ...],
-                       AfterValidator(_addresses), Label("list of strings")]
+Host = Annotated[
+    str, Strict(), AfterValidator(_stripped), AfterValidator(_not_empty), Label("string")
+]
+Sender = Annotated[
+    str, Strict(), AfterValidator(_stripped), AfterValidator(_address), Label("string")
+]
+Recipients = Annotated[
+    tuple[Annotated[str, Strict(), AfterValidator(_stripped)], ...],
+    AfterValidator(_addresses),
+    Label("list of strings"),
+]
 Subject = Annotated[str, Strict(), AfterValidator(_subject), Label("string")]
