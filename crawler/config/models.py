@@ -129,7 +129,10 @@ class StorageConfig(_Table):
         description="the SQLite file; `--db` overrides it",
     )
 
-    _db_in_folder = field_validator("db")(_relative)
+    @field_validator("db")
+    @classmethod
+    def _in_folder(cls, db: Path, info: ValidationInfo) -> Path | None:
+        return _relative(db, info)
 
 
 class CrawlConfig(_Table):
@@ -202,7 +205,7 @@ class TrackingConfig(_Table):
 
 @dataclass(frozen=True)
 class SourceKind:
-    """One kind of source: what its URL is, the keys only it reads, and its own check."""
+    """One kind of source: what its URL is, the kind-specific keys it reads, its own check."""
 
     name: str
     meaning: str
