@@ -23,7 +23,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -244,7 +244,7 @@ class Ingester:
             started_at = to_iso(utc_now())
             recorder = PassRecorder(
                 store=self.store,
-                config=replace(published.config, notify=self.options.notify),
+                config=published.config.model_copy(update={"notify": self.options.notify}),
                 run_id=self.store.start_run(started_at),
                 source_ids=dict(published.source_ids),
                 topic_ids=dict(published.topic_ids),

@@ -12,9 +12,8 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -35,7 +34,9 @@ from crawler.commands.common import (
 )
 from crawler.commands.run import deliver_alerts, format_summary
 from crawler.config import Config
-from crawler.run import PassSummary
+
+if TYPE_CHECKING:
+    from crawler.run import PassSummary
 
 log = logging.getLogger("presswatch.alerts")
 
@@ -184,7 +185,7 @@ def ingest(
     setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     config = read_config_for(config_path, db_path)
     if no_notify:
-        config = replace(config, notify=())
+        config = config.model_copy(update={"notify": ()})
     url = resolve_redis(redis_url, config)
     with redis_errors(url):
         from crawler.cluster.ingest import IngesterRunning, IngestOptions, WrongDatabase, run_ingest

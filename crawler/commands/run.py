@@ -10,9 +10,9 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,10 +27,12 @@ from crawler.commands.common import (
     read_config_for,
 )
 from crawler.config import Config
-from crawler.run import PassSummary
 from crawler.storage.migrations import DatabaseProblem
 from crawler.storage.store import StorageFailed, Store
 from crawler.times import utc_now
+
+if TYPE_CHECKING:
+    from crawler.run import PassSummary
 
 DEMO_PORT = 8765
 log = logging.getLogger("presswatch.run")
@@ -113,7 +115,7 @@ def run(
     log_level = setup_logging(verbose=verbose, quiet=quiet, log_file=log_file, fmt=log_format)
     config = read_config_for(config_path, db_path)
     if no_notify:
-        config = replace(config, notify=())
+        config = config.model_copy(update={"notify": ()})
     db = db_path or config.storage.db
     try:
         with database_lock(db, wait=wait or 0):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from crawler.config import DEFAULT_SUBJECT, Config, NotifyTarget
+from crawler.config import Config, EmailSettings, NotifyTarget
 from crawler.outputs.alerts.delivery import Answer, send, service_limits
 from crawler.outputs.alerts.formats import TEXT
 from crawler.outputs.digest import Period, collect, render, subject
@@ -66,7 +66,8 @@ def send_period(
     targets; the names of those that refused it."""
     digest = collect(store, period, topics)
     email = config.digest.email
-    title = subject(email.subject if email else DEFAULT_SUBJECT, digest)
+    template = email.subject if email else EmailSettings.model_fields["subject"].default
+    title = subject(template, digest)
     answers = notify_digest(
         store, config, title, lambda fmt: render(digest, fmt, config.digest.template_dir)
     )
