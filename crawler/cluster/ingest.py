@@ -39,7 +39,6 @@ from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
 from crawler.fetching.urls import host_of, private_address
-from crawler.items import ArticleItem
 from crawler.run import PassSummary
 from crawler.storage.lock import DatabaseLock, LockHeld
 from crawler.storage.store import Store
@@ -309,7 +308,8 @@ class Ingester:
     # -- replaying messages on the recorder --------------------------------------------
 
     def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
-        item: ArticleItem = message.item  # type: ignore[assignment]
+        item = message.item
+        assert item is not None  # decode() gives every item message its item
         item.also_from += self.pending.pop(item.url, [])
         reached_by = item.url
         try:
