@@ -50,9 +50,9 @@ class SourceSpider(scrapy.Spider):
         self.sitemaps: dict[str, int] = {}
         self.sitemap_cuts: set[tuple[str, str]] = set()  # (poll, limit) recorded
 
-    @property
-    def store(self) -> Store:
-        """The database the pass reads its due re-checks and feeds' validators from."""
+    def database(self) -> Store:
+        """The database the pass reads its due re-checks and feeds' validators from (a
+        method: Scrapy's request serialization reads every property of the spider)."""
         store = self.recorder.store
         if store is None:  # a cluster worker: its requests come built from the frontier
             raise RuntimeError("this pass's recorder reads no database")
@@ -65,9 +65,9 @@ class SourceSpider(scrapy.Spider):
                 yield request
         if self.context.recheck != "none":
             due_by = self.context.started_at if self.context.recheck == "due" else None
-            for row in self.store.due_articles(due_by):
+            for row in self.database().due_articles(due_by):
                 yield self.revisit_request(row)
-            for row in self.store.due_gone_links(due_by):
+            for row in self.database().due_gone_links(due_by):
                 if row["url"] not in self.requested:  # not offered by a feed already
                     yield self.new_article_request(row["url"], row["source_id"], FeedEntry())
 
@@ -83,7 +83,7 @@ class SourceSpider(scrapy.Spider):
             "sitemap": self.parse_sitemap,
             "page": self.parse_page,
         }
-        etag, last_modified = self.store.source_validators(source_id)
+        etag, last_modified = self.database().source_validators(source_id)
         return scrapy.Request(
             source.url,
             callback=callbacks[source.kind],
