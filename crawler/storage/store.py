@@ -57,18 +57,6 @@ class StoredArticle:
     extractor: str | None = None  # of the current version
 
 
-# The metadata columns a version carries (crawler.tracking.recorder.version_metadata fills them).
-VERSION_METADATA = (
-    "authors",
-    "title_raw",
-    "published_at",
-    "published_from",
-    "modified_at",
-    "modified_from",
-    "is_partial",
-)
-
-
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate a presswatch database. Raises DatabaseProblem."""
     try:
@@ -464,8 +452,9 @@ class Store(RunQueries, SourceQueries, ArticleQueries):
         extractor: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> int:
-        """A new version made by ``extractor``; ``metadata`` holds its VERSION_METADATA
-        columns (authors as a list)."""
+        """A new version made by ``extractor``; ``metadata`` holds its metadata columns
+        (authors as a list, title_raw, published_at, published_from, modified_at,
+        modified_from, is_partial: crawler.tracking.recorder.version_metadata)."""
         extra = dict(metadata or {})
         if "authors" in extra:
             extra["authors"] = json.dumps(list(extra["authors"]), ensure_ascii=False)
