@@ -20,9 +20,9 @@ later are optional, and readers ignore what they do not know.
 the type its dataclass declares (an item's ``ArticleItem``, ``Article``, ``FeedEntry``
 and ``TopicMatch`` fields) or its recorder method's parameter declares (an event's
 arguments, :class:`WorkerRecorder`: the pass's ``Recorder`` protocol and ``offered``),
-``at`` as an ISO 8601 time, and
-an item's URL as http(s). So a field added to one of those is checked too, with no
-change here. What fails is a ``MessageError`` saying which field and why.
+``at`` as an ISO 8601 time, and an item's URL as http(s). So a field added to one of
+those is checked too, with no change here. What fails is a ``MessageError`` saying which
+field and why.
 """
 
 from __future__ import annotations
