@@ -127,6 +127,13 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    """``[serve]``: where the Datasette view of the database is published."""
+
+    base_url: str | None = None  # e.g. https://presswatch.example.org (for full-diff links)
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """When ``presswatch schedule`` polls, re-checks and writes the digest: ``[schedule]``."""
 
@@ -156,6 +163,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -269,6 +277,7 @@ def parse_config(
     digest = _digest(root.table("digest"), base_dir)
     schedule = _schedule(root.table("schedule"))
     cluster = _cluster(root.table("cluster"))
+    serve = _serve(root.table("serve"))
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
@@ -283,6 +292,7 @@ def parse_config(
         digest=digest,
         schedule=schedule,
         cluster=cluster,
+        serve=serve,
     )
 
 
@@ -497,6 +507,14 @@ def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
     if not template_dir.is_dir():
         table.fail("template_dir", f"not a folder: {template_dir}")
     return DigestConfig(template_dir, email, skip_empty)
+
+
+def _serve(table: _Table) -> ServeConfig:
+    base_url = table.get("base_url", str)
+    table.finish()
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        table.fail("base_url", f"must be an http:// or https:// URL, got {base_url!r}")
+    return ServeConfig(base_url.rstrip("/") if base_url else None)
 
 
 def _email(table: _Table) -> EmailSettings:

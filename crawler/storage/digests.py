@@ -103,6 +103,18 @@ class DigestQueries:
             topics[article_id] = (*topics.get(article_id, ()), name)
         return topics
 
+    def mentions_per_day(self, first_day: str, end: str) -> list[dict[str, Any]]:
+        """Mentions found from ``first_day`` (a date) until ``end``, counted per topic and
+        UTC day: rows of ``topic``, ``day`` (YYYY-MM-DD) and ``mentions``."""
+        return list(
+            self.db.query(
+                "SELECT t.name AS topic, substr(m.found_at, 1, 10) AS day, "
+                "count(*) AS mentions FROM mentions m JOIN topics t ON t.id = m.topic_id "
+                "WHERE m.found_at >= ? AND m.found_at < ? GROUP BY t.id, day ORDER BY t.id, day",
+                [first_day, end],
+            )
+        )
+
     def sources_with_problems(
         self, start: str | None, end: str, stages: Sequence[str]
     ) -> list[dict[str, Any]]:
@@ -124,6 +136,19 @@ class DigestQueries:
                 latest if latest else (row["last_error"], row["last_polled_at"])
             )
         return rows
+
+    def change_page(self, change_id: int) -> dict[str, Any] | None:
+        """One change with what its full-diff page shows: the article's headline, URL
+        and outlet, the kind, the headlines before and after, and ``diff_html``."""
+        rows = self.db.query(
+            "SELECT c.id AS change_id, c.article_id, c.kind, c.detected_at, c.title_before, "
+            "c.title_after, c.diff_html, c.diff, c.chars_added, c.chars_removed, "
+            "coalesce(c.title_after, c.title_before, a.title, a.url) AS title, a.url, "
+            "s.name AS outlet FROM changes c JOIN articles a ON a.id = c.article_id "
+            "LEFT JOIN sources s ON s.id = a.source_id WHERE c.id = ?",
+            [change_id],
+        )
+        return next(iter(rows), None)
 
     # -- the digests table --------------------------------------------------------------
 

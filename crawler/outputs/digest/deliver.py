@@ -14,6 +14,7 @@ from typing import Any
 from crawler.config import Config, ConfigError, EmailSettings
 from crawler.outputs.digest.collect import collect
 from crawler.outputs.digest.filters import day, oneline, when
+from crawler.outputs.digest.links import with_diff_links, write_diff_pages
 from crawler.outputs.digest.model import Digest, DigestError, DigestResult, Period
 from crawler.outputs.digest.period import resolve_period
 from crawler.outputs.digest.render import FORMATS, render
@@ -99,6 +100,7 @@ def make_digest(
         if doubt is not None:
             return _send_again(store, config, email, doubt, topics, fmt, now, release_lock)
     digest = collect(store, resolve_period(store, since, unsent, now), topics)
+    digest = with_diff_links(digest, config.serve.base_url, None if dry_run else output)
     text = render(digest, fmt, config.digest.template_dir)
     if dry_run:
         return DigestResult(text, None, digest.item_count, False, period=digest.period)
@@ -116,6 +118,7 @@ def make_digest(
         return DigestResult("", digest_id, 0, False, period=digest.period, skipped=True)
     digest_id = record_digest(store, digest.period, fmt, digest.item_count, created_at=stamp)
     if output is not None:
+        _write_diff_pages(store, digest, output, config.digest.template_dir)
         write_output(output, text)
     if send and email is not None:
         message_id = digest_message_id(digest_id, digest.period, email)
@@ -149,7 +152,7 @@ def _send_again(
     """Send once more a digest whose delivery is in doubt: same period, same Message-ID
     (a mailbox that has it already can drop the copy)."""
     period = Period(row["period_start"], row["period_end"])
-    digest = collect(store, period, topics)
+    digest = with_diff_links(collect(store, period, topics), config.serve.base_url, None)
     message_id = row["message_id"] or digest_message_id(row["id"], period, email)
     recipients = _send(
         store,
@@ -248,6 +251,15 @@ def subject(template: str, digest: Digest) -> str:
             end=when(period.end),
         )
     )
+
+
+def _write_diff_pages(
+    store: Store, digest: Digest, output: Path, template_dir: Path | None
+) -> None:
+    try:
+        write_diff_pages(store, digest, output, template_dir)
+    except OSError as error:
+        raise DigestError(f"cannot write the diff pages beside {output}: {error}") from error
 
 
 def write_output(path: Path, text: str) -> None:

@@ -6,7 +6,9 @@ it, so it shows as text (escaped for HTML, XML and Markdown, invisible character
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -27,7 +29,13 @@ INS_STYLE = "background:#ddf6e3;color:#17602f;text-decoration:none"
 _MARKED = re.compile(r"\*\*(.+?)\*\*")
 _DIFF_MARKER = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
 _WHITESPACE = re.compile(r"\s+")
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\](){}<>#+\-!|~&]")
+# Anywhere: backslash, code, emphasis and strikethrough marks; a ] that would close a link
+# or reference; _ unless inside a word; < that could open a tag or autolink; & that could
+# start an entity. At the start only: what opens a block (heading, quote, list, definition).
+_MARKDOWN_SPECIAL = re.compile(
+    r"[\\`*~]|\][(\[:]|(?<![^\W_])_|_(?![^\W_])|<(?=[A-Za-z/!?])|&(?=#?\w+;)"
+)
+_MARKDOWN_START = re.compile(r"(\s*)([#>+\-\[<&]|\d+[.)])")
 _HTML_IN_MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _URL_SAFE = "!#$%&'()*+,-./:;=?@_~"  # left as they are in a link; the rest is %-encoded
 
@@ -98,14 +106,29 @@ def http_url(url: str | None) -> str | None:
 
 
 def markdown_escape(text: object) -> str:
-    """Web text made inert in Markdown: metacharacters backslash-escaped, ``<>&`` as
-    HTML entities, whitespace folded, so it shows as text and never as a link or HTML."""
-    return _MARKDOWN_SPECIAL.sub(_markdown_char, _flat(text))
+    """Web text made inert in Markdown, and still readable: whitespace folded, and only
+    what could start markup escaped (emphasis and code marks, what follows a ``]`` to
+    make a link, ``<`` before a tag, ``&`` before an entity, a block marker at the start), so it
+    shows as text and never as a link or HTML; ``so-called`` and ``{+Defence+}`` stay."""
+    flat = _flat(text)
+    start = _MARKDOWN_START.match(flat)
+    head = _markdown_start(start) if start else ""
+    return head + _MARKDOWN_SPECIAL.sub(_markdown_char, flat[start.end() if start else 0 :])
 
 
 def _markdown_char(match: re.Match[str]) -> str:
     char = match.group(0)
+    if len(char) == 2:  # ]( ]: or ][ : the bracket stays, what would make it a link goes
+        return "]\\" + char[1]
     return _HTML_IN_MARKDOWN.get(char, "\\" + char)
+
+
+def _markdown_start(match: re.Match[str]) -> str:
+    """A block marker at the start (a heading, quote, list item, link definition)."""
+    space, marker = match.group(1), match.group(2)
+    if marker[-1] in ".)":  # an ordered list item: 1. or 1)
+        return space + marker[:-1] + "\\" + marker[-1]
+    return space + _HTML_IN_MARKDOWN.get(marker, "\\" + marker)
 
 
 def markdown_link(text: object, url: str | None) -> str:
@@ -160,6 +183,44 @@ def _diff_tag(match: re.Match[str]) -> str:
     return f'<ins style="{INS_STYLE}">{added}</ins>'
 
 
+_SPARKS = "▁▂▃▄▅▆▇█"
+_DIFF_TAG = re.compile(
+    r'<(?:p(?: class="(?:removed|added|skip|same)")?|/p|del|/del|ins|/ins|span class="gap"|/span)>'
+)
+
+
+def sparkline(counts: Sequence[int], peak: int | None = None) -> str:
+    """Daily counts as a row of block characters, for Markdown and text: ``▁▁▃█``."""
+    top = peak if peak is not None else max(counts, default=0)
+    if not top:
+        return _SPARKS[0] * len(counts)
+    return "".join(_SPARKS[(len(_SPARKS) - 1) * count // top] for count in counts)
+
+
+def bar_height(count: int, peak: int, full: int = 24) -> int:
+    """The pixel height of a day's bar in the HTML overview: 0 for none, at least 2."""
+    if not count or not peak:
+        return 0
+    return max(2, round(full * count / peak))
+
+
+def stored_diff_html(value: str | None) -> Markup:
+    """A stored ``changes.diff_html`` made safe to show: the tags crawler.tracking.diffs
+    writes (``p``, ``del``, ``ins``, the gap ``span``) are kept, everything else, text or
+    any other markup, is escaped, whatever the column holds."""
+    out, position = [], 0
+    value = visible(value or "")
+    for match in _DIFF_TAG.finditer(value):
+        out += [_reescaped(value[position : match.start()]), match.group(0)]
+        position = match.end()
+    out.append(_reescaped(value[position:]))
+    return Markup("".join(out))
+
+
+def _reescaped(text: str) -> str:
+    return str(escape(html.unescape(text)))
+
+
 def atom_entry_id(mention: _Linked, topic: str) -> str:
     """A permanent id for one (article, topic) mention: the article URL plus the topic."""
     url = http_url(mention.url.split("#")[0])
@@ -182,4 +243,7 @@ FILTERS = {
     "feed_snippet": feed_snippet,
     "html_diff": html_diff,
     "atom_entry_id": atom_entry_id,
+    "sparkline": sparkline,
+    "bar_height": bar_height,
+    "stored_diff_html": stored_diff_html,
 }

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from crawler.outputs.digest.filters import plural, when
 
+OVERVIEW_DAYS = 14
+TOP_EDITS = 3
+
 
 class DigestError(ValueError):
     """A digest request a user can fix: a bad ``--since``, an unknown topic, an output path."""
@@ -68,12 +71,60 @@ class Edit:
     chars_added: int
     chars_removed: int
     redirect_url: str | None
+    change_id: int | None = None  # the changes row, for the full diff
+    diff_url: str | None = None  # where the full diff is shown (see deliver.with_diff_links)
 
     @property
     def retitled(self) -> bool:
         return bool(
             self.title_before and self.title_after and self.title_before != self.title_after
         )
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story of the period, listed once: its first mention, with every topic it
+    matched as a label (an article under three topics is one story, not three)."""
+
+    title: str
+    url: str
+    outlet: str | None
+    published_at: str | None
+    found_at: str
+    snippet: str | None
+    in_title: bool
+    topics: tuple[str, ...]
+    also_in: tuple[str, ...] = ()
+    edited: bool = False  # an edit of it is listed under Edited stories too
+
+
+@dataclass(frozen=True)
+class TopicActivity:
+    """A topic in the overview: its mentions in the period, and per day over the last
+    :data:`OVERVIEW_DAYS` days (the bars)."""
+
+    name: str
+    mentions: int
+    per_day: tuple[int, ...]
+
+    @property
+    def peak(self) -> int:
+        return max(self.per_day, default=0)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The block at the top: topics with counts and daily bars, and the edits to read
+    first (today the largest; ranked by significance once changes carry one)."""
+
+    days: tuple[str, ...] = ()  # the dates of ``per_day``, oldest first
+    topics: tuple[TopicActivity, ...] = ()
+    top_edits: tuple[Edit, ...] = ()
+
+    @property
+    def peak(self) -> int:
+        """The highest daily count of any topic: the full width of a bar."""
+        return max((topic.peak for topic in self.topics), default=0)
 
 
 @dataclass(frozen=True)
@@ -94,6 +145,7 @@ class Counts:
     topics: int
     edits: int
     sources_with_problems: int
+    stories: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,11 +155,14 @@ class Digest:
     edits: tuple[Edit, ...] = ()
     source_health: tuple[SourceHealth, ...] = ()
     selected_topics: tuple[str, ...] = ()
+    stories: tuple[Story, ...] = ()
+    overview: Overview = Overview()
 
     @property
     def item_count(self) -> int:
-        """Mention entries plus edited stories: what ``digests.item_count`` records."""
-        return sum(len(topic.mentions) for topic in self.topics) + len(self.edits)
+        """Stories listed (each once, whatever its topics) plus edited stories: what
+        ``digests.item_count`` records."""
+        return len(self.stories) + len(self.edits)
 
     def summary(self) -> str:
         """``5 mentions of 3 topics in 4 articles, 1 edited story``: counts for a header."""
@@ -135,6 +190,7 @@ class Digest:
             len(self.topics),
             len(self.edits),
             len(self.source_health),
+            len(self.stories),
         )
 
 

@@ -22,6 +22,7 @@ TEMPLATES = {
     "text": "digest.txt.j2",
     "atom": "digest.atom.j2",
 }
+DIFF_TEMPLATE = "diff.html.j2"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 JSON_VERSION = 1
 
@@ -36,6 +37,11 @@ def render(digest: Digest, fmt: str, template_dir: Path | None = None) -> str:
     return template.render(digest=digest, feed_id=feed_id(digest)).rstrip("\n") + "\n"
 
 
+def render_diff_page(change: dict[str, Any], template_dir: Path | None = None) -> str:
+    """One change's full diff as an HTML page (``Store.change_page`` gives ``change``)."""
+    return _environment(template_dir).get_template(DIFF_TEMPLATE).render(change=change)
+
+
 def as_json(digest: Digest) -> dict[str, Any]:
     """The documented JSON structure (docs/digest.md), version :data:`JSON_VERSION`."""
     return {
@@ -45,6 +51,12 @@ def as_json(digest: Digest) -> dict[str, Any]:
         "topics": [asdict(topic) for topic in digest.topics],
         "edits": [asdict(edit) for edit in digest.edits],
         "source_health": [asdict(source) for source in digest.source_health],
+        "stories": [asdict(story) for story in digest.stories],
+        "overview": {
+            "days": list(digest.overview.days),
+            "topics": [asdict(topic) for topic in digest.overview.topics],
+            "top_edits": [edit.change_id for edit in digest.overview.top_edits],
+        },
     }
 
 
