@@ -22,6 +22,7 @@ import sqlite_utils
 from crawler.config import Source, Topic
 from crawler.storage.digests import DigestQueries
 from crawler.storage.migrations import DatabaseProblem, migrate
+from crawler.storage.views import ViewQueries
 
 BUSY_TIMEOUT_MS = 30_000
 MAX_PAGES_ENV = "PRESSWATCH_MAX_PAGE_COUNT"
@@ -115,9 +116,9 @@ def describe_failure(error: sqlite3.Error) -> str:
     return f"{reason} ({name})" if name else reason
 
 
-class Store(DigestQueries):
+class Store(DigestQueries, ViewQueries):
     """All reads and writes of one database. Methods take and return plain values; the
-    digest's are in crawler/storage/digests.py."""
+    digest's are in crawler/storage/digests.py, the served pages' in views.py."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
