@@ -52,6 +52,20 @@ LIMIT ?
 """
 
 
+_ARTICLE_LIFE_SQL = """
+SELECT v.id AS version_id, v.fetched_at AS at, v.title, length(v.text) AS chars,
+       c.id AS change_id, c.kind, c.chars_added, c.chars_removed
+FROM versions v LEFT JOIN changes c ON c.to_version_id = v.id
+WHERE v.article_id = ?
+UNION ALL
+SELECT NULL, c.detected_at, coalesce(c.title_after, c.title_before), NULL,
+       c.id, c.kind, c.chars_added, c.chars_removed
+FROM changes c
+WHERE c.article_id = ? AND c.to_version_id IS NULL
+ORDER BY at, change_id
+"""
+
+
 class ViewQueries:
     """Reads for the served pages: feeds, the dashboard, an article's timeline, search."""
 
@@ -93,17 +107,11 @@ class ViewQueries:
     # -- an article's life -------------------------------------------------------------
 
     def article_versions(self, article_id: int) -> list[dict[str, Any]]:
-        """Every version of an article, oldest first, with the change that made it (its
-        ``kind``, ``change_id`` and sizes; none for the first version)."""
-        return list(
-            self.db.query(
-                "SELECT v.id AS version_id, v.fetched_at, v.title, length(v.text) AS chars, "
-                "c.id AS change_id, c.kind, c.chars_added, c.chars_removed FROM versions v "
-                "LEFT JOIN changes c ON c.to_version_id = v.id WHERE v.article_id = ? "
-                "ORDER BY v.fetched_at, v.id",
-                [article_id],
-            )
-        )
+        """An article's life, oldest first: every version (``version_id``, ``at``,
+        ``title``, ``chars``) with the change that made it (``change_id``, ``kind``,
+        sizes; none for the first), and the changes that made no version (removed,
+        redirected) with their time and kind."""
+        return list(self.db.query(_ARTICLE_LIFE_SQL, [article_id, article_id]))
 
     # -- the dashboard -----------------------------------------------------------------
 

@@ -229,7 +229,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
         title=article["title"],
         article=article,
         versions=versions,
-        positions=_positions([v["fetched_at"] for v in versions]),
+        positions=_positions([v["at"] for v in versions]),
         database=datasette.get_database().name,
         base=datasette.urls.path("").rstrip("/"),
     )
