@@ -138,6 +138,14 @@ def test_snippets_show_their_matches_highlighted_and_other_columns_stay_text(des
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in versions and "<mark" not in versions
 
 
+def test_the_feed_views_link_to_the_timeline_and_the_diff(desk):
+    db = Path(desk.store.path)
+    changes = page(db, "/presswatch/change_feed")
+    assert '<a href="/-/presswatch/article/2">2</a>' in changes
+    assert '<a href="/-/presswatch/diff/1">1</a>' in changes
+    assert '<a href="/-/presswatch/article/1">1</a>' in page(db, "/presswatch/mention_feed")
+
+
 # --- pages --------------------------------------------------------------------------
 
 

@@ -49,6 +49,11 @@ DASHBOARD_DAYS = 30
 DASHBOARD_WEEKS = 12
 SNIPPET_COLUMNS = {("mentions", "snippet"), ("mention_feed", "snippet")}
 DIFF_COLUMNS = {("changes", "diff_html")}
+ID_LINKS = {  # integer columns of the views that link to presswatch's own pages
+    ("mention_feed", "article_id"): "/-/presswatch/article/{}",
+    ("change_feed", "article_id"): "/-/presswatch/article/{}",
+    ("change_feed", "change_id"): "/-/presswatch/diff/{}",
+}
 DIFF_STYLE = (
     "<style>.presswatch-diff del{background:#ffe3e3;color:#8f1d1d}"
     ".presswatch-diff ins{background:#ddf6e3;color:#17602f;text-decoration:none}"
@@ -61,9 +66,15 @@ T = TypeVar("T")
 
 
 @hookimpl
-def render_cell(value: Any, column: str, table: str | None) -> Markup | None:
-    """Exactly these columns render as HTML: a diff, and snippets; the rest as text."""
-    if not isinstance(value, str) or table is None:
+def render_cell(value: Any, column: str, table: str | None, datasette: Any) -> Markup | None:
+    """Exactly these columns render as HTML: a diff, and snippets; the rest as text. The
+    views' article and change ids also link to the article's timeline and the diff."""
+    if table is None:
+        return None
+    if isinstance(value, int) and (table, column) in ID_LINKS:
+        path = datasette.urls.path(ID_LINKS[table, column].format(value))
+        return Markup('<a href="{}">{}</a>').format(path, value)
+    if not isinstance(value, str):
         return None
     if (table, column) in DIFF_COLUMNS:
         return (
