@@ -22,6 +22,7 @@ from crawler.tracking.similarity import simhash
 from pipelines.base import PassPipeline
 
 MIN_FINGERPRINT_WORDS = 50  # shorter texts (teasers, briefs) look alike without being copies
+PageJob = tuple[bytes, str, str, str | None]  # process_page's arguments
 
 
 def process_page(
@@ -62,7 +63,7 @@ class ExtractPipeline(PassPipeline):
         source = self.context.recorder.sources_by_id.get(item.source_id)
         job = (item.body, item.encoding, item.url, source.body_selector if source else None)
         try:
-            article, item.fingerprint = await self._run(*job)
+            article, item.fingerprint = await self._run(job)
         except ExtractionError as error:
             self._fail(item, str(error))
         except Exception as error:  # a worker crash must not end the pass
@@ -71,9 +72,9 @@ class ExtractPipeline(PassPipeline):
         item.body = b""  # the text is what flows on; let the page go
         return item
 
-    async def _run(self, *job: object) -> tuple[Article, int | None]:
+    async def _run(self, job: PageJob) -> tuple[Article, int | None]:
         if self.pool is None:
-            return process_page(*job)  # type: ignore[arg-type]
+            return process_page(*job)
         return await asyncio.wrap_future(self.pool.submit(process_page, *job))
 
     def _fail(self, item: ArticleItem, message: str) -> None:

@@ -31,9 +31,14 @@ from crawler.items import ArticleItem, FeedEntry
 from crawler.sources.feeds import FeedLink, parse_feed
 from crawler.sources.pages import article_links
 from crawler.sources.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
+from crawler.storage.store import Store
 from crawler.times import from_iso
 
 GONE = [404, 410]
+# How the spider reads a poll of each kind of source in crawler.config.SOURCE_KINDS (a
+# watched ``url`` is requested as an article). A new kind: its keys in the config schema,
+# its parser in crawler/sources/, its callback here.
+POLL_CALLBACKS = {"feed": "parse_feed", "sitemap": "parse_sitemap", "page": "parse_page"}
 
 
 class SourceSpider(scrapy.Spider):
@@ -49,6 +54,14 @@ class SourceSpider(scrapy.Spider):
         self.sitemaps: dict[str, int] = {}
         self.sitemap_cuts: set[tuple[str, str]] = set()  # (poll, limit) recorded
 
+    def database(self) -> Store:
+        """The database the pass reads its due re-checks and feeds' validators from (a
+        method: Scrapy's request serialization reads every property of the spider)."""
+        store = self.recorder.store
+        if store is None:  # a cluster worker: its requests come built from the frontier
+            raise RuntimeError("this pass's recorder reads no database")
+        return store
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.context.sources:
             request = self.source_request(source)
@@ -56,9 +69,9 @@ class SourceSpider(scrapy.Spider):
                 yield request
         if self.context.recheck != "none":
             due_by = self.context.started_at if self.context.recheck == "due" else None
-            for row in self.recorder.store.due_articles(due_by):
+            for row in self.database().due_articles(due_by):
                 yield self.revisit_request(row)
-            for row in self.recorder.store.due_gone_links(due_by):
+            for row in self.database().due_gone_links(due_by):
                 if row["url"] not in self.requested:  # not offered by a feed already
                     yield self.new_article_request(row["url"], row["source_id"], FeedEntry())
 
@@ -69,15 +82,10 @@ class SourceSpider(scrapy.Spider):
         source_id = self.context.source_id(source)
         if source.kind == "url":
             return self.watched_page_request(source, source_id)
-        callbacks = {
-            "feed": self.parse_feed,
-            "sitemap": self.parse_sitemap,
-            "page": self.parse_page,
-        }
-        etag, last_modified = self.recorder.store.source_validators(source_id)
+        etag, last_modified = self.database().source_validators(source_id)
         return scrapy.Request(
             source.url,
-            callback=callbacks[source.kind],
+            callback=getattr(self, POLL_CALLBACKS[source.kind]),
             errback=self.source_failed,
             dont_filter=True,
             headers=_conditional(etag, last_modified),

@@ -7,6 +7,7 @@ The database they produce is compared with the one ``presswatch run`` produces.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -29,11 +30,20 @@ from redis import Redis
 from crawler.cluster.codec import CodecError, RequestCodec
 from crawler.cluster.ingest import Ingester, IngestOptions
 from crawler.cluster.keys import Keys
-from crawler.cluster.messages import MessageError, decode, event_message, item_message
+from crawler.cluster.messages import (
+    EVENTS,
+    MessageError,
+    WorkerRecorder,
+    decode,
+    event_message,
+    item_message,
+)
+from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Source
 from crawler.demo.localsite import LocalSite
 from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
+from crawler.tracking.recorder import PassRecorder
 
 SOURCES = [
     ("News", "news/feed.xml"),
@@ -469,6 +479,27 @@ def test_events_carry_their_arguments_by_name():
         "etag": '"e"',
         "last_modified": None,
     }
+
+
+def test_an_event_argument_of_the_wrong_type_is_refused_by_name():
+    raw = event_message(
+        "link_gone",
+        {"url": "https://example.org/a", "source_id": 2, "status": "404", "message": "gone"},
+        at="2026-11-25T08:00:00Z",
+        generation="g1",
+    )
+    with pytest.raises(MessageError, match=r"fields\.status: expected an integer"):
+        decode(raw)
+
+
+def test_workers_send_each_event_with_the_arguments_the_ingester_replays():
+    """Messages are checked against the Recorder protocol's signatures: a worker's
+    RemoteRecorder and the ingester's PassRecorder take each event as it declares."""
+    for kind in EVENTS:
+        declared = inspect.signature(getattr(WorkerRecorder, kind))
+        assert inspect.signature(getattr(RemoteRecorder, kind)) == declared, kind
+        if kind != "offered":  # the ingester links an offered article itself
+            assert inspect.signature(getattr(PassRecorder, kind)) == declared, kind
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_a_story_under_two_topics_is_listed_once_with_both_labels(desk):
 
 def test_with_a_base_url_edits_link_to_presswatch_serve(desk):
     config = parse_config({"serve": {"base_url": "https://desk.example/pw/"}})
-    assert config.serve == ServeConfig("https://desk.example/pw")
+    assert config.serve == ServeConfig(base_url="https://desk.example/pw")
     page = digest_of(desk, config)
     links = [h for h in Links(page).hrefs if "/-/presswatch/diff/" in h]
     assert set(links) == {

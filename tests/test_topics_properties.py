@@ -19,11 +19,12 @@ from crawler.matching import TopicDefinition, TopicMatcher, check_query
 from crawler.matching.text import (
     ALL_MODES,
     TokenLocator,
+    blank_gaps,
     fold,
     fold_stream,
-    joined_tokens,
     token_spans,
 )
+from crawler.matching.text import words as text_words
 
 VOCABULARY = ("alpha", "beta", "gamma", "delta", "omega", "格陵兰", "陵兰", "グリーン", "ไทย")
 SEPARATORS = (" ", "  ", "\n", ", ", ". ", "-", "'", " (", ") ", "\t", " — ", "\r\n", "", "、")
@@ -258,6 +259,11 @@ def test_several_queries_match_when_any_matches(first: tuple, second: tuple, tex
     doc = document("", text)
     expected = evaluate(first, doc, False) or evaluate(second, doc, False)
     assert bool(TopicMatcher.compile([topic]).match("", text)) == expected
+
+
+def joined_tokens(text: str, separator: str) -> str:
+    """The word tokens of ``text`` joined by ``separator``."""
+    return separator.encode().join(text_words(blank_gaps(text))).decode()
 
 
 def mostly_ascii_text() -> st.SearchStrategy[str]:

@@ -1,4 +1,6 @@
-"""Upgrading does not invent edits: a database made by 0.1, re-checked by this version.
+"""Upgrading does not invent edits: a database made by 0.1, re-checked by this version;
+and a database left at any earlier schema version upgrades to the schema of a new one
+without losing a row.
 
 ``tests/fixtures/released-0.1.db`` was made by presswatch 0.1.0 from
 ``tests/sites/upgrade/edition1`` (see tests/fixtures/README.md). Edition 2 is the same
@@ -14,12 +16,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import SITES, rows, run_cli, write_config
+from conftest import SITES, database_before, rows, run_cli, step_adding, write_config
 
 from crawler.demo.localsite import LocalSite
 from crawler.extraction.article import EXTRACTOR
 from crawler.storage.migrations import SCHEMA_VERSION
-from crawler.storage.store import connect
+from crawler.storage.store import Store, connect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "released-0.1.db"
 FIXTURE_BASE = "http://127.0.0.1:38563"  # where the fixture's pages were served
@@ -173,3 +175,117 @@ def test_cleaner_headlines_and_bylines_after_the_upgrade_are_a_baseline(upgraded
     latest = versions_by_article(db)["u1.html"][-1]
     assert latest["title_raw"] == f"{article['title']} | The Polar Post"
     assert latest["is_partial"] == 0
+
+
+# -- every schema version a database may have been left at ---------------------------------
+
+T = "2026-11-20T08:00:00Z"
+URL = "https://polar.example/u1.html"
+TEXT = "Fishing fleets head further west as the mackerel move towards Greenland."
+# Rows in the columns of the first schema, then in tables later steps added, each
+# inserted when the database already has its table.
+FIRST_ROWS = {
+    "sources": {"id": 1, "name": "Polar Post", "url": "https://polar.example/feed.xml",
+                "kind": "feed", "last_polled_at": T, "last_status": "failed",
+                "last_error": "timeout", "etag": '"e1"', "last_modified": T},
+    "topics": {"id": 1, "name": "Greenland", "query": "Greenland"},
+    "runs": {"id": 1, "started_at": T, "finished_at": T, "status": "ok", "articles_new": 1,
+             "mentions_new": 1, "errors": 1},
+    "articles": {"id": 1, "url": URL, "source_id": 1, "first_seen_at": T,
+                 "last_checked_at": T, "published_at": T, "title": "Fleets head west",
+                 "author": "Lena Holm", "language": "en", "status": "live",
+                 "current_version_id": 1, "last_changed_at": T, "next_check_at": T},
+    "versions": {"id": 1, "article_id": 1, "fetched_at": T, "title": "Fleets head west",
+                 "text": TEXT, "text_hash": "h1", "topics": '["Greenland"]'},
+    "mentions": {"id": 1, "topic_id": 1, "article_id": 1, "version_id": 1, "found_at": T,
+                 "in_title": 0, "match_count": 1, "snippet": "towards **Greenland**",
+                 "terms": '["Greenland"]'},
+    "changes": {"id": 1, "article_id": 1, "from_version_id": 1, "to_version_id": 1,
+                "detected_at": T, "kind": "edited", "diff": "[-east-]{+west+}"},
+    "errors": {"id": 1, "run_id": 1, "source_id": 1, "url": URL, "stage": "fetch",
+               "message": "timeout", "at": T},
+    "skipped": {"id": 1, "source_id": 1, "url": "https://polar.example/x.pdf",
+                "reason": "not html", "first_seen_at": T},
+    "digests": {"id": 1, "created_at": T, "period_end": T, "format": "markdown",
+                "sent_at": T, "recipients": '["desk@example.org"]', "item_count": 1},
+}  # fmt: skip
+LATER_ROWS = {
+    "article_aliases": {"url": "https://polar.example/amp/u1.html", "article_id": 1},
+    "article_fingerprints": {"article_id": 1, "simhash": 7, "band0": 1, "band1": 2,
+                             "band2": 3, "band3": 4},
+    "gone_links": {"url": "https://polar.example/gone.html", "source_id": 1, "status": 404,
+                   "first_seen_at": T, "last_tried_at": T, "next_try_at": T},
+}  # fmt: skip
+KEYS = {"article_aliases": "url", "article_fingerprints": "article_id", "gone_links": "url"}
+
+
+def schema(path: Path) -> list[tuple]:
+    """Every table, index, view and trigger, as SQLite records it."""
+    conn = sqlite3.connect(path)
+    try:
+        sql = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def database_at(path: Path, version: int) -> dict[str, dict]:
+    """A database left at schema ``version`` with a row in each of its tables; the rows."""
+    conn = database_before(path, version)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    written = {t: r for t, r in {**FIRST_ROWS, **LATER_ROWS}.items() if t in tables}
+    for table, row in written.items():
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+    conn.commit()
+    conn.close()
+    return written
+
+
+def ran(version: int, text: str) -> bool:
+    """Did upgrading from ``version`` run the step whose SQL contains ``text``?"""
+    return version <= step_adding(text)
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_a_database_of_each_schema_version_upgrades_without_losing_a_row(tmp_path, version):
+    fresh, old = tmp_path / "fresh.db", tmp_path / "old.db"
+    Store.open(fresh).close()
+    written = database_at(old, version)
+
+    store = Store.open(old)
+    try:
+        stored = store.stored_article(1)
+        assert stored is not None and (stored.url, stored.text) == (URL, TEXT)
+        assert store.article_id("https://polar.example/amp/u1.html") == (
+            1 if "article_aliases" in written else None
+        )
+        assert store.failing_sources()[0]["failing_since"] == (
+            T if ran(version, "failing_since") else None
+        )
+    finally:
+        store.close()
+
+    assert schema(old) == schema(fresh)
+    assert rows(old, "PRAGMA user_version") == [{"user_version": SCHEMA_VERSION}]
+    for table, row in written.items():
+        key = KEYS.get(table, "id")
+        [upgraded] = rows(old, f"SELECT * FROM {table} WHERE {key} = ?", (row[key],))
+        assert {column: upgraded[column] for column in row} == row, table
+    # What the steps derive from the rows that were there before them
+    assert rows(old, "SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'mackerel'") == [
+        {"rowid": 1}
+    ]
+    article = rows(old, "SELECT * FROM articles")[0]
+    assert article["story_id"] == (1 if ran(version, "story_id") else None)
+    assert rows(old, "SELECT article_id, source_id FROM article_sources") == (
+        [{"article_id": 1, "source_id": 1}] if ran(version, "CREATE TABLE article_sources") else []
+    )
+    [digest] = rows(old, "SELECT status FROM digests")
+    assert digest["status"] == ("sent" if ran(version, "message_id") else "unsent")
+    if ran(version, "ADD COLUMN authors"):
+        assert article["authors"] == '["Lena Holm"]'
+        [v] = rows(old, "SELECT authors, published_at FROM versions")
+        assert (v["authors"], v["published_at"]) == ('["Lena Holm"]', T)

@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.fetching.urls import canonical_url, is_private_ip, link_allowed, registrable_domain
+from crawler.fetching.urls import canonical_url, link_allowed, private_address, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -37,10 +37,10 @@ def test_link_policy():
 
 
 def test_private_addresses():
-    assert is_private_ip("127.0.0.1")
-    assert is_private_ip("10.0.0.8")
-    assert is_private_ip("169.254.169.254")
-    assert is_private_ip("[::1]")
-    assert is_private_ip("::ffff:127.0.0.1")  # IPv4-mapped: judged by its IPv4 part
-    assert not is_private_ip("8.8.8.8")
-    assert not is_private_ip("politico.eu")  # names are judged after DNS resolution
+    assert private_address("127.0.0.1") is not None
+    assert private_address("10.0.0.8") is not None
+    assert private_address("169.254.169.254") is not None
+    assert private_address("[::1]") is not None
+    assert private_address("::ffff:127.0.0.1") is not None  # IPv4-mapped: judged by its IPv4 part
+    assert private_address("8.8.8.8") is None
+    assert private_address("politico.eu") is None  # names are judged after DNS resolution

@@ -71,59 +71,50 @@ def enqueue(
     sources = tuple(config.source(name) for name in source_names) or config.sources
     store = Store.open(Path(db_path) if db_path else config.storage.db)
     try:
-        context = _context(
-            config, server, keys, store, sources if poll_sources else (), recheck, to_iso(clock())
+        recorder = _recorder(config, server, keys, store)
+        context = PassContext(
+            config,
+            recorder,
+            TopicMatcher.compile(()),
+            sources if poll_sources else (),
+            recheck,
+            to_iso(clock()),
         )
         seeded = seed_stored_urls(server, keys, store, force=reseed)
         recovered = reap_dead_workers(server, keys)
         reset_duplicate_filter(server, keys)  # a new pass, if the last one is over
-        polls, revisits = _submit(context, server, keys)
+        polls, revisits = _submit(context, recorder, store, server, keys)
     finally:
         store.close()
-    recorder: RemoteRecorder = context.recorder  # type: ignore[assignment]
     return EnqueueSummary(
         recorder.generation, polls, revisits, int(server.zcard(keys.requests)), recovered, seeded
     )
 
 
-def _context(
-    config: Config,
-    server: Redis,
-    keys: Keys,
-    store: Store,
-    sources: tuple,
-    recheck: str,
-    started_at: str,
-) -> PassContext:
-    """Mirror sources and topics, publish the configuration, build the pass context."""
+def _recorder(config: Config, server: Redis, keys: Keys, store: Store) -> RemoteRecorder:
+    """Mirror sources and topics, publish the configuration, and report to the ingester
+    under it."""
     source_ids = store.sync_sources(config.sources)
     topic_ids = store.sync_topics(config.topics)
     generation = publish(server, keys, shared_toml(config.path), source_ids, topic_ids)
-    recorder = RemoteRecorder(server, keys, config, source_ids, generation, store=store)
-    return PassContext(
-        config,
-        recorder,
-        TopicMatcher.compile(()),  # type: ignore[arg-type]
-        sources,
-        recheck,
-        started_at,
-    )
+    return RemoteRecorder(server, keys, config, source_ids, generation, store=store)
 
 
-def _submit(context: PassContext, server: Redis, keys: Keys) -> tuple[int, int]:
+def _submit(
+    context: PassContext, recorder: RemoteRecorder, store: Store, server: Redis, keys: Keys
+) -> tuple[int, int]:
     from spiders.cluster import ClusterSpider
 
     spider = ClusterSpider(context)
-    recorder: RemoteRecorder = context.recorder  # type: ignore[assignment]
     frontier = Frontier(server, keys, spider, RequestCodec(spider.source_named), recorder.duplicate)
     requests = [spider.source_request(source) for source in context.sources]
     polls = sum(frontier.submit(request) for request in requests if request is not None)
     revisits = 0
     if context.recheck != "none":
         due_by = context.started_at if context.recheck == "due" else None
-        for row in recorder.store.due_articles(due_by):  # type: ignore[union-attr]
+        for row in store.due_articles(due_by):
             revisits += frontier.submit(spider.revisit_request(row))
-        for row in recorder.store.due_gone_links(due_by):  # type: ignore[union-attr]
+        for row in store.due_gone_links(due_by):
             request = spider.new_article_request(row["url"], row["source_id"], FeedEntry())
             revisits += frontier.submit(request)
     return polls, revisits

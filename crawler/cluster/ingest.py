@@ -39,7 +39,6 @@ from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
 from crawler.fetching.urls import host_of, private_address
-from crawler.items import ArticleItem
 from crawler.run import PassSummary
 from crawler.storage.lock import DatabaseLock, LockHeld
 from crawler.storage.store import Store
@@ -297,7 +296,7 @@ class Ingester:
                 log.warning("%s; still waiting", held)
 
     def _check_database(self, published: Published) -> None:
-        ids = {row["name"]: row["id"] for row in self.store.db["sources"].rows}
+        ids = self.store.source_ids()
         wrong = [name for name, id_ in published.source_ids.items() if ids.get(name) != id_]
         if wrong:
             raise WrongDatabase(
@@ -309,7 +308,8 @@ class Ingester:
     # -- replaying messages on the recorder --------------------------------------------
 
     def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
-        item: ArticleItem = message.item  # type: ignore[assignment]
+        item = message.item
+        assert item is not None  # decode() gives every item message its item
         item.also_from += self.pending.pop(item.url, [])
         reached_by = item.url
         try:
@@ -376,10 +376,7 @@ def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = F
     if not force and server.exists(keys.stored):
         return 0
     added = 0
-    rows = store.db.conn.execute(
-        "SELECT url FROM articles UNION ALL SELECT url FROM article_aliases"
-    )
-    while chunk := [row[0] for row in rows.fetchmany(SEED_CHUNK)]:
+    for chunk in store.stored_urls(SEED_CHUNK):
         added += int(server.sadd(keys.stored, *chunk))
     return added
 

@@ -19,9 +19,10 @@ later are optional, and readers ignore what they do not know.
 ``decode`` checks a message completely before anything acts on it: every field against
 the type its dataclass declares (an item's ``ArticleItem``, ``Article``, ``FeedEntry``
 and ``TopicMatch`` fields) or its recorder method's parameter declares (an event's
-arguments, ``crawler.cluster.recorder.RemoteRecorder``), ``at`` as an ISO 8601 time, and
-an item's URL as http(s). So a field added to one of those is checked too, with no
-change here. What fails is a ``MessageError`` saying which field and why.
+arguments, :class:`WorkerRecorder`: the pass's ``Recorder`` protocol and ``offered``),
+``at`` as an ISO 8601 time, and an item's URL as http(s). So a field added to one of
+those is checked too, with no change here. What fails is a ``MessageError`` saying which
+field and why.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
+from crawler.context import Recorder
 from crawler.items import ArticleItem
 from crawler.matching.models import TopicMatch
 from crawler.times import from_iso
@@ -56,6 +58,15 @@ NOT_SENT = ("body", "encoding")  # the page itself stays on the worker
 
 class MessageError(ValueError):
     """A message the ingester cannot read."""
+
+
+class WorkerRecorder(Recorder, Protocol):
+    """What a worker's recorder reports: every call of the pass's Recorder, and one
+    event only a shared frontier has (crawler.cluster.recorder.RemoteRecorder sends them)."""
+
+    def offered(self, url: str, source_id: int) -> None:
+        """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -145,9 +156,7 @@ def _event_types(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
     parameters have no default."""
     import inspect
 
-    from crawler.cluster.recorder import RemoteRecorder
-
-    method = getattr(RemoteRecorder, kind)
+    method = getattr(WorkerRecorder, kind)
     hints = typing.get_type_hints(method)
     required = frozenset(
         name

@@ -1,4 +1,4 @@
-"""What a worker's spider and pipelines report to: PassRecorder's interface, sent to Redis.
+"""What a worker's spider and pipelines report to: the pass's Recorder, sent to Redis.
 
 ``SourceSpider`` and the pipelines call ``recorder.error(...)``, ``skipped(...)``,
 ``source_polled(...)``, ``is_stored(...)``, ``seen_in_source(...)`` and ``record(item)``.
@@ -38,7 +38,8 @@ def raise_error(error: RedisError) -> None:
 
 @dataclass
 class RemoteRecorder:
-    """Duck-typed PassRecorder for a worker (or enqueue): findings go to the ingester.
+    """The Recorder of a worker (or enqueue), a ``crawler.cluster.messages.WorkerRecorder``:
+    findings go to the ingester.
 
     ``on_lost(error)`` decides what happens when Redis cannot take a message: a worker
     stops at once (see ``crawler.cluster.worker.fail_stop``), so that its leases expire
@@ -54,6 +55,8 @@ class RemoteRecorder:
     on_lost: Callable[[RedisError], None] = raise_error
     clock: Callable[[], datetime] = utc_now
     counts: Counter[str] = field(default_factory=Counter)
+    # A worker writes nothing itself: a message Redis cannot take goes to ``on_lost``.
+    failure: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.queue = ItemQueue(self.server, self.keys)

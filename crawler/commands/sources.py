@@ -30,7 +30,6 @@ from crawler.commands.common import (
 )
 from crawler.config import Config, ConfigError, load_config
 from crawler.fetching.urls import canonical_url, host_of
-from crawler.run import discover
 from crawler.sources.discovery import Candidate, DiscoveryError
 from crawler.storage.store import Store
 
@@ -85,6 +84,8 @@ def add(url: str, name: str | None, first: bool, config_path: Path, verbose: boo
     if name is not None:
         check_unique(config, name=name.strip())
     log_level = setup_logging(verbose=verbose)
+    from crawler.run import discover
+
     try:
         candidates = discover(config, url, log_level=log_level)
     except DiscoveryError as error:
@@ -235,12 +236,7 @@ def poll_records(db: Path) -> dict[str, dict[str, Any]]:
     """Each source's last poll and article count, by name, as the database records them."""
     store = Store.open(db)
     try:
-        rows = store.db.query(
-            "SELECT s.name, s.last_polled_at, s.last_status, s.last_error, "
-            "(SELECT count(*) FROM articles a WHERE a.source_id = s.id) AS articles "
-            "FROM sources s"
-        )
-        return {row["name"]: row for row in rows}
+        return {row["name"]: row for row in store.source_polls()}
     finally:
         store.close()
 
@@ -336,24 +332,10 @@ def trial_report(db: Path, name: str) -> dict[str, Any]:
     """The poll, the articles (with the topics they mention) and the errors in ``db``."""
     store = Store.open(db)
     try:
-        poll = next(
-            iter(
-                store.db.query("SELECT last_status, last_error FROM sources WHERE name = ?", [name])
-            ),
-            {},
-        )
-        articles = list(
-            store.db.query(
-                "SELECT id, title, url, published_at FROM articles ORDER BY published_at DESC, id"
-            )
-        )
-        topics: dict[int, list[str]] = {}
-        for row in store.db.query(
-            "SELECT m.article_id, t.name FROM mentions m "
-            "JOIN topics t ON t.id = m.topic_id ORDER BY t.name"
-        ):
-            topics.setdefault(row["article_id"], []).append(row["name"])
-        errors = list(store.db.query("SELECT stage, url, message FROM errors ORDER BY id"))
+        poll = store.source_poll(name) or {}
+        articles = store.articles_newest_first()
+        topics = store.mentioned_topics()
+        errors = store.errors_recorded()
     finally:
         store.close()
     for article in articles:

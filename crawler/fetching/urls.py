@@ -222,8 +222,3 @@ def private_address(host: str) -> Address | None:
     names are judged by the addresses they resolve to (crawler/fetching/resolver.py)."""
     address = ip_of(host)
     return address if address is not None and not is_public_address(address) else None
-
-
-def is_private_ip(host: str) -> bool:
-    """True for an IP literal, in any spelling, that is not public."""
-    return private_address(host) is not None

@@ -14,16 +14,6 @@ from crawler.storage.store import Store
 
 
 @dataclass(frozen=True)
-class CurrentVersion:
-    article_id: int
-    version_id: int
-    url: str
-    title: str | None
-    text: str
-    topics: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Hit:
     article_id: int
     url: str
@@ -31,26 +21,9 @@ class Hit:
     match: TopicMatch
 
 
-def current_versions(store: Store, batch: int = 500) -> Iterator[CurrentVersion]:
-    """Every article's current version, read in batches."""
-    last_id = 0
-    while True:
-        rows = store.db.execute(
-            "SELECT a.id, v.id, a.url, v.title, v.text, v.topics FROM articles a "
-            "JOIN versions v ON v.id = a.current_version_id WHERE a.id > ? "
-            "ORDER BY a.id LIMIT ?",
-            [last_id, batch],
-        ).fetchall()
-        for row in rows:
-            yield CurrentVersion(*row[:5], tuple(json.loads(row[5])))
-        if len(rows) < batch:
-            return
-        last_id = rows[-1][0]
-
-
 def check(store: Store, matcher: TopicMatcher) -> Iterator[Hit]:
     """The stored articles a matcher would have matched, oldest first."""
-    for version in current_versions(store):
+    for version in store.current_versions():
         for match in matcher.match(version.title or "", version.text):
             yield Hit(version.article_id, version.url, version.title, match)
 
@@ -67,7 +40,7 @@ def backfill(store: Store, config: Config, topic_names: Sequence[str], now: str)
     matcher = TopicMatcher.compile(topics)
     names = {topic.name for topic in topics}
     added: Counter[str] = Counter({name: 0 for name in names})
-    for version in current_versions(store):
+    for version in store.current_versions():
         matches = matcher.match(version.title or "", version.text)
         with store.transaction():
             for match in matches:

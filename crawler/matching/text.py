@@ -113,7 +113,6 @@ class FoldMode(NamedTuple):
 
 
 ALL_MODES = tuple(FoldMode(cs, fd) for cs in (False, True) for fd in (True, False))
-BASE_SEPARATOR = ALL_MODES[0].separator
 
 
 def tokenize(text: str) -> list[str]:
@@ -148,15 +147,10 @@ def words(blanked: str) -> list[bytes]:
     return cut
 
 
-def joined_tokens(text: str, separator: str = BASE_SEPARATOR) -> str:
-    """The word tokens of ``text`` joined by ``separator``."""
-    return separator.encode().join(words(blank_gaps(text))).decode()
-
-
 def token_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` character offsets of the word tokens of ``text``.
 
-    Counts exactly the tokens of :func:`joined_tokens`, in the same order.
+    Counts exactly the tokens of :func:`words`, in the same order.
     """
     return [m.span() for m in _BLANKED_TOKEN_RE.finditer(blank_gaps(text))]
 

@@ -37,12 +37,12 @@ def _necessary(node: Node, when: bool) -> Triggers | None:
     if isinstance(node, Not):
         return _necessary(node.operand, not when)
     options = [_necessary(operand, when) for operand in node.operands]
+    known = [option for option in options if option is not None]
     if isinstance(node, And) == when:  # all operands must have the value
-        known = [option for option in options if option is not None]
         return _rarest(known) if known else None
-    if any(option is None for option in options):  # one operand having it is enough
+    if len(known) < len(options):  # one operand having it is enough
         return None
-    return tuple(term for option in options for term in option)  # type: ignore[union-attr]
+    return tuple(term for option in known for term in option)
 
 
 def _rarest(options: list[Triggers]) -> Triggers:

@@ -25,6 +25,7 @@ OURS = ("presswatch", "crawler", "spiders", "pipelines")
 # Failures presswatch records and logs itself, as the error of the page or source.
 SAID_ELSEWHERE = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermiddlewares.retry")
 MAX_LINE = 500
+HANDLER_NAME = "presswatch"  # the handlers setup_logging installs (a second call replaces them)
 ROTATE_BYTES, ROTATE_KEEP = 10 * 1024 * 1024, 5
 
 
@@ -94,14 +95,14 @@ def setup_logging(
         handlers.append(_file_handler(log_file))
     formatter = JsonFormatter() if fmt == "json" else logging.Formatter(FORMAT)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "presswatch", False)]:
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
         old.close()
     for handler in handlers:
         handler.setFormatter(formatter)
         if not verbose:
             handler.addFilter(OneLine())
-        handler.presswatch = True  # type: ignore[attr-defined]
+        handler.set_name(HANDLER_NAME)
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     return "INFO" if verbose else "WARNING"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crawler.durations import format_duration
+from crawler.storage.runs import RUN_COUNTS
 from crawler.storage.store import Store
 from crawler.times import from_iso
 from crawler.visible import visible
@@ -19,17 +20,6 @@ from crawler.visible import visible
 # Monitoring plugin (Nagios, Icinga, Zabbix) exit codes of `status --check`.
 CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN = 0, 1, 2, 3
 CHECK_NAMES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
-
-RUN_COUNTS = (
-    "sources_polled",
-    "sources_failed",
-    "articles_new",
-    "articles_checked",
-    "changes_new",
-    "mentions_new",
-    "errors",
-)
-RUN_COLUMNS = ("id", "started_at", "finished_at", "status", *RUN_COUNTS)
 
 
 @dataclass(frozen=True)
@@ -67,16 +57,15 @@ def collect_status(
         now=now,
         runs=last_runs(store, runs),
         failing_sources=failing_sources(store, sources),
-        due_now=_count(store, "next_check_at <= ?", [now]),
-        tracked=_count(store, "1", []),
+        due_now=store.count_tracked(due_by=now),
+        tracked=store.count_tracked(),
         next_checks=next_checks(store, now, upcoming),
         config=config,
     )
 
 
 def last_runs(store: Store, limit: int) -> list[dict[str, Any]]:
-    sql = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY id DESC LIMIT ?"
-    return [_with_seconds(row) for row in store.db.query(sql, [limit])]
+    return [_with_seconds(row) for row in store.recent_runs(limit)]
 
 
 def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
@@ -88,26 +77,17 @@ def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def failing_sources(store: Store, names: list[str] | None = None) -> list[dict[str, Any]]:
-    rows = store.db.query(
-        "SELECT name, url, last_polled_at, last_error, failing_since "
-        "FROM sources WHERE last_status = 'failed' ORDER BY name"
-    )
+    rows = store.failing_sources()
     return [row for row in rows if names is None or row["name"] in names]
 
 
 def next_checks(store: Store, now: str, limit: int) -> list[dict[str, Any]]:
-    return list(
-        store.db.query(
-            "SELECT id AS article_id, next_check_at, title, url FROM articles "
-            "WHERE next_check_at > ? ORDER BY next_check_at, id LIMIT ?",
-            [now, limit],
-        )
-    )
+    return store.next_checks(now, limit)
 
 
 def last_ok_pass(store: Store) -> str | None:
     """When the latest pass that ended ``ok`` finished."""
-    return store.db.execute("SELECT max(finished_at) FROM runs WHERE status = 'ok'").fetchone()[0]
+    return store.last_ok_run_end()
 
 
 # -- the monitoring check --------------------------------------------------------------------
@@ -170,11 +150,6 @@ def _ago(age: timedelta) -> str:
         if seconds < limit:
             return f"{seconds // size}{unit}"
     return f"{seconds // 86400}d"
-
-
-def _count(store: Store, where: str, params: list[str]) -> int:
-    sql = f"SELECT count(*) FROM articles WHERE next_check_at IS NOT NULL AND {where}"
-    return store.db.execute(sql, params).fetchone()[0]
 
 
 # -- the text report -----------------------------------------------------------------------

@@ -20,20 +20,12 @@ class TopicReport:
 
 
 def articles_per_source(store: Store) -> list[tuple[str, int]]:
-    rows = store.db.execute(
-        "SELECT s.name, count(a.id) FROM sources s LEFT JOIN articles a ON a.source_id = s.id "
-        "GROUP BY s.id ORDER BY s.name"
-    )
-    return [(name, count) for name, count in rows]
+    return store.articles_per_source()
 
 
 def mentions_per_topic(store: Store) -> list[TopicReport]:
-    rows = store.db.execute(
-        "SELECT t.name, a.title FROM topics t LEFT JOIN mentions m ON m.topic_id = t.id "
-        "LEFT JOIN articles a ON a.id = m.article_id ORDER BY t.name, a.published_at DESC"
-    )
     reports: dict[str, list[str]] = {}
-    for topic, title in rows:
+    for topic, title in store.topic_mention_titles():
         reports.setdefault(topic, [])
         if title is not None:
             reports[topic].append(title)
@@ -52,14 +44,9 @@ class FoundChange:
 
 def changes_found(store: Store) -> list[FoundChange]:
     """Every change recorded, oldest first, with its article's headline and outlet."""
-    rows = store.db.query(
-        "SELECT c.*, a.title AS headline, s.name AS outlet FROM changes c "
-        "JOIN articles a ON a.id = c.article_id LEFT JOIN sources s ON s.id = a.source_id "
-        "ORDER BY c.id"
-    )
     return [
         FoundChange(row["article_id"], row["outlet"], row["headline"], _change_entry(row))
-        for row in rows
+        for row in store.changes_with_articles()
     ]
 
 
@@ -117,21 +104,15 @@ class History:
 def find_article(store: Store, ref: str) -> int | None:
     """An article id from an id or a URL (any variant of its canonical URL)."""
     if ref.isdigit():
-        row = store.db.execute("SELECT id FROM articles WHERE id = ?", [int(ref)]).fetchone()
-        return row[0] if row else None
+        return int(ref) if store.has_article(int(ref)) else None
     return store.article_id(canonical_url(ref))
 
 
 def change_history(store: Store, article_id: int) -> History:
     """Everything `presswatch diff` shows of one article."""
-    article = store.db["articles"].get(article_id)
-    versions = store.db["versions"].count_where("article_id = ?", [article_id])
-    changes = [
-        _change_entry(row)
-        for row in store.db.query(
-            "SELECT * FROM changes WHERE article_id = ? ORDER BY id", [article_id]
-        )
-    ]
+    article = store.article_row(article_id)
+    versions = store.version_count(article_id)
+    changes = [_change_entry(row) for row in store.article_changes(article_id)]
     return History(
         article_id,
         article["url"],

@@ -1,5 +1,6 @@
 """The SQLite database: every write and the queries the rest needs (the schema and its
-migrations are in crawler/storage/migrations.py).
+migrations are in crawler/storage/migrations.py; the reports' and the schedule's reads,
+by subject, in runs.py, sources.py and articles.py, all reached through :class:`Store`).
 
 One file, WAL mode, foreign keys on, a busy timeout so readers (Datasette, a digest)
 never make a pass fail. Each article's rows are written in one transaction.
@@ -20,8 +21,11 @@ from typing import Any
 import sqlite_utils
 
 from crawler.config import Source, Topic
+from crawler.storage.articles import ArticleQueries
 from crawler.storage.digests import DigestQueries
 from crawler.storage.migrations import DatabaseProblem, migrate
+from crawler.storage.runs import RunQueries
+from crawler.storage.sources import SourceQueries
 from crawler.storage.views import ViewQueries
 
 BUSY_TIMEOUT_MS = 30_000
@@ -53,18 +57,6 @@ class StoredArticle:
     published_from: str | None = None
     is_partial: bool = False
     extractor: str | None = None  # of the current version
-
-
-# The metadata columns a version carries (crawler.tracking.recorder.version_metadata fills them).
-VERSION_METADATA = (
-    "authors",
-    "title_raw",
-    "published_at",
-    "published_from",
-    "modified_at",
-    "modified_from",
-    "is_partial",
-)
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -116,7 +108,7 @@ def describe_failure(error: sqlite3.Error) -> str:
     return f"{reason} ({name})" if name else reason
 
 
-class Store(DigestQueries, ViewQueries):
+class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQueries):
     """All reads and writes of one database. Methods take and return plain values; the
     digest's are in crawler/storage/digests.py, the served pages' in views.py."""
 
@@ -199,7 +191,7 @@ class Store(DigestQueries, ViewQueries):
                 self.db["sources"].upsert(
                     {"name": source.name, "url": source.url, "kind": source.kind}, pk="name"
                 )
-        return {row["name"]: row["id"] for row in self.db["sources"].rows}
+        return self.source_ids()
 
     def source_statuses(self) -> dict[int, str | None]:
         """Each source's ``last_status`` (None before its first poll)."""
@@ -241,9 +233,7 @@ class Store(DigestQueries, ViewQueries):
                         "url": None,
                     }
                 )
-                errors = self.db.execute(
-                    "SELECT count(*) FROM errors WHERE run_id = ?", [run_id]
-                ).fetchone()[0]
+                errors = self.run_error_count(run_id)
                 self.db["runs"].update(
                     run_id, {"finished_at": now, "status": "failed", "errors": errors}
                 )
@@ -439,8 +429,9 @@ class Store(DigestQueries, ViewQueries):
         extractor: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> int:
-        """A new version made by ``extractor``; ``metadata`` holds its VERSION_METADATA
-        columns (authors as a list)."""
+        """A new version made by ``extractor``; ``metadata`` holds its metadata columns
+        (authors as a list, title_raw, published_at, published_from, modified_at,
+        modified_from, is_partial: crawler.tracking.recorder.version_metadata)."""
         extra = dict(metadata or {})
         if "authors" in extra:
             extra["authors"] = json.dumps(list(extra["authors"]), ensure_ascii=False)
@@ -476,10 +467,6 @@ class Store(DigestQueries, ViewQueries):
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values())
         )
         return cursor.lastrowid
-
-    def mentioned_topic_ids(self, article_id: int) -> set[int]:
-        rows = self.db.execute("SELECT topic_id FROM mentions WHERE article_id = ?", [article_id])
-        return {row[0] for row in rows}
 
     def insert_mention(self, values: dict[str, Any]) -> bool:
         """Record a topic's first appearance in an article; False when it was already there."""

@@ -88,7 +88,7 @@ class ViewQueries:
         )
         return list(self.db.query(_CHANGES_SQL.format(where=where), [name, limit]))
 
-    def article_changes(self, article_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    def article_feed_changes(self, article_id: int, limit: int = 50) -> list[dict[str, Any]]:
         """An article's latest changes, newest first."""
         return list(
             self.db.query(_CHANGES_SQL.format(where="c.article_id = ?"), [article_id, limit])

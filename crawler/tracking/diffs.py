@@ -58,11 +58,6 @@ class Diff:
     text: str
     html: str
 
-    @property
-    def is_empty(self) -> bool:
-        """True when the two texts have the same paragraphs and words."""
-        return not self.text
-
 
 def diff_texts(before: str, after: str) -> Diff:
     """Diff two article texts paragraph by paragraph, then word by word."""

@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,8 +35,6 @@ from crawler.tracking.similarity import (
     is_near_duplicate,
     to_signed,
 )
-
-log = logging.getLogger("presswatch.pass")
 
 log = logging.getLogger("presswatch.store")
 
@@ -614,8 +612,8 @@ def _topics(item: ArticleItem) -> list[str]:
     return sorted({match.topic for match in item.matches})
 
 
-def _json(values: object) -> str:
-    return json.dumps(sorted(values), ensure_ascii=False)  # type: ignore[call-overload]
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(sorted(values), ensure_ascii=False)
 
 
 def version_metadata(item: ArticleItem, stored: StoredArticle | None = None) -> dict[str, Any]:

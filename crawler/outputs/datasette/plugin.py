@@ -149,7 +149,9 @@ async def article_feed(datasette: Any, request: Any) -> Response:
     article_id = int(request.url_vars["article_id"])
 
     def read(store: Store) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        return store.article_summary(article_id), store.article_changes(article_id, FEED_ENTRIES)
+        return store.article_summary(article_id), store.article_feed_changes(
+            article_id, FEED_ENTRIES
+        )
 
     article, changes = await _read(datasette, read)
     if article is None:
