@@ -220,10 +220,10 @@ def test_an_added_mention_shows_the_changed_sentence_and_the_full_diff_link(desk
     text = by_path["/text"].splitlines()
     assert text[0] == "Greenland added by an edit"
     assert "The minister said [-Denmark-]{+Greenland+} would decide." in text
-    assert f"The full diff <https://presswatch.example.org/presswatch/changes/{change}>" in text
+    assert f"The full diff <https://presswatch.example.org/-/presswatch/diff/{change}>" in text
     assert "Talks resumed" not in by_path["/text"]
     assert "said <del>Denmark</del><ins>Greenland</ins> would decide." in by_path["/html"]
-    assert f'href="https://presswatch.example.org/presswatch/changes/{change}"' in by_path["/html"]
+    assert f'href="https://presswatch.example.org/-/presswatch/diff/{change}"' in by_path["/html"]
 
 
 def test_a_new_headline_shows_before_and_after(desk, hook):

@@ -98,7 +98,9 @@ def test_counts(desk):
     counts = digest.counts
     assert (counts.mentions, counts.articles, counts.topics) == (5, 4, 3)
     assert (counts.edits, counts.sources_with_problems) == (2, 2)
-    assert digest.item_count == counts.items == 7
+    # the pledges story mentions two topics: it is one story, listed once
+    assert counts.stories == 4
+    assert digest.item_count == counts.items == 4 + 2
     assert digest.summary() == (
         "5 mentions of 3 topics in 4 articles, 2 edited stories, 2 sources with problems"
     )
@@ -146,16 +148,18 @@ def test_an_unknown_topic_is_an_error_naming_the_known_ones(desk):
 
 def test_json_has_the_documented_structure(desk):
     data = json.loads(render(collect(desk.store, DAY), "json"))
-    assert list(data) == ["version", "period", "counts", "topics", "edits", "source_health"]
+    assert list(data)[:6] == ["version", "period", "counts", "topics", "edits", "source_health"]
+    assert list(data)[6:] == ["stories", "overview"]  # added in the same version: fields only
     assert data["version"] == 1
     assert data["period"] == {"start": "2026-11-24T07:00:00Z", "end": "2026-11-25T07:00:00Z"}
     assert data["counts"] == {
-        "items": 7,
+        "items": 6,
         "mentions": 5,
         "articles": 4,
         "topics": 3,
         "edits": 2,
         "sources_with_problems": 2,
+        "stories": 4,
     }
     assert set(data["topics"][0]) == {"name", "mentions"}
     assert set(data["topics"][0]["mentions"][0]) == {
@@ -183,7 +187,16 @@ def test_json_has_the_documented_structure(desk):
         "chars_added",
         "chars_removed",
         "redirect_url",
+        "change_id",
+        "diff_url",
     }
+    pledges = data["stories"][1]
+    assert pledges["title"] == "Coalition of the willing firms up troop pledges"
+    assert pledges["topics"] == ["coalition of the willing", "NATO"] and pledges["edited"]
+    assert data["overview"]["days"][0] == "2026-11-12" and len(data["overview"]["days"]) == 14
+    nato = data["overview"]["topics"][2]
+    assert nato["name"] == "NATO" and nato["mentions"] == 1
+    assert nato["per_day"][-3:] == [1, 1, 0]  # the 23rd (before the period) counts in the bars
     assert set(data["source_health"][0]) == {
         "name",
         "url",
@@ -211,7 +224,11 @@ def test_atom_is_a_valid_feed_with_one_entry_per_mention(desk):
 def test_markdown_shows_sections_links_and_details(desk):
     text = render(collect(desk.store, DAY), "markdown")
     assert text.startswith("# presswatch digest, 2026-11-25\n")
-    assert "## coalition of the willing (2)" in text
+    assert "- **coalition of the willing**: 2 mentions · `▁▁▁▁▁▁▁▁▁▁▁▁█▁`" in text
+    assert "## Stories (4)" in text
+    # once in the edits to read first, once as a story, once as an edited story
+    assert text.count("Coalition of the willing firms up troop pledges](") == 3
+    assert "  Topics: coalition of the willing, NATO\n" in text
     assert (
         "- **[EU ministers open Greenland talks]"
         "(<https://brussels-ledger.example/eu-ministers-open-greenland-talks>)** — "
@@ -220,7 +237,7 @@ def test_markdown_shows_sections_links_and_details(desk):
     assert "  > … the **coalition of the willing** met in Paris to firm up …" in text
     assert "## Edited stories (2)" in text
     assert "  - Headline before: NATO summit planning moves to Lisbon" in text
-    assert "  - Change: The minister \\[\\-said\\-\\]\\{\\+denied\\+\\} that" in text
+    assert "  - Change: The minister [-said-]{+denied+} that" in text  # readable, not escaped
     assert (
         "- **Nordic Security Review**: 2 errors in this period, the last at "
         "2026-11-24 22:00 UTC: HTTP 503 Service Unavailable"
@@ -229,8 +246,11 @@ def test_markdown_shows_sections_links_and_details(desk):
 
 def test_plain_text_reads_without_markup(desk):
     text = render(collect(desk.store, DAY), "text")
-    assert "== Greenland (2) ==" in text
-    assert "* EU ministers open Greenland talks\n  Brussels Ledger, 2026-11-24" in text
+    assert "== Stories (4) ==" in text
+    assert "  ▁▁▁▁▁▁▁▁▁▁▁▄▄▁  NATO: 1 mention\n" in text
+    assert "  [coalition of the willing] [NATO]\n" in text
+    talks = "* EU ministers open Greenland talks\n  [Greenland]\n  Brussels Ledger, 2026-11-24"
+    assert talks in text
     assert "  https://brussels-ledger.example/eu-ministers-open-greenland-talks" in text
     assert "  The minister [-said-]{+denied+} that pledges were final." in text
     assert "<" not in text
@@ -505,7 +525,7 @@ def test_make_digest_records_the_row_and_marks_unsent_runs_delivered(desk):
         now=NOW,
     )
     assert desk.store.db["digests"].get(looked.digest_id)["sent_at"] is None
-    assert looked.item_count == 7 and looked.text.startswith("# presswatch digest")
+    assert looked.item_count == 6 and looked.text.startswith("# presswatch digest")
 
 
 def test_make_digest_writes_the_output_file_before_marking_it_sent(desk, tmp_path):
@@ -554,7 +574,7 @@ def test_a_template_dir_overrides_templates_by_file_name(desk, tmp_path):
     )
     digest = collect(desk.store, DAY)
     assert render(digest, "markdown", folder) == (
-        "7 items; coalition of the willing; Greenland; NATO\n"
+        "6 items; coalition of the willing; Greenland; NATO\n"
     )
     assert render(digest, "html", folder) == render(digest, "html")  # not overridden
     config = Config(digest=DigestConfig(template_dir=folder))
@@ -568,7 +588,7 @@ def test_a_template_dir_overrides_templates_by_file_name(desk, tmp_path):
         send=False,
         now=NOW,
     )
-    assert result.text.startswith("7 items;")
+    assert result.text.startswith("6 items;")
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -16,11 +16,18 @@ from crawler.commands.common import (
     open_store,
     read_config_for,
     require_database,
+    use_color,
 )
 from crawler.config import Config, ConfigError
 from crawler.outputs.digest import DigestResult
 from crawler.storage.store import Store
 from crawler.times import next_second
+from crawler.tracking.diffs import render_terminal
+
+
+def default_format(on_terminal: bool) -> str:
+    """The format without --format: text for a person at a terminal, else Markdown."""
+    return "text" if on_terminal else "markdown"
 
 
 @click.command()
@@ -41,8 +48,8 @@ from crawler.times import next_second
     "--format",
     "fmt",
     type=click.Choice(["markdown", "html", "text", "json", "atom"]),
-    default="markdown",
-    show_default=True,
+    default=None,
+    help="Default: text when printing to a terminal, else markdown.",
 )
 @click.option(
     "--output",
@@ -78,7 +85,7 @@ def digest(
     since: str | None,
     unsent: bool,
     topics: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     send: bool,
     skip_empty: bool | None,
@@ -94,6 +101,8 @@ def digest(
     from crawler.outputs.mail import MailError
     from crawler.storage.lock import LockHeld
 
+    on_terminal = output is None and sys.stdout.isatty()
+    fmt = fmt or default_format(on_terminal)
     config = read_config_for(config_path, db_path)
     db = require_database(db_path or config.storage.db)
     try:
@@ -131,7 +140,10 @@ def digest(
         sys.exit(EXIT_FAILED)
     printed = (output is None or dry_run) and not result.sent and not result.skipped
     if printed:
-        click.echo(result.text, nl=not result.text.endswith("\n"))
+        text = result.text
+        if fmt == "text" and use_color(None, on_terminal):
+            text = render_terminal(text, color=True)
+        click.echo(text, nl=not text.endswith("\n"))
     if verbose:
         click.echo(result.describe(), err=printed)
 

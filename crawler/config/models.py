@@ -660,9 +660,11 @@ class ServeConfig(_Table):
 
     base_url: WebUrl | None = Field(
         default=None,
-        description="the `http(s)://` address where the Datasette view of the database "
-        "(`presswatch serve`) is published; alerts link each change's full diff under it "
-        "(`<base_url>/<database>/changes/<id>`)",
+        description="where `presswatch serve` is published for readers, e.g. "
+        '`"https://presswatch.example.org"`. Digests and alerts then link each edit to '
+        "its full diff there (`BASE_URL/-/presswatch/diff/ID`); without it, a digest "
+        "written with `--output` links to diff pages written beside it, and a printed or "
+        "mailed one, and alerts, have no full-diff links. A trailing `/` is dropped.",
     )
 
     @field_validator("base_url")

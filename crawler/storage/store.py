@@ -22,9 +22,11 @@ import sqlite_utils
 
 from crawler.config import Source, Topic
 from crawler.storage.articles import ArticleQueries
+from crawler.storage.digests import DigestQueries
 from crawler.storage.migrations import DatabaseProblem, migrate
 from crawler.storage.runs import RunQueries
 from crawler.storage.sources import SourceQueries
+from crawler.storage.views import ViewQueries
 
 BUSY_TIMEOUT_MS = 30_000
 MAX_PAGES_ENV = "PRESSWATCH_MAX_PAGE_COUNT"
@@ -106,8 +108,9 @@ def describe_failure(error: sqlite3.Error) -> str:
     return f"{reason} ({name})" if name else reason
 
 
-class Store(RunQueries, SourceQueries, ArticleQueries):
-    """All reads and writes of one database. Methods take and return plain values."""
+class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQueries):
+    """All reads and writes of one database. Methods take and return plain values; the
+    digest's are in crawler/storage/digests.py, the served pages' in views.py."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
@@ -236,32 +239,6 @@ class Store(RunQueries, SourceQueries, ArticleQueries):
                     run_id, {"finished_at": now, "status": "failed", "errors": errors}
                 )
         return run_ids
-
-    # -- digests --------------------------------------------------------------------
-
-    def insert_digest(self, values: dict[str, Any]) -> int:
-        with self.transaction():
-            return self._insert("digests", values)
-
-    def update_digest(self, digest_id: int, values: dict[str, Any]) -> None:
-        with self.transaction():
-            self.db["digests"].update(digest_id, values)
-
-    def last_delivered_end(self) -> str | None:
-        """The end of the latest digest delivered (or settled as empty)."""
-        return self.db.execute(
-            "SELECT max(period_end) FROM digests WHERE sent_at IS NOT NULL"
-        ).fetchone()[0]
-
-    def digest_in_doubt(self) -> dict[str, Any] | None:
-        """The latest digest handed to a mail server whose outcome was never recorded (a
-        kill while sending), if no delivered digest covers it since."""
-        rows = self.db.query(
-            "SELECT * FROM digests WHERE status = 'sending' AND sent_at IS NULL AND "
-            "period_end > coalesce((SELECT max(period_end) FROM digests "
-            "WHERE sent_at IS NOT NULL), '') ORDER BY id DESC LIMIT 1"
-        )
-        return next(iter(rows), None)
 
     def record_error(
         self,

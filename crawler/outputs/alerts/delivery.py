@@ -78,7 +78,7 @@ def _deliver(
     links = {
         row["change_id"]: link
         for row in rows
-        if (link := diff_link(config.serve.base_url, db, row["change_id"]))
+        if (link := diff_link(config.serve.base_url, row["change_id"]))
     }
     kept = [row for row in rows if row["message_id"]]
     messages = [

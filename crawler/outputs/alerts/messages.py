@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from crawler.outputs.alerts.formats import TEXT, Format, diff_excerpt, flat, snippet
+from crawler.outputs.digest.links import DIFF_ROUTE
 from crawler.times import from_iso
 from crawler.tracking.diffs import excerpt
 
@@ -233,11 +233,12 @@ def pack(
     return [compose(chosen, fmt, max_body=max_body, max_title=max_title, diff_links=diff_links)]
 
 
-def diff_link(base_url: str | None, db: Path, change_id: int | None) -> str | None:
-    """The Datasette page of a change, under ``[serve] base_url``."""
+def diff_link(base_url: str | None, change_id: int | None) -> str | None:
+    """The full-diff page of a change in ``presswatch serve``, under ``[serve] base_url``
+    (the page the digest links to)."""
     if not base_url or change_id is None:
         return None
-    return f"{base_url}/{db.stem}/changes/{change_id}"
+    return base_url.rstrip("/") + DIFF_ROUTE.format(change_id)
 
 
 def age(since: str, now: datetime) -> float:

@@ -1,9 +1,11 @@
-"""The database as analysts see it in Datasette: metadata and canned queries.
+"""The database as analysts see it in Datasette: metadata, canned queries and
+presswatch's own plugin (plugin.py: rendered diffs and snippets, a dashboard, article
+timelines, search results, Atom feeds).
 
 The full-text indexes and views analysts use are migration steps of the storage layer
 (``crawler/storage/analyst_views.sql`` and later steps in ``crawler/storage/migrations.py``).
 ``metadata.yml`` documents every table, view and column and holds the canned queries.
-Nothing here imports Datasette, which is an optional dependency.
+Only make_datasette imports Datasette, which is an optional dependency.
 """
 
 from __future__ import annotations
@@ -47,5 +49,16 @@ def make_datasette(path: str | Path, **options: Any) -> Any:
     """
     from datasette.app import Datasette
 
+    register_plugin()
     metadata = load_metadata(database_name(path))
     return Datasette([str(path)], metadata=metadata, **options)
+
+
+def register_plugin() -> None:
+    """Load presswatch's own plugin (plugin.py) into Datasette, once per process."""
+    from datasette.plugins import pm
+
+    from crawler.outputs.datasette import plugin
+
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="presswatch")
