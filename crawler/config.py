@@ -63,9 +63,36 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class SignificanceWeights:
+    """How much each part of a change counts towards its significance:
+    ``[tracking.significance]`` (docs/tracking.md, "Kinds and significance")."""
+
+    headline: float = 0.9
+    lede: float = 0.7
+    body: float = 0.5
+    mention: float = 0.8
+    note: float = 0.4
+    byline: float = 0.3
+    dateline: float = 0.05
+    paywall: float = 0.3
+
+
+@dataclass(frozen=True)
 class TrackingConfig:
     revisit: tuple[RevisitStep, ...] = DEFAULT_REVISIT
     noise: tuple[str, ...] = ()
+    significance: SignificanceWeights = field(default_factory=SignificanceWeights)
+
+
+ARCHIVE_KEEP = ("matched", "all", "none")
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    """``[archive]``: which versions keep their HTTP response in the archive file beside
+    the database (every version keeps the SHA-256 of its body whatever ``keep`` says)."""
+
+    keep: str = "matched"  # from the moment the article first matched a topic
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,7 @@ class DigestConfig:
     template_dir: Path | None = None
     email: EmailSettings | None = None
     skip_empty: bool = False  # send (or write) nothing when nothing is new
+    min_significance: float = 0.0  # edited stories below this are left out
 
 
 @dataclass(frozen=True)
@@ -156,6 +184,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -269,6 +298,7 @@ def parse_config(
     digest = _digest(root.table("digest"), base_dir)
     schedule = _schedule(root.table("schedule"))
     cluster = _cluster(root.table("cluster"))
+    archive = _archive(root.table("archive"))
     root.finish()
     _unique(root, "sources", [s.name for s in sources])
     _unique(root, "topics", [t.name for t in topics])
@@ -283,7 +313,16 @@ def parse_config(
         digest=digest,
         schedule=schedule,
         cluster=cluster,
+        archive=archive,
     )
+
+
+def _archive(table: _Table) -> ArchiveConfig:
+    keep = table.get("keep", str, "matched")
+    table.finish()
+    if keep not in ARCHIVE_KEEP:
+        table.fail("keep", f"must be one of {', '.join(ARCHIVE_KEEP)}, got {keep!r}")
+    return ArchiveConfig(keep)
 
 
 def _cluster(table: _Table) -> ClusterConfig:
@@ -336,9 +375,23 @@ def _tracking(table: _Table) -> TrackingConfig:
     tracking = TrackingConfig(
         revisit=DEFAULT_REVISIT if revisit is None else revisit,
         noise=_patterns(table, "noise"),
+        significance=_weights(table.table("significance")),
     )
     table.finish()
     return tracking
+
+
+def _weights(table: _Table) -> SignificanceWeights:
+    values = {}
+    for name in SignificanceWeights.__dataclass_fields__:
+        value = table.get(name, (int, float))
+        if value is None:
+            continue
+        if not 0 <= value <= 1:
+            table.fail(name, f"must be between 0 and 1, got {value!r}")
+        values[name] = float(value)
+    table.finish()
+    return SignificanceWeights(**values)
 
 
 def _revisit(table: _Table, key: str) -> tuple[RevisitStep, ...] | None:
@@ -489,14 +542,17 @@ def _check_queries(file: str, topics: tuple[Topic, ...]) -> None:
 def _digest(table: _Table, base_dir: Path | None) -> DigestConfig:
     folder = table.get("template_dir", str)
     skip_empty = table.get("skip_empty", bool, False)
+    min_significance = float(table.get("min_significance", (int, float), 0.0))
+    if not 0 <= min_significance <= 1:
+        table.fail("min_significance", f"must be between 0 and 1, got {min_significance!r}")
     email = _email(table.table("email")) if "email" in table.data else None
     table.finish()
     if folder is None:
-        return DigestConfig(None, email, skip_empty)
+        return DigestConfig(None, email, skip_empty, min_significance)
     template_dir = base_dir / folder if base_dir is not None else Path(folder)
     if not template_dir.is_dir():
         table.fail("template_dir", f"not a folder: {template_dir}")
-    return DigestConfig(template_dir, email, skip_empty)
+    return DigestConfig(template_dir, email, skip_empty, min_significance)
 
 
 def _email(table: _Table) -> EmailSettings:

@@ -119,7 +119,8 @@ def test_authors_or_dates_alone_are_byline_and_dateline_changes():
 def test_a_teaser_becoming_the_full_text_is_a_paywall_change_not_stealth():
     teaser = side(LEDE, is_partial=True)
     result = classify(teaser, side(is_partial=False))
-    assert result.kinds == ("appended", "paywall")
+    assert result.kinds == ("paywall",)
+    assert result.significance == Weights().paywall
 
 
 def test_mentions_gained_or_lost_score_high():

@@ -51,6 +51,8 @@ class StoredArticle:
     published_from: str | None = None
     is_partial: bool = False
     extractor: str | None = None  # of the current version
+    modified_at: str | None = None  # declared by the current version's page
+    chain_hash: str | None = None  # of the current version (crawler.tracking.evidence)
 
 
 # The metadata columns a version carries (crawler.tracking.recorder.version_metadata fills them).
@@ -403,7 +405,8 @@ class Store:
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
                       a.redirect_url, v.authors, v.published_at, v.published_from,
-                      coalesce(v.is_partial, a.is_partial), v.extractor
+                      coalesce(v.is_partial, a.is_partial), v.extractor, v.modified_at,
+                      v.chain_hash
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""",
             [article_id],
@@ -418,7 +421,7 @@ class Store:
             row[15],
             row[16],
             bool(row[17]),
-            row[18],
+            *row[18:21],
         )
 
     def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:

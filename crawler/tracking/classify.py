@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from crawler.config import SignificanceWeights
+
 HEADLINE, LEDE, BODY, APPENDED = "headline", "lede", "body", "appended"
 CORRECTION, UPDATE, EDITORS_NOTE = "correction", "update", "editors_note"
 BYLINE, DATELINE, PAYWALL = "byline", "dateline", "paywall"
@@ -40,21 +42,7 @@ PUNCTUATION_ONLY = 0.01
 """The significance of a text change that changes no word (punctuation, case, spacing)."""
 
 
-@dataclass(frozen=True)
-class Weights:
-    """How much each part of a change counts (``[tracking.significance]``)."""
-
-    headline: float = 0.9
-    lede: float = 0.7
-    body: float = 0.5
-    mention: float = 0.8
-    note: float = 0.4
-    byline: float = 0.3
-    dateline: float = 0.05
-    paywall: float = 0.3
-
-
-WEIGHT_NAMES = tuple(Weights.__dataclass_fields__)
+Weights = SignificanceWeights  # how much each part counts ([tracking.significance])
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,8 @@ def classify(before: Side, after: Side, weights: Weights | None = None) -> Class
         kinds.append(HEADLINE)
         parts.append(weights.headline * _changed_share(before.title, after.title))
     text_changed = before.text != after.text
-    if text_changed:
+    # Between a teaser and the full text the text differs by the paywall, not by an edit.
+    if text_changed and before.is_partial == after.is_partial:
         text_kinds, text_parts = _text_change(before.text, after.text, weights)
         kinds += text_kinds
         parts += text_parts

@@ -25,6 +25,7 @@ from crawler.fetching.urls import canonical_adoptable, canonical_url
 from crawler.items import ArticleItem
 from crawler.storage.store import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
+from crawler.tracking.classify import Side, classify
 from crawler.tracking.diffs import diff_texts
 from crawler.tracking.normalize import Normalizer, content_hash
 from crawler.tracking.revisit import next_check_at
@@ -358,7 +359,9 @@ class PassRecorder:
         # (cleaner headlines after an upgrade), not an edit.
         new_rules = stored.extractor != EXTRACTOR
         compared = self._compared_text(stored, before, after, normalizer)
-        if compared is None and (not retitled or new_rules):
+        # Authors or declared dates alone are a change too, unless new rules read them.
+        declared = compared is None and not new_rules and declared_changed(metadata, stored)
+        if compared is None and (not retitled or new_rules) and not declared:
             if before != after or retitled or metadata_changed(metadata, stored):
                 self._record_baseline(item, stored, title, metadata, content_hash(new_title, after))
             else:
@@ -367,8 +370,14 @@ class PassRecorder:
         now = self.now()
         topics = _topics(item)
         diff = diff_texts(compared, after) if compared is not None else None
-        kind = change_kind(diff is not None, stored.is_partial, item.is_partial)
+        edited = diff is not None or (declared and not retitled)
+        kind = change_kind(edited, stored.is_partial, item.is_partial)
         shown = diff if kind == "edited" else None  # a paywall change keeps both versions
+        found = classify(
+            self._side(stored, compared if compared is not None else after, normalizer),
+            Side(new_title, after, *_declared(metadata), frozenset(topics)),
+            self.config.tracking.significance,
+        )
         with self.store.transaction():
             version_id = self.store.insert_version(
                 stored.id,
@@ -395,6 +404,8 @@ class PassRecorder:
                     "diff_html": shown.html if shown else None,
                     "mentions_added": _json(set(topics) - set(stored.topics)),
                     "mentions_removed": _json(set(stored.topics) - set(topics)),
+                    "kinds": json.dumps(found.kinds),
+                    "significance": found.significance,
                 }
             )
             self._mentions(stored.id, version_id, item, now)
@@ -410,6 +421,18 @@ class PassRecorder:
             )
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
+
+    def _side(self, stored: StoredArticle, text: str, normalizer: Normalizer) -> Side:
+        """The stored version as the classifier sees it, with ``text`` normalised."""
+        return Side(
+            normalizer.normalize_title(stored.title or ""),
+            text,
+            stored.authors,
+            stored.published_at,
+            stored.modified_at,
+            stored.is_partial,
+            frozenset(stored.topics),
+        )
 
     def _compared_text(
         self, stored: StoredArticle, before: str, after: str, normalizer: Normalizer
@@ -650,6 +673,27 @@ def metadata_changed(metadata: dict[str, Any], stored: StoredArticle) -> bool:
         tuple(metadata["authors"]) != stored.authors
         or metadata["published_at"] != stored.published_at
         or bool(metadata["is_partial"]) != stored.is_partial
+    )
+
+
+def declared_changed(metadata: dict[str, Any], stored: StoredArticle) -> bool:
+    """Did the page name other authors, another publication date or a new modified date?
+    (A page that stops declaring a modified date has not changed it.)"""
+    modified = metadata["modified_at"]
+    return (
+        tuple(metadata["authors"]) != stored.authors
+        or metadata["published_at"] != stored.published_at
+        or (modified is not None and modified != stored.modified_at)
+    )
+
+
+def _declared(metadata: dict[str, Any]) -> tuple[Any, ...]:
+    """The authors, dates and paywall state of a version, in :class:`Side`'s order."""
+    return (
+        tuple(metadata["authors"]),
+        metadata["published_at"],
+        metadata["modified_at"],
+        bool(metadata["is_partial"]),
     )
 
 
