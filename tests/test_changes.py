@@ -84,6 +84,10 @@ def test_min_significance_hides_the_comma_fix_from_the_digest(rechecked):
     everything = run_cli("digest", "--config", str(config), "--since", "1d", "--format", "text")
     assert everything.code == 0, everything.stderr
     assert "Library reopens after two-year renovation" in everything.stdout
+    assert "edited [body, stealth]" in everything.stdout  # kinds shown as labels
+    edited = everything.stdout.split("Edited stories")[1]
+    # The most significant first: the headline swap before the comma fix.
+    assert edited.index("Harbour authority delays") < edited.index("Library reopens")
     filtered = run_cli(
         "digest",
         "--config",

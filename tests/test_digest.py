@@ -183,6 +183,8 @@ def test_json_has_the_documented_structure(desk):
         "chars_added",
         "chars_removed",
         "redirect_url",
+        "kinds",
+        "significance",
     }
     assert set(data["source_health"][0]) == {
         "name",

@@ -60,6 +60,13 @@ from crawler.times import next_second
     "Default: [digest] skip_empty.",
 )
 @click.option(
+    "--min-significance",
+    type=click.FloatRange(0, 1),
+    metavar="SCORE",
+    help="Leave out edited stories whose significance (0-1) is below this, such as "
+    "comma fixes. Default: [digest] min_significance (0).",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the digest that would be made; send, write and record nothing.",
@@ -80,6 +87,7 @@ def digest(
     output: Path | None,
     send: bool,
     skip_empty: bool | None,
+    min_significance: float | None,
     dry_run: bool,
     verbose: bool,
 ) -> None:
@@ -114,6 +122,7 @@ def digest(
                 skip_empty=skip_empty,
                 dry_run=dry_run,
                 release_lock=lock.release,
+                min_significance=min_significance,
             )
     except (DigestError, ConfigError) as error:
         raise click.UsageError(str(error)) from error

@@ -116,6 +116,8 @@ class Edit:
     chars_added: int
     chars_removed: int
     redirect_url: str | None
+    kinds: tuple[str, ...] = ()  # changes.kinds: headline, lede, stealth, ...
+    significance: float | None = None  # None for changes recorded before it was
 
     @property
     def retitled(self) -> bool:
@@ -264,13 +266,16 @@ def last_delivered_end(store: Store) -> str | None:
 # --- reading the database -------------------------------------------------------------
 
 
-def collect(store: Store, period: Period, topics: Sequence[str] = ()) -> Digest:
-    """Everything a digest of ``period`` shows; ``topics`` limits it to those topics."""
+def collect(
+    store: Store, period: Period, topics: Sequence[str] = (), min_significance: float = 0.0
+) -> Digest:
+    """Everything a digest of ``period`` shows; ``topics`` limits it to those topics, and
+    ``min_significance`` leaves out edits that matter less (comma fixes)."""
     selected = _check_topics(store, topics)
     return Digest(
         period,
         _topic_mentions(store, period, selected),
-        _edits(store, period, selected),
+        _edits(store, period, selected, min_significance),
         _source_health(store, period),
         selected,
     )
@@ -324,21 +329,25 @@ def _topic_mentions(
 _EDITS_SQL = """
 SELECT c.article_id, c.kind, c.detected_at, c.title_before, c.title_after, a.title, a.url,
        s.name, c.mentions_added, c.mentions_removed, c.diff, c.chars_added, c.chars_removed,
-       c.redirect_url
+       c.redirect_url, c.kinds, c.significance
 FROM changes c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN sources s ON s.id = a.source_id
-WHERE {where}
-ORDER BY c.detected_at DESC, c.id DESC
+WHERE {where} AND (c.significance IS NULL OR c.significance >= ?)
+ORDER BY coalesce(c.significance, 1) DESC, c.detected_at DESC, c.id DESC
 """
 
 
-def _edits(store: Store, period: Period, selected: tuple[str, ...]) -> tuple[Edit, ...]:
-    """Changes detected in the period, newest first; with topics, only stories about them."""
+def _edits(
+    store: Store, period: Period, selected: tuple[str, ...], min_significance: float = 0.0
+) -> tuple[Edit, ...]:
+    """Changes detected in the period of at least ``min_significance``, the most
+    significant first (removals, redirects and changes recorded before significance was,
+    which have none, count as 1), then the newest; with topics, only stories about them."""
     where, params = period.where("c.detected_at")
     topics_of = _article_topics(store, where, params)
     edits = []
-    for row in store.db.execute(_EDITS_SQL.format(where=where), params):
+    for row in store.db.execute(_EDITS_SQL.format(where=where), [*params, min_significance]):
         edit = _edit(row, topics_of.get(row[0], ()))
         related = {*edit.topics, *edit.topics_added, *edit.topics_removed}
         if not selected or related.intersection(selected):
@@ -376,6 +385,8 @@ def _edit(row: tuple[Any, ...], topics: tuple[str, ...]) -> Edit:
         chars_added,
         chars_removed,
         redirect_url,
+        kinds,
+        significance,
     ) = row
     return Edit(
         kind=kind,
@@ -392,6 +403,8 @@ def _edit(row: tuple[Any, ...], topics: tuple[str, ...]) -> Edit:
         chars_added=chars_added,
         chars_removed=chars_removed,
         redirect_url=redirect_url,
+        kinds=tuple(json.loads(kinds or "[]")),
+        significance=significance,
     )
 
 
@@ -687,6 +700,7 @@ def make_digest(
     skip_empty: bool | None = None,
     dry_run: bool = False,
     release_lock: Callable[[], None] | None = None,
+    min_significance: float | None = None,
 ) -> DigestResult:
     """The ``presswatch digest`` command: collect, render, record, deliver.
 
@@ -705,6 +719,8 @@ def make_digest(
     With ``send`` and ``unsent``, a digest left ``sending`` (killed between handing it
     to the server and recording the outcome) is first sent again, the same period with
     the same Message-ID, and that is the whole delivery of this call.
+
+    ``min_significance`` (default ``[digest] min_significance``) leaves out edits below it.
     """
     if fmt not in FORMATS:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -715,7 +731,8 @@ def make_digest(
         doubt = store.digest_in_doubt()
         if doubt is not None:
             return _send_again(store, config, email, doubt, topics, fmt, now, release_lock)
-    digest = collect(store, resolve_period(store, since, unsent, now), topics)
+    threshold = config.digest.min_significance if min_significance is None else min_significance
+    digest = collect(store, resolve_period(store, since, unsent, now), topics, threshold)
     text = render(digest, fmt, config.digest.template_dir)
     if dry_run:
         return DigestResult(text, None, digest.item_count, False, period=digest.period)
