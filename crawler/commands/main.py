@@ -19,6 +19,7 @@ from crawler.commands.serve import serve
 from crawler.commands.sources import sources
 from crawler.commands.status import status
 from crawler.commands.topics import backfill, topics
+from crawler.commands.verify import verify
 
 COMMANDS = (
     run,
@@ -34,6 +35,7 @@ COMMANDS = (
     worker,
     ingest,
     enqueue,
+    verify,
 )
 
 

@@ -66,6 +66,19 @@ VERSION_METADATA = (
     "is_partial",
 )
 
+# The columns of a version that its chain hash covers (crawler.tracking.evidence).
+CHAINED = (
+    "article_id",
+    "fetched_at",
+    "title",
+    "text",
+    "text_hash",
+    "topics",
+    "extractor",
+    *VERSION_METADATA,
+    "body_sha256",
+)
+
 
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate a presswatch database. Raises DatabaseProblem."""
@@ -502,6 +515,30 @@ class Store:
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values())
         )
         return cursor.lastrowid
+
+    def version_records(
+        self, article_id: int | None = None, version_id: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The columns of versions a chain hash covers (CHAINED), with ``id`` and
+        ``chain_hash``: one version's, one article's, or every article's, by article then
+        version."""
+        conditions = {"article_id": article_id, "id": version_id}
+        used = {column: value for column, value in conditions.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in used)
+        where, params = (f"WHERE {where}", list(used.values())) if used else ("", [])
+        columns = ", ".join(("id", *CHAINED, "chain_hash"))
+        yield from self.db.query(
+            f"SELECT {columns} FROM versions {where} ORDER BY article_id, id", params
+        )
+
+    def set_chain_hash(self, version_id: int, chain_hash: str) -> None:
+        self.db.conn.execute(
+            "UPDATE versions SET chain_hash = ? WHERE id = ?", [chain_hash, version_id]
+        )
+
+    def article_labels(self) -> dict[int, str]:
+        """Each article's URL, by id (to name it in a report)."""
+        return dict(self.db.conn.execute("SELECT id, url FROM articles").fetchall())
 
     def mentioned_topic_ids(self, article_id: int) -> set[int]:
         rows = self.db.execute("SELECT topic_id FROM mentions WHERE article_id = ?", [article_id])

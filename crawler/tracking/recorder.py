@@ -23,10 +23,12 @@ from crawler.config import Config, Source
 from crawler.extraction.article import EXTRACTOR, upgrade_text
 from crawler.fetching.urls import canonical_adoptable, canonical_url
 from crawler.items import ArticleItem
+from crawler.storage.archive import Archive
 from crawler.storage.store import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.tracking.classify import Side, classify
 from crawler.tracking.diffs import diff_texts
+from crawler.tracking.evidence import chain_hash
 from crawler.tracking.normalize import Normalizer, content_hash
 from crawler.tracking.revisit import next_check_at
 from crawler.tracking.similarity import (
@@ -80,6 +82,8 @@ class PassRecorder:
             if status == "failed"
         }
         self._committed: Counter[str] = Counter()  # the counts as of the last commit
+        keep = self.config.archive.keep
+        self.archive = Archive.attach(self.store) if keep != "none" else None
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
@@ -342,6 +346,7 @@ class PassRecorder:
             self._link(article_id, [item.source_id, *item.also_from], aliases)
             self._forget_gone([item.url, *aliases])
             self._mentions(article_id, version_id, item, now)
+            self._seal(item, article_id, version_id, None, now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1
 
@@ -409,6 +414,7 @@ class PassRecorder:
                 }
             )
             self._mentions(stored.id, version_id, item, now)
+            self._seal(item, stored.id, version_id, stored.chain_hash, now)
             self.store.update_article(
                 stored.id,
                 {
@@ -473,6 +479,7 @@ class PassRecorder:
                 stored.id, now, title, article.text, text_hash, _topics(item), EXTRACTOR, metadata
             )
             self._mentions(stored.id, version_id, item, now)
+            self._seal(item, stored.id, version_id, stored.chain_hash, now)
             self.store.update_article(
                 stored.id,
                 {
@@ -484,6 +491,28 @@ class PassRecorder:
                 },
             )
         self.counts["versions_new"] += 1
+
+    def _seal(
+        self, item: ArticleItem, article_id: int, version_id: int, previous: str | None, now: str
+    ) -> None:
+        """Chain the new version to the one before (crawler.tracking.evidence) and, as
+        ``[archive] keep`` says, archive the response behind it."""
+        record = next(self.store.version_records(article_id, version_id))
+        self.store.set_chain_hash(version_id, chain_hash(previous, record))
+        if self.archive is None or not item.body:
+            return
+        if self.config.archive.keep == "matched" and not self.store.mentioned_topic_ids(article_id):
+            return
+        self.archive.put(
+            version_id,
+            article_id,
+            item.url,
+            now,
+            item.status,
+            item.headers,
+            item.encoding,
+            item.body,
+        )
 
     def _current(
         self, item: ArticleItem, title: str | None, metadata: dict[str, Any]
@@ -663,6 +692,7 @@ def version_metadata(item: ArticleItem, stored: StoredArticle | None = None) -> 
         "modified_at": article.modified_at,
         "modified_from": article.modified_from,
         "is_partial": int(item.is_partial),
+        "body_sha256": item.body_sha256,
     }
 
 
