@@ -141,3 +141,58 @@ def test_keep_matched_archives_versions_from_the_first_match_on(tmp_path):
     assert [r["version_id"] for r in responses] == [c8[1]["id"]]
     unarchived = rows(db, "SELECT count(*) n FROM versions WHERE body_sha256 IS NULL")
     assert unarchived == [{"n": 0}]
+
+
+def test_the_warc_export_round_trips_every_archived_page(kept_all, tmp_path):
+    import json
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    _, config, _, archive = kept_all
+    path = tmp_path / "evidence.warc.gz"
+    result = run_cli("export", "warc", "--config", str(config), "-o", str(path))
+    assert result.code == 0, result.stderr
+    assert "wrote 18 version(s)" in result.stderr
+    bodies = {
+        r["version_id"]: zstandard.ZstdDecompressor().decompress(r["body_zstd"])
+        for r in archived(archive)
+    }
+    responses, metadata, requests = {}, {}, 0
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            assert record.rec_headers.protocol == "WARC/1.1"
+            kind = record.rec_type
+            if kind == "response":
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                assert record.rec_headers.get_header("WARC-Payload-Digest")
+                assert record.http_headers.get_header("Content-Encoding") is None
+                payload = record.content_stream().read()
+                assert int(record.http_headers.get_header("Content-Length")) == len(payload)
+                responses[record_id] = payload
+            elif kind == "metadata":
+                facts = json.loads(record.content_stream().read())
+                metadata[record.rec_headers.get_header("WARC-Refers-To")] = facts
+            elif kind == "request":
+                requests += 1
+    assert requests == len(responses) == len(metadata) == 18
+    for record_id, payload in responses.items():
+        facts = metadata[record_id]
+        assert payload == bodies[facts["version_id"]]
+        assert facts["body_sha256"] == hashlib.sha256(payload).hexdigest()
+    kinds = sorted(tuple(f["change_kinds"]) for f in metadata.values() if f["version"] == 2)
+    assert ("body", "stealth") in kinds and ("byline",) in kinds
+
+
+def test_the_warc_export_selects_articles(kept_all, tmp_path):
+    site, config, _, _ = kept_all
+    path = tmp_path / "one.warc"
+    result = run_cli(
+        "export", "warc", "--config", str(config), "--article", site.url("articles/c1.html"),
+        "-o", str(path),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "wrote 2 version(s)" in result.stderr
+    topic = run_cli(
+        "export", "warc", "--config", str(config), "--topic", "Svalbard", "-o", str(path)
+    )
+    assert "wrote 2 version(s)" in topic.stderr  # c8, which named it in its second version

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -116,14 +117,59 @@ class Archive:
         )
 
     def get(self, version_id: int) -> Response | None:
-        row = self.conn.execute(_SELECT + " WHERE version_id = ?", [version_id]).fetchone()
+        row = self.conn.execute(_SELECT + " WHERE r.version_id = ?", [version_id]).fetchone()
         return self._response(row) if row else None
 
     def responses(self, article_id: int | None = None) -> Iterator[Response]:
         """Every archived response (of one article), oldest version first."""
-        where, params = ("WHERE article_id = ?", [article_id]) if article_id else ("", [])
-        for row in self.conn.execute(f"{_SELECT} {where} ORDER BY version_id", params):
+        where, params = ("WHERE r.article_id = ?", [article_id]) if article_id else ("", [])
+        for row in self.conn.execute(f"{_SELECT} {where} ORDER BY r.version_id", params):
             yield self._response(row)
+
+    def evidence(
+        self,
+        article_ids: Sequence[int] = (),
+        topic: str | None = None,
+        since: str | None = None,
+    ) -> Iterator[tuple[Response, dict[str, Any]]]:
+        """Archived responses with what the database says of their versions (number,
+        hashes, the kinds and significance of the change that made them), oldest first;
+        limited to ``article_ids``, to articles that mentioned ``topic``, and to versions
+        fetched at or after ``since``."""
+        conditions, params = ["1"], []
+        if article_ids:
+            conditions.append(f"r.article_id IN ({', '.join('?' * len(article_ids))})")
+            params += list(article_ids)
+        if topic is not None:
+            conditions.append(
+                "r.article_id IN (SELECT m.article_id FROM mentions m "
+                "JOIN topics t ON t.id = m.topic_id WHERE t.name = ?)"
+            )
+            params.append(topic)
+        if since is not None:
+            conditions.append("r.fetched_at >= ?")
+            params.append(since)
+        sql = (
+            f"SELECT {_COLUMNS}, v.chain_hash, v.text_hash, "
+            "(SELECT count(*) FROM versions w WHERE w.article_id = v.article_id "
+            "AND w.id <= v.id), c.kind, c.kinds, c.significance "
+            "FROM archive.responses r JOIN versions v ON v.id = r.version_id "
+            "LEFT JOIN changes c ON c.to_version_id = v.id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY r.version_id"
+        )
+        for row in self.conn.execute(sql, params):
+            chain, text_hash, number, kind, kinds, significance = row[9:]
+            yield (
+                self._response(row[:9]),
+                {
+                    "chain_hash": chain,
+                    "text_hash": text_hash,
+                    "version": number,
+                    "change_kind": kind,
+                    "change_kinds": json.loads(kinds) if kinds else [],
+                    "significance": significance,
+                },
+            )
 
     def sizes(self) -> tuple[int, int, int]:
         """(responses, body bytes, compressed bytes) in the archive."""
@@ -144,7 +190,8 @@ class Archive:
         )
 
 
-_SELECT = (
-    "SELECT version_id, article_id, url, fetched_at, status, headers, encoding, "
-    "body_sha256, body_zstd FROM archive.responses"
+_COLUMNS = (
+    "r.version_id, r.article_id, r.url, r.fetched_at, r.status, r.headers, r.encoding, "
+    "r.body_sha256, r.body_zstd"
 )
+_SELECT = f"SELECT {_COLUMNS} FROM archive.responses r"
