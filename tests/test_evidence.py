@@ -196,3 +196,33 @@ def test_the_warc_export_selects_articles(kept_all, tmp_path):
         "export", "warc", "--config", str(config), "--topic", "Svalbard", "-o", str(path)
     )
     assert "wrote 2 version(s)" in topic.stderr  # c8, which named it in its second version
+
+
+def test_diff_html_shows_the_facts_and_the_archived_pages_sandboxed(kept_all, tmp_path):
+    site, config, db, _ = kept_all
+    url = site.url("articles/c6.html")
+    page = tmp_path / "c6.html"
+    result = run_cli(
+        "diff", url, "--config", str(config), "--format", "html", "--show", "raw",
+        "-o", str(page),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    text = page.read_text(encoding="utf-8")
+    hashes = rows(
+        db,
+        "SELECT v.body_sha256, v.chain_hash FROM versions v JOIN articles a "
+        "ON a.id = v.article_id WHERE a.url = ? ORDER BY v.id",
+        (url,),
+    )
+    assert len(hashes) == 2
+    for version in hashes:
+        assert version["body_sha256"] in text and version["chain_hash"] in text
+    assert url in text and "Ledger" in text
+    assert "<th>Kinds</th><td><code>paywall</code>" in text
+    assert "<th>Significance</th><td><code>0.300</code>" in text
+    assert "content=\"default-src 'none'" in text
+    assert text.count('<iframe sandbox=""') == 2
+    # The archived pages sit inside srcdoc, escaped: their scripts are text, not markup.
+    assert "<script" not in text and "&lt;script type=&quot;application/ld+json" in text
+    plain = run_cli("diff", url, "--config", str(config), "--show", "raw")
+    assert plain.code == 2 and "--show raw needs --format html" in plain.stderr

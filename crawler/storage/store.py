@@ -536,6 +536,19 @@ class Store:
             "UPDATE versions SET chain_hash = ? WHERE id = ?", [chain_hash, version_id]
         )
 
+    def version_facts(self, article_id: int) -> dict[int, dict[str, Any]]:
+        """Each version of an article by id: when it was fetched and its hashes."""
+        rows = self.db.query(
+            "SELECT id, fetched_at, text_hash, body_sha256, chain_hash FROM versions "
+            "WHERE article_id = ? ORDER BY id",
+            [article_id],
+        )
+        return {row["id"]: row for row in rows}
+
+    def source_name(self, source_id: int | None) -> str | None:
+        row = self.db.execute("SELECT name FROM sources WHERE id = ?", [source_id]).fetchone()
+        return row[0] if row else None
+
     def article_labels(self) -> dict[int, str]:
         """Each article's URL, by id (to name it in a report)."""
         return dict(self.db.conn.execute("SELECT id, url FROM articles").fetchall())
