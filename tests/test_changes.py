@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from urllib.parse import urlencode
 
 import pytest
 from conftest import SITES, rows, run_cli, write_config
 
 from crawler.demo.localsite import LocalSite
+from crawler.outputs.datasette import make_datasette
 
 EDITION1, EDITION2 = SITES / "changes" / "edition1", SITES / "changes" / "edition2"
-TOPICS = [("Svalbard", "Svalbard")]
+TOPICS = [("Svalbard", "Svalbard"), ("Airports", "airport OR airports")]
 
 # What each page of the second edition is, as a desk would label it.
 EXPECTED = {
@@ -80,7 +83,7 @@ def test_a_byline_change_alone_is_a_version_and_a_change_without_a_diff(rechecke
 
 
 def test_min_significance_hides_the_comma_fix_from_the_digest(rechecked):
-    site, config, _, _ = rechecked
+    _, config, _, _ = rechecked
     everything = run_cli("digest", "--config", str(config), "--since", "1d", "--format", "text")
     assert everything.code == 0, everything.stderr
     assert "Library reopens after two-year renovation" in everything.stdout
@@ -102,3 +105,31 @@ def test_min_significance_hides_the_comma_fix_from_the_digest(rechecked):
     assert filtered.code == 0, filtered.stderr
     assert "Library reopens after two-year renovation" not in filtered.stdout
     assert "Airport plans longer runway for cargo flights" in filtered.stdout
+
+
+def datasette_json(db, path: str):
+    async def fetch():
+        datasette = make_datasette(db)
+        await datasette.invoke_startup()
+        return await datasette.client.get(path)
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def test_datasette_lists_silent_edits_of_matched_articles_and_facets_kinds(rechecked):
+    site, _, db, _ = rechecked
+    query = urlencode({"_shape": "array", "topic": ""})
+    silent = datasette_json(db, f"/test/silent_edits.json?{query}")
+    # c5 (about an airport) is the only matched article edited silently; c8, which
+    # matched, declared its update.
+    assert [row["url"] for row in silent] == [site.url("articles/c5.html")]
+    assert silent[0]["topics"] == "Airports" and silent[0]["significance"] == 0.18
+    other = urlencode({"_shape": "array", "topic": "Svalbard"})
+    assert datasette_json(db, f"/test/silent_edits.json?{other}") == []
+    facets = datasette_json(db, "/test/changes.json?_facet_array=kinds")
+    found = facets["facet_results"]
+    results = found.get("results", found)["kinds"]["results"]  # Datasette 0.x or 1.x
+    counts = {facet["value"]: facet["count"] for facet in results}
+    assert counts["stealth"] == 3 and counts["appended"] == 3 and counts["byline"] == 1
