@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.config import ConfigError, parse_config
 from crawler.tracking.classify import Side, Weights, classify, notes_added
 
 LEDE = "The defence ministers of five countries agreed on Tuesday to order ammunition together."
@@ -153,3 +154,33 @@ def test_significance_stays_in_range_and_identical_sides_score_zero():
         side("Completely new text.", title="Other", authors=("B",), topics=frozenset({"b"})),
     )
     assert 0.9 < everything.significance <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"tracking": {"significance": {"headline": 1.5}}},
+            "config: tracking.significance.headline: must be between 0 and 1, got 1.5",
+        ),
+        (
+            {"archive": {"keep": "some"}},
+            "config: archive.keep: must be one of matched, all, none, got 'some'",
+        ),
+        (
+            {"digest": {"min_significance": "0.1"}},
+            "config: digest.min_significance: expected an integer or a number, got '0.1'",
+        ),
+    ],
+)
+def test_bad_weights_thresholds_and_archive_settings_are_refused(table, message):
+    with pytest.raises(ConfigError) as refused:
+        parse_config(table)
+    assert str(refused.value) == message
+
+
+def test_configured_weights_reach_the_classifier():
+    config = parse_config({"tracking": {"significance": {"headline": 0.2}}})
+    after = side(title="Defence ministers fail to agree on ammunition order")
+    assert classify(side(), after, config.tracking.significance).significance == 0.2
+    assert parse_config({}).archive.keep == "matched"
