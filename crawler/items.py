@@ -61,6 +61,8 @@ class ArticleItem:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    body_sha256: str | None = None  # of the page as downloaded: versions.body_sha256
+    headers: tuple[tuple[str, str], ...] = ()  # the response's, for the evidence archive
     article: Article | None = None  # filled by the extraction pipeline
     fingerprint: int | None = None  # SimHash of the text, for near-duplicate stories
     is_partial: bool = False  # a paywalled or teaser page (crawler.extraction.partial)

@@ -69,7 +69,8 @@ class ExtractPipeline(PassPipeline):
         except Exception as error:  # a worker crash must not end the pass
             self._fail(item, f"{type(error).__name__}: {error}")
         item.article, item.is_partial = article, is_partial(article, item.entry.summary)
-        item.body = b""  # the text is what flows on; let the page go
+        if self.context.config.archive.keep == "none":
+            item.body = b""  # the text is what flows on; let the page go
         return item
 
     async def _run(self, job: PageJob) -> tuple[Article, int | None]:

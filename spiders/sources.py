@@ -364,6 +364,8 @@ class SourceSpider(scrapy.Spider):
             return
         else:
             item.body_hash = hashlib.sha1(response.body).hexdigest()
+            item.body_sha256 = hashlib.sha256(response.body).hexdigest()
+            item.headers = _headers(response)
             if item.article_id is not None and item.body_hash == meta.get("body_hash"):
                 item.outcome = items.UNCHANGED
             else:
@@ -432,3 +434,12 @@ def _validators(response: Response) -> tuple[str | None, str | None]:
         return value.decode("latin-1") if value else None
 
     return header("ETag"), header("Last-Modified")
+
+
+def _headers(response: Response) -> tuple[tuple[str, str], ...]:
+    """The response's headers as received, each value decoded as Latin-1 (RFC 9110)."""
+    return tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    )

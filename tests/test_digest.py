@@ -189,6 +189,8 @@ def test_json_has_the_documented_structure(desk):
         "redirect_url",
         "change_id",
         "diff_url",
+        "kinds",
+        "significance",
     }
     pledges = data["stories"][1]
     assert pledges["title"] == "Coalition of the willing firms up troop pledges"

@@ -251,7 +251,7 @@ def test_a_teaser_that_becomes_the_full_article_is_a_paywall_change(tmp_path, si
     assert rows(db, f"SELECT is_partial FROM articles a {where}") == [{"is_partial": 0}]
 
 
-def test_a_recheck_keeps_the_article_metadata_current_without_a_change(tmp_path, site):
+def test_new_authors_and_a_new_modified_date_alone_are_a_version_and_a_change(tmp_path, site):
     run(tmp_path, site)
     edit(
         site,
@@ -261,9 +261,13 @@ def test_a_recheck_keeps_the_article_metadata_current_without_a_change(tmp_path,
         '<meta property="article:modified_time" content="2026-11-24T15:00:00Z">',
     )
     summary = run(tmp_path, site, "--recheck", "all")
-    assert (summary["versions_new"], summary["changes_new"]) == (1, 0)
+    assert (summary["versions_new"], summary["changes_new"]) == (1, 1)
     db = tmp_path / "test.db"
     article = rows(db, "SELECT * FROM articles WHERE url LIKE '%shadow-fleet%'")[0]
+    change = rows(
+        db, "SELECT kind, kinds, diff FROM changes WHERE article_id = ?", (article["id"],)
+    )
+    assert change == [{"kind": "edited", "kinds": '["byline", "dateline"]', "diff": None}]
     assert json.loads(article["authors"]) == ["Anna Berg", "Piet de Vries"]
     assert article["author"] == "Anna Berg, Piet de Vries"
     assert article["modified_at"] == "2026-11-24T15:00:00Z"

@@ -53,7 +53,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     # A new link answered 404/410 (crawler.tracking.recorder.PassRecorder.link_gone).
     "link_gone": ("url", "source_id", "status", "message", "final_url"),
 }
-NOT_SENT = ("body", "encoding")  # the page itself stays on the worker
+# The page itself stays on the worker (the evidence archive is not kept in cluster mode).
+NOT_SENT = ("body", "encoding", "headers")
 
 
 class MessageError(ValueError):

@@ -34,6 +34,14 @@ from crawler.commands.common import (
     help="Write to this file instead of standard output.",
 )
 @click.option(
+    "--show",
+    type=click.Choice(["diff", "raw"]),
+    default="diff",
+    show_default=True,
+    help="raw (with --format html): also the two archived pages side by side, in "
+    "sandboxed frames that load nothing and run no script.",
+)
+@click.option(
     "--color/--no-color",
     default=None,
     help="Colour the diff (default: only on a terminal, and not with NO_COLOR set).",
@@ -44,18 +52,28 @@ def diff(
     db_path: Path | None,
     fmt: str,
     output: Path | None,
+    show: str,
     color: bool | None,
 ) -> None:
     """Show the change history of one ARTICLE (its id or URL) with each diff."""
-    from crawler.outputs.reports import change_history, find_article, format_history, history_page
+    from crawler.outputs.reports import (
+        archived_pages,
+        change_history,
+        find_article,
+        format_history,
+        history_page,
+    )
 
+    if show == "raw" and fmt != "html":
+        raise click.UsageError("--show raw needs --format html")
     with open_store(config_path, db_path) as store:
         article_id = find_article(store, article)
         if article_id is None:
             raise click.UsageError(f"no stored article {article!r} in {store.path}")
         history = change_history(store, article_id)
+        raw = archived_pages(store, article_id) if show == "raw" else None
     if fmt == "html":
-        text = history_page(history)
+        text = history_page(history, raw)
     else:
         text = format_history(history, color=use_color(color, output is None))
     write_output(text, output, color=color)

@@ -69,6 +69,13 @@ def default_format(on_terminal: bool) -> str:
     "Default: [digest] skip_empty.",
 )
 @click.option(
+    "--min-significance",
+    type=click.FloatRange(0, 1),
+    metavar="SCORE",
+    help="Leave out edited stories whose significance (0-1) is below this, such as "
+    "comma fixes. Default: [digest] min_significance (0).",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the digest that would be made; send, write and record nothing.",
@@ -89,6 +96,7 @@ def digest(
     output: Path | None,
     send: bool,
     skip_empty: bool | None,
+    min_significance: float | None,
     dry_run: bool,
     verbose: bool,
 ) -> None:
@@ -125,6 +133,7 @@ def digest(
                 skip_empty=skip_empty,
                 dry_run=dry_run,
                 release_lock=lock.release,
+                min_significance=min_significance,
             )
             refused = _to_alert_targets(store, config, result, send and not dry_run, topics)
     except (DigestError, ConfigError) as error:

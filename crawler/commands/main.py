@@ -14,12 +14,14 @@ from crawler.commands.common import PresswatchGroup
 from crawler.commands.diff import diff
 from crawler.commands.digest import digest
 from crawler.commands.notify import notify
+from crawler.commands.export import export
 from crawler.commands.run import demo, run
 from crawler.commands.schedule import schedule
 from crawler.commands.serve import serve
 from crawler.commands.sources import sources
 from crawler.commands.status import status
 from crawler.commands.topics import backfill, topics
+from crawler.commands.verify import verify
 
 COMMANDS = (
     run,
@@ -36,6 +38,8 @@ COMMANDS = (
     ingest,
     enqueue,
     notify,
+    verify,
+    export,
 )
 
 

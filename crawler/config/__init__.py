@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from crawler.config.errors import config_error
 from crawler.config.models import (
     ALERT_EVENTS,
+    ARCHIVE_KEEP,
     DEFAULT_REVISIT,
     EMAIL_SECURITY,
     SOURCE_KINDS,
+    ArchiveConfig,
     ClusterConfig,
     Config,
     ConfigError,
@@ -31,6 +33,7 @@ from crawler.config.models import (
     RevisitStep,
     ScheduleConfig,
     ServeConfig,
+    SignificanceWeights,
     Source,
     SourceKind,
     StorageConfig,
@@ -40,9 +43,11 @@ from crawler.config.models import (
 
 __all__ = [
     "ALERT_EVENTS",
+    "ARCHIVE_KEEP",
     "DEFAULT_REVISIT",
     "EMAIL_SECURITY",
     "SOURCE_KINDS",
+    "ArchiveConfig",
     "ClusterConfig",
     "Config",
     "ConfigError",
@@ -54,6 +59,7 @@ __all__ = [
     "RevisitStep",
     "ScheduleConfig",
     "ServeConfig",
+    "SignificanceWeights",
     "Source",
     "SourceKind",
     "StorageConfig",

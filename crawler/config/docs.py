@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from crawler.config.models import (
+    ArchiveConfig,
     ClusterConfig,
     CrawlConfig,
     DigestConfig,
@@ -26,6 +27,7 @@ from crawler.config.models import (
     NotifyTarget,
     ScheduleConfig,
     ServeConfig,
+    SignificanceWeights,
     Source,
     StorageConfig,
     Topic,
@@ -39,6 +41,8 @@ TABLES: dict[str, type[BaseModel]] = {
     "storage": StorageConfig,
     "crawl": CrawlConfig,
     "tracking": TrackingConfig,
+    "tracking.significance": SignificanceWeights,
+    "archive": ArchiveConfig,
     "sources": Source,
     "topics": Topic,
     "digest": DigestConfig,

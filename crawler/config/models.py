@@ -50,6 +50,7 @@ from crawler.config.values import (
     Seconds,
     Sender,
     SendSeconds,
+    Share,
     Strings,
     Subject,
     Text,
@@ -186,6 +187,25 @@ class CrawlConfig(_Table):
         return int(self.max_page_size_mb * 1024 * 1024)
 
 
+class SignificanceWeights(_Table):
+    """``[tracking.significance]``: how much each part of a change counts towards its
+    significance (docs/tracking.md, "Kinds and significance")."""
+
+    headline: Share = Field(default=0.9, description="the headline's words changed")
+    lede: Share = Field(default=0.7, description="the first paragraph's words changed")
+    body: Share = Field(
+        default=0.5, description="the other paragraphs' words changed, or text appended"
+    )
+    mention: Share = Field(default=0.8, description="a watched topic gained or lost")
+    note: Share = Field(default=0.4, description="a correction, update or editor's note appeared")
+    byline: Share = Field(default=0.3, description="other authors")
+    dateline: Share = Field(
+        default=0.05,
+        description="another declared publication date or a new modified date",
+    )
+    paywall: Share = Field(default=0.3, description="a teaser became the full text, or the reverse")
+
+
 class TrackingConfig(_Table):
     """``[tracking]``: how stored articles are re-checked for edits."""
 
@@ -200,6 +220,28 @@ class TrackingConfig(_Table):
         default=(),
         description="extra whole-line patterns for text that changes without being an edit "
         "(added to the built-in ones, see [tracking](tracking.md))",
+    )
+    significance: SignificanceWeights = _table()
+
+
+ARCHIVE_KEEP = ("matched", "all", "none")
+
+
+def _keep(value: str) -> str:
+    if value not in ARCHIVE_KEEP:
+        raise Problem(f"must be one of {', '.join(ARCHIVE_KEEP)}, got {value!r}")
+    return value
+
+
+class ArchiveConfig(_Table):
+    """``[archive]``: which versions keep their HTTP response in the archive file."""
+
+    keep: Annotated[str, Strict(), AfterValidator(_keep), Label("string")] = Field(
+        default="matched",
+        description="`matched` (every version of an article from the moment it first "
+        "matched a topic), `all` or `none`: whose HTTP responses are kept in the archive "
+        "file beside the database. Every version records the SHA-256 of its body "
+        "(`versions.body_sha256`) whatever `keep` says",
     )
 
 
@@ -493,6 +535,12 @@ class DigestConfig(_Table):
         description="`presswatch digest` sends, writes and prints nothing when nothing is new, "
         "and records the period as `skipped` (the default of `--skip-empty`)",
     )
+    min_significance: Share = Field(
+        default=0.0,
+        description="edited stories whose `changes.significance` is below this are left out "
+        "(the default of `--min-significance`); `0.05` hides comma fixes and other edits "
+        "that change no word",
+    )
     email: EmailSettings | None = None
     notify: Strings = Field(
         default=(),
@@ -699,6 +747,7 @@ class Config(_Table):
     cluster: ClusterConfig = _table()
     notify: tuple[NotifyTarget, ...] = ()
     serve: ServeConfig = _table()
+    archive: ArchiveConfig = _table()
 
     _path: Path | None = PrivateAttr(default=None)
 

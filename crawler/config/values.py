@@ -183,6 +183,15 @@ SendSeconds = Annotated[
 ]
 Megabytes = Annotated[float, Strict(), _positive("must be positive"), Label("number > 0")]
 Flag = Annotated[bool, Strict(), Label("boolean")]
+
+
+def _share(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise Problem(f"must be between 0 and 1, got {value!r}")
+    return float(value)
+
+
+Share = Annotated[float, Strict(), AfterValidator(_share), Label("number, 0 to 1")]
 Port = Annotated[int, Strict(), AfterValidator(_port), Label("integer")]
 NonEmpty = Annotated[str, Strict(), AfterValidator(_not_empty), Label("string")]
 Name = Annotated[

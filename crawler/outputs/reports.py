@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from crawler.fetching.urls import canonical_url
+from crawler.storage.archive import Archive
 from crawler.storage.store import Store
 from crawler.tracking.diffs import excerpt, html_page, render_terminal
 from crawler.visible import visible
@@ -88,6 +89,10 @@ class ChangeEntry:
     mentions_added: list[str]
     mentions_removed: list[str]
     redirect_url: str | None
+    kinds: list[str] = field(default_factory=list)
+    significance: float | None = None
+    from_version_id: int | None = None
+    to_version_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class History:
     first_seen_at: str
     versions: int
     changes: list[ChangeEntry]
+    outlet: str | None = None
+    version_facts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def find_article(store: Store, ref: str) -> int | None:
@@ -121,6 +128,8 @@ def change_history(store: Store, article_id: int) -> History:
         article["first_seen_at"],
         versions,
         changes,
+        store.source_name(article["source_id"]),
+        store.version_facts(article_id),
     )
 
 
@@ -136,6 +145,10 @@ def _change_entry(row: dict[str, Any]) -> ChangeEntry:
         json.loads(row["mentions_added"]),
         json.loads(row["mentions_removed"]),
         row["redirect_url"],
+        json.loads(row.get("kinds") or "[]"),
+        row.get("significance"),
+        row["from_version_id"],
+        row["to_version_id"],
     )
 
 
@@ -169,12 +182,75 @@ def format_history(history: History, *, color: bool) -> str:
     return "\n".join(lines)
 
 
-def history_page(history: History) -> str:
+def history_page(history: History, raw: dict[int, str] | None = None) -> str:
+    """An article's history as a standalone page: for each change a header (URL, outlet,
+    both versions' times and hashes, kinds, significance), then the word diff; with
+    ``raw`` (archived pages by version id), the two pages side by side in sandboxed
+    frames, under the page's ``Content-Security-Policy: default-src 'none'``."""
     sections = [
         (
             visible(change_heading(change)),
-            visible(change.diff_html or f"<p>{escape(change.kind)}</p>"),
+            _change_facts(history, change)
+            + visible(change.diff_html or f"<p>{escape(change.kind)}</p>")
+            + (_side_by_side(change, raw) if raw is not None else ""),
         )
         for change in history.changes
     ]
     return html_page(visible(history.title or history.url), sections)
+
+
+def archived_pages(store: Store, article_id: int) -> dict[int, str]:
+    """The article's archived pages by version id, decoded as they were fetched."""
+    archive = Archive.attach(store, create=False)
+    if archive is None:
+        return {}
+    return {
+        response.version_id: _decoded(response.body, response.encoding)
+        for response in archive.responses(article_id)
+    }
+
+
+def _decoded(body: bytes, encoding: str) -> str:
+    try:
+        return body.decode(encoding, errors="replace")
+    except LookupError:  # an encoding this Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+def _change_facts(history: History, change: ChangeEntry) -> str:
+    rows = [("URL", history.url), ("Outlet", history.outlet or "unknown")]
+    for label, version_id in (("Before", change.from_version_id), ("After", change.to_version_id)):
+        facts = history.version_facts.get(version_id) if version_id else None
+        if facts is None:
+            continue
+        rows += [
+            (f"{label}: version", f"{version_id}, fetched {facts['fetched_at']}"),
+            (f"{label}: SHA-256 of the page", facts["body_sha256"] or "not recorded"),
+            (f"{label}: chain hash", facts["chain_hash"] or "not recorded"),
+        ]
+    rows.append(("Kinds", ", ".join(change.kinds) or "none recorded"))
+    score = "not recorded" if change.significance is None else f"{change.significance:.3f}"
+    rows.append(("Significance", score))
+    cells = "".join(
+        f"<tr><th>{escape(name)}</th><td><code>{escape(visible(str(value)))}</code></td></tr>"
+        for name, value in rows
+    )
+    return f'<table class="facts">{cells}</table>\n'
+
+
+def _side_by_side(change: ChangeEntry, raw: dict[int, str]) -> str:
+    """The two archived pages in frames that run no script and load nothing: ``sandbox``
+    without permissions, and the page's CSP (``default-src 'none'``), which srcdoc
+    frames inherit."""
+    frames = []
+    for label, version_id in (("before", change.from_version_id), ("after", change.to_version_id)):
+        page = raw.get(version_id) if version_id else None
+        if page is None:
+            frames.append(f'<p class="empty">No archived page {label}.</p>')
+            continue
+        frames.append(
+            f'<iframe sandbox="" referrerpolicy="no-referrer" title="archived page {label}" '
+            f'style="width:49%;height:40em;border:1px solid #ccc" '
+            f'srcdoc="{escape(page, quote=True)}"></iframe>'
+        )
+    return '<div class="raw" style="display:flex;gap:1%">' + "".join(frames) + "</div>\n"

@@ -42,12 +42,12 @@ _CHANGES_SQL = """
 SELECT c.id AS change_id, c.article_id, c.kind, c.detected_at, c.title_before,
        c.title_after, a.title AS current_title, a.url, s.name AS outlet,
        c.mentions_added, c.mentions_removed, c.diff, c.chars_added, c.chars_removed,
-       c.redirect_url
+       c.redirect_url, c.kinds, c.significance
 FROM changes c
 JOIN articles a ON a.id = c.article_id
 LEFT JOIN sources s ON s.id = a.source_id
-WHERE {where}
-ORDER BY c.detected_at DESC, c.id DESC
+WHERE {where} AND (c.significance IS NULL OR c.significance >= ?)
+ORDER BY coalesce(c.significance, 1) DESC, c.detected_at DESC, c.id DESC
 """
 
 _HEALTH_SQL = """
@@ -83,11 +83,15 @@ class DigestQueries:
         where, params = period_condition("m.found_at", start, end)
         return self.db.query(_MENTIONS_SQL.format(where=where), params)
 
-    def period_changes(self, start: str | None, end: str) -> Iterator[dict[str, Any]]:
-        """Changes detected in the period, newest first, with their article's URL,
-        current title and outlet."""
+    def period_changes(
+        self, start: str | None, end: str, min_significance: float = 0.0
+    ) -> Iterator[dict[str, Any]]:
+        """Changes detected in the period of at least ``min_significance``, with their
+        article's URL, current title and outlet: the most significant first (removals,
+        redirects and changes recorded before significance was, which have none, count
+        as 1), then the newest."""
         where, params = period_condition("c.detected_at", start, end)
-        return self.db.query(_CHANGES_SQL.format(where=where), params)
+        return self.db.query(_CHANGES_SQL.format(where=where), [*params, min_significance])
 
     def topics_of_changed_articles(self, start: str | None, end: str) -> dict[int, tuple[str, ...]]:
         """The topics ever mentioned by each article changed in the period."""

@@ -273,6 +273,20 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX notifications_by_target ON notifications (target, status);
     """,
+    # Change intelligence and evidence: each change's kinds (a JSON array beside `kind`)
+    # and significance in [0, 1]; each version's SHA-256 of the page as fetched and its
+    # chain hash over the previous version of the same article (`presswatch verify`).
+    # Changes recorded before have no significance; their kinds are known only for
+    # headline and paywall changes.
+    """
+    ALTER TABLE changes ADD COLUMN kinds TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE changes ADD COLUMN significance REAL;
+    UPDATE changes SET kinds = '["headline"]' WHERE kind = 'retitled';
+    UPDATE changes SET kinds = '["paywall"]' WHERE kind = 'paywall';
+    CREATE INDEX changes_significance ON changes(significance);
+    ALTER TABLE versions ADD COLUMN body_sha256 TEXT;
+    ALTER TABLE versions ADD COLUMN chain_hash TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -57,6 +57,33 @@ class StoredArticle:
     published_from: str | None = None
     is_partial: bool = False
     extractor: str | None = None  # of the current version
+    modified_at: str | None = None  # declared by the current version's page
+    chain_hash: str | None = None  # of the current version (crawler.tracking.evidence)
+
+
+# The metadata columns a version carries (crawler.tracking.recorder.version_metadata fills them).
+VERSION_METADATA = (
+    "authors",
+    "title_raw",
+    "published_at",
+    "published_from",
+    "modified_at",
+    "modified_from",
+    "is_partial",
+)
+
+# The columns of a version that its chain hash covers (crawler.tracking.evidence).
+CHAINED = (
+    "article_id",
+    "fetched_at",
+    "title",
+    "text",
+    "text_hash",
+    "topics",
+    "extractor",
+    *VERSION_METADATA,
+    "body_sha256",
+)
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -371,7 +398,8 @@ class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQuerie
             """SELECT a.id, a.url, a.source_id, a.status, v.title, v.text, v.text_hash,
                       v.topics, v.id, a.last_changed_at, a.etag, a.last_modified, a.body_hash,
                       a.redirect_url, v.authors, v.published_at, v.published_from,
-                      coalesce(v.is_partial, a.is_partial), v.extractor
+                      coalesce(v.is_partial, a.is_partial), v.extractor, v.modified_at,
+                      v.chain_hash
                FROM articles a JOIN versions v ON v.id = a.current_version_id
                WHERE a.id = ?""",
             [article_id],
@@ -386,7 +414,7 @@ class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQuerie
             row[15],
             row[16],
             bool(row[17]),
-            row[18],
+            *row[18:21],
         )
 
     def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:
@@ -468,6 +496,47 @@ class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQuerie
             f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values())
         )
         return cursor.lastrowid
+
+    def version_records(
+        self, article_id: int | None = None, version_id: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The columns of versions a chain hash covers (CHAINED), with ``id`` and
+        ``chain_hash``: one version's, one article's, or every article's, by article then
+        version."""
+        conditions = {"article_id": article_id, "id": version_id}
+        used = {column: value for column, value in conditions.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in used)
+        where, params = (f"WHERE {where}", list(used.values())) if used else ("", [])
+        columns = ", ".join(("id", *CHAINED, "chain_hash"))
+        yield from self.db.query(
+            f"SELECT {columns} FROM versions {where} ORDER BY article_id, id", params
+        )
+
+    def set_chain_hash(self, version_id: int, chain_hash: str) -> None:
+        self.db.conn.execute(
+            "UPDATE versions SET chain_hash = ? WHERE id = ?", [chain_hash, version_id]
+        )
+
+    def version_facts(self, article_id: int) -> dict[int, dict[str, Any]]:
+        """Each version of an article by id: when it was fetched and its hashes."""
+        rows = self.db.query(
+            "SELECT id, fetched_at, text_hash, body_sha256, chain_hash FROM versions "
+            "WHERE article_id = ? ORDER BY id",
+            [article_id],
+        )
+        return {row["id"]: row for row in rows}
+
+    def source_name(self, source_id: int | None) -> str | None:
+        row = self.db.execute("SELECT name FROM sources WHERE id = ?", [source_id]).fetchone()
+        return row[0] if row else None
+
+    def article_labels(self) -> dict[int, str]:
+        """Each article's URL, by id (to name it in a report)."""
+        return dict(self.db.conn.execute("SELECT id, url FROM articles").fetchall())
+
+    def mentioned_topic_ids(self, article_id: int) -> set[int]:
+        rows = self.db.execute("SELECT topic_id FROM mentions WHERE article_id = ?", [article_id])
+        return {row[0] for row in rows}
 
     def insert_mention(self, values: dict[str, Any]) -> bool:
         """Record a topic's first appearance in an article; False when it was already there."""

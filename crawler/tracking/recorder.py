@@ -23,10 +23,13 @@ from crawler.config import Config, Source
 from crawler.extraction.article import EXTRACTOR, upgrade_text
 from crawler.fetching.urls import canonical_adoptable, canonical_url
 from crawler.items import ArticleItem
+from crawler.storage.archive import Archive
 from crawler.storage.store import StorageFailed, Store, StoredArticle
 from crawler.times import from_iso, to_iso
 from crawler.tracking import alert_events
+from crawler.tracking.classify import Side, classify
 from crawler.tracking.diffs import diff_texts
+from crawler.tracking.evidence import chain_hash
 from crawler.tracking.normalize import Normalizer, content_hash
 from crawler.tracking.revisit import next_check_at
 from crawler.tracking.similarity import (
@@ -78,6 +81,8 @@ class PassRecorder:
             if status == "failed"
         }
         self._committed: Counter[str] = Counter()  # the counts as of the last commit
+        keep = self.config.archive.keep
+        self.archive = Archive.attach(self.store) if keep != "none" else None
 
     def begin(self) -> None:
         """Start writing: articles are committed in batches, each article atomic."""
@@ -341,6 +346,7 @@ class PassRecorder:
             self._forget_gone([item.url, *aliases])
             self._mentions(article_id, version_id, item, now)
             self._alert(alert_events.new_article, article_id, _all_topics(item), now)
+            self._seal(item, article_id, version_id, None, now)
         self.counts["articles_new"] += 1
         self.counts["versions_new"] += 1
 
@@ -358,7 +364,9 @@ class PassRecorder:
         # (cleaner headlines after an upgrade), not an edit.
         new_rules = stored.extractor != EXTRACTOR
         compared = self._compared_text(stored, before, after, normalizer)
-        if compared is None and (not retitled or new_rules):
+        # Authors or declared dates alone are a change too, unless new rules read them.
+        declared = compared is None and not new_rules and declared_changed(metadata, stored)
+        if compared is None and (not retitled or new_rules) and not declared:
             if before != after or retitled or metadata_changed(metadata, stored):
                 self._record_baseline(item, stored, title, metadata, content_hash(new_title, after))
             else:
@@ -367,8 +375,14 @@ class PassRecorder:
         now = self.now()
         topics = _topics(item)
         diff = diff_texts(compared, after) if compared is not None else None
-        kind = change_kind(diff is not None, stored.is_partial, item.is_partial)
+        edited = diff is not None or (declared and not retitled)
+        kind = change_kind(edited, stored.is_partial, item.is_partial)
         shown = diff if kind == "edited" else None  # a paywall change keeps both versions
+        found = classify(
+            self._side(stored, compared if compared is not None else after, normalizer),
+            Side(new_title, after, *_declared(metadata), frozenset(topics)),
+            self.config.tracking.significance,
+        )
         with self.store.transaction():
             version_id = self.store.insert_version(
                 stored.id,
@@ -395,12 +409,15 @@ class PassRecorder:
                     "diff_html": shown.html if shown else None,
                     "mentions_added": _json(set(topics) - set(stored.topics)),
                     "mentions_removed": _json(set(stored.topics) - set(topics)),
+                    "kinds": json.dumps(found.kinds),
+                    "significance": found.significance,
                 }
             )
             self._mentions(stored.id, version_id, item, now)
             self._alert(
                 alert_events.edited, stored.id, change_id, stored.topics, topics, retitled, now
             )
+            self._seal(item, stored.id, version_id, stored.chain_hash, now)
             self.store.update_article(
                 stored.id,
                 {
@@ -413,6 +430,18 @@ class PassRecorder:
             )
         self.counts["versions_new"] += 1
         self.counts["changes_new"] += 1
+
+    def _side(self, stored: StoredArticle, text: str, normalizer: Normalizer) -> Side:
+        """The stored version as the classifier sees it, with ``text`` normalised."""
+        return Side(
+            normalizer.normalize_title(stored.title or ""),
+            text,
+            stored.authors,
+            stored.published_at,
+            stored.modified_at,
+            stored.is_partial,
+            frozenset(stored.topics),
+        )
 
     def _compared_text(
         self, stored: StoredArticle, before: str, after: str, normalizer: Normalizer
@@ -453,6 +482,7 @@ class PassRecorder:
                 stored.id, now, title, article.text, text_hash, _topics(item), EXTRACTOR, metadata
             )
             self._mentions(stored.id, version_id, item, now)
+            self._seal(item, stored.id, version_id, stored.chain_hash, now)
             self.store.update_article(
                 stored.id,
                 {
@@ -464,6 +494,28 @@ class PassRecorder:
                 },
             )
         self.counts["versions_new"] += 1
+
+    def _seal(
+        self, item: ArticleItem, article_id: int, version_id: int, previous: str | None, now: str
+    ) -> None:
+        """Chain the new version to the one before (crawler.tracking.evidence) and, as
+        ``[archive] keep`` says, archive the response behind it."""
+        record = next(self.store.version_records(article_id, version_id))
+        self.store.set_chain_hash(version_id, chain_hash(previous, record))
+        if self.archive is None or not item.body:
+            return
+        if self.config.archive.keep == "matched" and not self.store.mentioned_topic_ids(article_id):
+            return
+        self.archive.put(
+            version_id,
+            article_id,
+            item.url,
+            now,
+            item.status,
+            item.headers,
+            item.encoding,
+            item.body,
+        )
 
     def _current(
         self, item: ArticleItem, title: str | None, metadata: dict[str, Any]
@@ -654,6 +706,7 @@ def version_metadata(item: ArticleItem, stored: StoredArticle | None = None) -> 
         "modified_at": article.modified_at,
         "modified_from": article.modified_from,
         "is_partial": int(item.is_partial),
+        "body_sha256": item.body_sha256,
     }
 
 
@@ -664,6 +717,27 @@ def metadata_changed(metadata: dict[str, Any], stored: StoredArticle) -> bool:
         tuple(metadata["authors"]) != stored.authors
         or metadata["published_at"] != stored.published_at
         or bool(metadata["is_partial"]) != stored.is_partial
+    )
+
+
+def declared_changed(metadata: dict[str, Any], stored: StoredArticle) -> bool:
+    """Did the page name other authors, another publication date or a new modified date?
+    (A page that stops declaring a modified date has not changed it.)"""
+    modified = metadata["modified_at"]
+    return (
+        tuple(metadata["authors"]) != stored.authors
+        or metadata["published_at"] != stored.published_at
+        or (modified is not None and modified != stored.modified_at)
+    )
+
+
+def _declared(metadata: dict[str, Any]) -> tuple[Any, ...]:
+    """The authors, dates and paywall state of a version, in :class:`Side`'s order."""
+    return (
+        tuple(metadata["authors"]),
+        metadata["published_at"],
+        metadata["modified_at"],
+        bool(metadata["is_partial"]),
     )
 
 

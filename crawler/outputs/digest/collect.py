@@ -31,11 +31,14 @@ EXCERPT_CHARS = 240
 HEALTH_STAGES = ("fetch", "feed")
 
 
-def collect(store: Store, period: Period, topics: Sequence[str] = ()) -> Digest:
-    """Everything a digest of ``period`` shows; ``topics`` limits it to those topics."""
+def collect(
+    store: Store, period: Period, topics: Sequence[str] = (), min_significance: float = 0.0
+) -> Digest:
+    """Everything a digest of ``period`` shows; ``topics`` limits it to those topics, and
+    ``min_significance`` leaves out edits that matter less (comma fixes)."""
     selected = _check_topics(store, topics)
     by_topic, stories = _topic_mentions(store, period, selected)
-    edits = _edits(store, period, selected)
+    edits = _edits(store, period, selected, min_significance)
     edited = {edit.url for edit in edits}
     stories = tuple(replace(story, edited=story.url in edited) for story in stories)
     return Digest(
@@ -50,14 +53,17 @@ def collect(store: Store, period: Period, topics: Sequence[str] = ()) -> Digest:
 
 
 def top_edits(edits: Sequence[Edit]) -> tuple[Edit, ...]:
-    """The edits to read first: the largest (characters added and removed), a headline
-    change counting as much as a paragraph. Edits with a significance (the change
-    intelligence of a later schema) will rank by it here."""
+    """The edits to read first: the most significant (``changes.significance``); among
+    changes recorded before significance was, the largest (characters added and removed),
+    a headline change counting as much as a paragraph."""
 
-    def weight(edit: Edit) -> int:
-        return edit.chars_added + edit.chars_removed + (200 if edit.retitled else 0)
+    def weight(edit: Edit) -> tuple[float, int]:
+        size = edit.chars_added + edit.chars_removed + (200 if edit.retitled else 0)
+        return (edit.significance if edit.significance is not None else 0.0, size)
 
-    ranked = sorted((e for e in edits if weight(e) or e.kind != "edited"), key=weight, reverse=True)
+    ranked = sorted(
+        (e for e in edits if any(weight(e)) or e.kind != "edited"), key=weight, reverse=True
+    )
     return tuple(ranked[:TOP_EDITS])
 
 
@@ -169,11 +175,14 @@ def _newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
     return tuple(ordered)
 
 
-def _edits(store: Store, period: Period, selected: tuple[str, ...]) -> tuple[Edit, ...]:
-    """Changes detected in the period, newest first; with topics, only stories about them."""
+def _edits(
+    store: Store, period: Period, selected: tuple[str, ...], min_significance: float = 0.0
+) -> tuple[Edit, ...]:
+    """Changes detected in the period of at least ``min_significance``, the most
+    significant first; with topics, only stories about them."""
     topics_of = store.topics_of_changed_articles(period.start, period.end)
     edits = []
-    for row in store.period_changes(period.start, period.end):
+    for row in store.period_changes(period.start, period.end, min_significance):
         edit = _edit(row, topics_of.get(row["article_id"], ()))
         related = {*edit.topics, *edit.topics_added, *edit.topics_removed}
         if not selected or related.intersection(selected):
@@ -198,6 +207,8 @@ def _edit(row: dict[str, Any], topics: tuple[str, ...]) -> Edit:
         chars_added=row["chars_added"],
         chars_removed=row["chars_removed"],
         redirect_url=row["redirect_url"],
+        kinds=tuple(json.loads(row["kinds"] or "[]")),
+        significance=row["significance"],
         change_id=row["change_id"],
     )
 

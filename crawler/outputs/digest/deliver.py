@@ -71,6 +71,7 @@ def make_digest(
     skip_empty: bool | None = None,
     dry_run: bool = False,
     release_lock: Callable[[], None] | None = None,
+    min_significance: float | None = None,
 ) -> DigestResult:
     """The ``presswatch digest`` command: collect, render, record, deliver.
 
@@ -89,6 +90,8 @@ def make_digest(
     With ``send`` and ``unsent``, a digest left ``sending`` (killed between handing it
     to the server and recording the outcome) is first sent again, the same period with
     the same Message-ID, and that is the whole delivery of this call.
+
+    ``min_significance`` (default ``[digest] min_significance``) leaves out edits below it.
     """
     if fmt not in FORMATS:
         raise DigestError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -102,7 +105,8 @@ def make_digest(
         doubt = store.digest_in_doubt()
         if doubt is not None:
             return _send_again(store, config, email, doubt, topics, fmt, now, release_lock)
-    digest = collect(store, resolve_period(store, since, unsent, now), topics)
+    threshold = config.digest.min_significance if min_significance is None else min_significance
+    digest = collect(store, resolve_period(store, since, unsent, now), topics, threshold)
     digest = with_diff_links(digest, config.serve.base_url, None if dry_run else output)
     text = render(digest, fmt, config.digest.template_dir)
     if dry_run:

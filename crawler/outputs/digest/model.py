@@ -71,6 +71,8 @@ class Edit:
     chars_added: int
     chars_removed: int
     redirect_url: str | None
+    kinds: tuple[str, ...] = ()  # changes.kinds: headline, lede, stealth, ...
+    significance: float | None = None  # None for changes recorded before it was
     change_id: int | None = None  # the changes row, for the full diff
     diff_url: str | None = None  # where the full diff is shown (see deliver.with_diff_links)
 
