@@ -366,12 +366,10 @@ def test_a_refusal_is_retried_with_backoff_and_the_same_id(desk, hook, tmp_path,
     assert "Alert targets failing" not in again.output
 
 
-def test_below_min_significance_is_skipped_once_changes_carry_one(desk, hook):
+def test_a_change_below_min_significance_is_not_sent(desk, hook):
     cfg = config({"name": "desk", "url": hook.url(), "min_significance": 0.5})
     article = desk.article("AP", "NATO meets", FOUND)
     desk.mention("NATO", article, FOUND)
-    with desk.store.db.conn:
-        desk.store.db.conn.execute("ALTER TABLE changes ADD COLUMN significance REAL")
     low = edit(desk, cfg, article, "[-NATO said so.-]", before=("NATO",), after=())
     desk.store.db.conn.execute("UPDATE changes SET significance = 0.1 WHERE id = ?", [low])
     desk.store.db.conn.commit()

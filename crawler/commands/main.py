@@ -13,8 +13,8 @@ from crawler.commands.cluster import enqueue, ingest, worker
 from crawler.commands.common import PresswatchGroup
 from crawler.commands.diff import diff
 from crawler.commands.digest import digest
-from crawler.commands.notify import notify
 from crawler.commands.export import export
+from crawler.commands.notify import notify
 from crawler.commands.run import demo, run
 from crawler.commands.schedule import schedule
 from crawler.commands.serve import serve

@@ -662,8 +662,8 @@ class NotifyTarget(_Table):
         float, Strict(), AfterValidator(_significance), Label("number, 0 to 1")
     ] = Field(
         default=0.0,
-        description="changes scored below it are not sent; applied once changes carry a "
-        "significance (`changes.significance`), accepted and validated until then",
+        description="changes whose `changes.significance` is below it are not sent "
+        "(`0.05` keeps comma fixes out); a new article's `mention` always is",
     )
 
     @model_validator(mode="before")

@@ -582,15 +582,14 @@ class Outbox:
         """A target's alerts to send now, oldest first, with what their messages show:
         those in doubt (``sending``: a kill between sending and marking), then those
         pending whose next attempt is due."""
-        significance = "c.significance" if self._has_column("changes", "significance") else "NULL"
         return list(
             self.db.query(
-                f"""SELECT n.id, n.event_id, n.event, n.status, n.message_id, n.attempts,
+                """SELECT n.id, n.event_id, n.event, n.status, n.message_id, n.attempts,
                           n.created_at, n.change_id, n.article_id, a.url, a.title,
                           coalesce(a.story_id, a.id) AS story_id, s.name AS outlet,
                           t.name AS topic, m.snippet, m.terms, c.title_before,
                           c.title_after, c.diff, c.detected_at,
-                          {significance} AS significance
+                          c.significance
                    FROM notifications n
                    JOIN articles a ON a.id = n.article_id
                    LEFT JOIN sources s ON s.id = a.source_id
@@ -683,6 +682,3 @@ class Outbox:
                 f"UPDATE notifications SET {assignments} WHERE id IN ({', '.join('?' * len(ids))})",
                 [*params, *ids],
             )
-
-    def _has_column(self, table: str, column: str) -> bool:
-        return any(row[1] == column for row in self.db.execute(f"PRAGMA table_info({table})"))

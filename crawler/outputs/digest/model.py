@@ -117,7 +117,7 @@ class TopicActivity:
 @dataclass(frozen=True)
 class Overview:
     """The block at the top: topics with counts and daily bars, and the edits to read
-    first (today the largest; ranked by significance once changes carry one)."""
+    first (the most significant)."""
 
     days: tuple[str, ...] = ()  # the dates of ``per_day``, oldest first
     topics: tuple[TopicActivity, ...] = ()
