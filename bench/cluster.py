@@ -245,6 +245,14 @@ def _descendants(root: int, exclude: int) -> dict[int, int]:
     return found
 
 
+def consumers(redis: Redis) -> int:
+    """Workers reading the frontier (each joins the consumer group when it starts)."""
+    try:
+        return len(redis.xinfo_consumers(KEYS.frontier, "workers"))
+    except Exception:  # no group yet
+        return 0
+
+
 def cluster_pass(
     cluster: Cluster, config: Path, db: Path, workers: int, extract_workers: int, articles: int
 ) -> ClusterResult:
@@ -252,7 +260,7 @@ def cluster_pass(
     with CpuMeter(exclude=cluster.server.pid) as cpu:
         cluster.ingester(config)
         cluster.workers(workers)
-        wait_until(lambda: cluster.redis.scard(KEYS.workers) == workers, timeout=120)
+        wait_until(lambda: consumers(cluster.redis) == workers, timeout=120)
         started = time.perf_counter()
         cluster.run("enqueue", "--config", str(config))
         wait_until(lambda: article_count(db) >= articles)
@@ -275,7 +283,7 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
     def drained() -> bool:
         if not first and article_count(db):
             first.append(time.perf_counter())
-        waiting = cluster.redis.llen(KEYS.items) + cluster.redis.llen(KEYS.processing)
+        waiting = cluster.redis.xlen(KEYS.items)
         return bool(first) and not waiting  # a message leaves Redis once committed
 
     wait_until(drained, poll=0.02)
@@ -286,15 +294,15 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
 
 def multiply_items(redis: Redis, copies: int) -> int:
     """Add ``copies - 1`` renamed copies of every item message; return the queue length."""
-    for raw in redis.lrange(KEYS.items, 0, -1):
-        message = json.loads(raw)
+    for _, fields in redis.xrange(KEYS.items):
+        message = json.loads(fields[b"m"])
         if message["kind"] != "item":
             continue
         for number in range(1, copies):
             item = dict(message["item"], url=f"{message['item']['url']}?copy={number}")
             item["article"] = dict(item["article"], canonical_url=None)
-            redis.lpush(KEYS.items, json.dumps({**message, "item": item}))
-    return int(redis.llen(KEYS.items))
+            redis.xadd(KEYS.items, {"m": json.dumps({**message, "item": item})})
+    return int(redis.xlen(KEYS.items))
 
 
 def report(
