@@ -146,9 +146,9 @@ class Cluster:
             name, "worker", "--worker-id", name, "--idle-exit", "2", "--heartbeat", "2"
         )
 
-    def ingester(self) -> subprocess.Popen[bytes]:
+    def ingester(self, name: str = "ingest") -> subprocess.Popen[bytes]:
         return self.start(
-            "ingest",
+            name,
             "ingest",
             "--config",
             str(self.config),
@@ -335,6 +335,49 @@ def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
     assert got == want
     assert "took over" in cluster.output("survivor", "err")
     assert cluster.redis.xlen(Keys().frontier) == 0  # every request acknowledged
+
+
+@pytest.mark.slow
+def test_killing_the_ingester_mid_batch_loses_nothing_and_its_successor_starts_at_once(
+    tmp_path, make_cluster
+):
+    with SlowSite(SITES / "basic") as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = make_cluster(config)
+        cluster.enqueue()
+        cluster.worker("w1")
+        cluster.worker("w2")
+        doomed = cluster.ingester("doomed")
+        caught = wait_for_pending_messages(cluster.redis)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        claim_left = cluster.redis.pttl(Keys().ingester) / 1000
+        cluster.ingester("successor")
+        cluster.wait()
+        local_pass(config, tmp_path / "local.db")
+
+    assert caught, "the ingester was killed while it held messages"
+    # the dead one's claim had seconds to live, yet its successor took it over at once
+    assert claim_left > 5
+    cluster_db = tmp_path / "test.db"
+    urls = [row["url"] for row in rows(cluster_db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 9
+    got, want = snapshot(cluster_db), snapshot(tmp_path / "local.db")
+    got_errors, want_errors = got.pop("errors"), want.pop("errors")
+    assert {tuple(e.values()) for e in got_errors} == {tuple(e.values()) for e in want_errors}
+    assert got == want
+    assert "took over the claim" in cluster.output("successor", "err")
+    assert cluster.redis.xlen(Keys().items) == 0
+
+
+def wait_for_pending_messages(redis: Redis) -> bool:
+    """True as soon as the ingester holds messages it has not acknowledged."""
+    deadline, keys = time.monotonic() + TIMEOUT, Keys()
+    while time.monotonic() < deadline:
+        if redis.exists(keys.items) and redis.xpending(keys.items, "ingest")["pending"]:
+            return True
+        time.sleep(0.001)
+    return False
 
 
 def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:

@@ -20,7 +20,9 @@ lock (``<db>.lock``) is held while a run is open.
 from __future__ import annotations
 
 import logging
+import math
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,6 +252,10 @@ class Ingester:
                 source_ids=dict(published.source_ids),
                 topic_ids=dict(published.topic_ids),
                 clock=self.clock,
+                # the ingester commits once per batch it reads (``ingest``), never
+                # inside a message's own transaction
+                batch_items=sys.maxsize,
+                batch_seconds=math.inf,
             )
         except BaseException:
             lock.release()

@@ -59,8 +59,9 @@ class Heartbeat:
         with self.server.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(self.key)
-                holder = pipe.get(self.key)
-                if holder is not None and not dead_here(holder.decode()):
+                value = pipe.get(self.key)
+                holder = value.decode() if isinstance(value, bytes) else value
+                if holder is not None and not dead_here(holder):
                     return False
                 pipe.multi()
                 pipe.set(self.key, self.value, px=self._ttl_ms)
