@@ -136,7 +136,16 @@ class Cluster:
 
     def ingester(self, config: Path) -> subprocess.Popen[str]:
         return self.start(
-            "ingest", "--config", str(config), "--idle-exit", "2", "--settle", "0.5", "--json"
+            # idle for 10 s before it exits: on a loaded machine the workers take that
+            # long to start, and the time measured ends with the last commit anyway
+            "ingest",
+            "--config",
+            str(config),
+            "--idle-exit",
+            "10",
+            "--settle",
+            "0.5",
+            "--json",
         )
 
     def wait(self) -> None:
