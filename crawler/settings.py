@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.config import Config
+from crawler.config import Config, CrawlConfig
 
 BOT_NAME = "presswatch"
 SPIDER_MODULES = ["spiders"]
@@ -44,13 +44,15 @@ EXTENSIONS = {
 PRESSWATCH_PROGRESS = False
 
 # Politeness: robots.txt, AutoThrottle within a per-domain limit, Retry-After honoured.
-ROBOTSTXT_OBEY = True
-AUTOTHROTTLE_ENABLED = True
+# The defaults of [crawl] come from its schema; a pass sets them from its config.
+_crawl_defaults = CrawlConfig()
+ROBOTSTXT_OBEY = _crawl_defaults.obey_robots
+AUTOTHROTTLE_ENABLED = _crawl_defaults.autothrottle
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 DOWNLOAD_DELAY = 0
-CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default of [crawl] per_domain_concurrency
-AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+CONCURRENT_REQUESTS_PER_DOMAIN = _crawl_defaults.per_domain_concurrency
+AUTOTHROTTLE_TARGET_CONCURRENCY = float(CONCURRENT_REQUESTS_PER_DOMAIN)
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

@@ -34,6 +34,10 @@ from crawler.sources.sitemaps import SitemapEntry, SitemapError, newest, parse_s
 from crawler.times import from_iso
 
 GONE = [404, 410]
+# How the spider reads a poll of each kind of source in crawler.config.SOURCE_KINDS (a
+# watched ``url`` is requested as an article). A new kind: its keys in the config schema,
+# its parser in crawler/sources/, its callback here.
+POLL_CALLBACKS = {"feed": "parse_feed", "sitemap": "parse_sitemap", "page": "parse_page"}
 
 
 class SourceSpider(scrapy.Spider):
@@ -69,15 +73,10 @@ class SourceSpider(scrapy.Spider):
         source_id = self.context.source_id(source)
         if source.kind == "url":
             return self.watched_page_request(source, source_id)
-        callbacks = {
-            "feed": self.parse_feed,
-            "sitemap": self.parse_sitemap,
-            "page": self.parse_page,
-        }
         etag, last_modified = self.recorder.store.source_validators(source_id)
         return scrapy.Request(
             source.url,
-            callback=callbacks[source.kind],
+            callback=getattr(self, POLL_CALLBACKS[source.kind]),
             errback=self.source_failed,
             dont_filter=True,
             headers=_conditional(etag, last_modified),

@@ -40,7 +40,9 @@ class Desk:
         return self.sources[name]
 
     def topic(self, name: str, query: str | None = None) -> int:
-        self.topics.update(self.store.sync_topics([Topic(name, (query or f'"{name}"',))]))
+        self.topics.update(
+            self.store.sync_topics([Topic(name=name, queries=(query or f'"{name}"',))])
+        )
         return self.topics[name]
 
     def article(

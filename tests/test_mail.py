@@ -7,7 +7,7 @@ import email.policy
 import json
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def settings(port: int, **changes) -> EmailSettings:
         sender="presswatch <desk@example.org>",
         recipients=("desk@example.org", "editor@example.org"),
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def test_a_digest_arrives_as_text_and_html(smtp):
@@ -234,7 +234,7 @@ def test_implicit_tls_checks_the_servers_name_and_delivers(tmp_path, monkeypatch
     )
     controller.start()
     try:
-        account = replace(settings(port), host="localhost", security="tls")
+        account = settings(port, host="localhost", security="tls")
         with pytest.raises(MailError, match="TLS failed: CERTIFICATE_VERIFY_FAILED"):
             send_digest(account, "s", "t", "<p>h</p>")  # not trusted yet
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))

@@ -239,3 +239,15 @@ def test_the_digest_lists_a_syndicated_story_once(tmp_path, site):
     assert mention["also_in"] == sorted(others)
     text = run_cli("digest", "--config", str(path), "--since", "7d").stdout
     assert "also in 1 other outlet" in text
+
+
+def test_every_configurable_kind_of_source_can_be_polled():
+    """A kind the configuration accepts is one the spider knows how to read: a kind
+    added to the schema without a poll would otherwise fail only when a pass meets it."""
+    from crawler.config import SOURCE_KINDS
+    from spiders.sources import POLL_CALLBACKS, SourceSpider
+
+    polled = set(POLL_CALLBACKS) | {"url"}  # a watched url is requested as an article
+    assert polled == set(SOURCE_KINDS)
+    for callback in POLL_CALLBACKS.values():
+        assert callable(getattr(SourceSpider, callback))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -32,7 +32,9 @@ from crawler.commands.common import (
 )
 from crawler.commands.run import format_summary
 from crawler.config import Config
-from crawler.run import PassSummary
+
+if TYPE_CHECKING:
+    from crawler.run import PassSummary
 
 REDIS_HELP = (
     "The Redis server: redis://[:PASSWORD@]HOST:6379/0, rediss:// for TLS. "

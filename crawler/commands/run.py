@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,9 +25,11 @@ from crawler.commands.common import (
     log_format_option,
     read_config_for,
 )
-from crawler.run import PassSummary
 from crawler.storage.store import StorageFailed, Store
 from crawler.times import utc_now
+
+if TYPE_CHECKING:
+    from crawler.run import PassSummary
 
 DEMO_PORT = 8765
 log = logging.getLogger("presswatch.run")

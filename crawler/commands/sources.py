@@ -30,7 +30,6 @@ from crawler.commands.common import (
 )
 from crawler.config import Config, ConfigError, load_config
 from crawler.fetching.urls import canonical_url, host_of
-from crawler.run import discover
 from crawler.sources.discovery import Candidate, DiscoveryError
 from crawler.storage.store import Store
 
@@ -85,6 +84,8 @@ def add(url: str, name: str | None, first: bool, config_path: Path, verbose: boo
     if name is not None:
         check_unique(config, name=name.strip())
     log_level = setup_logging(verbose=verbose)
+    from crawler.run import discover
+
     try:
         candidates = discover(config, url, log_level=log_level)
     except DiscoveryError as error:
