@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -135,18 +136,22 @@ class Cluster:
             self.start("worker", "--worker-id", f"w{number}", "--idle-exit", "2")
 
     def ingester(self, config: Path) -> subprocess.Popen[str]:
-        return self.start(
-            # idle for 10 s before it exits: on a loaded machine the workers take that
-            # long to start, and the time measured ends with the last commit anyway
-            "ingest",
-            "--config",
-            str(config),
-            "--idle-exit",
-            "10",
-            "--settle",
-            "0.5",
-            "--json",
-        )
+        """Runs until stopped (``stop``): on a loaded machine workers can take longer to
+        start than any idle time it could be given."""
+        return self.start("ingest", "--config", str(config), "--settle", "0.5", "--json")
+
+    @staticmethod
+    def stop(process: subprocess.Popen[str]) -> None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+
+    def wait_workers(self, ingester: subprocess.Popen[str]) -> None:
+        """The workers exit by themselves (--idle-exit); then the ingester is stopped."""
+        for process in self.processes:
+            if process is not ingester:
+                process.wait(timeout=600)
+        self.stop(ingester)
+        self.processes.clear()
 
     def wait(self) -> None:
         for process in self.processes:
@@ -267,14 +272,14 @@ def cluster_pass(
 ) -> ClusterResult:
     publish_only(cluster, config)
     with CpuMeter(exclude=cluster.server.pid) as cpu:
-        cluster.ingester(config)
+        ingester = cluster.ingester(config)
         cluster.workers(workers)
         wait_until(lambda: consumers(cluster.redis) == workers, timeout=120)
         started = time.perf_counter()
         cluster.run("enqueue", "--config", str(config))
         wait_until(lambda: article_count(db) >= articles)
         seconds = time.perf_counter() - started
-        cluster.wait()
+        cluster.wait_workers(ingester)
     return ClusterResult(workers, extract_workers, seconds, article_count(db), cpu.seconds)
 
 
@@ -286,7 +291,7 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
     cluster.wait()
     messages = multiply_items(cluster.redis, copies)
     started = time.perf_counter()
-    cluster.ingester(config)
+    ingester = cluster.ingester(config)
     first: list[float] = []
 
     def drained() -> bool:
@@ -297,7 +302,7 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
 
     wait_until(drained, poll=0.02)
     done = time.perf_counter()
-    cluster.wait()
+    cluster.wait_workers(ingester)
     return IngestResult(messages, article_count(db), row_count(db), done - started, done - first[0])
 
 
