@@ -41,8 +41,8 @@ class RemoteRecorder:
     """Duck-typed PassRecorder for a worker (or enqueue): findings go to the ingester.
 
     ``on_lost(error)`` decides what happens when Redis cannot take a message: a worker
-    stops at once (see ``crawler.cluster.worker.fail_stop``), so that its leases expire
-    and another worker repeats the work; enqueue lets the error propagate.
+    stops at once (see ``crawler.cluster.worker.fail_stop``), so that its requests stay
+    unacknowledged and another worker repeats the work; enqueue lets the error propagate.
     """
 
     server: Redis
