@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -135,9 +136,22 @@ class Cluster:
             self.start("worker", "--worker-id", f"w{number}", "--idle-exit", "2")
 
     def ingester(self, config: Path) -> subprocess.Popen[str]:
-        return self.start(
-            "ingest", "--config", str(config), "--idle-exit", "2", "--settle", "0.5", "--json"
-        )
+        """Runs until stopped (``stop``): on a loaded machine workers can take longer to
+        start than any idle time it could be given."""
+        return self.start("ingest", "--config", str(config), "--settle", "0.5", "--json")
+
+    @staticmethod
+    def stop(process: subprocess.Popen[str]) -> None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+
+    def wait_workers(self, ingester: subprocess.Popen[str]) -> None:
+        """The workers exit by themselves (--idle-exit); then the ingester is stopped."""
+        for process in self.processes:
+            if process is not ingester:
+                process.wait(timeout=600)
+        self.stop(ingester)
+        self.processes.clear()
 
     def wait(self) -> None:
         for process in self.processes:
@@ -245,19 +259,27 @@ def _descendants(root: int, exclude: int) -> dict[int, int]:
     return found
 
 
+def consumers(redis: Redis) -> int:
+    """Workers reading the frontier (each joins the consumer group when it starts)."""
+    try:
+        return len(redis.xinfo_consumers(KEYS.frontier, "workers"))
+    except Exception:  # no group yet
+        return 0
+
+
 def cluster_pass(
     cluster: Cluster, config: Path, db: Path, workers: int, extract_workers: int, articles: int
 ) -> ClusterResult:
     publish_only(cluster, config)
     with CpuMeter(exclude=cluster.server.pid) as cpu:
-        cluster.ingester(config)
+        ingester = cluster.ingester(config)
         cluster.workers(workers)
-        wait_until(lambda: cluster.redis.scard(KEYS.workers) == workers, timeout=120)
+        wait_until(lambda: consumers(cluster.redis) == workers, timeout=120)
         started = time.perf_counter()
         cluster.run("enqueue", "--config", str(config))
         wait_until(lambda: article_count(db) >= articles)
         seconds = time.perf_counter() - started
-        cluster.wait()
+        cluster.wait_workers(ingester)
     return ClusterResult(workers, extract_workers, seconds, article_count(db), cpu.seconds)
 
 
@@ -269,32 +291,32 @@ def ingest_alone(cluster: Cluster, config: Path, db: Path, copies: int) -> Inges
     cluster.wait()
     messages = multiply_items(cluster.redis, copies)
     started = time.perf_counter()
-    cluster.ingester(config)
+    ingester = cluster.ingester(config)
     first: list[float] = []
 
     def drained() -> bool:
         if not first and article_count(db):
             first.append(time.perf_counter())
-        waiting = cluster.redis.llen(KEYS.items) + cluster.redis.llen(KEYS.processing)
+        waiting = cluster.redis.xlen(KEYS.items)
         return bool(first) and not waiting  # a message leaves Redis once committed
 
     wait_until(drained, poll=0.02)
     done = time.perf_counter()
-    cluster.wait()
+    cluster.wait_workers(ingester)
     return IngestResult(messages, article_count(db), row_count(db), done - started, done - first[0])
 
 
 def multiply_items(redis: Redis, copies: int) -> int:
     """Add ``copies - 1`` renamed copies of every item message; return the queue length."""
-    for raw in redis.lrange(KEYS.items, 0, -1):
-        message = json.loads(raw)
+    for _, fields in redis.xrange(KEYS.items):
+        message = json.loads(fields[b"m"])
         if message["kind"] != "item":
             continue
         for number in range(1, copies):
             item = dict(message["item"], url=f"{message['item']['url']}?copy={number}")
             item["article"] = dict(item["article"], canonical_url=None)
-            redis.lpush(KEYS.items, json.dumps({**message, "item": item}))
-    return int(redis.llen(KEYS.items))
+            redis.xadd(KEYS.items, {"m": json.dumps({**message, "item": item})})
+    return int(redis.xlen(KEYS.items))
 
 
 def report(

@@ -11,6 +11,9 @@ It parses feeds, sitemaps, section pages and articles exactly as SourceSpider do
   article (``RemoteRecorder.offered``).
 - A sitemap's recency window is measured from when the sitemap is read, since a worker
   outlives any one pass.
+- Its errbacks tell the scheduler when a failed request is handled
+  (``crawler.cluster.scheduler.request_finished``), so that its frontier entry is
+  acknowledged.
 
 Its recorder is a ``crawler.cluster.recorder.RemoteRecorder``: what it reports goes to
 the ingester through Redis.
@@ -23,7 +26,9 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
+from crawler.cluster.scheduler import request_finished
 from crawler.config import Source
 from crawler.context import PassContext
 from crawler.times import to_iso, utc_now
@@ -65,3 +70,18 @@ class ClusterSpider(SourceSpider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.context.started_at = to_iso(utc_now())
         yield from super().parse_sitemap(response)
+
+    def source_failed(self, failure: Failure) -> None:
+        try:
+            super().source_failed(failure)
+        finally:
+            self._finished(failure)
+
+    def article_failed(self, failure: Failure) -> None:
+        try:
+            super().article_failed(failure)
+        finally:
+            self._finished(failure)
+
+    def _finished(self, failure: Failure) -> None:
+        self.crawler.signals.send_catch_log(signal=request_finished, request=failure.request)

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,9 +156,9 @@ class Cluster:
             name, "worker", "--worker-id", name, "--idle-exit", "2", "--heartbeat", "2"
         )
 
-    def ingester(self) -> subprocess.Popen[bytes]:
+    def ingester(self, name: str = "ingest") -> subprocess.Popen[bytes]:
         return self.start(
-            "ingest",
+            name,
             "ingest",
             "--config",
             str(self.config),
@@ -268,6 +269,7 @@ COUNTS = (
 # -- a pass over several workers -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, make_cluster):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     cluster = make_cluster(config)
@@ -287,6 +289,7 @@ def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, ma
     assert {url.encode() for url in urls} <= stored
 
 
+@pytest.mark.slow
 def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluster):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     cluster = make_cluster(config)
@@ -314,6 +317,7 @@ def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluste
     ]
 
 
+@pytest.mark.slow
 def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
     with SlowSite(SITES / "basic") as site:
         config = write_config(
@@ -339,38 +343,130 @@ def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
     got_errors, want_errors = got.pop("errors"), want.pop("errors")
     assert {tuple(e.values()) for e in got_errors} == {tuple(e.values()) for e in want_errors}
     assert got == want
-    logs = cluster.output("survivor", "err") + cluster.output("ingest", "err")
-    assert "worker doomed stopped answering" in logs
-    assert cluster.redis.hlen(Keys().leases) == 0
+    assert "took over" in cluster.output("survivor", "err")
+    assert cluster.redis.xlen(Keys().frontier) == 0  # every request acknowledged
+
+
+@pytest.mark.slow
+def test_killing_the_ingester_mid_batch_loses_nothing_and_its_successor_starts_at_once(
+    tmp_path, make_cluster
+):
+    with SlowSite(SITES / "basic") as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = make_cluster(config)
+        cluster.enqueue()
+        cluster.worker("w1")
+        cluster.worker("w2")
+        doomed = cluster.ingester("doomed")
+        caught = wait_for_pending_messages(cluster.redis)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        claim_left = cluster.redis.pttl(Keys().ingester) / 1000
+        cluster.ingester("successor")
+        cluster.wait()
+        local_pass(config, tmp_path / "local.db")
+
+    assert caught, "the ingester was killed while it held messages"
+    # the dead one's claim had seconds to live, yet its successor took it over at once
+    assert claim_left > 5
+    cluster_db = tmp_path / "test.db"
+    urls = [row["url"] for row in rows(cluster_db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 9
+    got, want = snapshot(cluster_db), snapshot(tmp_path / "local.db")
+    got_errors, want_errors = got.pop("errors"), want.pop("errors")
+    assert {tuple(e.values()) for e in got_errors} == {tuple(e.values()) for e in want_errors}
+    assert got == want
+    assert "took over the claim" in cluster.output("successor", "err")
+    assert cluster.redis.xlen(Keys().items) == 0
+
+
+def wait_for_pending_messages(redis: Redis) -> bool:
+    """True as soon as the ingester holds messages it has not acknowledged."""
+    deadline, keys = time.monotonic() + TIMEOUT, Keys()
+    while time.monotonic() < deadline:
+        if redis.exists(keys.items) and redis.xpending(keys.items, "ingest")["pending"]:
+            return True
+        time.sleep(0.001)
+    return False
 
 
 def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:
-    """The article requests ``worker`` has leased, as soon as it has leased one."""
-    deadline = time.monotonic() + TIMEOUT
+    """The article requests pending under ``worker``, as soon as it holds one."""
+    deadline, keys = time.monotonic() + TIMEOUT, Keys()
     while time.monotonic() < deadline:
-        leases = redis.hgetall(Keys().leases)
-        held = [
-            value
-            for key, value in leases.items()
-            if key.startswith(f"{worker}:".encode()) and b"parse_article" in value
-        ]
+        held = []
+        if redis.exists(keys.frontier):
+            pending = redis.xpending_range(keys.frontier, "workers", "-", "+", 100, worker)
+            for row in pending:
+                for _, fields in redis.xrange(keys.frontier, row["message_id"], row["message_id"]):
+                    if b"parse_article" in fields[b"m"]:
+                        held.append(fields[b"m"])
         if held:
             return held
         time.sleep(0.02)
     return []
 
 
+# -- politeness across the cluster ---------------------------------------------------------
+
+
+class CountingSite(SlowSite):
+    """The slow site, counting how many article requests it serves at the same time."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock, self.in_flight, self.most = threading.Lock(), 0, 0
+
+    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if not path.endswith(".html"):
+            return super().respond(path)
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        try:
+            return super().respond(path)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.mark.slow
+def test_two_workers_are_together_as_polite_to_a_site_as_one_pass(tmp_path, make_cluster):
+    """per_domain_concurrency = 2 is the whole cluster's limit: each worker alone could
+    send 2 at once (4 together); the site never sees more than 2."""
+    with CountingSite(SITES / "basic") as site:
+        config = write_config(
+            tmp_path / "config.toml",
+            site,
+            SOURCES,
+            TOPICS,
+            extra="concurrency = 8\nper_domain_concurrency = 2",
+        )
+        cluster = make_cluster(config)
+        started = time.monotonic()
+        cluster_pass(cluster, workers=2)
+        took = time.monotonic() - started
+
+    assert site.most == 2
+    # article requests of 1.5 s each, 2 at a time
+    articles = [path for path, _ in site.requests if path.endswith(".html")]
+    assert len(articles) >= 9
+    assert took >= 1.5 * len(articles) / 2
+    assert len(rows(tmp_path / "test.db", "SELECT url FROM articles")) == 9
+    assert cluster.redis.keys("presswatch:site:*") == []  # every slot given back, expired
+
+
 # -- the ingester ----------------------------------------------------------------------------
 
 
-def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_site, redis_url):
-    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+def two_events(tmp_path: Path, site: LocalSite, redis_url: str) -> tuple[str, str, str]:
+    """A published configuration, and two messages made under it: an error, a skip."""
+    config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
     result = run_cli(
         "enqueue", "--config", str(config), "--redis", redis_url, "--no-sources", "--json"
     )
     assert result.code == 0, result.stderr
     generation = result.json()["generation"]
-    redis, keys = Redis.from_url(redis_url), Keys()
     source_id = rows(tmp_path / "test.db", "SELECT id FROM sources WHERE name = 'News'")[0]["id"]
     taken = event_message(
         "error",
@@ -384,24 +480,114 @@ def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_
         at="2026-11-25T08:00:01Z",
         generation=generation,
     )
-    redis.lpush(keys.processing, taken)  # a dead ingester had taken this one
-    redis.lpush(keys.items, waiting)
-    redis.lpush(keys.items, b"not json")
+    return str(config), taken, waiting
 
-    Ingester(
-        IngestOptions(tmp_path / "test.db", keys.prefix, idle_exit=0.5, settle=0.1), redis
-    ).serve()
 
-    db = tmp_path / "test.db"
+def ingest_all(db: Path, redis: Redis) -> None:
+    Ingester(IngestOptions(db, Keys().prefix, idle_exit=0.5, settle=0.1), redis).serve()
+
+
+def assert_both_events_stored(db: Path) -> None:
     assert rows(db, "SELECT url, message, at FROM errors") == [
         {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}
     ]
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
     assert rows(db, "SELECT status, errors FROM runs") == [{"status": "ok", "errors": 1}]
-    assert redis.llen(keys.processing) == redis.llen(keys.items) == 0
-    [aside] = [json.loads(raw) for raw in redis.lrange(keys.dead_letters, 0, -1)]
+
+
+def dead_letters(redis: Redis) -> list[dict[str, str]]:
+    return [
+        {k.decode(): v.decode() for k, v in fields.items()}
+        for _, fields in redis.xrange(Keys().dead_letters)
+    ]
+
+
+def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_site, redis_url):
+    _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.xgroup_create(keys.items, "ingest", id="0", mkstream=True)
+    redis.xadd(keys.items, {"m": taken})
+    redis.xreadgroup("ingest", "ingest", {keys.items: ">"}, count=1)  # taken, never acked
+    redis.xadd(keys.items, {"m": waiting})
+    redis.xadd(keys.items, {"m": b"not json"})
+
+    started = time.monotonic()
+    ingest_all(tmp_path / "test.db", redis)
+
+    assert time.monotonic() - started < 10  # no waiting for the dead one's claim
+    assert_both_events_stored(tmp_path / "test.db")
+    assert redis.xlen(keys.items) == 0
+    assert redis.xpending(keys.items, "ingest")["pending"] == 0
+    [aside] = dead_letters(redis)
     assert aside["message"] == "not json"
     assert aside["reason"].startswith("not a presswatch message")
+
+
+def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_url):
+    """Before Redis Streams: a list of messages, a list of taken ones, a list set aside."""
+    _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.lpush(keys.legacy_processing, taken)
+    redis.lpush(keys.legacy_items, waiting)
+    old_record = {"at": "2026-11-20T08:00:00Z", "reason": "old reason", "message": "x"}
+    redis.lpush(keys.legacy_dead_letters, json.dumps(old_record))
+
+    ingest_all(tmp_path / "test.db", redis)
+
+    assert_both_events_stored(tmp_path / "test.db")
+    assert not redis.exists(keys.legacy_items, keys.legacy_processing, keys.legacy_dead_letters)
+    [aside] = dead_letters(redis)
+    assert (aside["reason"], aside["message"]) == ("old reason", "x")
+
+
+def test_an_upgrade_keeps_the_old_frontier_s_requests_in_order(redis_url):
+    from crawler.cluster.upgrade import migrate
+
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.zadd(keys.legacy_requests, {"second": 0, "first": -10})
+    redis.hset(keys.legacy_leases, "w1:7", "-5 leased")  # a worker held it
+    moved = migrate(redis, keys)
+
+    assert moved.requests == 3
+    assert [f[b"m"] for _, f in redis.xrange(keys.frontier)] == [b"first", b"leased", b"second"]
+    assert not redis.exists(keys.legacy_requests, keys.legacy_leases)
+    assert migrate(redis, keys).requests == 0  # once
+
+
+def test_a_request_that_keeps_killing_workers_is_set_aside(redis_url):
+    from crawler.cluster.streams import MAX_DELIVERIES, Stream
+
+    redis, keys = Redis.from_url(redis_url), Keys()
+    first = Stream(redis, keys.frontier, "workers", "w1", keys.dead_letters, idle=0.001)
+    first.create_group()
+    first.add("poison")
+    first.add("fine")
+    assert [e.data for e in first.read(1)] == [b"poison"]  # w1 dies holding it
+    for number in range(MAX_DELIVERIES - 1):  # each worker that takes it over dies
+        time.sleep(0.01)
+        taker = Stream(redis, keys.frontier, "workers", f"w{number + 2}", keys.dead_letters, 0.001)
+        assert [e.data for e in taker.take_over(10)] == [b"poison"]
+    time.sleep(0.01)
+    last = Stream(redis, keys.frontier, "workers", "last", keys.dead_letters, idle=0.001)
+    assert last.take_over(10) == []
+    assert [e.data for e in last.read(10)] == [b"fine"]  # the others go on
+    [aside] = dead_letters(redis)
+    assert aside["message"] == "poison"
+    assert f"delivered {MAX_DELIVERIES + 1} times" in aside["reason"]
+
+
+def test_status_shows_what_was_set_aside(tmp_path, basic_site, redis_url, monkeypatch):
+    config, _, _ = two_events(tmp_path, basic_site, redis_url)
+    redis = Redis.from_url(redis_url)
+    redis.xadd(Keys().items, {"m": b'{"v": 1, "kind": "nonsense"}'})
+    ingest_all(tmp_path / "test.db", redis)
+    monkeypatch.setenv("PRESSWATCH_REDIS", redis_url)
+
+    result = run_cli("status", "--config", config)
+
+    assert result.code == 0, result.stderr
+    assert "cluster messages set aside: 1 (in Redis, presswatch:stream:dead)" in result.stdout
+    assert "unknown message kind 'nonsense'" in result.stdout
 
 
 def test_a_second_ingester_is_refused(tmp_path, redis_url):

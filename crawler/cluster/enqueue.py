@@ -6,11 +6,12 @@ due) and builds the very requests a local pass would start with, through
 ``ClusterSpider.source_request`` and ``revisit_request``. On the way it mirrors sources
 and topics into the database and publishes the configuration for the workers and the
 ingester (``crawler.cluster.published``), fills the ``stored`` set if Redis lost it, and
-returns the requests of dead workers to the queue.
+moves what an older presswatch left in its Redis lists onto the streams
+(``crawler.cluster.upgrade``).
 
-A request already queued is queued once: requests are stored as canonical JSON in a
-sorted set, so enqueueing the same feed poll or revisit again while it waits changes
-nothing. Like ``crawler.run``, this module builds requests with a spider, so it imports
+Feed polls and revisits are not filtered as duplicates (each pass must make them): two
+enqueues while the first one's requests still wait put them on the frontier twice. Like
+``crawler.run``, this module builds requests with a spider, so it imports
 ``spiders/``.
 """
 
@@ -24,11 +25,12 @@ from pathlib import Path
 from redis import Redis
 
 from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import Frontier, reap_dead_workers, reset_duplicate_filter
+from crawler.cluster.frontier import Frontier, pending_work, reset_duplicate_filter
 from crawler.cluster.ingest import seed_stored_urls
 from crawler.cluster.keys import Keys
 from crawler.cluster.published import publish, shared_toml
 from crawler.cluster.recorder import RemoteRecorder
+from crawler.cluster.upgrade import migrate
 from crawler.config import Config, ConfigError
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.items import FeedEntry
@@ -44,8 +46,8 @@ class EnqueueSummary:
     generation: str  # the configuration published for the workers
     polls: int  # source polls put on the frontier
     revisits: int  # stored articles (and gone links) put on the frontier again
-    queued: int  # requests waiting on the frontier now
-    recovered: int  # requests of dead workers put back on the frontier
+    queued: int  # requests on the frontier now, waiting or held by a worker
+    recovered: int  # requests moved from the frontier of an older presswatch (upgrade)
     seeded: int  # stored URLs copied into Redis (when it had none)
 
     def as_dict(self) -> dict[str, object]:
@@ -81,14 +83,14 @@ def enqueue(
             to_iso(clock()),
         )
         seeded = seed_stored_urls(server, keys, store, force=reseed)
-        recovered = reap_dead_workers(server, keys)
+        recovered = migrate(server, keys).requests
         reset_duplicate_filter(server, keys)  # a new pass, if the last one is over
         polls, revisits = _submit(context, recorder, store, server, keys)
     finally:
         store.close()
-    return EnqueueSummary(
-        recorder.generation, polls, revisits, int(server.zcard(keys.requests)), recovered, seeded
-    )
+    work = pending_work(server, keys)
+    queued = work["queued"] + work["held"]
+    return EnqueueSummary(recorder.generation, polls, revisits, queued, recovered, seeded)
 
 
 def _recorder(config: Config, server: Redis, keys: Keys, store: Store) -> RemoteRecorder:
@@ -106,7 +108,8 @@ def _submit(
     from spiders.cluster import ClusterSpider
 
     spider = ClusterSpider(context)
-    frontier = Frontier(server, keys, spider, RequestCodec(spider.source_named), recorder.duplicate)
+    codec = RequestCodec(spider.source_named)
+    frontier = Frontier(server, keys, spider, codec, on_duplicate=recorder.duplicate)
     requests = [spider.source_request(source) for source in context.sources]
     polls = sum(frontier.submit(request) for request in requests if request is not None)
     revisits = 0

@@ -3,15 +3,15 @@
 The ingester takes the workers' messages off the item queue in batches and replays each
 on a ``PassRecorder``, the same code a local pass writes through, so the database is
 exactly what ``presswatch run`` would have written. A batch is committed before its
-messages leave Redis (``crawler.cluster.queue``). After a commit, the URLs of the
+messages are acknowledged (``crawler.cluster.queue``). After a commit, the URLs of the
 articles it stored go into the ``stored`` set, which is how workers know an article is
 already in the database.
 
 Runs: a local pass is one ``runs`` row. Here a run opens with the first message after a
-quiet spell and closes when nothing has been under way anywhere (no queued or leased
-request, no message waiting) for ``settle`` seconds: one burst of work, typically one
-``presswatch enqueue``. Closing it saves the feeds' validators, as the end of a complete
-pass does. A run is also closed, without saving validators, when the configuration
+quiet spell and closes when nothing has been under way anywhere (no request waiting or
+held, no message waiting or unacknowledged) for ``settle`` seconds: one burst of work,
+typically one ``presswatch enqueue``. Closing it saves the feeds' validators, as the
+end of a complete pass does. A run is also closed, without saving validators, when the configuration
 generation changes, after ``max_run`` seconds (so a digest waiting for the database
 lock gets its turn), and when the ingester is stopped (``interrupted``). The database
 lock (``<db>.lock``) is held while a run is open.
@@ -20,7 +20,9 @@ lock (``<db>.lock``) is held while a run is open.
 from __future__ import annotations
 
 import logging
+import math
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +34,14 @@ from redis import Redis
 
 from crawler import items
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import pending_work, reap_dead_workers, reset_duplicate_filter
+from crawler.cluster.frontier import pending_work, reset_duplicate_filter
 from crawler.cluster.keys import Keys
 from crawler.cluster.liveness import Heartbeat, process_id
 from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
+from crawler.cluster.streams import Entry
+from crawler.cluster.upgrade import migrate
 from crawler.config import NotifyTarget
 from crawler.fetching.urls import host_of, private_address
 from crawler.run import PassSummary
@@ -100,7 +104,7 @@ class Ingester:
     ) -> None:
         self.options, self.server = options, server
         self.keys = Keys(options.prefix)
-        self.queue = ItemQueue(server, self.keys)
+        self.queue = ItemQueue(server, self.keys, options.heartbeat)
         self.on_run_closed = on_run_closed
         self.store = Store.open(options.db)
         self.clock = MessageClock()
@@ -139,13 +143,16 @@ class Ingester:
             self.store.close()
 
     def _serve(self) -> None:
+        migrate(self.server, self.keys)
+        seed_stored_urls(self.server, self.keys, self.store)
         recovered = self.queue.recover()
         if recovered:
             log.warning(
                 "%d message(s) an ingester took and never committed: ingesting them again",
-                recovered,
+                len(recovered),
             )
-        seed_stored_urls(self.server, self.keys, self.store)
+        for start in range(0, len(recovered), self.options.batch):
+            self.ingest(recovered[start : start + self.options.batch])
         quiet_since = time.monotonic()
         while not self.stopping:
             messages = self.queue.claim(self.options.batch, wait=1.0)
@@ -157,7 +164,6 @@ class Ingester:
 
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close a finished run; True when it is time to exit."""
-        reap_dead_workers(self.server, self.keys)
         work = pending_work(self.server, self.keys)
         busy = any(work.values())
         if self.run is not None:
@@ -178,25 +184,25 @@ class Ingester:
 
     # -- one batch -----------------------------------------------------------------------
 
-    def ingest(self, raw_messages: list[bytes]) -> None:
-        """Replay a batch of messages, commit it, then remove it from Redis."""
+    def ingest(self, entries: list[Entry]) -> None:
+        """Replay a batch of messages, commit it, then acknowledge it."""
         stored: list[str] = []
-        done: list[bytes] = []
-        for raw in raw_messages:
+        done: list[Entry] = []
+        for entry in entries:
             try:
-                message = decode(raw)
+                message = decode(entry.data)
                 recorder = self._recorder_for(message.generation)
                 self._check_addresses(message)
                 self.clock.at = from_iso(message.at)
                 with self.store.transaction():  # a failing message writes nothing
                     stored += self.handlers[message.kind](recorder, message)
             except (MessageError, NotPublished) as error:
-                self._set_aside(raw, str(error))
+                self._set_aside(entry, str(error))
                 continue
             except Exception as error:  # checked, yet the database refused it
-                self._set_aside(raw, f"{type(error).__name__}: {error}")
+                self._set_aside(entry, f"{type(error).__name__}: {error}")
                 continue
-            done.append(raw)
+            done.append(entry)
         self.clock.at = None
         if self.run is not None:
             self.store.commit_batch()
@@ -204,9 +210,8 @@ class Ingester:
             self.run.last_message = time.monotonic()
         self.queue.ack(done, stored)
 
-    def _set_aside(self, raw: bytes, reason: str) -> None:
-        log.error("message set aside in %s: %s", self.keys.dead_letters, reason)
-        self.queue.dead_letter(raw, reason, to_iso(utc_now()))
+    def _set_aside(self, entry: Entry, reason: str) -> None:
+        self.queue.dead_letter(entry, reason, to_iso(utc_now()))
 
     def _check_addresses(self, message: Message) -> None:
         """An article at a private address is refused as a worker would refuse to fetch
@@ -248,6 +253,10 @@ class Ingester:
                 source_ids=dict(published.source_ids),
                 topic_ids=dict(published.topic_ids),
                 clock=self.clock,
+                # the ingester commits once per batch it reads (``ingest``), never
+                # inside a message's own transaction
+                batch_items=sys.maxsize,
+                batch_seconds=math.inf,
             )
         except BaseException:
             lock.release()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_PREFIX = "presswatch"
+WORKERS_GROUP = "workers"  # the consumer group of the frontier: every worker
+INGEST_GROUP = "ingest"  # the consumer group of the item stream: the one ingester
 
 
 @dataclass(frozen=True)
@@ -16,47 +18,36 @@ class Keys:
     prefix: str = DEFAULT_PREFIX
 
     @property
-    def requests(self) -> str:
-        """ZSET: the frontier, requests waiting for a worker (scrapy-redis PriorityQueue)."""
-        return f"{self.prefix}:requests"
+    def frontier(self) -> str:
+        """STREAM (group ``workers``): requests waiting for, or held by, a worker."""
+        return f"{self.prefix}:stream:requests"
+
+    @property
+    def items(self) -> str:
+        """STREAM (group ``ingest``): items and events on their way to the ingester."""
+        return f"{self.prefix}:stream:items"
+
+    @property
+    def dead_letters(self) -> str:
+        """STREAM: entries set aside (unreadable, or delivered too often), with the reason."""
+        return f"{self.prefix}:stream:dead"
 
     @property
     def dupefilter(self) -> str:
         """SET: fingerprints of the requests made since the cluster was last idle."""
         return f"{self.prefix}:dupefilter"
 
-    @property
-    def leases(self) -> str:
-        """HASH: requests a worker has taken and not finished, ``worker:n`` -> request."""
-        return f"{self.prefix}:leases"
+    def site(self, host: str) -> str:
+        """ZSET: the requests in flight to one site, cluster-wide (token -> expiry, ms)."""
+        return f"{self.prefix}:site:{host}"
 
-    @property
-    def workers(self) -> str:
-        """SET: the ids of the workers that may hold leases."""
-        return f"{self.prefix}:workers"
-
-    def alive(self, worker: str) -> str:
-        """STRING with a time to live: a worker's heartbeat."""
-        return f"{self.prefix}:alive:{worker}"
-
-    @property
-    def items(self) -> str:
-        """LIST: items and events on their way to the ingester."""
-        return f"{self.prefix}:items"
-
-    @property
-    def processing(self) -> str:
-        """LIST: messages the ingester has taken and not yet committed to SQLite."""
-        return f"{self.prefix}:items:processing"
-
-    @property
-    def dead_letters(self) -> str:
-        """LIST: messages the ingester could not read, kept for inspection."""
-        return f"{self.prefix}:items:dead"
+    def site_free_at(self, host: str) -> str:
+        """STRING: when the next request to one site may start (Redis time, ms)."""
+        return f"{self.prefix}:site:{host}:free-at"
 
     @property
     def ingester(self) -> str:
-        """STRING with a time to live: the one ingester's heartbeat and id."""
+        """STRING with a time to live: the one ingester's claim, ``host-pid``."""
         return f"{self.prefix}:ingester"
 
     @property
@@ -72,3 +63,35 @@ class Keys:
     def config(self, generation: str) -> str:
         """HASH: one published configuration: its TOML, source and topic ids."""
         return f"{self.prefix}:config:{generation}"
+
+    # -- before Redis Streams: read only to move what they hold (crawler.cluster.upgrade)
+
+    @property
+    def legacy_requests(self) -> str:
+        """ZSET: the old frontier (scrapy-redis PriorityQueue)."""
+        return f"{self.prefix}:requests"
+
+    @property
+    def legacy_leases(self) -> str:
+        """HASH: the old frontier's leased requests, ``worker:n`` -> ``score request``."""
+        return f"{self.prefix}:leases"
+
+    @property
+    def legacy_items(self) -> str:
+        """LIST: the old item queue."""
+        return f"{self.prefix}:items"
+
+    @property
+    def legacy_processing(self) -> str:
+        """LIST: messages the old ingester had taken and not committed."""
+        return f"{self.prefix}:items:processing"
+
+    @property
+    def legacy_dead_letters(self) -> str:
+        """LIST: messages the old ingester set aside."""
+        return f"{self.prefix}:items:dead"
+
+    @property
+    def legacy_workers(self) -> str:
+        """SET: the old registry of workers (heartbeats under ``alive:<worker>``)."""
+        return f"{self.prefix}:workers"

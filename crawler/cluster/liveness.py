@@ -1,9 +1,13 @@
-"""Heartbeats: how the cluster tells a dead worker (or ingester) from a busy one.
+"""The ingester's claim: one ingester per prefix.
 
-A process keeps a key alive with a time to live of ``ttl`` seconds, renewing it every
-``ttl / 3`` seconds from a thread of its own (so a long extraction or a slow SQLite commit
-in the main thread never makes it look dead). When the process dies, however it dies, the
-key expires ``ttl`` seconds later and its work can be taken over.
+(Workers need no heartbeat of their own: the frontier stream's pending entries and their
+idle time say which requests a stopped worker held, see ``crawler.cluster.streams``.)
+
+The ingester keeps a key holding ``host-pid`` alive with a time to live of ``ttl``
+seconds, renewing it every ``ttl / 3`` seconds from a thread of its own (so a slow SQLite
+commit never makes it look dead). A claim whose holder is a process of this host that no
+longer exists is taken over at once, so an ingester restarted after a crash starts
+immediately; a claim from another host is waited out (``ttl``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 import socket
 import threading
 
-from redis import Redis
+from redis import Redis, WatchError
 from redis.exceptions import RedisError
 
 from crawler.cluster import DEFAULT_HEARTBEAT
@@ -26,6 +30,20 @@ def process_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def dead_here(holder: str) -> bool:
+    """Is ``holder`` (``host-pid``) a process of this host that no longer exists?"""
+    host, _, pid = holder.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class Heartbeat:
     """Keeps ``key`` set to ``value`` while running; deletes it on ``stop``."""
 
@@ -35,8 +53,23 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
     def claim(self) -> bool:
-        """Set the key only if nobody holds it (for a role that must be unique)."""
-        return bool(self.server.set(self.key, self.value, px=self._ttl_ms, nx=True))
+        """Set the key if nobody holds it, or its holder is a dead process of this host."""
+        if self.server.set(self.key, self.value, px=self._ttl_ms, nx=True):
+            return True
+        with self.server.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self.key)
+                value = pipe.get(self.key)
+                holder = value.decode() if isinstance(value, bytes) else value
+                if holder is not None and not dead_here(holder):
+                    return False
+                pipe.multi()
+                pipe.set(self.key, self.value, px=self._ttl_ms)
+                pipe.execute()
+            except WatchError:  # another process claimed it meanwhile
+                return False
+        log.warning("took over the claim of %s, a process of this host that is gone", holder)
+        return True
 
     def holder(self) -> str | None:
         value = self.server.get(self.key)

@@ -42,8 +42,8 @@ class RemoteRecorder:
     findings go to the ingester.
 
     ``on_lost(error)`` decides what happens when Redis cannot take a message: a worker
-    stops at once (see ``crawler.cluster.worker.fail_stop``), so that its leases expire
-    and another worker repeats the work; enqueue lets the error propagate.
+    stops at once (see ``crawler.cluster.worker.fail_stop``), so that its requests stay
+    unacknowledged and another worker repeats the work; enqueue lets the error propagate.
     """
 
     server: Redis

@@ -1,67 +1,62 @@
 """The Scrapy scheduler of ``presswatch worker``: requests come from and go to the frontier.
 
-scrapy-redis's own ``Scheduler`` runs under Scrapy 2.19 (with deprecation warnings for
-the ``spider`` arguments it still passes to the stats collector), but it pops requests
-destructively, so a worker killed mid-pass would lose the requests it was working on.
-This scheduler keeps scrapy-redis's queue and duplicate filter (``crawler.cluster.
-frontier``) and adds leases:
+``ClusterScheduler`` implements Scrapy's scheduler interface (``BaseScheduler``) over the
+frontier stream (``crawler.cluster.frontier``), as consumer ``<worker id>``:
 
-- ``next_request`` leases a request and notes the lease in ``request.meta``.
-- A request Scrapy schedules again with a lease in its meta is a retry or a redirect of
-  a leased request: it is queued and the old lease released in one transaction.
-- Any other leased request is done when Scrapy has handled its response or failure:
-  the spider callback has run, its follow-up requests are on the queue and its item has
-  been through the pipelines (so on the item queue). Scrapy has no signal for that
-  moment; ``Scraper.enqueue_scrape`` returns a Deferred that fires exactly then, so the
-  scheduler wraps it (``_watch_scraper``) and releases the lease there.
+- ``next_request`` reads an entry and notes its id in ``request.meta``; the entry stays
+  pending under this worker until the request is finished.
+- A request Scrapy schedules again with an entry id in its meta is a retry or a redirect:
+  it is added and the old entry acknowledged in one transaction.
+- Any other request is finished when Scrapy has handled its response or failure, its
+  follow-up requests are on the frontier and its item has been through the pipelines
+  (so on the item stream). ``FinishedMiddleware``, a spider middleware, sees a callback's
+  output to its end and its items through Scrapy's ``item_scraped``, ``item_dropped``
+  and ``item_error`` signals; ``ClusterSpider``'s errbacks report failures. Both send the
+  ``request_finished`` signal, on which the scheduler acknowledges the entry.
 
-An idle Scrapy engine asks its scheduler for requests only every five seconds. So that a
-worker starts on new requests at once, the scheduler checks the frontier twice a second
-while the downloader is empty, and hands one request to the engine (``engine.crawl``),
-which then asks for more.
+Every third of ``--heartbeat`` the scheduler renews the idle time of the entries it
+holds and takes over those other workers left idle for longer (``XAUTOCLAIM``). An idle
+Scrapy engine asks its scheduler for requests only every five seconds; so that a worker
+starts on new requests at once, the scheduler checks the frontier twice a second while
+the downloader is empty and hands one request to the engine (``engine.crawl``).
 
-While the spider is idle the scheduler also looks after the cluster: it hands back leases it
-still holds (none should be left), returns the requests of dead workers to the queue,
-adopts a newer published configuration, and keeps the spider open (or lets it close
-after ``PRESSWATCH_IDLE_EXIT`` seconds with nothing under way anywhere).
+While the spider is idle the scheduler adopts a newer published configuration, and keeps
+the spider open (or lets it close after ``PRESSWATCH_IDLE_EXIT`` seconds with nothing
+under way anywhere).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Self
 
 from redis import Redis
 from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
+from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from twisted.internet.defer import Deferred
+from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
 from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import (
-    Frontier,
-    crawl_busy,
-    reap_dead_workers,
-    requeue_leases,
-)
+from crawler.cluster.frontier import ENTRY, Frontier, crawl_busy
 from crawler.cluster.keys import Keys
-from crawler.cluster.liveness import Heartbeat
 from crawler.cluster.worker import fail_stop, newer_context, redis_client
 
 log = logging.getLogger("presswatch.cluster")
 
-LEASE = "cluster_lease"  # request.meta key: the lease a request is fetched under
-HANDED = "cluster_handed"  # request.meta key: handed to an idle engine, already leased
+HANDED = "cluster_handed"  # request.meta key: handed to an idle engine, already read
 WAKE_SECONDS = 0.5
+READ_AHEAD = 4  # entries read at a time
+request_finished = object()  # signal(request): a frontier request is wholly handled
 
 
-class ClusterScheduler:
-    """Scrapy's scheduler interface over the shared frontier, with leases."""
+class ClusterScheduler(BaseScheduler):
+    """Scrapy's scheduler interface over the shared frontier stream."""
 
     def __init__(
         self,
@@ -73,12 +68,12 @@ class ClusterScheduler:
         idle_exit: float | None,
     ) -> None:
         self.crawler, self.server, self.keys, self.worker = crawler, server, keys, worker
-        self.heartbeat = Heartbeat(server, keys.alive(worker), "1", heartbeat)
-        self.idle_exit = idle_exit
-        self._leases = itertools.count(1)
+        self.heartbeat, self.idle_exit = heartbeat, idle_exit
         self._idle_since: float | None = None
         self._ready: deque[Request] = deque()
+        self._held: set[str] = set()  # entries read and not finished
         self._waker = LoopingCall(self._wake)
+        self._keeper = LoopingCall(self._keep)
         self.frontier: Frontier | None = None
 
     @classmethod
@@ -98,72 +93,58 @@ class ClusterScheduler:
 
     def open(self, spider: Spider) -> None:
         spider_any: Any = spider
-        codec = RequestCodec(spider_any.source_named)
-        self.frontier = Frontier(self.server, self.keys, spider, codec, self._duplicate)
-        self.server.sadd(self.keys.workers, self.worker)
-        self.heartbeat.start()
-        self._watch_scraper()
+        self.frontier = Frontier(
+            self.server,
+            self.keys,
+            spider,
+            RequestCodec(spider_any.source_named),
+            consumer=self.worker,
+            idle=self.heartbeat,
+            on_duplicate=self._duplicate,
+        )
         self.crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
+        self.crawler.signals.connect(self._finished, signal=request_finished)
+        self._hold(self.frontier.resume())
         self._waker.start(WAKE_SECONDS, now=False)
-        log.info("worker %s on %d queued request(s)", self.worker, len(self.frontier))
+        self._keeper.start(self.heartbeat / 3, now=False)
+        log.info("worker %s on %d waiting request(s)", self.worker, self.frontier.stream.waiting())
 
     def close(self, reason: str) -> None:
-        """Whatever this worker still holds goes back to the queue, for another worker."""
-        if self._waker.running:
-            self._waker.stop()
-        try:
-            back = requeue_leases(self.server, self.keys, self.worker, only_if_dead=False)
-            if back:
-                log.info("%d unfinished request(s) back on the frontier", back)
-            self.server.srem(self.keys.workers, self.worker)
-        finally:
-            self.heartbeat.stop()
+        """Requests read and not started go back to the frontier, for another worker."""
+        for looping in (self._waker, self._keeper):
+            if looping.running:
+                looping.stop()
+        if self._ready:
+            self._frontier.give_back(list(self._ready))
+            log.info("%d unstarted request(s) back on the frontier", len(self._ready))
 
     def has_pending_requests(self) -> bool:
-        return bool(self._ready) or len(self._frontier) > 0
+        return bool(self._ready) or self._frontier.stream.waiting() > 0
 
     def enqueue_request(self, request: Request) -> bool:
         if request.meta.pop(HANDED, False):
-            self._ready.append(request)
+            self._ready.appendleft(request)
             return True
-        lease = request.meta.pop(LEASE, None)
+        entry = request.meta.pop(ENTRY, None)  # a retry or redirect continues it
         try:
-            return self._frontier.submit(request, release=lease)
+            submitted = self._frontier.submit(request, done=entry)
         except RedisError as error:
             fail_stop(error)
-            raise
+        self._held.discard(entry or "")
+        return submitted
 
     def next_request(self) -> Request | None:
-        if self._ready:
-            return self._ready.popleft()
-        lease = f"{self.worker}:{next(self._leases)}"
-        try:
-            request = self._frontier.lease(lease)
-        except RedisError as error:
-            fail_stop(error)
-            raise
-        if request is not None:
-            request.meta[LEASE] = lease
-        return request
+        if not self._ready:
+            try:
+                self._hold(self._frontier.take(READ_AHEAD))
+            except RedisError as error:
+                fail_stop(error)
+        return self._ready.popleft() if self._ready else None
 
     def __len__(self) -> int:
-        return len(self._ready) + len(self._frontier)
+        return len(self._ready) + self._frontier.stream.waiting()
 
-    def _wake(self) -> None:
-        """Hand the engine a request when it has none to download and the frontier has."""
-        engine = self.crawler.engine
-        if self._ready or engine.downloader.active or engine.spider is None:
-            return
-        try:
-            request = self.next_request() if len(self._frontier) else None
-        except Exception:  # the waker must keep running
-            log.exception("could not take a request from the frontier")
-            return
-        if request is not None:
-            request.meta[HANDED] = True
-            engine.crawl(request)
-
-    # -- leases ----------------------------------------------------------------------
+    # -- entries ---------------------------------------------------------------------
 
     @property
     def _frontier(self) -> Frontier:
@@ -171,26 +152,42 @@ class ClusterScheduler:
             raise RuntimeError("the scheduler is not open")
         return self.frontier
 
-    def _watch_scraper(self) -> None:
-        """Release a request's lease once Scrapy has handled its response or failure."""
-        scraper = self.crawler.engine.scraper
-        handle = scraper.enqueue_scrape
+    def _hold(self, requests: list[Request]) -> None:
+        self._ready.extend(requests)
+        self._held.update(request.meta[ENTRY] for request in requests)
 
-        def enqueue_scrape(result: Any, request: Request) -> Deferred[Any]:
-            deferred = handle(result, request)
-            deferred.addBoth(self._handled, request)
-            return deferred
+    def _finished(self, request: Request) -> None:
+        entry = request.meta.get(ENTRY)
+        if entry not in self._held:
+            return
+        self._held.discard(entry)
+        try:
+            self._frontier.finish(entry)
+        except RedisError as error:
+            fail_stop(error)
 
-        scraper.enqueue_scrape = enqueue_scrape  # type: ignore[method-assign]
+    def _wake(self) -> None:
+        """Hand the engine a request when it has none to download and the frontier has."""
+        engine = self.crawler.engine
+        if self._ready or engine.downloader.active or engine.spider is None:
+            return
+        try:
+            request = self.next_request()
+        except Exception:  # the waker must keep running
+            log.exception("could not take a request from the frontier")
+            return
+        if request is not None:
+            request.meta[HANDED] = True
+            engine.crawl(request)
 
-    def _handled(self, result: Any, request: Request) -> Any:
-        lease = request.meta.get(LEASE)
-        if lease:
-            try:
-                self._frontier.release(lease)
-            except RedisError as error:
-                fail_stop(error)
-        return result
+    def _keep(self) -> None:
+        """Renew the entries this worker holds; take over those a stopped worker left."""
+        try:
+            self._frontier.stream.touch(sorted(self._held))
+            if len(self._ready) < READ_AHEAD:
+                self._hold(self._frontier.take_over(READ_AHEAD))
+        except RedisError as error:
+            log.warning("could not renew this worker's requests: %s", error)
 
     def _duplicate(self, request: Request) -> None:
         spider: Any = self.crawler.spider
@@ -199,10 +196,10 @@ class ClusterScheduler:
     # -- while idle --------------------------------------------------------------------
 
     def _spider_idle(self, spider: Spider) -> None:
-        leaked = requeue_leases(self.server, self.keys, self.worker, only_if_dead=False)
-        if leaked:
-            log.warning("%d lease(s) held while idle went back on the frontier", leaked)
-        reap_dead_workers(self.server, self.keys)
+        leaked = self._held - {r.meta[ENTRY] for r in self._ready}
+        if leaked:  # never reported finished: no longer renewed, so taken over later
+            log.warning("%d request(s) never reported finished: left to be taken over", len(leaked))
+            self._held -= leaked
         self._adopt_newest_config(spider)
         if self.idle_exit is None or crawl_busy(self.server, self.keys):
             self._idle_since = None
@@ -222,3 +219,66 @@ class ClusterScheduler:
             log.info(
                 "worker %s now works with configuration %s", self.worker, cluster_spider.generation
             )
+
+
+class FinishedMiddleware:
+    """Spider middleware: a frontier request is finished when its callback's output has
+    been read to the end and each item it yielded has left the pipelines."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.signals = crawler.signals
+        self.items: Counter[str] = Counter()  # entry -> items still in the pipelines
+        self.running: set[str] = set()  # entries whose callback output is being read
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._item_done, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Any) -> Iterator[Any]:
+        entry = self._start(response)
+        try:
+            for output in result:
+                self._count(entry, output)
+                yield output
+        finally:
+            self._end(entry, response)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        entry = self._start(response)
+        try:
+            async for output in result:
+                self._count(entry, output)
+                yield output
+        finally:
+            self._end(entry, response)
+
+    def _start(self, response: Response) -> str | None:
+        entry = response.meta.get(ENTRY)
+        if entry:
+            self.running.add(entry)
+        return entry
+
+    def _count(self, entry: str | None, output: Any) -> None:
+        if entry and not isinstance(output, Request):
+            self.items[entry] += 1
+
+    def _end(self, entry: str | None, response: Response) -> None:
+        if entry:
+            self.running.discard(entry)
+            self._maybe_finished(entry, response.request)
+
+    def _item_done(self, item: Any, response: Any, **kwargs: Any) -> None:
+        entry = response.meta.get(ENTRY) if isinstance(response, Response) else None
+        if entry and self.items[entry] > 0:
+            self.items[entry] -= 1
+            self._maybe_finished(entry, response.request)
+
+    def _maybe_finished(self, entry: str, request: Request | None) -> None:
+        if entry in self.running or self.items[entry] > 0 or request is None:
+            return
+        del self.items[entry]
+        self.signals.send_catch_log(signal=request_finished, request=request)

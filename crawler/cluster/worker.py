@@ -44,7 +44,7 @@ class WorkerOptions:
     redis_url: str
     prefix: str
     worker_id: str = ""
-    heartbeat: float = DEFAULT_HEARTBEAT  # seconds without a heartbeat before a worker is dead
+    heartbeat: float = DEFAULT_HEARTBEAT  # idle seconds before others take over its requests
     idle_exit: float | None = None  # stop after this long with nothing under way
     log_level: str = "WARNING"
 
@@ -65,8 +65,9 @@ def redis_client(url: str) -> Redis:
 
 
 def fail_stop(error: RedisError) -> NoReturn:
-    """Redis refused a hand-over: stop at once, leases and all. Releasing nothing, this
-    worker's heartbeat expires and another worker fetches its requests again."""
+    """Redis refused a hand-over: stop at once. Acknowledging nothing, this worker's
+    requests stay pending under its name, and another worker takes them over after
+    ``--heartbeat`` seconds (or this one, restarted under the same name, at once)."""
     log.critical("lost Redis (%s): stopping; other workers take over this worker's requests", error)
     logging.shutdown()
     os._exit(EXIT_LOST_REDIS)
@@ -128,6 +129,14 @@ def worker_settings(options: WorkerOptions, published: Published) -> dict[str, A
         {
             "SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler",
             "ITEM_PIPELINES": WORKER_PIPELINES,
+            "SPIDER_MIDDLEWARES": {
+                **settings["SPIDER_MIDDLEWARES"],
+                "crawler.cluster.scheduler.FinishedMiddleware": 25,
+            },
+            "DOWNLOADER_MIDDLEWARES": {
+                **settings["DOWNLOADER_MIDDLEWARES"],
+                "crawler.cluster.politeness.ClusterPolitenessMiddleware": 990,
+            },
             "PRESSWATCH_REDIS_URL": options.redis_url,
             "PRESSWATCH_CLUSTER_PREFIX": options.prefix,
             "PRESSWATCH_WORKER_ID": options.name,

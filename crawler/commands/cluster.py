@@ -98,8 +98,9 @@ def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     default=DEFAULT_HEARTBEAT,
     show_default=True,
     metavar="SECONDS",
-    help="After SECONDS without this worker's heartbeat (renewed every third of "
-    "it), the others take back the requests it was working on.",
+    help="After SECONDS without a sign of life from this worker (it renews the idle "
+    "time of the requests it holds every third of it), the others take over those "
+    "requests (XAUTOCLAIM). Give every worker the same value.",
 )
 @options(verbose_option, quiet_option, log_file_option, log_format_option)
 def worker(
@@ -117,7 +118,8 @@ def worker(
 
     A worker needs only the Redis URL: the configuration is the one `presswatch enqueue`
     published. It hands its findings to `presswatch ingest`. SIGTERM or SIGINT stop it;
-    requests it had not finished go back to the frontier.
+    requests it had not started go back to the frontier. A worker restarted under the
+    same --worker-id goes on at once with the requests it held.
 
     Exit status: 0 stopped (or idle for --idle-exit); 1 Redis could not be reached;
     2 usage error; 75 Redis refused a hand-over mid-crawl (start the worker again:

@@ -146,7 +146,9 @@ class CrawlConfig(_Table):
     )
     concurrency: Count = Field(default=16, description="requests in flight across all sites")
     per_domain_concurrency: Count = Field(
-        default=4, description="requests in flight to one site at most"
+        default=4,
+        description="requests in flight to one site (host name) at most; with a cluster, "
+        "across all its workers together ([scaling](scaling.md))",
     )
     autothrottle: Flag = Field(
         default=True,
