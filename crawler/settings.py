@@ -22,6 +22,9 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetching.middlewares.PrivateAddressMiddleware": 50,  # before robots.txt is asked
+    # robots.txt kept across passes in the database, for its cache lifetime (at most 24 h)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.fetching.robots.CachedRobotsTxtMiddleware": 100,
     "crawler.fetching.middlewares.EmptyResponseMiddleware": 70,
     "crawler.fetching.middlewares.EncodingMiddleware": 80,  # after decompression (590)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -95,6 +98,9 @@ def pass_settings(
             "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
             "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
             "LOG_LEVEL": log_level,
+            # Scrapy's stats: counted per request and dumped at the end only when verbose
+            "STATS_DUMP": log_level == "DEBUG",
+            "DOWNLOADER_STATS": log_level == "DEBUG",
             "PRESSWATCH_PROGRESS": progress,
         }
     )

@@ -249,6 +249,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     UPDATE articles SET authors = json_array(author) WHERE author IS NOT NULL;
     ALTER TABLE mentions ADD COLUMN in_summary INTEGER NOT NULL DEFAULT 0;
     """,
+    # Each site's robots.txt, kept across passes until its HTTP cache lifetime (at most 24 h)
+    # runs out (crawler.fetching.robots).
+    """
+    CREATE TABLE robots_txt (
+        origin TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        fetched_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
