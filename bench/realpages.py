@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import pickle
+import resource
 import shutil
 import statistics
 import subprocess
@@ -86,15 +87,15 @@ def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
     return config
 
 
-def bare_trafilatura(pages: list[Path]) -> float:
-    """Seconds of plain ``trafilatura.extract`` over ``pages`` in this one process."""
+def bare_trafilatura(pages: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of plain ``trafilatura.extract`` over ``pages``, one process."""
     import trafilatura
 
     bodies = [page.read_bytes() for page in pages]
-    started = time.process_time()
+    wall, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
         trafilatura.extract(body)
-    return time.process_time() - started
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def stage_costs(config_path: Path) -> dict[str, float]:
@@ -204,16 +205,18 @@ def _stage(stack: str) -> str:
     return "other"
 
 
-def cli_seconds(*args: str, rounds: int = 5) -> tuple[float, float]:
-    """Best and median wall seconds of ``presswatch ARGS``."""
-    script = Path(sys.executable).parent / "presswatch"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
-    times = []
+def cli_seconds(*args: str, rounds: int = 5) -> tuple[float, float, float]:
+    """Best and median wall seconds, and median CPU seconds, of ``presswatch ARGS``."""
+    command = [sys.executable, "-m", "crawler"]  # this tree's presswatch
+    walls, cpus = [], []
     for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run([*command, *args], capture_output=True, check=True, cwd=HERE.parent)
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(walls), statistics.median(walls), statistics.median(cpus)
 
 
 def first_pass_memory(size: int, feeds: int) -> PassResult:
@@ -233,83 +236,82 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="also a first pass under py-spy")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     args = parser.parse_args(argv)
-    print(f"load before: {os.getloadavg()}, {os.cpu_count()} cores")
+    say(f"load average before: {os.getloadavg()}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="presswatch-realpages-") as tmp:
         root = Path(tmp)
         pages = write_site(root / "site", args.copies * len(corpus_pages()), args.feeds)
         articles = len(pages)
+        say(f"\n{articles} articles ({args.copies} x the corpus) behind {args.feeds} feeds\n")
+        say("| | wall s | CPU s | CPU ms/article | wall vs bare | CPU vs bare | vs first pass |")
+        say("|---|---:|---:|---:|---:|---:|---:|")
         floor = bare_trafilatura(pages)
+        say(
+            f"| bare `trafilatura.extract`, one process | {floor[0]:.2f} | {floor[1]:.1f} | "
+            f"{floor[1] / articles * 1e3:.1f} | 1.00x | 1.00x | |"
+        )
         with LocalSite(root / "site") as site:
             config = write_config(root, site, args.feeds, root / "bench.db")
-            passes = [
-                timed_pass("presswatch first pass", config),
-                timed_pass("nothing new, nothing due", config),
-                timed_pass("nothing new, --recheck all", config, "--recheck", "all"),
-            ]
-            help_time = cli_seconds("--help")
-            status_time = cli_seconds("status", "--config", str(config))
-            stages = stage_costs(config)
-        profile = None
+            first = timed_pass("presswatch first pass", config)
+            pass_row(first, first, floor, articles)
+            pass_row(timed_pass("nothing new, nothing due", config), first, floor, articles)
+            recheck = timed_pass("nothing new, --recheck all", config, "--recheck", "all")
+            pass_row(recheck, first, floor, articles)
+            for label, cli in (
+                ("--help", ("--help",)),
+                ("status", ("status", "--config", str(config))),
+            ):
+                best, median, cpu = cli_seconds(*cli)
+                say(
+                    f"\npresswatch {label}: {best:.3f} s best, {median:.3f} s median wall, "
+                    f"{cpu:.3f} s median CPU, of 5"
+                )
+            say("\nper-stage CPU per article, one core, timed in this process on the corpus:\n")
+            say("| stage | ms/article |\n|---|---:|")
+            for stage, seconds in stage_costs(config).items():
+                say(f"| {stage} | {seconds * 1e3:.2f} |")
         if args.profile:
             (root / "bench.db").unlink()
             with LocalSite(root / "site") as site:
                 config = write_config(root, site, args.feeds, root / "bench.db")
-                profile = profiled_pass(config, root, args.rate)
-    memory = [first_pass_memory(int(n), args.feeds) for n in args.memory_sizes.split(",") if n]
-    report(articles, floor, passes, memory, help_time, status_time, stages, profile)
-    print(f"load after: {os.getloadavg()}")
-
-
-def report(
-    articles: int,
-    floor: float,
-    passes: list[PassResult],
-    memory: list[PassResult],
-    help_time: tuple[float, float],
-    status_time: tuple[float, float],
-    stages: dict[str, float],
-    profile: tuple[PassResult, dict[str, float]] | None,
-) -> None:
-    first = passes[0]
-    print(f"\n{articles} articles ({articles // 207} x the corpus), {os.cpu_count()} cores\n")
-    print("| | seconds | CPU s | CPU ms/article | vs bare trafilatura | vs first pass |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(
-        f"| bare `trafilatura.extract`, one process | {floor:.2f} | {floor:.1f} | "
-        f"{floor / articles * 1e3:.1f} | 1.00x | |"
-    )
-    for result in passes:
-        s = result.summary
-        print(
-            f"| {result.label} ({s['articles_new']} new, {s['articles_checked']} checked) | "
-            f"{result.seconds:.2f} | {result.cpu_seconds:.1f} | "
-            f"{result.cpu_seconds / articles * 1e3:.1f} | {floor / result.seconds:.2f}x | "
-            f"{result.seconds / first.seconds:.1%} |"
+                profile_report(*profiled_pass(config, root, args.rate))
+    memory = []
+    for size in (int(n) for n in args.memory_sizes.split(",") if n):
+        if not memory:
+            say("\n| first pass of | wall s | articles/s | CPU s | peak MB |")
+            say("|---:|---:|---:|---:|---:|")
+        result = first_pass_memory(size, args.feeds)
+        memory.append(result)
+        say(
+            f"| {size} | {result.seconds:.1f} | {size / result.seconds:.1f} | "
+            f"{result.cpu_seconds:.1f} | {result.peak_mb:.0f} |"
         )
-    print("\n| first pass of | seconds | articles/s | peak MB |\n|---:|---:|---:|---:|")
-    for result in memory:
-        size = result.summary["articles_new"]
-        rate = size / result.seconds
-        print(f"| {size} | {result.seconds:.1f} | {rate:.1f} | {result.peak_mb:.0f} |")
     if len(memory) > 1:
-        print(f"peak memory {memory[-1].peak_mb / memory[0].peak_mb - 1:+.1%} from the first size")
-    print(f"\npresswatch --help: {help_time[0]:.3f} s best, {help_time[1]:.3f} s median of 5")
-    print(f"presswatch status: {status_time[0]:.3f} s best, {status_time[1]:.3f} s median of 5")
-    print("\nper-stage CPU per article, one core, timed in this process on the corpus's pages:\n")
-    print("| stage | ms/article |\n|---|---:|")
-    for stage, seconds in stages.items():
-        print(f"| {stage} | {seconds * 1e3:.2f} |")
-    if profile is not None:
-        result, sampled = profile
-        n = result.summary["articles_new"]
-        print(
-            f"\nfirst pass under py-spy ({result.seconds:.1f} s, {n} articles): CPU per article\n"
-        )
-        print("| stage | ms/article | share |\n|---|---:|---:|")
-        total = sum(sampled.values())
-        for stage, seconds in sorted(sampled.items(), key=lambda kv: -kv[1]):
-            print(f"| {stage} | {seconds / n * 1e3:.2f} | {seconds / total:.0%} |")
-        print(f"| total | {total / n * 1e3:.2f} | |")
+        say(f"peak memory {memory[-1].peak_mb / memory[0].peak_mb - 1:+.1%} from the first size")
+    say(f"\nload average after: {os.getloadavg()}")
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def pass_row(result: PassResult, first: PassResult, floor: tuple[float, float], n: int) -> None:
+    s = result.summary
+    say(
+        f"| {result.label} ({s['articles_new']} new, {s['articles_checked']} checked) | "
+        f"{result.seconds:.2f} | {result.cpu_seconds:.1f} | {result.cpu_seconds / n * 1e3:.1f} | "
+        f"{floor[0] / result.seconds:.2f}x | {floor[1] / result.cpu_seconds:.2f}x | "
+        f"{result.seconds / first.seconds:.1%} |"
+    )
+
+
+def profile_report(result: PassResult, sampled: dict[str, float]) -> None:
+    n = result.summary["articles_new"]
+    say(f"\nfirst pass under py-spy ({result.seconds:.1f} s, {n} articles): CPU per article\n")
+    say("| stage | ms/article | share |\n|---|---:|---:|")
+    total = sum(sampled.values())
+    for stage, seconds in sorted(sampled.items(), key=lambda kv: -kv[1]):
+        say(f"| {stage} | {seconds / n * 1e3:.2f} | {seconds / total:.0%} |")
+    say(f"| total | {total / n * 1e3:.2f} | |")
 
 
 if __name__ == "__main__":
