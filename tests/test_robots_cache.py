@@ -57,7 +57,9 @@ def test_robots_txt_is_asked_once_a_day_and_its_rules_kept_meanwhile(tmp_path):
         assert BLOCKED in paths(site, before) and summary["articles_new"] == 1
     kept = rows(tmp_path / "test.db", "SELECT * FROM robots_txt")
     assert [row["origin"] for row in kept] == [site.base_url]
-    assert kept[0]["expires_at"] == "2026-11-25T09:00:00Z"
+    fetched = datetime.fromisoformat(kept[0]["fetched_at"])
+    assert datetime.fromisoformat(kept[0]["expires_at"]) - fetched == timedelta(hours=24)
+    assert fetched - (START + timedelta(hours=25)) < timedelta(minutes=5)
 
 
 def test_the_robots_txt_step_upgrades_an_older_database(tmp_path):
