@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from crawler.config import Config, CrawlConfig
 
 BOT_NAME = "presswatch"
@@ -43,6 +45,15 @@ TWISTED_DNS_RESOLVER = "crawler.fetching.resolver.PublicAddressResolver"
 
 EXTENSIONS = {
     "crawler.ops.progress.ProgressDisplay": 500,
+}
+# Scrapy's extensions without those a pass never uses, which are then not even imported
+# (Scrapy imports every extension it lists; RemoteControl imports aiohttp): a pass with
+# nothing to do is mostly start-up (docs/performance.md).
+_UNUSED_EXTENSIONS = ("remote_control", "telnet", "feedexport", "memdebug", "spiderstate")
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in default_settings.EXTENSIONS_BASE.items()
+    if name.split(".")[2] not in _UNUSED_EXTENSIONS
 }
 PRESSWATCH_PROGRESS = False
 
