@@ -4,7 +4,8 @@ RFC 9309 and the major crawlers do), instead of fetched again by every pass.
 
 A site's robots.txt is asked once per pass while nothing is kept for it; an answer the
 site could not give (a 5xx, a timeout) is not kept, so the next pass asks again. Without
-a pass (the discovery crawl of ``presswatch sources add``) it is Scrapy's middleware.
+a pass's database (the discovery crawl of ``presswatch sources add``, a cluster worker)
+it is Scrapy's middleware.
 """
 
 from __future__ import annotations
@@ -88,9 +89,11 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
             log.warning("%s/robots.txt: not kept for the next pass: %s", origin, error)
 
     def _recorder(self) -> Any:
-        """The pass's recorder, or None outside a pass."""
+        """The pass's recorder, or None outside a pass or without a database (a cluster
+        worker's recorder has none: it asks each site once per run)."""
         context = getattr(self.crawler.spider, "context", None)
-        return getattr(context, "recorder", None)
+        recorder = getattr(context, "recorder", None)
+        return recorder if getattr(recorder, "store", None) is not None else None
 
 
 def _origin(request: Request) -> str:
