@@ -17,6 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+# Imported here, near the top of the stack, not by the engine deep inside the crawl's
+# start: Scrapy's deprecation shims in it call inspect.stack(), whose cost grows with the
+# depth of the stack (about 0.4 s of CPU at the engine's depth; docs/performance.md).
+import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy.crawler import CrawlerProcess
 
 from crawler.config import Config, ConfigError, Source

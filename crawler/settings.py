@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from crawler.config import Config, CrawlConfig
 
 BOT_NAME = "presswatch"
@@ -22,6 +24,9 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetching.middlewares.PrivateAddressMiddleware": 50,  # before robots.txt is asked
+    # robots.txt kept across passes in the database, for its cache lifetime (at most 24 h)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.fetching.robots.CachedRobotsTxtMiddleware": 100,
     "crawler.fetching.middlewares.EmptyResponseMiddleware": 70,
     "crawler.fetching.middlewares.EncodingMiddleware": 80,  # after decompression (590)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -40,6 +45,15 @@ TWISTED_DNS_RESOLVER = "crawler.fetching.resolver.PublicAddressResolver"
 
 EXTENSIONS = {
     "crawler.ops.progress.ProgressDisplay": 500,
+}
+# Scrapy's extensions without those a pass never uses, which are then not even imported
+# (Scrapy imports every extension it lists; RemoteControl imports aiohttp): a pass with
+# nothing to do is mostly start-up (docs/performance.md).
+_UNUSED_EXTENSIONS = ("remote_control", "telnet", "feedexport", "memdebug", "spiderstate")
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in default_settings.EXTENSIONS_BASE.items()
+    if name.split(".")[2] not in _UNUSED_EXTENSIONS
 }
 PRESSWATCH_PROGRESS = False
 
@@ -95,6 +109,9 @@ def pass_settings(
             "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
             "PRESSWATCH_PROXY_RESOLVES_NAMES": crawl.proxy_resolves_names,
             "LOG_LEVEL": log_level,
+            # Scrapy's stats: counted per request and dumped at the end only when verbose
+            "STATS_DUMP": log_level == "DEBUG",
+            "DOWNLOADER_STATS": log_level == "DEBUG",
             "PRESSWATCH_PROGRESS": progress,
         }
     )

@@ -2,7 +2,8 @@
 
 Extraction is the costly step of a pass. Running it in other processes keeps the
 reactor free to fetch and write while every core extracts. ``[crawl] extract_workers
-= 0`` extracts inline instead (same results, one core).
+= 0`` extracts inline instead (same results, one core). The pool starts at the first page
+to extract: a pass with nothing new starts no worker and never imports trafilatura.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from crawler.ops.lifeline import die_with_parent
 from crawler.tracking.similarity import simhash
 from pipelines.base import PassPipeline
 
+# What the forkserver imports once, for every worker it forks.
+PRELOAD = [
+    "pipelines.extract",
+    "pipelines.extract_server",
+    "trafilatura",
+    "crawler.extraction.metadata",
+    "crawler.extraction.tails",
+]
 MIN_FINGERPRINT_WORDS = 50  # shorter texts (teasers, briefs) look alike without being copies
 PageJob = tuple[bytes, str, str, str | None]  # process_page's arguments
 
@@ -34,24 +43,20 @@ def process_page(
     return article, simhash(article.text) if long_enough else None
 
 
-def warm_up() -> None:
-    """Nothing: submitting it makes the pool start its workers (and import trafilatura)."""
-
-
 class ExtractPipeline(PassPipeline):
     pool: ProcessPoolExecutor | None = None
 
-    def open_spider(self) -> None:
+    def _start_pool(self) -> ProcessPoolExecutor | None:
+        """The worker pool, started at the first page (None: extract inline)."""
         workers = self.context.config.crawl.extract_workers
-        if workers > 0:
+        if self.pool is None and workers > 0:
             context = multiprocessing.get_context("forkserver")
             # The forkserver dies with the pass, each worker with the forkserver.
-            context.set_forkserver_preload(["pipelines.extract", "pipelines.extract_server"])
+            context.set_forkserver_preload(PRELOAD)
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=context, initializer=die_with_parent
             )
-            for _ in range(workers):  # start the workers now, while the feeds download
-                self.pool.submit(warm_up)
+        return self.pool
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -74,9 +79,10 @@ class ExtractPipeline(PassPipeline):
         return item
 
     async def _run(self, job: PageJob) -> tuple[Article, int | None]:
-        if self.pool is None:
+        pool = self._start_pool()
+        if pool is None:
             return process_page(*job)
-        return await asyncio.wrap_future(self.pool.submit(process_page, *job))
+        return await asyncio.wrap_future(pool.submit(process_page, *job))
 
     def _fail(self, item: ArticleItem, message: str) -> None:
         self.context.recorder.article_error(

@@ -16,7 +16,6 @@ from crawler.commands.common import (
     user_errors,
 )
 from crawler.ops.logs import setup_logging
-from crawler.ops.schedule import log, serve
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +46,8 @@ def schedule(
     recorded as a `timeout` run. SIGTERM or Ctrl-C stop it after the pass in progress,
     with exit status 0. One line per pass is logged to stderr.
     """
+    from crawler.ops.schedule import log, serve  # APScheduler: only for this command
+
     with user_errors():
         setup_logging(verbose=verbose, log_file=log_file, fmt=log_format)
         if verbose:

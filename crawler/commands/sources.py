@@ -29,12 +29,11 @@ from crawler.commands.common import (
     read_config,
 )
 from crawler.config import Config, ConfigError, load_config
-from crawler.fetching.urls import canonical_url, host_of
-from crawler.sources.discovery import Candidate, DiscoveryError
 from crawler.storage.store import Store
 
 if TYPE_CHECKING:
     from crawler.run import PassSummary
+    from crawler.sources.discovery import Candidate
 
 ERROR_WIDTH = 60  # `sources list` shortens the last error to this many characters
 ARTICLES_COLUMN = 4  # the one right-aligned column of `sources list`
@@ -85,6 +84,7 @@ def add(url: str, name: str | None, first: bool, config_path: Path, verbose: boo
         check_unique(config, name=name.strip())
     log_level = setup_logging(verbose=verbose)
     from crawler.run import discover
+    from crawler.sources.discovery import DiscoveryError
 
     try:
         candidates = discover(config, url, log_level=log_level)
@@ -122,12 +122,16 @@ def choose(candidates: Sequence[Candidate], *, first: bool) -> Candidate:
 
 def source_entry(candidate: Candidate, name: str | None) -> dict[str, str]:
     """The new source: --name, else the feed's title, else the host."""
+    from crawler.fetching.urls import host_of  # (tldextract: only where a command needs it)
+
     name = (name or "").strip() or candidate.title or host_of(candidate.url)
     return {"name": name, "url": candidate.url, "kind": candidate.kind}
 
 
 def check_unique(config: Config, *, name: str, url: str | None = None) -> None:
     """Exit 2 if a configured source already has this name or this URL."""
+    from crawler.fetching.urls import canonical_url
+
     for source in config.sources:
         if url is not None and canonical_url(source.url) == canonical_url(url):
             fail(EXIT_USAGE, f"{config.path}: source {source.name!r} already polls {url}")

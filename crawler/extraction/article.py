@@ -11,16 +11,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from importlib.metadata import version
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import trafilatura
-from lxml import etree
-from trafilatura.utils import load_html
-
-from crawler.extraction.metadata import page_metadata
 from crawler.extraction.scripts import word_count
-from crawler.extraction.tails import without_promo_tail
 from crawler.items import Article
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+# trafilatura (with lxml, htmldate) and the promotional-tail rules (their regular
+# expressions take a while to compile) are imported by extract() itself, at the first page: a
+# pass with nothing to extract never pays for them (docs/performance.md).
 
 MIN_WORDS = 25  # less is a menu, a caption or an error page, not an article; a
 # paywall's teaser is kept however short (crawler.extraction.partial flags it).
@@ -31,7 +34,8 @@ MIN_WORDS = 25  # less is a menu, a caption or an error page, not an article; a
 # 2 = the same without the promotional tail, and the script-aware minimum; the headline,
 # authors, dates and paywall evidence of crawler.extraction.metadata.
 RULES = 2
-EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{trafilatura.__version__}"
+TRAFILATURA = version("trafilatura")
+EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{TRAFILATURA}"
 
 
 class ExtractionError(ValueError):
@@ -44,6 +48,12 @@ def extract(html: str | bytes, url: str | None = None, body_selector: str | None
     ``body_selector`` (a CSS selector) narrows extraction to one element, for sites where
     automatic main-text detection picks the wrong block.
     """
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    from crawler.extraction.metadata import page_metadata
+    from crawler.extraction.tails import without_promo_tail
+
     tree = load_html(html)
     if tree is None:
         raise ExtractionError("not an HTML document")
@@ -87,11 +97,13 @@ def upgrade_text(text: str, extractor: str | None) -> str | None:
     found = re.fullmatch(r"presswatch-extract/(\d+) trafilatura/(\S+)", extractor or "")
     if extractor is None:
         rules = 1
-    elif found and 1 <= int(found[1]) <= RULES and found[2] == trafilatura.__version__:
+    elif found and 1 <= int(found[1]) <= RULES and found[2] == TRAFILATURA:
         rules = int(found[1])
     else:
         return None
     if rules < 2:
+        from crawler.extraction.tails import without_promo_tail
+
         text = without_promo_tail(text)
     return text
 
@@ -121,6 +133,8 @@ def _narrow(tree: etree._Element, selector: str | None) -> etree._Element:
     found = tree.cssselect(selector)
     if not found:
         raise ExtractionError(f"the body selector {selector!r} matches nothing on the page")
+    from lxml import etree
+
     wrapper = etree.fromstring("<html><body></body></html>", etree.HTMLParser())
     body = wrapper.find("body")
     for element in found:

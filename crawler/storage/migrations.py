@@ -287,6 +287,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE versions ADD COLUMN body_sha256 TEXT;
     ALTER TABLE versions ADD COLUMN chain_hash TEXT;
     """,
+    # Each site's robots.txt, kept across passes until its HTTP cache lifetime (at most 24 h)
+    # runs out (crawler.fetching.robots).
+    """
+    CREATE TABLE robots_txt (
+        origin TEXT PRIMARY KEY,
+        status INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        fetched_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

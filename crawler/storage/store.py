@@ -315,6 +315,28 @@ class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQuerie
         row = self.db["sources"].get(source_id)
         return row["etag"], row["last_modified"]
 
+    # -- robots.txt ---------------------------------------------------------------
+
+    def cached_robots_txt(self, origin: str, now: str) -> bytes | None:
+        """The robots.txt kept for ``origin`` (``scheme://host[:port]``), unless expired."""
+        row = self.db.execute(
+            "SELECT body FROM robots_txt WHERE origin = ? AND expires_at > ?", [origin, now]
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def keep_robots_txt(
+        self, origin: str, status: int, body: bytes, fetched_at: str, expires_at: str
+    ) -> None:
+        """Keep ``origin``'s robots.txt answer until ``expires_at``."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO robots_txt (origin, status, body, fetched_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET "
+                "status = excluded.status, body = excluded.body, "
+                "fetched_at = excluded.fetched_at, expires_at = excluded.expires_at",
+                [origin, status, body, fetched_at, expires_at],
+            )
+
     # -- links that went away ---------------------------------------------------------
 
     def gone_link(self, url: str) -> dict[str, Any] | None:
