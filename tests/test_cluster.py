@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITES, rows, run_cli, write_config
+from conftest import REPO, SITES, SlowSite, child_env, free_port, rows, run_cli, write_config
 
 pytest.importorskip("redis", reason="the cluster extra is not installed")
 pytest.importorskip("scrapy_redis", reason="the cluster extra is not installed")
@@ -31,7 +30,6 @@ from crawler.cluster.ingest import Ingester, IngestOptions
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import MessageError, decode, event_message, item_message
 from crawler.config import Source
-from crawler.demo.localsite import LocalSite
 from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
 
@@ -53,12 +51,6 @@ TIMEOUT = 120
 
 
 # -- fixtures ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -105,15 +97,6 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-class SlowSite(LocalSite):
-    """The basic site, with article pages that take a while: requests stay in flight."""
-
-    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        if path.endswith(".html"):
-            time.sleep(1.5)
-        return super().respond(path)
-
-
 class Cluster:
     """Child processes of one test's cluster; whatever is left is killed at the end."""
 
@@ -123,7 +106,7 @@ class Cluster:
         self.redis = Redis.from_url(redis_url)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PRESSWATCH_REDIS": self.redis_url}
+        env = child_env(PRESSWATCH_REDIS=self.redis_url)
         with (
             open(self.folder / f"{name}.out", "wb") as out,
             open(self.folder / f"{name}.err", "wb") as err,
@@ -258,6 +241,7 @@ COUNTS = (
 # -- a pass over several workers -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, make_cluster):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     cluster = make_cluster(config)
@@ -277,6 +261,7 @@ def test_a_cluster_pass_stores_what_a_local_pass_stores(tmp_path, basic_site, ma
     assert {url.encode() for url in urls} <= stored
 
 
+@pytest.mark.slow
 def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluster):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     cluster = make_cluster(config)
@@ -304,8 +289,10 @@ def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluste
     ]
 
 
+@pytest.mark.slow
 def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
-    with SlowSite(SITES / "basic") as site:
+    # article pages that take a while: requests stay in flight
+    with SlowSite(SITES / "basic", 1.5, lambda path: path.endswith(".html")) as site:
         config = write_config(
             tmp_path / "config.toml", site, SOURCES, TOPICS, extra="concurrency = 3"
         )
@@ -353,6 +340,7 @@ def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:
 # -- the ingester ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_site, redis_url):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     result = run_cli(

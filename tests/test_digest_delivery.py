@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from aiosmtpd.controller import Controller
-from conftest import database_before, run_cli, step_adding
+from conftest import database_before, free_port, run_cli, step_adding
 from digest_fixtures import Desk, sample_day
-from test_mail import Inbox, free_port
+from test_mail import Inbox
 
 from crawler.storage.migrations import SCHEMA_VERSION
 from crawler.storage.store import connect

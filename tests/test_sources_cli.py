@@ -62,7 +62,8 @@ db = "{tmp_path / "test.db"}"   # next to this file
 [crawl]
 allow_private_addresses = true   # the sites are served on 127.0.0.1
 timeout = 10
-extract_workers = 2
+extract_workers = 0
+autothrottle = false   # the sample sites answer at once
 
 # ----------------------------------------------------------------------------
 # Sources
