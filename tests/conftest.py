@@ -55,6 +55,20 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliRes
     return CliResult(done.returncode, done.stdout, done.stderr)
 
 
+def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``presswatch ARGS`` in this process with click's CliRunner: for the commands
+    that run no crawl (their arguments, errors and reports). A Scrapy crawl can run only
+    once in a process: ``presswatch run`` goes through ``run_cli``."""
+    from click.testing import CliRunner
+
+    from crawler.commands.main import cli
+
+    done = CliRunner().invoke(
+        cli, list(args), env=env, catch_exceptions=False, prog_name="presswatch"
+    )
+    return CliResult(done.exit_code, done.stdout, done.stderr)
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (for a server a test starts, or to be refused)."""
     with socket.socket() as probe:

@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from conftest import SITES, child_env, free_port, rows, run_cli, write_config
+from conftest import SITES, child_env, free_port, invoke, rows, run_cli, write_config
 from test_pass import SOURCES, TOPICS
 
 from crawler.demo.localsite import LocalSite
@@ -405,6 +405,6 @@ def test_serve_without_datasette_says_how_to_install_it(basic_db):
 
 
 def test_serve_without_a_database_is_a_usage_error(tmp_path):
-    result = run_cli("serve", "--db", str(tmp_path / "none.db"))
+    result = invoke("serve", "--db", str(tmp_path / "none.db"))
     assert result.code == 2
     assert "no database at" in result.stderr

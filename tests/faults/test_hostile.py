@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import rows, run_cli
+from conftest import invoke, rows, run_cli
 from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer, _big_feed
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, REPO, assert_rest_completed, crawl, proxy
@@ -452,11 +452,11 @@ def test_invisible_characters_are_never_shown_but_kept_in_the_database(tmp_path,
     assert stored["title"] == INVISIBLE  # the original is kept
     config = str(tmp_path / "config.toml")
     shown = {
-        fmt: run_cli("digest", "--config", config, "--format", fmt)
+        fmt: invoke("digest", "--config", config, "--format", fmt)
         for fmt in ("markdown", "html", "text", "json", "atom")
     }
-    shown["status"] = run_cli("status", "--config", config)
-    shown["check"] = run_cli("topics", "check", "harbour", "--config", config)
+    shown["status"] = invoke("status", "--config", config)
+    shown["check"] = invoke("topics", "check", "harbour", "--config", config)
     for name, output in shown.items():
         assert output.code == 0, (name, output.stderr)
         assert not set(INVISIBLE_CHARS) & set(output.stdout), name
