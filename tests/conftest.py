@@ -185,3 +185,10 @@ def database_before(path: Path, step: int) -> sqlite3.Connection:
     conn.execute(f"PRAGMA user_version = {step}")
     conn.commit()
     return conn
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests first: the test processes start on the longest files, and
+    the short ones fill in around them instead of one long file finishing last."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

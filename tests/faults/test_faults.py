@@ -84,11 +84,9 @@ def crawl(
     env: dict[str, str] | None = None,
     extra: str = "",
     source_keys: dict[str, str] | None = None,
-    autothrottle: bool = False,
 ) -> Pass:
     """One pass over ``sources`` plus the good feed (on ``good_base``, default the server);
-    ``extra`` adds lines to ``[crawl]``, ``source_keys`` lines to the named sources;
-    AutoThrottle's pacing is off unless ``autothrottle`` (the tests of politeness)."""
+    ``extra`` adds lines to ``[crawl]``, ``source_keys`` lines to the named sources."""
     good = (good_base or server.base_url) + f"/feed.xml?link={GOOD}"
     lines = [
         "[storage]",
@@ -98,7 +96,6 @@ def crawl(
         f"allow_private_addresses = {str(allow_private).lower()}",
         f"timeout = {timeout}",
         "extract_workers = 0",
-        f"autothrottle = {str(autothrottle).lower()}",
         extra,
         "",
     ]
@@ -263,7 +260,6 @@ def test_requests_carry_the_user_agent_and_respect_the_per_domain_limit(tmp_path
         server,
         {"Busy": server.feed_url(*slugs)},
         extra='user_agent = "presswatch-test/1.0 (+mailto:desk@example.org)"',
-        autothrottle=True,
     )
     assert_rest_completed(result, server.base_url)
     assert result.summary["articles_new"] == 13

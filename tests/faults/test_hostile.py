@@ -380,7 +380,8 @@ def test_a_config_with_a_query_nested_too_deeply_names_the_topic(tmp_path, query
     assert result.code == 2, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"presswatch: error: {config}: topics: topic 'Deep': query '")
-    assert TOO_DEEP in line and len(line) < 300
+    # Short, the file's path aside (its length depends on the test's temporary folder).
+    assert TOO_DEEP in line and len(line.replace(str(config), "config.toml")) < 240
 
 
 @pytest.mark.parametrize(
