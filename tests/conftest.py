@@ -1,13 +1,18 @@
-"""Shared fixtures: sample sites served on 127.0.0.1 and the real CLI run against them."""
+"""Shared fixtures and helpers: sample sites served on 127.0.0.1, the real CLI run
+against them in a child process (a Scrapy crawl runs once per process), the configs
+they read, and the databases they leave."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,18 +36,58 @@ class CliResult:
         return json.loads(self.stdout)
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``python -m crawler`` child: this checkout importable first,
+    plus ``extra``."""
+    return {**os.environ, "PYTHONPATH": str(REPO), **extra}
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliResult:
     """Run ``presswatch ARGS`` as a user would, in a child process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
         [sys.executable, "-m", "crawler", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env=child_env(),
         timeout=timeout,
     )
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``presswatch ARGS`` in this process with click's CliRunner: for the commands
+    that run no crawl (their arguments, errors and reports). A Scrapy crawl can run only
+    once in a process: ``presswatch run`` goes through ``run_cli``."""
+    from click.testing import CliRunner
+
+    from crawler.commands.main import cli
+
+    done = CliRunner().invoke(
+        cli, list(args), env=env, catch_exceptions=False, prog_name="presswatch"
+    )
+    return CliResult(done.exit_code, done.stdout, done.stderr)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server a test starts, or to be refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SlowSite(LocalSite):
+    """A sample site answering the paths ``slow`` selects after ``delay`` seconds, so a
+    pass over it lasts long enough to be watched, killed or overlapped."""
+
+    def __init__(self, root: str | Path, delay: float, slow: Callable[[str], bool]) -> None:
+        super().__init__(root)
+        self.delay, self.slow = delay, slow
+
+    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if self.slow(path):
+            time.sleep(self.delay)
+        return super().respond(path)
 
 
 def write_config(
@@ -51,16 +96,26 @@ def write_config(
     sources: list[tuple[str, str]],
     topics: list[tuple[str, str]],
     extra: str = "",
+    *,
+    db: Path | None = None,
+    workers: int = 0,
+    autothrottle: bool = False,
 ) -> Path:
-    """A config.toml with the given (name, path) feeds on ``site`` and (name, query) topics."""
+    """A config.toml with the given (name, path) feeds on ``site`` and (name, query) topics,
+    its database ``db`` (default: test.db beside it).
+
+    A test pass runs as fast as the sample site answers: articles are extracted inline and
+    AutoThrottle's pacing is off, unless ``workers`` (the extraction pool) or
+    ``autothrottle`` ask for them, as in a pass with the default settings."""
     lines = [
         "[storage]",
-        f'db = "{path.parent / "test.db"}"',
+        f'db = "{db or path.parent / "test.db"}"',
         "",
         "[crawl]",
         "allow_private_addresses = true",
         "timeout = 10",
-        "extract_workers = 2",
+        f"extract_workers = {workers}",
+        f"autothrottle = {str(autothrottle).lower()}",
         "",
         extra,
         "",
@@ -77,6 +132,16 @@ def write_config(
 def basic_site() -> Iterator[LocalSite]:
     with LocalSite(SITES / "basic") as site:
         yield site
+
+
+def copy_database(db: Path, folder: Path) -> Path:
+    """A copy of the database ``db`` (with its write-ahead log) as test.db in ``folder``,
+    for a test that writes to a database a module's tests share."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            shutil.copyfile(f"{db}{suffix}", folder / f"test.db{suffix}")
+    return folder / "test.db"
 
 
 def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
@@ -120,3 +185,10 @@ def database_before(path: Path, step: int) -> sqlite3.Connection:
     conn.execute(f"PRAGMA user_version = {step}")
     conn.commit()
     return conn
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests first: the test processes start on the longest files, and
+    the short ones fill in around them instead of one long file finishing last."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import rows, run_cli, write_config
+from conftest import invoke, rows, run_cli, write_config
 
 
 def test_help_lists_the_commands():
-    result = run_cli("--help")
+    result = invoke("--help")
     assert result.code == 0
     for command in ("run", "demo", "diff"):
         assert command in result.stdout
@@ -16,7 +16,7 @@ def test_help_lists_the_commands():
 def test_a_bad_config_exits_2_naming_file_key_and_problem(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[crawl]\nconcurrency = "lots"\n')
-    result = run_cli("run", "--config", str(config))
+    result = invoke("run", "--config", str(config))
     assert result.code == 2
     assert result.stderr.strip() == (
         f"presswatch: error: {config}: crawl.concurrency: expected an integer, got 'lots'"
@@ -25,7 +25,7 @@ def test_a_bad_config_exits_2_naming_file_key_and_problem(tmp_path):
 
 
 def test_a_missing_config_exits_2(tmp_path):
-    result = run_cli("run", "--config", str(tmp_path / "absent.toml"))
+    result = invoke("run", "--config", str(tmp_path / "absent.toml"))
     assert result.code == 2
     assert "absent.toml: cannot read" in result.stderr
 
@@ -33,7 +33,7 @@ def test_a_missing_config_exits_2(tmp_path):
 def test_an_unknown_source_exits_2(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[[sources]]\nname = "A"\nurl = "https://a.example/feed"\n')
-    result = run_cli("run", "--config", str(config), "--source", "B")
+    result = invoke("run", "--config", str(config), "--source", "B")
     assert result.code == 2
     assert "no source named 'B'" in result.stderr
 
@@ -151,15 +151,15 @@ def test_digest_after_a_real_pass(tmp_path, basic_site):
         [("Greenland", "Greenland"), ("NATO", "NATO")],
     )
     assert run_cli("run", "--config", str(config)).code == 0
-    markdown = run_cli("digest", "--config", str(config))
+    markdown = invoke("digest", "--config", str(config))
     assert markdown.code == 0, markdown.stderr
     assert "Greenland talks resume in Nuuk" in markdown.stdout
-    again = run_cli("digest", "--config", str(config), "--unsent", "--format", "json")
+    again = invoke("digest", "--config", str(config), "--unsent", "--format", "json")
     first = again.json()
     assert {t["name"] for t in first["topics"]} == {"Greenland", "NATO"}
-    empty = run_cli("digest", "--config", str(config), "--unsent", "--format", "json").json()
+    empty = invoke("digest", "--config", str(config), "--unsent", "--format", "json").json()
     assert empty["topics"] == []
-    bad = run_cli("digest", "--config", str(config), "--since", "yesterday")
+    bad = invoke("digest", "--config", str(config), "--since", "yesterday")
     assert bad.code == 2
     assert "yesterday" in bad.stderr
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITES, rows, run_cli, write_config
+from conftest import REPO, SITES, SlowSite, child_env, free_port, rows, run_cli, write_config
 
 pytest.importorskip("redis", reason="the cluster extra is not installed")
 pytest.importorskip("scrapy_redis", reason="the cluster extra is not installed")
@@ -41,7 +40,6 @@ from crawler.cluster.messages import (
 )
 from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Source
-from crawler.demo.localsite import LocalSite
 from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
 from crawler.tracking.recorder import PassRecorder
@@ -64,12 +62,6 @@ TIMEOUT = 120
 
 
 # -- fixtures ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -116,15 +108,6 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-class SlowSite(LocalSite):
-    """The basic site, with article pages that take a while: requests stay in flight."""
-
-    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        if path.endswith(".html"):
-            time.sleep(1.5)
-        return super().respond(path)
-
-
 class Cluster:
     """Child processes of one test's cluster; whatever is left is killed at the end."""
 
@@ -134,7 +117,7 @@ class Cluster:
         self.redis = Redis.from_url(redis_url)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PRESSWATCH_REDIS": self.redis_url}
+        env = child_env(PRESSWATCH_REDIS=self.redis_url)
         with (
             open(self.folder / f"{name}.out", "wb") as out,
             open(self.folder / f"{name}.err", "wb") as err,
@@ -319,7 +302,8 @@ def test_a_second_cluster_pass_adds_only_a_run(tmp_path, basic_site, make_cluste
 
 @pytest.mark.slow
 def test_killing_a_worker_mid_pass_loses_nothing(tmp_path, make_cluster):
-    with SlowSite(SITES / "basic") as site:
+    # article pages that take a while: requests stay in flight
+    with SlowSite(SITES / "basic", 1.5, lambda path: path.endswith(".html")) as site:
         config = write_config(
             tmp_path / "config.toml", site, SOURCES, TOPICS, extra="concurrency = 3"
         )

@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import conftest
 import pytest
 import sqlite_utils
-from conftest import REPO, SITES, run_cli
+from conftest import SITES, SlowSite, child_env, run_cli
 
 from crawler.demo.localsite import LocalSite
 
@@ -63,6 +64,7 @@ TOPICS = [
     ("Ukraine", "Ukraine"),
     ("coalition", '"coalition of the willing"'),
 ]
+pytestmark = pytest.mark.slow  # passes killed again and again
 # Tables a re-run may add to by design: one row per pass, or per problem met in a pass.
 PER_PASS = {"runs", "errors", "digests"}
 
@@ -73,15 +75,6 @@ class Reference:
     seconds: float  # how long that pass took, start-up included
     storing: tuple[float, float]  # when its first and last articles were committed
     commits: int  # how many times the article count grew while it ran
-
-
-class SlowSite(LocalSite):
-    """The sample site, answering article pages after a short pause."""
-
-    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        if path.startswith("/p/"):
-            time.sleep(PAGE_DELAY)
-        return super().respond(path)
 
 
 def build_site(root: Path) -> list[str]:
@@ -126,28 +119,18 @@ def _retitle(html: str, title: str, path: str, number: int) -> str:
     return html.replace('<div class="story-body">', f'<div class="story-body">{lead}', 1)
 
 
-def write_config(path: Path, site: LocalSite, db: Path) -> Path:
-    lines = [
-        "[storage]",
-        f'db = "{db}"',
-        "",
-        "[crawl]",
-        "allow_private_addresses = true",
-        "timeout = 10",
-        "extract_workers = 2",
-        "",
-    ]
-    for feed in range(FEEDS):
-        lines += [
-            "[[sources]]",
-            f'name = "Feed {feed}"',
-            f'url = "{site.url(f"feed{feed}.xml")}"',
-            "",
-        ]
-    for name, query in TOPICS:
-        lines += ["[[topics]]", f'name = "{name}"', f"query = '{query}'", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+def write_config(path: Path, site: LocalSite, db: Path, workers: int = 2) -> Path:
+    """A config of the three feeds, a pass as it runs by default: paced by AutoThrottle,
+    extracting in a pool of ``workers`` (the processes a kill must take with it)."""
+    feeds = [(f"Feed {feed}", f"feed{feed}.xml") for feed in range(FEEDS)]
+    return conftest.write_config(
+        path, site, feeds, TOPICS, db=db, workers=workers, autothrottle=True
+    )
+
+
+def slow_site(root: Path, delay: float = PAGE_DELAY) -> SlowSite:
+    """The site of ``build_site``, answering its article pages after ``delay`` seconds."""
+    return SlowSite(root, delay, lambda path: path.startswith("/p/"))
 
 
 def table_counts(db_path: Path) -> dict[str, int]:
@@ -179,10 +162,9 @@ def _fts_tables(db: sqlite_utils.Database) -> list[str]:
 
 def start_pass(config: Path, *args: str) -> subprocess.Popen:
     """``presswatch run`` in a session of its own, so it can be killed with its workers."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, "-m", "crawler", "run", "--config", str(config), *args],
-        env=env,
+        env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -229,7 +211,7 @@ def article_count(db: Path) -> int:
 def crash_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSite, list[str]]]:
     root = tmp_path_factory.mktemp("crash-site")
     paths = build_site(root)
-    with SlowSite(root) as site:
+    with slow_site(root) as site:
         yield site, paths
 
 

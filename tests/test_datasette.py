@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +20,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from conftest import REPO, SITES, rows, run_cli, write_config
+from conftest import SITES, child_env, free_port, invoke, rows, run_cli, write_config
 from test_pass import SOURCES, TOPICS
 
 from crawler.demo.localsite import LocalSite
@@ -353,15 +351,9 @@ def test_an_older_database_is_upgraded_in_place(tmp_path):
 # -- presswatch serve ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_starts_datasette_with_the_metadata(basic_db):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = child_env()
     server = subprocess.Popen(
         [sys.executable, "-m", "crawler", "serve", "--db", str(basic_db), "--port", str(port)],
         env=env,
@@ -405,7 +397,7 @@ def test_serve_without_datasette_says_how_to_install_it(basic_db):
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=child_env(),
         timeout=60,
     )
     assert done.returncode == 2
@@ -413,6 +405,6 @@ def test_serve_without_datasette_says_how_to_install_it(basic_db):
 
 
 def test_serve_without_a_database_is_a_usage_error(tmp_path):
-    result = run_cli("serve", "--db", str(tmp_path / "none.db"))
+    result = invoke("serve", "--db", str(tmp_path / "none.db"))
     assert result.code == 2
     assert "no database at" in result.stderr

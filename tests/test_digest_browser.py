@@ -25,9 +25,12 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,  # the demo, then a real browser
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)"
+    ),
+]
 
 
 def png_size(path: Path) -> tuple[int, int]:

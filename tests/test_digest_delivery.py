@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from aiosmtpd.controller import Controller
-from conftest import database_before, run_cli, step_adding
+from conftest import database_before, free_port, invoke, step_adding
 from digest_fixtures import Desk, sample_day
-from test_mail import Inbox, free_port
+from test_mail import Inbox
 
 from crawler.storage.migrations import SCHEMA_VERSION
 from crawler.storage.store import connect
@@ -43,7 +43,7 @@ def config(tmp_path: Path, inbox) -> Path:
 
 
 def digest(config: Path, *args: str):
-    return run_cli("digest", "--config", str(config), *args)
+    return invoke("digest", "--config", str(config), *args)
 
 
 def rows(config: Path) -> list[dict]:

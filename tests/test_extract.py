@@ -241,6 +241,7 @@ def test_the_extractor_is_named_and_older_versions_are_brought_up_to_its_rules()
 # -- a real pass ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_pass_stores_every_script_and_finds_no_mention_in_a_tail(tmp_path) -> None:
     topics = [
         ("Greenland", "Greenland OR Grönland"),

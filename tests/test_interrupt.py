@@ -9,11 +9,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import REPO, SITES, rows, rows_so_far, run_cli
 
 from crawler.demo.localsite import LocalSite
 
 ARTICLES = 120
+pytestmark = pytest.mark.slow  # a pass of 120 pages, stopped, then run again
 
 
 def build_site(root):

@@ -9,8 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import rows, run_cli
-from test_mail import free_port
+from conftest import free_port, rows, run_cli
 
 from crawler.demo.localsite import LocalSite
 
@@ -57,7 +56,8 @@ def failing_config(tmp_path: Path, site: LocalSite) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\ndb = "{tmp_path / "pw.db"}"\n\n'
-        "[crawl]\nallow_private_addresses = true\ntimeout = 5\n\n"
+        "[crawl]\nallow_private_addresses = true\ntimeout = 5\n"
+        "extract_workers = 0\nautothrottle = false\n\n"
         f'[[sources]]\nname = "Gallery"\nurl = "{site.url("feed.xml")}"\n\n'
         f'[[sources]]\nname = "Dead"\nurl = "http://127.0.0.1:{free_port()}/feed.xml"\n',
         encoding="utf-8",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import free_port
 from digest_fixtures import Desk, sample_day
 
 from crawler.config import Config, DigestConfig, EmailSettings
@@ -22,12 +22,6 @@ from crawler.outputs.mail import MailError, send_digest
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 REFUSED = "nobody@example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -202,7 +202,7 @@ def run(tmp_path: Path, site: LocalSite, *extra: str) -> dict:
     feed = f"{site.base_url}/stories/feed.xml"
     path.write_text(
         f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
-        "allow_private_addresses = true\nextract_workers = 0\n"
+        "allow_private_addresses = true\nextract_workers = 0\nautothrottle = false\n"
         f'[[sources]]\nname = "Harbour feed"\nurl = "{feed}"\n',
         encoding="utf-8",
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from conftest import REPO, SITES
-from test_mail import Inbox, free_port
+from conftest import REPO, SITES, free_port
+from test_mail import Inbox
 
 from crawler.demo.localsite import LocalSite
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import rows, run_cli, write_config
+from conftest import SITES, copy_database, rows, run_cli, write_config
+
+from crawler.demo.localsite import LocalSite
 
 SOURCES = [
     ("News", "news/feed.xml"),
@@ -22,12 +24,18 @@ TOPICS = [
 ]
 
 
-@pytest.fixture
-def first_pass(tmp_path, basic_site):
-    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
-    result = run_cli("run", "--config", str(config), "--json")
-    assert result.code == 0, result.stderr
-    return result, tmp_path / "test.db", basic_site
+@pytest.fixture(scope="module")
+def first_pass(tmp_path_factory):
+    """One pass over the basic site with the default pace and the extraction pool, that
+    the module's tests read; a test that writes copies its database."""
+    folder = tmp_path_factory.mktemp("first-pass")
+    with LocalSite(SITES / "basic") as site:
+        config = write_config(
+            folder / "config.toml", site, SOURCES, TOPICS, workers=2, autothrottle=True
+        )
+        result = run_cli("run", "--config", str(config), "--json")
+        assert result.code == 0, result.stderr
+        yield result, folder / "test.db", site
 
 
 def mentions_by_title(db: Path) -> dict[str, set[str]]:
@@ -123,9 +131,10 @@ def test_failures_are_recorded_and_the_rest_of_the_pass_completes(first_pass):
     assert run["status"] == "ok" and run["finished_at"] and run["errors"] == 3
 
 
-def test_a_second_pass_with_nothing_new_adds_only_a_run(first_pass):
-    _, db, site = first_pass
-    config = db.parent / "config.toml"
+def test_a_second_pass_with_nothing_new_adds_only_a_run(first_pass, tmp_path):
+    _, shared, site = first_pass
+    db = copy_database(shared, tmp_path)
+    config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
     counts = (
         "SELECT (SELECT count(*) FROM articles) a, (SELECT count(*) FROM versions) v, "
         "(SELECT count(*) FROM mentions) m, (SELECT count(*) FROM changes) c, "

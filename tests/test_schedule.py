@@ -300,6 +300,7 @@ def stop(scheduler: subprocess.Popen) -> int:
             scheduler.kill()
 
 
+@pytest.mark.slow
 def test_passes_run_one_at_a_time_and_sigterm_stops_cleanly(tmp_path, basic_site):
     config = write_config(
         tmp_path / "config.toml",
@@ -351,6 +352,7 @@ def hung_server() -> Iterator[str]:
         connection.close()
 
 
+@pytest.mark.slow
 def test_a_hung_pass_is_cut_off_at_the_pass_time_limit(tmp_path, hung_server):
     db = tmp_path / "test.db"
     config = tmp_path / "config.toml"

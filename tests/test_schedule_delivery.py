@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import REPO, rows
-from test_mail import Inbox, free_port
+from conftest import REPO, free_port, rows
+from test_mail import Inbox
 
 from crawler.ops.schedule import JobSpec, missed_at_start
 from crawler.outputs.digest import Period, mark_sent, record_digest

@@ -26,7 +26,7 @@ def config(tmp_path: Path, site: LocalSite, sources: str, topics: str = "") -> P
     path = tmp_path / "config.toml"
     path.write_text(
         f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
-        "allow_private_addresses = true\nextract_workers = 1\n"
+        "allow_private_addresses = true\nextract_workers = 0\nautothrottle = false\n"
         + sources.replace("BASE", site.base_url)
         + topics,
         encoding="utf-8",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tomllib
@@ -11,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITES, CliResult, rows, run_cli
+from conftest import SITES, CliResult, child_env, invoke, rows, run_cli
 
 from crawler.commands.sources import append_source, write_source
 from crawler.config import ConfigError, load_config
@@ -24,7 +23,6 @@ DISCOVERY = SITES / "discovery"
 def presswatch(*args: str, input: str | None = None, timeout: float = 180) -> CliResult:
     """``presswatch ARGS`` in a child process with ``input`` on stdin (a pipe, never a
     terminal; without input, stdin is empty)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     stdin = None if input is not None else subprocess.DEVNULL
     done = subprocess.run(
         [sys.executable, "-m", "crawler", *args],
@@ -32,7 +30,7 @@ def presswatch(*args: str, input: str | None = None, timeout: float = 180) -> Cl
         stdin=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=child_env(),
         timeout=timeout,
     )
     return CliResult(done.returncode, done.stdout, done.stderr)
@@ -62,7 +60,8 @@ db = "{tmp_path / "test.db"}"   # next to this file
 [crawl]
 allow_private_addresses = true   # the sites are served on 127.0.0.1
 timeout = 10
-extract_workers = 2
+extract_workers = 0
+autothrottle = false   # the sample sites answer at once
 
 # ----------------------------------------------------------------------------
 # Sources
@@ -183,9 +182,12 @@ def test_add_without_a_terminal_or_an_answer_asks_for_first(tmp_path, post, hera
 
 
 def bare_config(tmp_path: Path, extra: str = "allow_private_addresses = true\n") -> Path:
+    """A config without sources; its crawls extract inline at the sample sites' pace."""
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[storage]\ndb = "{tmp_path / "test.db"}"\n\n[crawl]\n{extra}', encoding="utf-8"
+        f'[storage]\ndb = "{tmp_path / "test.db"}"\n\n[crawl]\n{extra}'
+        "extract_workers = 0\nautothrottle = false\n",
+        encoding="utf-8",
     )
     return path
 
@@ -309,7 +311,7 @@ def test_list_shows_polls_and_article_counts_after_a_real_run(tmp_path, post, he
     config, _ = write(tmp_path, herald)
     assert presswatch("sources", "add", post.url(""), "--first", "--config", str(config)).code == 0
 
-    before = presswatch("sources", "list", "--config", str(config))
+    before = invoke("sources", "list", "--config", str(config))
     assert before.code == 0, before.stderr
     assert [line.split()[-4:] for line in before.stdout.splitlines()[1:]] == [
         ["never", "-", "0", "-"],
@@ -318,7 +320,7 @@ def test_list_shows_polls_and_article_counts_after_a_real_run(tmp_path, post, he
 
     ran = run_cli("run", "--config", str(config), "--source", "Lindholm Post")
     assert ran.code == 0, ran.stderr
-    listed = presswatch("sources", "list", "--config", str(config), "--json")
+    listed = invoke("sources", "list", "--config", str(config), "--json")
     assert listed.code == 0, listed.stderr
     herald_row, post_row = listed.json()
     assert herald_row == {
@@ -338,7 +340,7 @@ def test_list_shows_polls_and_article_counts_after_a_real_run(tmp_path, post, he
     [run] = rows(tmp_path / "test.db", "SELECT started_at FROM runs")
     assert post_row["last_polled_at"] >= run["started_at"]
 
-    text = presswatch("sources", "list", "--config", str(config)).stdout.splitlines()
+    text = invoke("sources", "list", "--config", str(config)).stdout.splitlines()
     assert text[0].split() == [
         "name",
         "kind",

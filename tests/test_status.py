@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlite_utils
-from conftest import database_before, rows, run_cli, step_adding, write_config
+from conftest import (
+    SITES,
+    copy_database,
+    database_before,
+    invoke,
+    rows,
+    run_cli,
+    step_adding,
+    write_config,
+)
 
+from crawler.demo.localsite import LocalSite
 from crawler.ops.schedule import record_failed_pass
 
 SOURCES = [("News", "news/feed.xml"), ("Broken", "broken/feed.xml")]
+TOPICS = [("NATO", "NATO")]
 
 
-def make_db(tmp_path, site):
-    config = write_config(tmp_path / "config.toml", site, SOURCES, [("NATO", "NATO")])
-    result = run_cli("run", "--config", str(config))
-    assert result.code == 0, result.stderr
-    return config, tmp_path / "test.db"
+@pytest.fixture(scope="module")
+def passed(tmp_path_factory):
+    """The database of one pass over the basic site (a source failing), and the site."""
+    folder = tmp_path_factory.mktemp("passed")
+    with LocalSite(SITES / "basic") as site:
+        config = write_config(folder / "config.toml", site, SOURCES, TOPICS)
+        result = run_cli("run", "--config", str(config))
+        assert result.code == 0, result.stderr
+        yield folder / "test.db", site
 
 
-def test_status_reports_runs_failing_sources_and_due_checks(tmp_path, basic_site):
-    config, db = make_db(tmp_path, basic_site)
+def make_db(tmp_path, passed):
+    """That pass's database copied to test.db in ``tmp_path``, with its config."""
+    db, site = passed
+    config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+    return config, copy_database(db, tmp_path)
+
+
+def test_status_reports_runs_failing_sources_and_due_checks(tmp_path, passed):
+    config, db = make_db(tmp_path, passed)
     record_failed_pass(db, "2030-01-01T00:00:00Z", "timeout", "poll: too slow", always=True)
     db_rw = sqlite_utils.Database(db)
     db_rw.execute(
@@ -46,8 +69,8 @@ def test_status_reports_runs_failing_sources_and_due_checks(tmp_path, basic_site
     assert all(moment > status["now"] for moment in upcoming)
 
 
-def test_status_as_text(tmp_path, basic_site):
-    config, db = make_db(tmp_path, basic_site)
+def test_status_as_text(tmp_path, passed):
+    config, db = make_db(tmp_path, passed)
     result = run_cli("status", "--config", str(config), "--runs", "1")
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -62,8 +85,8 @@ def test_status_as_text(tmp_path, basic_site):
     assert f"re-checks: 0 due now, {articles} articles tracked" in lines
 
 
-def test_status_with_only_a_database(tmp_path, basic_site):
-    _, db = make_db(tmp_path, basic_site)
+def test_status_with_only_a_database(tmp_path, passed):
+    _, db = make_db(tmp_path, passed)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = run_cli("status", "--db", str(db), "--json", cwd=elsewhere)
@@ -72,7 +95,7 @@ def test_status_with_only_a_database(tmp_path, basic_site):
 
 
 def test_status_without_a_database_says_so(tmp_path):
-    result = run_cli("status", "--db", str(tmp_path / "none.db"))
+    result = invoke("status", "--db", str(tmp_path / "none.db"))
     assert result.code == 2
     assert f"no database at {tmp_path / 'none.db'}" in result.stderr
     assert not (tmp_path / "none.db").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import rows, run_cli, write_config
+from conftest import invoke, rows, run_cli, write_config
 
 SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")]
 
@@ -37,7 +37,7 @@ def test_topics_check_and_backfill(tmp_path, basic_site):
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, [("NATO", "NATO")])
     assert run_cli("run", "--config", str(config)).code == 0
 
-    checked = run_cli(
+    checked = invoke(
         "topics", "check", "Greenland OR Greenlandic", "--config", str(config), "--json"
     )
     assert checked.code == 0, checked.stderr
@@ -48,14 +48,14 @@ def test_topics_check_and_backfill(tmp_path, basic_site):
     }
     assert all("**" in hit["snippet"] for hit in hits)
 
-    bad = run_cli("topics", "check", "Greenland AND (", "--config", str(config))
+    bad = invoke("topics", "check", "Greenland AND (", "--config", str(config))
     assert bad.code == 2
     assert "position" in bad.stderr
 
     # A topic added after the pass gets its mentions from the stored articles.
     text = config.read_text() + '\n[[topics]]\nname = "Greenland"\nquery = "Greenland"\n'
     config.write_text(text)
-    filled = run_cli("backfill", "--config", str(config), "--topic", "Greenland")
+    filled = invoke("backfill", "--config", str(config), "--topic", "Greenland")
     assert filled.code == 0, filled.stderr
     assert "1 new mention(s)  Greenland" in filled.stdout
     mention = rows(
@@ -65,8 +65,8 @@ def test_topics_check_and_backfill(tmp_path, basic_site):
         "ON a.id = m.article_id WHERE t.name = 'Greenland'",
     )
     assert mention == [{"backfilled": 1, "title": "Greenland talks resume in Nuuk"}]
-    again = run_cli("backfill", "--config", str(config))
+    again = invoke("backfill", "--config", str(config))
     assert "0 new mention(s)  Greenland" in again.stdout
     assert "0 new mention(s)  NATO" in again.stdout
-    unknown = run_cli("backfill", "--config", str(config), "--topic", "Mars")
+    unknown = invoke("backfill", "--config", str(config), "--topic", "Mars")
     assert unknown.code == 2

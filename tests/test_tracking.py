@@ -6,23 +6,58 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import SITES, rows, run_cli, write_config
+from conftest import SITES, copy_database, rows, run_cli, write_config
 
 from crawler.demo.localsite import LocalSite
 
 TOPICS = [("coalition of the willing", '"coalition of the willing"'), ("Greenland", "Greenland")]
 EDITION1, EDITION2 = SITES / "tracking" / "edition1", SITES / "tracking" / "edition2"
+SOURCES = [("Desk", "feed.xml")]
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The tracking site, serving edition 1 until a test publishes edition 2."""
+    with LocalSite(EDITION1) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def first_pass(site, tmp_path_factory):
+    """The database of a first pass over edition 1, that each test copies."""
+    folder = tmp_path_factory.mktemp("first-pass")
+    config = write_config(folder / "config.toml", site, SOURCES, TOPICS)
+    first = run_cli("run", "--config", str(config), "--json")
+    assert first.code == 0, first.stderr
+    assert first.json()["articles_new"] == 8
+    return folder / "test.db"
+
+
+def copy_of(first_pass, site, folder):
+    """A config and a copy of the first pass's database in ``folder``, with the site
+    serving edition 1 again."""
+    site.root = EDITION1
+    site.requests.clear()
+    db = copy_database(first_pass, folder)
+    return write_config(folder / "config.toml", site, SOURCES, TOPICS), db
 
 
 @pytest.fixture
-def tracked(tmp_path):
-    """A first pass over edition 1, then edition 2 published at the same URLs."""
-    with LocalSite(EDITION1) as site:
-        config = write_config(tmp_path / "config.toml", site, [("Desk", "feed.xml")], TOPICS)
-        first = run_cli("run", "--config", str(config), "--json")
-        assert first.code == 0, first.stderr
-        assert first.json()["articles_new"] == 8
-        yield site, config, tmp_path / "test.db"
+def tracked(site, first_pass, tmp_path):
+    """A first pass over edition 1, for a test to publish edition 2 at the same URLs."""
+    config, db = copy_of(first_pass, site, tmp_path)
+    yield site, config, db
+    site.root = EDITION1
+
+
+@pytest.fixture(scope="module")
+def rechecked(site, first_pass, tmp_path_factory):
+    """After the first pass, edition 2 published and every article re-checked: the
+    summary of that re-check, the site, its config and database, that tests only read."""
+    config, db = copy_of(first_pass, site, tmp_path_factory.mktemp("rechecked"))
+    summary = recheck_all(site, config)
+    site.root = EDITION1
+    return summary, site, config, db
 
 
 def recheck_all(site, config):
@@ -37,9 +72,8 @@ def changes_by_path(db, site) -> dict[str, dict]:
     return {c["url"].removeprefix(site.base_url): c for c in changes}
 
 
-def test_edits_are_recorded_as_changes_with_readable_diffs(tracked):
-    site, config, db = tracked
-    summary = recheck_all(site, config)
+def test_edits_are_recorded_as_changes_with_readable_diffs(rechecked):
+    summary, site, _, db = rechecked
     assert summary["articles_checked"] == 8
     assert summary["changes_new"] == 7
     changes = changes_by_path(db, site)
@@ -62,9 +96,8 @@ def test_edits_are_recorded_as_changes_with_readable_diffs(tracked):
     assert retitled["diff"] is None
 
 
-def test_topics_an_edit_adds_or_removes_are_recorded(tracked):
-    site, config, db = tracked
-    recheck_all(site, config)
+def test_topics_an_edit_adds_or_removes_are_recorded(rechecked):
+    _, site, _, db = rechecked
     changes = changes_by_path(db, site)
     assert json.loads(changes["/articles/t4.html"]["mentions_added"]) == [
         "coalition of the willing"
@@ -85,9 +118,8 @@ def test_topics_an_edit_adds_or_removes_are_recorded(tracked):
     assert mention[0]["version_id"] == changes["/articles/t4.html"]["to_version_id"]
 
 
-def test_removed_and_redirected_articles(tracked):
-    site, config, db = tracked
-    recheck_all(site, config)
+def test_removed_and_redirected_articles(rechecked):
+    _, site, _, db = rechecked
     changes = changes_by_path(db, site)
     assert changes["/articles/t6.html"]["kind"] == "removed"
     assert changes["/articles/t6.html"]["to_version_id"] is None
@@ -102,9 +134,8 @@ def test_removed_and_redirected_articles(tracked):
     assert status["/articles/t1.html"] == "live"
 
 
-def test_noise_alone_makes_no_new_version(tracked):
-    site, config, db = tracked
-    recheck_all(site, config)
+def test_noise_alone_makes_no_new_version(rechecked):
+    _, site, _, db = rechecked
     versions = rows(
         db,
         "SELECT count(v.id) n FROM versions v JOIN articles a "
@@ -160,9 +191,8 @@ def test_recheck_none_fetches_no_stored_article(tracked):
     assert rows(db, "SELECT count(*) n FROM changes") == [{"n": 0}]
 
 
-def test_diff_command_prints_the_history(tracked):
-    site, config, db = tracked
-    recheck_all(site, config)
+def test_diff_command_prints_the_history(rechecked, tmp_path):
+    _, site, config, _ = rechecked
     result = run_cli("diff", site.url("articles/t3.html"), "--config", str(config))
     assert result.code == 0, result.stderr
     assert (
@@ -174,7 +204,7 @@ def test_diff_command_prints_the_history(tracked):
         "diff", site.url("articles/t1.html?utm_source=x"), "--config", str(config), "--color"
     )
     assert "\x1b[" in edited.stdout
-    page = db.parent / "t4.html"
+    page = tmp_path / "t4.html"
     html = run_cli(
         "diff",
         site.url("articles/t4.html"),

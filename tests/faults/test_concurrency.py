@@ -4,7 +4,6 @@ together, and Datasette reading while a pass writes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import REPO
-from test_crash import FEEDS, PER_FEED, SlowSite, build_site, write_config
+from conftest import SlowSite, child_env
+from test_crash import FEEDS, PER_FEED, build_site, slow_site, write_config
 
 from crawler.outputs.datasette import database_name, make_datasette
 
@@ -24,14 +23,14 @@ pytestmark = pytest.mark.slow
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlowSite]:
     root = tmp_path_factory.mktemp("concurrency-site")
     build_site(root)
-    with SlowSite(root) as served:
+    with slow_site(root) as served:
         yield served
 
 
 def start_pass(config: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "crawler", "run", "--config", str(config), *args],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=child_env(),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -115,7 +115,7 @@ def assert_complete_after(
 def test_a_page_limit_fails_the_pass_visibly_and_the_next_pass_loses_nothing(tmp_path, site):
     served, paths = site
     db = tmp_path / "full.db"
-    config = write_config(tmp_path / "config.toml", served, db)
+    config = write_config(tmp_path / "config.toml", served, db, workers=0)
     empty = page_count(db)  # the schema alone; 150 articles take some hundreds of pages
     failed = run_pass(config, **{MAX_PAGES_ENV: str(empty + 100)})
     stored = assert_failed_visibly(failed, db)
@@ -151,7 +151,7 @@ def test_a_full_file_system_fails_the_pass_visibly_and_the_next_pass_loses_nothi
 ):
     served, paths = site
     db = small_disk / "full.db"
-    config = write_config(tmp_path / "config.toml", served, db)
+    config = write_config(tmp_path / "config.toml", served, db, workers=0)
     page_count(db)  # the schema fits; the articles do not
     stored = assert_failed_visibly(run_pass(config), db)
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
@@ -164,7 +164,7 @@ def test_a_disk_too_full_to_open_the_database_fails_in_one_line(tmp_path, site, 
     next pass with space again stores everything."""
     served, _paths = site
     db = small_disk / "full.db"
-    config = write_config(tmp_path / "config.toml", served, db)
+    config = write_config(tmp_path / "config.toml", served, db, workers=0)
     page_count(db)  # the schema, then nothing more fits
     subprocess.run(
         ["dd", "if=/dev/zero", f"of={small_disk / 'filler'}", "bs=4k"],

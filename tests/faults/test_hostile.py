@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import rows, run_cli
+from conftest import invoke, rows, run_cli
 from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer, _big_feed
 from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, REPO, assert_rest_completed, crawl, proxy
@@ -380,7 +380,8 @@ def test_a_config_with_a_query_nested_too_deeply_names_the_topic(tmp_path, query
     assert result.code == 2, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"presswatch: error: {config}: topics: topic 'Deep': query '")
-    assert TOO_DEEP in line and len(line) < 300
+    # Short, the file's path aside (its length depends on the test's temporary folder).
+    assert TOO_DEEP in line and len(line.replace(str(config), "config.toml")) < 240
 
 
 @pytest.mark.parametrize(
@@ -452,11 +453,11 @@ def test_invisible_characters_are_never_shown_but_kept_in_the_database(tmp_path,
     assert stored["title"] == INVISIBLE  # the original is kept
     config = str(tmp_path / "config.toml")
     shown = {
-        fmt: run_cli("digest", "--config", config, "--format", fmt)
+        fmt: invoke("digest", "--config", config, "--format", fmt)
         for fmt in ("markdown", "html", "text", "json", "atom")
     }
-    shown["status"] = run_cli("status", "--config", config)
-    shown["check"] = run_cli("topics", "check", "harbour", "--config", config)
+    shown["status"] = invoke("status", "--config", config)
+    shown["check"] = invoke("topics", "check", "harbour", "--config", config)
     for name, output in shown.items():
         assert output.code == 0, (name, output.stderr)
         assert not set(INVISIBLE_CHARS) & set(output.stdout), name

@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from aiosmtpd.controller import Controller
-from conftest import REPO, run_cli
+from conftest import REPO, free_port, run_cli
 from digest_fixtures import Desk, sample_day
 from smtp_faults import ScriptedSMTP
-from test_mail import free_port
 
 from crawler.config import EmailSettings
 from crawler.outputs.mail import MailError, send_digest

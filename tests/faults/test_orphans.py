@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, rows, run_cli
-from test_crash import article_count, build_site, write_config
+from conftest import child_env, rows, run_cli
+from test_crash import article_count, build_site, slow_site, write_config
 
 from crawler.demo.localsite import LocalSite
 
@@ -32,18 +32,11 @@ MARK = "PRESSWATCH_TEST_PROCESS_MARK"
 PAGE_DELAY = 0.3  # a pass of some 15 s: it outlives the checks unless it is killed
 
 
-class SlowerSite(LocalSite):
-    def respond(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        if path.startswith("/p/"):
-            time.sleep(PAGE_DELAY)
-        return super().respond(path)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSite]:
     root = tmp_path_factory.mktemp("orphan-site")
     build_site(root)
-    with SlowerSite(root) as served:
+    with slow_site(root, PAGE_DELAY) as served:
         yield served
 
 
@@ -73,7 +66,7 @@ def survivors(mark: str, within: float = 4.0) -> list[tuple[int, str]]:
 
 
 def start(mark: str, *args: str, **popen) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), MARK: mark}
+    env = child_env(**{MARK: mark})
     return subprocess.Popen(
         [sys.executable, "-m", "crawler", *args], env=env, stdin=subprocess.DEVNULL, **popen
     )
@@ -154,7 +147,7 @@ def test_a_new_scheduler_reports_a_pass_still_running_and_skips_visibly(tmp_path
         "with DatabaseLock(sys.argv[1]):\n    print('held', flush=True)\n"
         "    time.sleep(120)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO), MARK: mark}
+    env = child_env(**{MARK: mark})
     with cleanup(mark):
         holder = subprocess.Popen(
             [sys.executable, "-c", holder_code, str(db)], env=env, stdout=subprocess.PIPE, text=True
