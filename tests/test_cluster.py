@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SITES, SlowSite, child_env, free_port, rows, run_cli, write_config
 
+from crawler.demo.localsite import LocalSite
+
 pytest.importorskip("redis", reason="the cluster extra is not installed")
 pytest.importorskip("scrapy_redis", reason="the cluster extra is not installed")
 
