@@ -60,7 +60,9 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     )
     hostile_diff = diff_texts(before, after).html
     with desk.store.transaction():
-        desk.store.db["changes"].update(first, {"diff_html": hostile_diff})
+        desk.store.db["changes"].update(
+            first, {"diff_html": hostile_diff, "kinds": '["lede", "stealth"]', "significance": 0.42}
+        )
         # a tampered row: markup that presswatch never writes must still show as text
         desk.store.db["changes"].update(
             second, {"diff_html": f"<p>x</p><script>alert(1)</script>{ATTACK}"}
@@ -185,6 +187,7 @@ def test_an_article_page_shows_its_versions_on_a_timeline(desk):
     assert [kind for kind, _ in dots] == ["first", "edited", "retitled"]
     assert [float(left) for _, left in dots] == [0.0, 50.0, 100.0]
     assert 'href="/-/presswatch/diff/1"' in html
+    assert '<td>lede, stealth <span class="muted">significance 0.42</span></td>' in html
     assert_inert(html)
 
 

@@ -3,6 +3,7 @@ Store (crawler/outputs/datasette/plugin.py calls them on Datasette's connection)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
@@ -54,12 +55,12 @@ LIMIT ?
 
 _ARTICLE_LIFE_SQL = """
 SELECT v.id AS version_id, v.fetched_at AS at, v.title, length(v.text) AS chars,
-       c.id AS change_id, c.kind, c.chars_added, c.chars_removed
+       c.id AS change_id, c.kind, c.chars_added, c.chars_removed, c.kinds, c.significance
 FROM versions v LEFT JOIN changes c ON c.to_version_id = v.id
 WHERE v.article_id = ?
 UNION ALL
 SELECT NULL, c.detected_at, coalesce(c.title_after, c.title_before), NULL,
-       c.id, c.kind, c.chars_added, c.chars_removed
+       c.id, c.kind, c.chars_added, c.chars_removed, c.kinds, c.significance
 FROM changes c
 WHERE c.article_id = ? AND c.to_version_id IS NULL
 ORDER BY at, change_id
@@ -109,9 +110,12 @@ class ViewQueries:
     def article_versions(self, article_id: int) -> list[dict[str, Any]]:
         """An article's life, oldest first: every version (``version_id``, ``at``,
         ``title``, ``chars``) with the change that made it (``change_id``, ``kind``,
-        sizes; none for the first), and the changes that made no version (removed,
-        redirected) with their time and kind."""
-        return list(self.db.query(_ARTICLE_LIFE_SQL, [article_id, article_id]))
+        sizes, ``kinds`` and ``significance``; none for the first), and the changes that
+        made no version (removed, redirected) with their time and kind."""
+        return [
+            {**row, "kinds": json.loads(row["kinds"] or "[]")}
+            for row in self.db.query(_ARTICLE_LIFE_SQL, [article_id, article_id])
+        ]
 
     # -- the dashboard -----------------------------------------------------------------
 
