@@ -80,7 +80,12 @@ class SlowSite(LocalSite):
     """A sample site answering the paths ``slow`` selects after ``delay`` seconds, so a
     pass over it lasts long enough to be watched, killed or overlapped."""
 
-    def __init__(self, root: str | Path, delay: float, slow: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        delay: float = 1.5,
+        slow: Callable[[str], bool] = lambda path: path.endswith(".html"),
+    ) -> None:
         super().__init__(root)
         self.delay, self.slow = delay, slow
 

@@ -508,6 +508,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     from crawler.cluster.ingest import Ingester, IngestOptions
     from crawler.cluster.keys import Keys
     from crawler.cluster.messages import event_message, item_message
+    from crawler.cluster.queue import ItemQueue
     from crawler.items import Article, ArticleItem
 
     db = tmp_path / "test.db"
@@ -548,14 +549,18 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     )
     hostile = [bad_time, error(message=42), error(stage=None), "[" * 100_000, private]
     redis, keys = Redis.from_url(redis_url), Keys()
+    queue = ItemQueue(redis, keys)
     for message in [*hostile, error(message="the good one")]:
-        redis.lpush(keys.items, message)
+        queue.push(message)
 
     Ingester(IngestOptions(db, keys.prefix, idle_exit=0.5, settle=0.1), redis).serve()
 
     assert rows(db, "SELECT message FROM errors") == [{"message": "the good one"}]
     assert not rows(db, "SELECT url FROM articles")
-    aside = [json.loads(raw) for raw in reversed(redis.lrange(keys.dead_letters, 0, -1))]
+    aside = [
+        {key.decode(): value.decode() for key, value in fields.items()}
+        for _, fields in redis.xrange(keys.dead_letters)
+    ]
     assert [entry["reason"] for entry in aside] == [
         "malformed 'skipped' message: at: not an ISO 8601 time: 'yesterday'",
         "malformed 'error' message: fields.message: expected text, got an integer 42",
@@ -565,7 +570,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
         "item names a private address (127.0.0.1): http://127.0.0.1:6379/x",
     ]
     assert [entry["message"] for entry in aside][:3] == hostile[:3]
-    assert redis.llen(keys.items) == redis.llen(keys.processing) == 0
+    assert len(queue) == 0
 
     status = run_cli("status", "--config", str(config))
     assert status.code == 0, status.stderr
