@@ -92,7 +92,7 @@ def _activity(
 
 
 def _check_topics(store: Store, topics: Sequence[str]) -> tuple[str, ...]:
-    known = [row[0] for row in store.db.execute("SELECT name FROM topics ORDER BY id")]
+    known = store.topic_names()
     for name in topics:
         if name not in known:
             listed = ", ".join(repr(k) for k in known) or "none yet"
