@@ -28,6 +28,7 @@ pytest.importorskip("redis", reason="the cluster extra is not installed")
 pytest.importorskip("scrapy_redis", reason="the cluster extra is not installed")
 
 from redis import Redis
+from redis.exceptions import ResponseError
 
 from crawler.cluster.codec import CodecError, RequestCodec
 from crawler.cluster.ingest import Ingester, IngestOptions
@@ -370,8 +371,11 @@ def wait_for_pending_messages(redis: Redis) -> bool:
     """True as soon as the ingester holds messages it has not acknowledged."""
     deadline, keys = time.monotonic() + TIMEOUT, Keys()
     while time.monotonic() < deadline:
-        if redis.exists(keys.items) and redis.xpending(keys.items, "ingest")["pending"]:
-            return True
+        try:
+            if redis.xpending(keys.items, "ingest")["pending"]:
+                return True
+        except ResponseError:  # no stream, or the ingester has not made its group yet
+            pass
         time.sleep(0.001)
     return False
 

@@ -64,19 +64,26 @@ class Frontier:
 
     def submit(self, request: Request, *, done: str | None = None) -> bool:
         """Add ``request`` unless the duplicate filter has seen it; False when it has.
-        ``done``: the entry it continues (a retry or a redirect), acknowledged with it."""
-        if not request.dont_filter and self.dupefilter.request_seen(request):
-            if done:
-                self.stream.ack([done])
-            if self.on_duplicate is not None:
-                self.on_duplicate(request)
-            return False
+        ``done``: the entry it continues (a retry or a redirect), acknowledged with it.
+
+        The fingerprint and the entry are written in one transaction, so a worker killed
+        in between cannot leave a request marked seen that is nowhere in the stream. A
+        request seen before is taken back out at once (a worker that read it in that
+        instant fetches it twice, which stores nothing twice)."""
+        filtered = not request.dont_filter
         data = self.codec.dumps(request.to_dict(spider=self.spider))
         with self.server.pipeline(transaction=True) as pipe:
+            if filtered:
+                pipe.sadd(self.dupefilter.key, self.dupefilter.request_fingerprint(request))
             self.stream.add(data, pipe)
             if done:
                 self.stream.ack([done], pipe)
-            pipe.execute()
+            replies = pipe.execute()
+        if filtered and not replies[0]:  # seen before
+            self.server.xdel(self.stream.key, replies[1])
+            if self.on_duplicate is not None:
+                self.on_duplicate(request)
+            return False
         return True
 
     def resume(self) -> list[Request]:
