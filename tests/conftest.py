@@ -76,6 +76,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The basic site's sources and the topics its pages mention (tests/sites/basic).
+BASIC_SOURCES = [
+    ("News", "news/feed.xml"),
+    ("Wire", "wire/atom.xml"),
+    ("Broken", "broken/feed.xml"),
+    ("Salvage", "salvage/feed.xml"),
+]
+BASIC_TOPICS = [
+    ("coalition of the willing", '"coalition of the willing"'),
+    ("Greenland", "Greenland"),
+    ("NATO", "NATO"),
+    ("Ukraine", "Ukraine"),
+    ("European Security Council", '"European Security Council"'),
+]
+
+
 class SlowSite(LocalSite):
     """A sample site answering the paths ``slow`` selects after ``delay`` seconds, so a
     pass over it lasts long enough to be watched, killed or overlapped."""

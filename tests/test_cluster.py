@@ -20,7 +20,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SITES, SlowSite, child_env, free_port, rows, run_cli, write_config
+from conftest import (
+    BASIC_SOURCES,
+    BASIC_TOPICS,
+    REPO,
+    SITES,
+    SlowSite,
+    child_env,
+    free_port,
+    rows,
+    run_cli,
+    write_config,
+)
 
 from crawler.demo.localsite import LocalSite
 
@@ -47,19 +58,7 @@ from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
 from crawler.tracking.recorder import PassRecorder
 
-SOURCES = [
-    ("News", "news/feed.xml"),
-    ("Wire", "wire/atom.xml"),
-    ("Broken", "broken/feed.xml"),
-    ("Salvage", "salvage/feed.xml"),
-]
-TOPICS = [
-    ("coalition of the willing", '"coalition of the willing"'),
-    ("Greenland", "Greenland"),
-    ("NATO", "NATO"),
-    ("Ukraine", "Ukraine"),
-    ("European Security Council", '"European Security Council"'),
-]
+SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
 REDIS_SERVER = shutil.which("redis-server")
 TIMEOUT = 120
 

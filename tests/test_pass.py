@@ -5,23 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SITES, copy_database, rows, run_cli, write_config
+from conftest import BASIC_SOURCES, BASIC_TOPICS, SITES, copy_database, rows, run_cli, write_config
 
 from crawler.demo.localsite import LocalSite
 
-SOURCES = [
-    ("News", "news/feed.xml"),
-    ("Wire", "wire/atom.xml"),
-    ("Broken", "broken/feed.xml"),
-    ("Salvage", "salvage/feed.xml"),
-]
-TOPICS = [
-    ("coalition of the willing", '"coalition of the willing"'),
-    ("Greenland", "Greenland"),
-    ("NATO", "NATO"),
-    ("Ukraine", "Ukraine"),
-    ("European Security Council", '"European Security Council"'),
-]
+SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -29,6 +29,8 @@ from crawler.commands.common import (
     database_lock,
     db_option,
     log_format_option,
+    options,
+    pass_selection_options,
     read_config_for,
     user_errors,
 )
@@ -76,15 +78,6 @@ log_file_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also log to this file (rotated at 10 MB).",
 )
-
-
-def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def apply(function: Any) -> Any:
-        for decorator in reversed(decorators):
-            function = decorator(function)
-        return function
-
-    return apply
 
 
 @click.command()
@@ -215,17 +208,7 @@ def ingest(
 
 @click.command()
 @options(config_option, db_option, redis_option, prefix_option)
-@click.option(
-    "--source", "sources", multiple=True, metavar="NAME", help="Poll only this source (repeatable)."
-)
-@click.option("--no-sources", is_flag=True, help="Poll no source: only re-check stored articles.")
-@click.option(
-    "--recheck",
-    type=click.Choice(["due", "all", "none"]),
-    default="due",
-    show_default=True,
-    help="Which stored articles to re-fetch for edits.",
-)
+@pass_selection_options
 @click.option(
     "--reseed",
     is_flag=True,

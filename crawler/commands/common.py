@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -72,6 +72,47 @@ log_format_option = click.option(
     default="text",
     show_default=True,
     help="json: one JSON object per log line (journald, Loki).",
+)
+
+
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+
+
+def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several click options as one decorator, applied in the order given."""
+
+    def apply(function: Any) -> Any:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+# What a pass polls and re-checks: `presswatch run`, and `presswatch enqueue` in a cluster.
+pass_selection_options = options(
+    click.option(
+        "--source",
+        "sources",
+        multiple=True,
+        metavar="NAME",
+        help="Poll only this source (repeatable).",
+    ),
+    click.option(
+        "--no-sources", is_flag=True, help="Poll no source: only re-check stored articles."
+    ),
+    click.option(
+        "--recheck",
+        type=click.Choice(["due", "all", "none"]),
+        default="due",
+        show_default=True,
+        help="Which stored articles to re-fetch for edits.",
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from crawler.commands.common import (
     config_option,
     db_option,
     open_store,
+    output_option,
     use_color,
     write_output,
 )
@@ -27,12 +28,7 @@ from crawler.commands.common import (
     show_default=True,
     help="html: a standalone page.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.option(
     "--show",
     type=click.Choice(["diff", "raw"]),

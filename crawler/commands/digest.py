@@ -14,6 +14,7 @@ from crawler.commands.common import (
     database_lock,
     db_option,
     open_store,
+    output_option,
     read_config_for,
     require_database,
     use_color,
@@ -51,12 +52,7 @@ def default_format(on_terminal: bool) -> str:
     default=None,
     help="Default: text when printing to a terminal, else markdown.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option
 @click.option(
     "--send",
     is_flag=True,

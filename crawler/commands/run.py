@@ -24,6 +24,7 @@ from crawler.commands.common import (
     database_lock,
     db_option,
     log_format_option,
+    pass_selection_options,
     read_config_for,
 )
 from crawler.config import Config
@@ -41,17 +42,7 @@ log = logging.getLogger("presswatch.run")
 @click.command()
 @config_option
 @db_option
-@click.option(
-    "--source", "sources", multiple=True, metavar="NAME", help="Poll only this source (repeatable)."
-)
-@click.option("--no-sources", is_flag=True, help="Poll no source: only re-check stored articles.")
-@click.option(
-    "--recheck",
-    type=click.Choice(["due", "all", "none"]),
-    default="due",
-    show_default=True,
-    help="Which stored articles to re-fetch for edits.",
-)
+@pass_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
     "--wait",
