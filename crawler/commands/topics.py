@@ -34,6 +34,11 @@ def topics() -> None:
 @click.option("--keep-diacritics", is_flag=True, help="Do not fold Grønland to Gronland.")
 @click.option("--limit", default=50, show_default=True, help="List at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--full-scan",
+    is_flag=True,
+    help="Match every stored article, not only those the full-text index finds.",
+)
 def topics_check(
     query: str,
     config_path: Path,
@@ -42,6 +47,7 @@ def topics_check(
     keep_diacritics: bool,
     limit: int,
     as_json: bool,
+    full_scan: bool,
 ) -> None:
     """List the stored articles (current versions) that QUERY would match."""
     from crawler.matching import QueryError, check_query
@@ -58,7 +64,7 @@ def topics_check(
         raise click.UsageError(f"bad query: {error}\n  {shown}\n  {pointer}") from error
     with open_store(config_path, db_path) as store:
         count = 0
-        for hit in check(store, matcher):
+        for hit in check(store, matcher, [query], full_scan=full_scan):
             count += 1
             if count <= limit:
                 click.echo(_format_hit(hit, as_json))
@@ -100,7 +106,14 @@ def _format_hit(hit: Any, as_json: bool) -> str:
     metavar="NAME",
     help="Only this topic (repeatable); default: every configured topic.",
 )
-def backfill(config_path: Path, db_path: Path | None, topic_names: tuple[str, ...]) -> None:
+@click.option(
+    "--full-scan",
+    is_flag=True,
+    help="Match every stored article, not only those the full-text index finds.",
+)
+def backfill(
+    config_path: Path, db_path: Path | None, topic_names: tuple[str, ...], full_scan: bool
+) -> None:
     """Record the mentions that new or changed topics have in stored articles.
 
     Mentions found this way are flagged backfilled, with found_at the time of the backfill.
@@ -112,7 +125,7 @@ def backfill(config_path: Path, db_path: Path | None, topic_names: tuple[str, ..
     db = require_database(db_path or config.storage.db)
     try:
         with database_lock(db, wait=60), open_store(config_path, db) as store:
-            added = run_backfill(store, config, topic_names, to_iso(utc_now()))
+            added = run_backfill(store, config, topic_names, to_iso(utc_now()), full_scan=full_scan)
     except KeyError as error:
         raise click.UsageError(error.args[0]) from error
     except LockHeld as held:

@@ -4,7 +4,7 @@ reports, the re-check schedule and the topic backfill."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,22 +80,46 @@ class ArticleQueries:
     def version_count(self, article_id: int) -> int:
         return self.db["versions"].count_where("article_id = ?", [article_id])
 
-    def current_versions(self, batch: int = 500) -> Iterator[CurrentVersion]:
+    def current_versions(
+        self, article_ids: Sequence[int] | None = None, batch: int = 500
+    ) -> Iterator[CurrentVersion]:
         """Every article's current version, by article id, read ``batch`` at a time (so
-        the caller may write between them)."""
+        the caller may write between them); only those of ``article_ids`` when given."""
+        if article_ids is not None:
+            ids = sorted(article_ids)
+            for start in range(0, len(ids), batch):
+                chunk = ids[start : start + batch]
+                marks = ", ".join("?" * len(chunk))
+                yield from self._current_versions(f"a.id IN ({marks}) ORDER BY a.id", chunk)
+            return
         last_id = 0
         while True:
-            rows = self.db.execute(
-                "SELECT a.id, v.id, a.url, v.title, v.text, v.topics FROM articles a "
-                "JOIN versions v ON v.id = a.current_version_id WHERE a.id > ? "
-                "ORDER BY a.id LIMIT ?",
-                [last_id, batch],
-            ).fetchall()
-            for row in rows:
-                yield CurrentVersion(*row[:5], tuple(json.loads(row[5])))
+            rows = list(self._current_versions("a.id > ? ORDER BY a.id LIMIT ?", [last_id, batch]))
+            yield from rows
             if len(rows) < batch:
                 return
-            last_id = rows[-1][0]
+            last_id = rows[-1].article_id
+
+    def _current_versions(self, where: str, params: Sequence[Any]) -> Iterator[CurrentVersion]:
+        rows = self.db.execute(
+            "SELECT a.id, v.id, a.url, v.title, v.text, v.topics FROM articles a "
+            f"JOIN versions v ON v.id = a.current_version_id WHERE {where}",
+            list(params),
+        ).fetchall()
+        for row in rows:
+            yield CurrentVersion(*row[:5], tuple(json.loads(row[5])))
+
+    def articles_matching(self, fts_query: str) -> list[int]:
+        """The articles (ids, ascending) whose current version matches an FTS5 query
+        over ``versions_fts``: the index is matched once, then joined through
+        ``versions.article_id``."""
+        rows = self.db.execute(
+            "SELECT a.id FROM versions_fts f CROSS JOIN versions v ON v.id = f.rowid "
+            "CROSS JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id "
+            "WHERE versions_fts MATCH ? ORDER BY a.id",
+            [fts_query],
+        )
+        return [row[0] for row in rows]
 
     # -- changes -----------------------------------------------------------------------
 
@@ -117,6 +141,18 @@ class ArticleQueries:
         )
 
     # -- mentions ----------------------------------------------------------------------
+
+    def articles_mentioning(self, topic_ids: Sequence[int]) -> list[int]:
+        """The articles (ids, ascending) with a mention of any of these topics."""
+        if not topic_ids:
+            return []
+        marks = ", ".join("?" * len(topic_ids))
+        rows = self.db.execute(
+            f"SELECT DISTINCT article_id FROM mentions WHERE topic_id IN ({marks}) "
+            "ORDER BY article_id",
+            list(topic_ids),
+        )
+        return [row[0] for row in rows]
 
     def topic_mention_titles(self) -> list[tuple[str, str | None]]:
         """(topic, article title) for each mention, by topic then newest article first;

@@ -298,6 +298,83 @@ MIGRATIONS: tuple[Migration, ...] = (
         expires_at TEXT NOT NULL
     );
     """,
+    # A year of data (docs/performance.md): indexes for every default sort, offered facet
+    # and joined key; full-text update triggers that fire only when an indexed column
+    # changes (writing versions.topics or changes.mentions_* never re-indexes text); the
+    # two feeds without ORDER BY and with the article's columns as scalar subqueries, so
+    # counting one reads one index (Datasette orders them: metadata sort_desc).
+    """
+    CREATE INDEX articles_current_version_id ON articles(current_version_id);
+    CREATE INDEX mentions_topic_id_found_at ON mentions(topic_id, found_at, in_title);
+    CREATE INDEX changes_article_id_detected_at ON changes(article_id, detected_at);
+    CREATE INDEX errors_source_id_at ON errors(source_id, at);
+    CREATE INDEX article_sources_source_id ON article_sources(source_id);
+    CREATE INDEX skipped_source_id ON skipped(source_id);
+    CREATE INDEX gone_links_source_id ON gone_links(source_id);
+    CREATE INDEX notifications_article_id ON notifications(article_id);
+    CREATE INDEX articles_first_seen_at ON articles(first_seen_at);
+    CREATE INDEX versions_fetched_at ON versions(fetched_at);
+    CREATE INDEX runs_started_at ON runs(started_at);
+    CREATE INDEX errors_at ON errors(at);
+    CREATE INDEX digests_created_at ON digests(created_at);
+    CREATE INDEX gone_links_first_seen_at ON gone_links(first_seen_at);
+    CREATE INDEX notifications_created_at ON notifications(created_at);
+    CREATE INDEX articles_status ON articles(status);
+    CREATE INDEX articles_language ON articles(language);
+    CREATE INDEX mentions_in_title ON mentions(in_title);
+    CREATE INDEX changes_kind ON changes(kind);
+    CREATE INDEX errors_stage ON errors(stage);
+    CREATE INDEX runs_status ON runs(status);
+    CREATE INDEX notifications_event ON notifications(event);
+    CREATE INDEX notifications_status ON notifications(status);
+    DROP TRIGGER versions_au;
+    CREATE TRIGGER versions_au AFTER UPDATE OF title, text ON versions BEGIN
+        INSERT INTO versions_fts (versions_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    DROP TRIGGER changes_au;
+    CREATE TRIGGER changes_au AFTER UPDATE OF title_before, title_after, diff ON changes BEGIN
+        INSERT INTO changes_fts (changes_fts, rowid, title_before, title_after, diff)
+            VALUES ('delete', old.id, old.title_before, old.title_after, old.diff);
+        INSERT INTO changes_fts (rowid, title_before, title_after, diff)
+            VALUES (new.id, new.title_before, new.title_after, new.diff);
+    END;
+    DROP VIEW mention_feed;
+    CREATE VIEW mention_feed AS
+    SELECT
+        t.name AS topic,
+        (SELECT a.title FROM articles a WHERE a.id = m.article_id) AS headline,
+        (SELECT s.name FROM articles a JOIN sources s ON s.id = a.source_id
+            WHERE a.id = m.article_id) AS outlet,
+        (SELECT a.url FROM articles a WHERE a.id = m.article_id) AS url,
+        (SELECT a.published_at FROM articles a WHERE a.id = m.article_id) AS published_at,
+        m.found_at,
+        m.snippet,
+        m.in_title,
+        m.article_id,
+        m.id AS mention_id
+    FROM mentions m
+    JOIN topics t ON t.id = m.topic_id;
+    DROP VIEW change_feed;
+    CREATE VIEW change_feed AS
+    SELECT
+        (SELECT a.title FROM articles a WHERE a.id = c.article_id) AS headline,
+        (SELECT s.name FROM articles a JOIN sources s ON s.id = a.source_id
+            WHERE a.id = c.article_id) AS outlet,
+        (SELECT a.url FROM articles a WHERE a.id = c.article_id) AS url,
+        c.kind,
+        c.detected_at,
+        c.title_before,
+        c.title_after,
+        c.mentions_added,
+        c.mentions_removed,
+        CASE WHEN length(c.diff) > 300 THEN substr(c.diff, 1, 300) || '…' ELSE c.diff END
+            AS diff_excerpt,
+        c.article_id,
+        c.id AS change_id
+    FROM changes c;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

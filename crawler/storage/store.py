@@ -440,25 +440,46 @@ class Store(RunQueries, SourceQueries, ArticleQueries, DigestQueries, ViewQuerie
         )
 
     def due_articles(self, now: str | None, batch: int = 500) -> Iterator[dict[str, Any]]:
-        """Tracked articles to re-check: due by ``now``, or every tracked one when None.
+        """Tracked articles to re-check, by id: due by ``now``, or every tracked one when
+        None.
 
-        Read in batches by id, so the caller may write to the database between rows.
+        The due ones are found through the next_check_at index (a pass with nothing due
+        reads no article); rows are read in batches, so the caller may write to the
+        database between rows, and a row no longer due when its batch is read is skipped.
         """
-        sql = (
+        columns = (
             "SELECT id, url, source_id, etag, last_modified, body_hash, last_changed_at, "
             "status FROM articles "
-            "WHERE next_check_at IS NOT NULL AND id > ?"
         )
-        if now is not None:
-            sql += " AND next_check_at <= ?"
-        last_id = 0
-        while True:
-            params = [last_id] if now is None else [last_id, now]
-            rows = list(self.db.query(sql + f" ORDER BY id LIMIT {batch}", params))
-            yield from rows
-            if len(rows) < batch:
-                return
-            last_id = rows[-1]["id"]
+        if now is None:
+            last_id = 0
+            while True:
+                rows = list(
+                    self.db.query(
+                        columns + "WHERE next_check_at IS NOT NULL AND id > ? ORDER BY id "
+                        f"LIMIT {batch}",
+                        [last_id],
+                    )
+                )
+                yield from rows
+                if len(rows) < batch:
+                    return
+                last_id = rows[-1]["id"]
+        ids = sorted(
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM articles INDEXED BY articles_next_check_at "
+                "WHERE next_check_at <= ?",
+                [now],
+            )
+        )
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            marks = ", ".join("?" * len(chunk))
+            yield from self.db.query(
+                columns + f"WHERE id IN ({marks}) AND next_check_at <= ? ORDER BY id",
+                [*chunk, now],
+            )
 
     def insert_article(self, values: dict[str, Any]) -> int:
         return self._insert("articles", values)
