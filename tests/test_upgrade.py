@@ -289,3 +289,72 @@ def test_a_database_of_each_schema_version_upgrades_without_losing_a_row(tmp_pat
         assert article["authors"] == '["Lena Holm"]'
         [v] = rows(old, "SELECT authors, published_at FROM versions")
         assert (v["authors"], v["published_at"]) == ('["Lena Holm"]', T)
+
+
+# -- a year of data: the step with the indexes, the feeds and the full-text triggers ---------
+
+SCALE_STEP = step_adding("articles_current_version_id")
+FEED_SQL = {
+    "mention_feed": "SELECT * FROM mention_feed ORDER BY found_at DESC, mention_id DESC",
+    "change_feed": "SELECT * FROM change_feed ORDER BY detected_at DESC, change_id DESC",
+}
+
+
+def plan(path: Path, sql: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    finally:
+        conn.close()
+
+
+def test_the_scale_step_keeps_the_feeds_rows_and_indexes_what_pages_sort_and_join_on(tmp_path):
+    old = tmp_path / "old.db"
+    database_at(old, SCALE_STEP)
+    feeds = {view: rows(old, sql) for view, sql in FEED_SQL.items()}
+    assert feeds["mention_feed"] and feeds["change_feed"]
+
+    connect(old).conn.close()
+
+    assert rows(old, "PRAGMA user_version") == [{"user_version": SCHEMA_VERSION}]
+    assert {view: rows(old, sql) for view, sql in FEED_SQL.items()} == feeds
+    # Counting a feed reads one index, never the articles (it took seconds at 1M).
+    assert "articles" not in plan(old, "SELECT count(*) FROM mention_feed")
+    assert "articles" not in plan(old, "SELECT count(*) FROM change_feed")
+    # The default sorts and the joined key have their index.
+    assert "articles_first_seen_at" in plan(
+        old, "SELECT * FROM articles ORDER BY first_seen_at DESC LIMIT 10"
+    )
+    assert "versions_fetched_at" in plan(
+        old, "SELECT * FROM versions ORDER BY fetched_at DESC LIMIT 10"
+    )
+    assert "articles_current_version_id" in plan(
+        old, "SELECT id FROM articles WHERE current_version_id = 1"
+    )
+
+
+def test_after_the_scale_step_writing_a_versions_topics_leaves_its_text_indexed_as_it_was(
+    tmp_path,
+):
+    old = tmp_path / "old.db"
+    database_at(old, SCALE_STEP)
+    db = connect(old).conn
+    # An index row out of step with the table shows whether an update re-indexed it.
+    db.execute(
+        "INSERT INTO versions_fts (versions_fts, rowid, title, text) VALUES ('delete', 1, ?, ?)",
+        ["Fleets head west", TEXT],
+    )
+    db.execute("INSERT INTO versions_fts (rowid, title, text) VALUES (1, 'marker', 'marker')")
+    db.execute("UPDATE versions SET topics = '[]' WHERE id = 1")
+    db.execute("UPDATE changes SET mentions_added = '[\"Greenland\"]' WHERE id = 1")
+    marked = db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'marker'")
+    assert marked.fetchall() == [(1,)]
+    db.execute("INSERT INTO versions_fts (versions_fts) VALUES ('rebuild')")
+    db.execute("UPDATE versions SET text = 'Herring' WHERE id = 1")  # text: re-indexed
+    assert db.execute(
+        "SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'herring'"
+    ).fetchall() == [(1,)]
+    assert db.execute(
+        "SELECT rowid FROM changes_fts WHERE changes_fts MATCH 'west'"
+    ).fetchall() == [(1,)]
+    db.close()
