@@ -335,6 +335,12 @@ def datasette_paths(path: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
             yield f"facet {table} {label}", f"{base}/{table}.json?{urlencode(query)}", {}
     yield "search versions", f"{base}/versions.json?{urlencode({'_search': SEARCH})}", {}
     yield "search changes", f"{base}/changes.json?{urlencode({'_search': 'NATO'})}", {}
+    # presswatch's own pages (crawler/outputs/datasette/plugin.py)
+    yield "plugin dashboard", "/-/presswatch/dashboard", {}
+    yield "plugin topic feed (Atom)", "/feeds/topic/Ukraine.atom", {}
+    yield "plugin article page", "/-/presswatch/article/5", {}
+    yield "plugin diff page", "/-/presswatch/diff/1", {}
+    yield "plugin search", f"/-/search?{urlencode({'q': SEARCH})}", {}
 
 
 def time_datasette(path: Path, repeat: int) -> list[dict[str, Any]]:

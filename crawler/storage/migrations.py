@@ -307,6 +307,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX articles_current_version_id ON articles(current_version_id);
     CREATE INDEX mentions_topic_id_found_at ON mentions(topic_id, found_at, in_title);
     CREATE INDEX changes_article_id_detected_at ON changes(article_id, detected_at);
+    CREATE INDEX changes_to_version_id ON changes(to_version_id);
     CREATE INDEX errors_source_id_at ON errors(source_id, at);
     CREATE INDEX article_sources_source_id ON article_sources(source_id);
     CREATE INDEX skipped_source_id ON skipped(source_id);
