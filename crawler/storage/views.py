@@ -100,9 +100,11 @@ class ViewQueries:
 
     def topic_changes(self, name: str, limit: int = 50) -> list[dict[str, Any]]:
         """The latest changes of the articles that mention a topic, newest first."""
+        # Newest changes first, each checked against the topic's (topic_id, article_id)
+        # key: reading the topic's articles first reads all of them.
         where = (
-            "c.article_id IN (SELECT m.article_id FROM mentions m JOIN topics t "
-            "ON t.id = m.topic_id WHERE t.name = ?)"
+            "EXISTS (SELECT 1 FROM mentions m WHERE m.article_id = c.article_id "
+            "AND m.topic_id = (SELECT id FROM topics WHERE name = ?))"
         )
         return list(self.db.query(_CHANGES_SQL.format(where=where), [name, limit]))
 
