@@ -226,7 +226,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE versions ADD COLUMN extractor TEXT;
     """,
     # Per-version metadata (authors, dates and where they came from, paywall state), the
-    # article's list of authors, and mentions found only in the feed summary.
+    # article's list of authors, and mentions found only in the feed summary. The index
+    # (step 12 makes it where this step ran without it) keeps the fill linear.
     """
     ALTER TABLE versions ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE versions ADD COLUMN title_raw TEXT;
@@ -235,6 +236,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE versions ADD COLUMN modified_at TEXT;
     ALTER TABLE versions ADD COLUMN modified_from TEXT;
     ALTER TABLE versions ADD COLUMN is_partial INTEGER;
+    CREATE INDEX IF NOT EXISTS articles_current_version_id ON articles(current_version_id);
     UPDATE versions SET
         is_partial = (SELECT a.is_partial FROM articles a
                       WHERE a.current_version_id = versions.id),
@@ -304,7 +306,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # two feeds without ORDER BY and with the article's columns as scalar subqueries, so
     # counting one reads one index (Datasette orders them: metadata sort_desc).
     """
-    CREATE INDEX articles_current_version_id ON articles(current_version_id);
+    CREATE INDEX IF NOT EXISTS articles_current_version_id ON articles(current_version_id);
     CREATE INDEX mentions_topic_id_found_at ON mentions(topic_id, found_at, in_title);
     CREATE INDEX changes_article_id_detected_at ON changes(article_id, detected_at);
     CREATE INDEX changes_to_version_id ON changes(to_version_id);
