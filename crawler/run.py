@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Imported here, near the top of the stack, not by the engine deep inside the crawl's
 # start: Scrapy's deprecation shims in it call inspect.stack(), whose cost grows with the
@@ -26,12 +26,18 @@ from scrapy.crawler import CrawlerProcess
 from crawler.config import Config, ConfigError, Source
 from crawler.context import RECHECK_CHOICES, PassContext
 from crawler.matching import TopicMatcher
-from crawler.sources.discovery import Candidate, DiscoveryError, Findings, with_scheme
 from crawler.storage.store import StorageFailed, Store, describe_failure
 from crawler.times import to_iso, utc_now
 from crawler.tracking.recorder import PassRecorder
 
+if TYPE_CHECKING:
+    from crawler.sources.discovery import Candidate
+
 log = logging.getLogger("presswatch.pass")
+
+# A crawl here runs one spider class, given to it: Scrapy's spider loader need not import
+# every module of spiders/ (the cluster's spider imports Redis); `scrapy crawl` still can.
+ONE_SPIDER = {"LOG_INSTALL_ROOT_HANDLER": False, "SPIDER_MODULES": []}
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,7 @@ def _crawl(context: PassContext, log_level: str, progress: bool) -> str:
 
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(context.config, log_level=log_level, progress=progress)
-    process = CrawlerProcess(settings | {"LOG_INSTALL_ROOT_HANDLER": False})
+    process = CrawlerProcess(settings | ONE_SPIDER)
     crawler = process.create_crawler(SourceSpider)
     process.crawl(crawler, context=context)
     process.start()
@@ -236,12 +242,13 @@ def discover(config: Config, url: str, *, log_level: str = "WARNING") -> list[Ca
     from scrapy.crawler import CrawlerProcess
 
     from crawler.settings import pass_settings
+    from crawler.sources.discovery import DiscoveryError, Findings, with_scheme
     from spiders.discover import DiscoverySpider
 
     findings = Findings(with_scheme(url))
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(config, log_level=log_level)
-    process = CrawlerProcess(settings | {"ITEM_PIPELINES": {}, "LOG_INSTALL_ROOT_HANDLER": False})
+    process = CrawlerProcess(settings | ONE_SPIDER | {"ITEM_PIPELINES": {}})
     process.crawl(DiscoverySpider, findings=findings)
     process.start()
     candidates = findings.candidates()

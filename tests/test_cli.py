@@ -13,6 +13,30 @@ def test_help_lists_the_commands():
         assert command in result.stdout
 
 
+def test_help_summarises_each_command_in_its_own_words():
+    # `presswatch --help` lists the commands without importing them, from a table: each
+    # summary there is the first sentence of the command's own help, and each command
+    # answers to its name.
+    import subprocess
+    import sys
+
+    from crawler.commands.main import COMMANDS, cli
+
+    listed = invoke("--help").stdout
+    for name, (_, summary) in COMMANDS.items():
+        command = cli.get_command(None, name)
+        assert command.name == name
+        assert command.get_short_help_str(10**6) == summary
+        assert f"  {name} " in listed
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; from crawler.commands.main import main; "
+         "sys.argv = ['presswatch', '--help']\ntry: main()\nexcept SystemExit: pass\n"
+         "print(sorted(m for m in sys.modules if m.startswith('crawler.')))"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "crawler.commands.run" not in loaded and "crawler.config" not in loaded
+
+
 def test_a_bad_config_exits_2_naming_file_key_and_problem(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[crawl]\nconcurrency = "lots"\n')

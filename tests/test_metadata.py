@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import SITES, rows, run_cli
+from trafilatura.metadata import extract_author
+from trafilatura.utils import load_html
 
 from crawler.demo.localsite import LocalSite
 from crawler.extraction.article import extract
 from crawler.extraction.bylines import Byline, person_names, split_byline
+from crawler.extraction.metadata import _visible_byline, page_metadata
 from crawler.extraction.partial import is_partial
 from crawler.items import Article
 from crawler.storage.migrations import SCHEMA_VERSION
@@ -184,6 +187,30 @@ def test_a_declared_paywall_with_a_teaser_is_partial():
     assert article.declared_not_free
     assert is_partial(article, None)
     assert is_partial(Article("T", "A teaser."), "A feed summary longer than the page.")
+
+
+def test_the_visible_byline_is_trafilaturas_on_every_corpus_page():
+    # The byline search is skipped where it cannot find a name: it must find the same
+    # as trafilatura's own search, on every real page.
+    for page in PAGES.values():
+        html = (CORPUS / page["file"]).read_bytes()
+        assert _visible_byline(load_html(html)) == extract_author(load_html(html)), page["id"]
+
+
+@pytest.mark.parametrize(
+    ("markup", "teaser"),
+    [
+        ('<div class="PayWall">Subscribe to read on</div>', True),
+        ('<div id="x"><section class="tp-modal">Log in to continue</section></div>', True),
+        ('<div class="paywall">Share this story</div>', False),  # no prompt to pay
+        ('<div class="paywall-\u00e9">Abonnez-vous</div>', True),  # non-ASCII names
+        ('<script class="paywall">subscribe()</script>', False),
+        ('<div class="article">Subscribe to our newsletter</div>', False),
+    ],
+)
+def test_a_paywall_container_counts_only_with_a_prompt_to_pay(markup, teaser):
+    tree = load_html(f"<html><body><p>Text.</p>{markup}</body></html>")
+    assert page_metadata(tree).teaser_markers is teaser
 
 
 # -- what a pass stores -------------------------------------------------------------------

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SOURCES, BASIC_TOPICS, SITES, copy_database, rows, run_cli, write_config
+from conftest import (
+    BASIC_SOURCES,
+    BASIC_TOPICS,
+    SITES,
+    child_env,
+    copy_database,
+    rows,
+    run_cli,
+    write_config,
+)
 
 from crawler.demo.localsite import LocalSite
 
@@ -151,6 +162,20 @@ def test_human_summary(tmp_path, basic_site):
     assert result.code == 0, result.stderr
     assert "sources:  1 polled, 0 failed" in result.stdout
     assert "articles: 5 new" in result.stdout
+
+
+def test_a_pass_runs_without_the_cluster_extra(tmp_path, basic_site):
+    # Redis comes with `presswatch[cluster]` only: a plain install passes without it.
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES[:1], TOPICS)
+    code = (
+        "import sys; sys.modules['redis'] = None; from crawler.commands.main import main; "
+        f"sys.argv = ['presswatch', 'run', '--config', {str(config)!r}]; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert "articles: 5 new" in done.stdout
 
 
 def test_every_source_failing_exits_1(tmp_path, basic_site):

@@ -14,13 +14,16 @@ from hypothesis import strategies as st
 from crawler.demo import DEMO_SITE
 from crawler.extraction.article import extract
 from crawler.tracking.similarity import (
+    LEAD_WORDS,
     THRESHOLD,
     band_probes,
     bands,
     from_signed,
     hamming,
     is_near_duplicate,
+    shingles,
     simhash,
+    stable_hash,
     to_signed,
 )
 
@@ -58,6 +61,35 @@ def test_identical_texts_have_identical_fingerprints():
 def test_the_fingerprint_is_the_same_in_every_process():
     # blake2b, not hash(): fingerprints stored by one pass are compared in the next.
     assert simhash("The quick brown fox jumps over the lazy dog.") == 0x77B46FF87D504231
+
+
+def reference_simhash(text: str) -> int:
+    """The fingerprint by its definition: floating-point votes, shingle by shingle."""
+    weights: dict[int, float] = {}
+    for position, shingle in enumerate(shingles(text)):
+        value = stable_hash(shingle)
+        weights[value] = weights.get(value, 0.0) + min(1.0, (position + 1) / LEAD_WORDS)
+    votes = [0.0] * 64
+    for value, weight in weights.items():
+        for bit in range(64):
+            votes[bit] += weight if value >> bit & 1 else -weight
+    return sum(1 << bit for bit, vote in enumerate(votes) if vote > 0)
+
+
+@pytest.mark.parametrize("name", ARTICLES)
+def test_stored_fingerprints_stay_the_same(name):
+    # Fingerprints are stored and compared across passes: every article, every prefix
+    # (short texts tie on many bits) and a text repeating itself give the definition's.
+    text = article_text(name)
+    words = text.split()
+    for sample in (text, f"{text} {text}", *(" ".join(words[:n]) for n in (1, 2, 3, 5, 80, 81))):
+        assert simhash(sample) == reference_simhash(sample)
+
+
+@given(st.lists(st.sampled_from(["nato", "summit", "oslo", "eu", "talks"]), max_size=200))
+def test_fingerprints_with_repeated_shingles_and_ties_are_the_definitions(words):
+    text = " ".join(words)
+    assert simhash(text) == reference_simhash(text)
 
 
 def test_case_punctuation_and_spacing_do_not_count():

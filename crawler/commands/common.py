@@ -3,7 +3,8 @@ and the one error path. Command modules import it; it imports none of them.
 
 Errors a user can fix (a configuration, a database, a log file) end a command with one
 line on stderr, ``presswatch: error: PATH: reason``, and exit status 2, whichever
-command met them: :class:`PresswatchGroup` catches them around every command.
+command met them: the ``presswatch`` group (crawler.commands.main) catches them
+around every command (:func:`user_errors`).
 """
 
 from __future__ import annotations
@@ -139,14 +140,6 @@ def user_errors() -> Iterator[None]:
         fail(str(error))
     except sqlite3.DatabaseError as error:
         fail(f"the database: {error}")
-
-
-class PresswatchGroup(click.Group):
-    """A click group whose every command fails in one line (see :func:`user_errors`)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        with user_errors():
-            return super().invoke(ctx)
 
 
 def read_config(path: Path) -> Config:

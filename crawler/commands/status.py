@@ -29,9 +29,16 @@ from crawler.ops.status import (
     collect_status,
     format_status,
 )
-from crawler.outputs.alerts import failing_targets
 from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
+
+
+def _failing_alert_targets(store: Store, config: Config | None) -> list[str]:
+    if config is None or not config.notify:
+        return []
+    from crawler.outputs.alerts import failing_targets  # only with [[notify]] targets
+
+    return failing_targets(store, config)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -109,7 +116,7 @@ def status(
             sources=_names(config),
             config=_config_file(config),
         )
-        alerts = failing_targets(store, config) if config is not None else []
+        alerts = _failing_alert_targets(store, config)
     finally:
         store.close()
     report = replace(report, set_aside=cluster_set_aside(_redis_url(config)))

@@ -105,6 +105,9 @@ TEASER_MARKERS = re.compile(
     r"subscribe-wall|content-locked|locked-content",
     re.IGNORECASE,
 )
+# The same, for ASCII text already in lower case: a case-sensitive search of a lowered
+# string is many times faster, and for ASCII it is exactly the case-insensitive one.
+_TEASER_MARKERS_LOWER = re.compile(TEASER_MARKERS.pattern.lower())
 TEASER_PROMPT = re.compile(
     r"subscri|abonn|suscri|assin|register|sign in|log in|login|continue reading|read more|"
     r"weiterlesen|registrieren|anmelden|réservé|reservado|continuar leyendo|"
@@ -112,6 +115,16 @@ TEASER_PROMPT = re.compile(
     re.IGNORECASE,
 )
 HIDDEN_PART_WORDS = 20
+_BYLINE_ATTRIBUTES = etree.XPath(
+    "//@class | //@id | //@itemprop | //@rel | //@data-testid | //@data-component",
+    smart_strings=False,
+)
+_BYLINE_ELEMENTS = etree.XPath("//author | //rel")
+_BYLINE_NAMES = re.compile(
+    r"author|byl|bbl|username|screenname|writer|zuozhe|bianji|xiaobian|channel-name|"
+    r"submitted-by|posted-by|journalist-name"
+)  # searched in lower-cased values (a superset of what the rules match in any case)
+_CLASS_AND_ID = etree.XPath("//body//@class | //body//@id", smart_strings=False)
 MAX_JSON_DEPTH = 64
 
 
@@ -280,15 +293,24 @@ def _hidden_part_missing(tree: etree._Element, nodes: list[dict[str, Any]]) -> b
 
 def _teaser_markers(tree: etree._Element) -> bool:
     """A paywall or metering container on the page that prompts the reader to pay."""
-    if not TEASER_MARKERS.search(" ".join(tree.xpath("//body//@class | //body//@id"))):
-        return False  # one attribute scan settles most pages
-    for element in tree.xpath("//body//*[@class or @id]"):
-        names = f"{element.get('class', '')} {element.get('id', '')}"
-        if TEASER_MARKERS.search(names) and element.tag not in ("script", "style"):
+    if not _names_paywall(" ".join(_CLASS_AND_ID(tree))):
+        return False  # one scan of the plain values settles most pages
+    # The names hold no spaces, so a class or id value matches on its own: only the
+    # elements with such a value are looked at further.
+    names = tree.xpath("//body//@class | //body//@id")
+    candidates = {name.getparent() for name in names if _names_paywall(name)}
+    for element in candidates:
+        if element.tag not in ("script", "style"):
             text = " ".join(element.text_content().split())
             if text and len(text) < 2000 and TEASER_PROMPT.search(text):
                 return True
     return False
+
+
+def _names_paywall(names: str) -> bool:
+    if names.isascii():
+        return _TEASER_MARKERS_LOWER.search(names.lower()) is not None
+    return TEASER_MARKERS.search(names) is not None
 
 
 def _canonical(tree: etree._Element) -> str | None:
@@ -342,8 +364,21 @@ def _authors(
     names = person_names(declared, site)
     if names:
         return names
-    found = extract_author(tree)  # trafilatura's search of the visible byline
+    found = _visible_byline(tree)
     return person_names([Byline(found.replace(";", ","), None)], site) if found else ()
+
+
+def _visible_byline(tree: etree._Element) -> str | None:
+    """trafilatura's search of the visible byline (``extract_author``), skipped on a page
+    where it cannot find one: its rules look only at ``<author>`` (and ``<rel>``)
+    elements and at elements whose class, id, itemprop, rel, data-testid or
+    data-component names an author, a byline, a writer, a user or an editor
+    (``_BYLINE_NAMES`` holds them all, and more). It copies and prunes the page first,
+    which costs more than this one scan of the attribute values."""
+    names = " ".join(_BYLINE_ATTRIBUTES(tree)).lower()
+    if not _BYLINE_NAMES.search(names) and not _BYLINE_ELEMENTS(tree):
+        return None
+    return extract_author(tree)
 
 
 def _linked_authors(value: Any, nodes: list[dict[str, Any]]) -> list[Byline]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-import tldextract
 from w3lib.url import safe_url_string
 
 # Query parameters that identify a campaign or a click, never the article.
@@ -23,9 +24,6 @@ TRACKING_PARAMETER = re.compile(
     re.IGNORECASE,
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# The Public Suffix List snapshot that ships with tldextract: no network access, ever.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def canonical_url(url: str) -> str:
@@ -70,8 +68,18 @@ def registrable_domain(host: str) -> str:
     host = host.lower().rstrip(".")
     if is_ip(host):
         return host
-    extracted = _EXTRACT(host)
+    extracted = _suffix_list()(host)
     return extracted.top_domain_under_public_suffix or host
+
+
+@cache
+def _suffix_list() -> Callable[[str], Any]:
+    """The Public Suffix List snapshot that ships with tldextract: no network access,
+    ever. Loaded at the first link judged (tldextract imports requests): a pass with no
+    new links never pays for it."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def link_allowed(url: str, source_url: str, allowed_domains: tuple[str, ...] = ()) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from rich.console import Console
-from rich.status import Status
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 
 class ProgressDisplay:
@@ -31,6 +32,9 @@ class ProgressDisplay:
         return extension
 
     def opened(self) -> None:
+        from rich.console import Console  # only at a terminal: a pass under cron never needs it
+        from rich.status import Status
+
         self.status = Status("starting the pass", console=Console(stderr=True))
         self.status.start()
         self.loop.start(0.25)

@@ -58,6 +58,10 @@ THRESHOLD = 7  # at most this many bits apart: the same story (see above)
 BAND_BITS = 16
 _BAND_MASK = (1 << BAND_BITS) - 1
 _SIGN = 1 << (BITS - 1)
+_LOW_BIT = bytes(7) + b"\x01"  # one hash's lowest bit, as 8 big-endian bytes
+# Up to this many shingles, the floating-point votes are within far less than
+# 1/LEAD_WORDS of the exact ones (their error grows with the square of the count).
+_EXACT_LIMIT = 1_000_000
 
 _WORD = re.compile(r"\w+")
 _CREDIT_LINE = re.compile(
@@ -67,21 +71,86 @@ _CREDIT_LINE = re.compile(
 
 
 def simhash(text: str) -> int:
-    """The 64-bit SimHash of ``text`` (see the module's notes); 0 for a text with no words."""
+    """The 64-bit SimHash of ``text`` (see the module's notes); 0 for a text with no words.
+
+    A bit's vote is a sum of shingle weights, each a whole number of 1/LEAD_WORDS: the
+    votes are counted exactly, in integers, all shingles at once (:func:`_exact_votes`).
+    Wherever the exact vote is not zero, the floating-point sum of the same weights has
+    its sign (its rounding error is far below 1/LEAD_WORDS); where it is zero, a tie, the
+    bit is settled by that floating-point sum, in shingle order, so fingerprints are the
+    ones stored by every earlier version.
+    """
+    weights, units = _weighted_shingles(text)
+    if len(weights) > _EXACT_LIMIT:
+        return _float_simhash(weights)
+    fingerprint = 0
+    for bit, vote in enumerate(_exact_votes(units)):
+        if vote > 0 or (vote == 0 and _float_vote(weights, bit) > 0):
+            fingerprint |= 1 << bit
+    return fingerprint
+
+
+def _exact_votes(units: dict[bytes, int]) -> list[int]:
+    """Each bit's vote in units of 1/LEAD_WORDS: the weight of the shingles whose hash
+    has a 1 there, less the weight of those with a 0.
+
+    Bit-sliced: hashes are laid end to end in one integer, so one shift, mask and
+    ``bit_count`` counts a bit position over all of them; once for the shingles of
+    weight 1 (most of a text), once per binary digit of the other weights."""
+    total = sum(units.values())
+    full = [value for value, weight in units.items() if weight == LEAD_WORDS]
+    rest = {value: weight for value, weight in units.items() if weight != LEAD_WORDS}
+    ones = _bit_counts(full, LEAD_WORDS)
+    for digit in range(max(rest.values(), default=0).bit_length()):
+        chosen = [value for value, weight in rest.items() if weight >> digit & 1]
+        for bit, count in enumerate(_bit_counts(chosen, 1 << digit)):
+            ones[bit] += count
+    return [2 * count - total for count in ones]
+
+
+def _bit_counts(hashes: list[bytes], weight: int) -> list[int]:
+    """For each bit, ``weight`` times the number of ``hashes`` with a 1 there."""
+    if not hashes:
+        return [0] * BITS
+    row = int.from_bytes(b"".join(hashes))
+    mask = int.from_bytes(_LOW_BIT * len(hashes))
+    return [((row >> bit) & mask).bit_count() * weight for bit in range(BITS)]
+
+
+def _float_vote(weights: dict[bytes, float], bit: int) -> float:
+    """One bit's vote as a floating-point sum over the shingles in order."""
+    vote = 0.0
+    for digest, weight in weights.items():
+        vote += weight if int.from_bytes(digest) >> bit & 1 else -weight
+    return vote
+
+
+def _float_simhash(weights: dict[bytes, float]) -> int:
+    """The fingerprint from floating-point votes alone (its definition)."""
     votes = [0.0] * BITS
-    for value, weight in _weighted_shingles(text).items():
+    for digest, weight in weights.items():
+        value = int.from_bytes(digest)
         for bit in range(BITS):
             votes[bit] += weight if value >> bit & 1 else -weight
     return sum(1 << bit for bit, vote in enumerate(votes) if vote > 0)
 
 
-def _weighted_shingles(text: str) -> dict[int, float]:
-    """Each distinct shingle's hash and its total weight."""
-    weights: dict[int, float] = {}
+def _weighted_shingles(text: str) -> tuple[dict[bytes, float], dict[bytes, int]]:
+    """Each distinct shingle's hash (:func:`stable_hash`'s 8 bytes) and its total weight:
+    the floating-point sum the fingerprint is defined by, and exactly, in units of
+    1/LEAD_WORDS."""
+    weights: dict[bytes, float] = {}
+    units: dict[bytes, int] = {}
+    blake2b = hashlib.blake2b
     for position, shingle in enumerate(shingles(text)):
-        value = stable_hash(shingle)
-        weights[value] = weights.get(value, 0.0) + min(1.0, (position + 1) / LEAD_WORDS)
-    return weights
+        digest = blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+        if position + 1 >= LEAD_WORDS:
+            weights[digest] = weights.get(digest, 0.0) + 1.0
+            units[digest] = units.get(digest, 0) + LEAD_WORDS
+        else:
+            weights[digest] = weights.get(digest, 0.0) + (position + 1) / LEAD_WORDS
+            units[digest] = units.get(digest, 0) + position + 1
+    return weights, units
 
 
 def shingles(text: str, size: int = SHINGLE) -> Iterator[str]:
