@@ -28,6 +28,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.cluster.frontier import ENTRY
 from crawler.cluster.scheduler import request_finished
 from crawler.config import Source
 from crawler.context import PassContext
@@ -84,4 +85,5 @@ class ClusterSpider(SourceSpider):
             self._finished(failure)
 
     def _finished(self, failure: Failure) -> None:
-        self.crawler.signals.send_catch_log(signal=request_finished, request=failure.request)
+        entry = failure.request.meta.get(ENTRY)
+        self.crawler.signals.send_catch_log(signal=request_finished, entry=entry)

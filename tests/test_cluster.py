@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +60,7 @@ from crawler.tracking.recorder import PassRecorder
 
 SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
 REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
 TIMEOUT = 120
 
 
@@ -366,6 +367,69 @@ def test_killing_the_ingester_mid_batch_loses_nothing_and_its_successor_starts_a
     assert cluster.redis.xlen(Keys().items) == 0
 
 
+@pytest.mark.slow
+def test_a_feed_is_acknowledged_only_once_its_article_requests_are_on_the_frontier(
+    tmp_path, basic_site, make_cluster
+):
+    """A worker killed at any moment loses no follow-up request: every article request a
+    feed leads to (a duplicate too, which is how a second source's offer is recorded) is
+    on the frontier before the feed's own entry is acknowledged. Read from what Redis
+    executed, in order (MONITOR)."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    cluster = make_cluster(config)
+    cluster.enqueue()
+    frontier = Keys().frontier
+    feeds = {
+        entry.decode(): json.loads(fields[b"m"])["meta"]["source_id"]
+        for entry, fields in cluster.redis.xrange(frontier)
+    }
+    commands, stop = monitor(cluster.redis_url, tmp_path)
+    cluster.worker("w1")
+    cluster.ingester()
+    cluster.wait()
+    stop()
+
+    article_requests = 0
+    for entry, source_id in feeds.items():
+        acks = [n for n, c in enumerate(commands) if c.startswith('"XACK"') and entry in c]
+        acked = acks[0]  # the first acknowledgement counts
+        produced = [
+            n
+            for n, c in enumerate(commands)
+            if c.startswith(f'"XADD" "{frontier}"')
+            and "parse_article" in c
+            and f'"source_id":{source_id},' in c
+        ]
+        assert all(n < acked for n in produced), f"feed {source_id}: acknowledged first"
+        article_requests += len(produced)
+    # News: a1 to a5, the missing page, a1 again (utm); Wire: w1, w2, a1 again (fbclid);
+    # Salvage: s1, s2
+    assert article_requests == 12
+
+
+def monitor(url: str, folder: Path) -> tuple[list[str], Callable[[], None]]:
+    """Every command Redis executes from now on, in order (``redis-cli monitor``), and
+    how to stop listening."""
+    if REDIS_CLI is None:
+        pytest.skip("redis-cli is not installed")
+    log = folder / "monitor.log"
+    with open(log, "wb") as out:
+        listener = subprocess.Popen([REDIS_CLI, "-u", url, "monitor"], stdout=out)
+    client = Redis.from_url(url)
+    while b"monitor-ready" not in log.read_bytes():
+        client.echo("monitor-ready")
+        time.sleep(0.05)
+    commands: list[str] = []
+
+    def stop() -> None:
+        listener.terminate()
+        listener.wait(timeout=10)
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        commands.extend(line.partition("] ")[2].replace("\\", "") for line in lines)
+
+    return commands, stop
+
+
 def wait_for_pending_messages(redis: Redis) -> bool:
     """True as soon as the ingester holds messages it has not acknowledged."""
     deadline, keys = time.monotonic() + TIMEOUT, Keys()
@@ -510,6 +574,36 @@ def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_
     [aside] = dead_letters(redis)
     assert aside["message"] == "not json"
     assert aside["reason"].startswith("not a presswatch message")
+
+
+def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis_url):
+    """A second source's offer of an article not stored yet stays unacknowledged until
+    the article is: an ingester that dies in between hands it on with its pending
+    entries, and the next one links the article to both sources."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    result = run_cli("enqueue", "--config", str(config), "--redis", redis_url, "--no-sources")
+    assert result.code == 0, result.stderr
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    generation = redis.get(keys.config_current).decode()
+    ids = {row["name"]: row["id"] for row in rows(db, "SELECT id, name FROM sources")}
+    url, at = basic_site.url("news/a1.html"), "2026-11-25T08:00:00Z"
+    offer = {"url": url, "source_id": ids["Wire"]}
+    redis.xadd(keys.items, {"m": event_message("offered", offer, at=at, generation=generation)})
+
+    doomed = Ingester(IngestOptions(db, keys.prefix), redis)
+    doomed.ingest(doomed.queue.recover() + doomed.queue.claim(10, wait=1))
+    assert redis.xpending(keys.items, "ingest")["pending"] == 1  # committed, offer kept
+    doomed.run.lock.release()  # and it dies: no run closed, nothing more acknowledged
+    doomed.store.close()
+
+    article = Article("Allies weigh a coalition", "Troops may help.", None, None, "en")
+    item = ArticleItem(url=url, source_id=ids["News"], status=200, article=article)
+    redis.xadd(keys.items, {"m": item_message(item, at=at, generation=generation)})
+    ingest_all(db, redis)
+
+    linked = "SELECT s.name FROM article_sources JOIN sources s ON s.id = source_id"
+    assert sorted(row["name"] for row in rows(db, linked)) == ["News", "Wire"]
+    assert redis.xlen(keys.items) == 0
 
 
 def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_url):

@@ -109,7 +109,11 @@ class Ingester:
         self.store = Store.open(options.db)
         self.clock = MessageClock()
         self.run: OpenRun | None = None
-        self.pending: dict[str, list[int]] = {}  # URL -> other sources that offered it
+        # URL -> (source, entry) of the offers of an article not stored yet: their
+        # entries stay unacknowledged until it is, so an ingester that dies keeps them
+        self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.released: list[str] = []  # offer entries applied in the current batch
+        self.entry: Entry | None = None  # the entry being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
         self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
@@ -165,6 +169,7 @@ class Ingester:
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close a finished run; True when it is time to exit."""
         work = pending_work(self.server, self.keys)
+        work["processing"] -= sum(len(offers) for offers in self.pending.values())
         busy = any(work.values())
         if self.run is not None:
             quiet = time.monotonic() - self.run.last_message >= self.options.settle
@@ -187,8 +192,9 @@ class Ingester:
     def ingest(self, entries: list[Entry]) -> None:
         """Replay a batch of messages, commit it, then acknowledge it."""
         stored: list[str] = []
-        done: list[Entry] = []
+        done: list[str] = []
         for entry in entries:
+            self.entry = entry
             try:
                 message = decode(entry.data)
                 recorder = self._recorder_for(message.generation)
@@ -202,13 +208,15 @@ class Ingester:
             except Exception as error:  # checked, yet the database refused it
                 self._set_aside(entry, f"{type(error).__name__}: {error}")
                 continue
-            done.append(entry)
-        self.clock.at = None
+            done.append(entry.id)
+        self.clock.at, self.entry = None, None
         if self.run is not None:
             self.store.commit_batch()
             self.store.begin_batch()
             self.run.last_message = time.monotonic()
-        self.queue.ack(done, stored)
+        held = {entry for offers in self.pending.values() for _, entry in offers}
+        released, self.released = self.released, []
+        self.queue.ack([*(e for e in done if e not in held), *released], stored)
 
     def _set_aside(self, entry: Entry, reason: str) -> None:
         self.queue.dead_letter(entry, reason, to_iso(utc_now()))
@@ -281,8 +289,9 @@ class Ingester:
             self.store.finish_run(recorder.run_id, finished_at, status, counts)
         finally:
             run.lock.release()
-        self.pending.clear()
-        if complete:
+        if complete:  # nothing is under way: offers still waiting lead to no article
+            self.queue.ack([entry for offers in self.pending.values() for _, entry in offers])
+            self.pending.clear()
             reset_duplicate_filter(self.server, self.keys)
         summary = PassSummary(
             run_id=recorder.run_id,
@@ -321,10 +330,13 @@ class Ingester:
     def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
         item = message.item
         assert item is not None  # decode() gives every item message its item
-        item.also_from += self.pending.pop(item.url, [])
         reached_by = item.url
+        offers = self.pending.pop(reached_by, [])
+        item.also_from += [source_id for source_id, _ in offers]
+        stored = False
         try:
             recorder.record(item)
+            stored = item.outcome == items.PAGE and self.store.article_exists(item.url)
         except Exception as error:  # recorded, as the store pipeline does
             recorder.article_error(
                 "store",
@@ -333,10 +345,12 @@ class Ingester:
                 source_id=item.source_id,
                 new=item.article_id is None,
             )
-            return []
-        if item.outcome == items.PAGE and self.store.article_exists(item.url):
-            return [reached_by, item.url]
-        return []
+        finally:
+            if stored:  # the offers are linked: acknowledged with this batch
+                self.released += [entry for _, entry in offers]
+            elif offers:  # wait for a fetch of it that stores it
+                self.pending[reached_by] = offers
+        return [reached_by, item.url] if stored else []
 
     def _error(self, recorder: PassRecorder, message: Message) -> list[str]:
         f = message.fields
@@ -376,8 +390,8 @@ class Ingester:
         url, source_id = message.fields["url"], message.fields["source_id"]
         if self.store.article_exists(url):
             recorder.seen_in_source(url, source_id)
-        else:
-            self.pending.setdefault(url, []).append(source_id)
+        elif self.entry is not None:
+            self.pending.setdefault(url, []).append((source_id, self.entry.id))
         return []
 
 

@@ -12,7 +12,7 @@ re-check).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from redis import Redis
 
@@ -43,11 +43,11 @@ class ItemQueue:
         """Take up to ``most`` messages, oldest first, waiting up to ``wait`` s for one."""
         return self.stream.read(most, block=wait)
 
-    def ack(self, entries: Sequence[Entry], stored_urls: Iterable[str] = ()) -> None:
+    def ack(self, ids: Iterable[str], stored_urls: Iterable[str] = ()) -> None:
         """The messages are committed: acknowledge them, and publish the URLs now stored."""
         urls = list(stored_urls)
         with self.server.pipeline(transaction=True) as pipe:
-            self.stream.ack([entry.id for entry in entries], pipe)
+            self.stream.ack(ids, pipe)
             if urls:
                 pipe.sadd(self.keys.stored, *urls)
             pipe.execute()

@@ -10,9 +10,13 @@ frontier stream (``crawler.cluster.frontier``), as consumer ``<worker id>``:
 - Any other request is finished when Scrapy has handled its response or failure, its
   follow-up requests are on the frontier and its item has been through the pipelines
   (so on the item stream). ``FinishedMiddleware``, a spider middleware, sees a callback's
-  output to its end and its items through Scrapy's ``item_scraped``, ``item_dropped``
-  and ``item_error`` signals; ``ClusterSpider``'s errbacks report failures. Both send the
-  ``request_finished`` signal, on which the scheduler acknowledges the entry.
+  output to its end, its follow-up requests reach the frontier (the scheduler's
+  ``request_submitted`` signal) and its items leave the pipelines (Scrapy's
+  ``item_scraped``, ``item_dropped`` and ``item_error`` signals); ``ClusterSpider``'s
+  errbacks report failures. Both send the ``request_finished`` signal, on which the
+  scheduler acknowledges the entry. (Scrapy hands a callback's output on through a
+  queue of its own: the end of the output comes before its last requests are scheduled,
+  so the end alone is not enough.)
 
 Every third of ``--heartbeat`` the scheduler renews the idle time of the entries it
 holds and takes over those other workers left idle for longer (``XAUTOCLAIM``). An idle
@@ -52,7 +56,9 @@ log = logging.getLogger("presswatch.cluster")
 HANDED = "cluster_handed"  # request.meta key: handed to an idle engine, already read
 WAKE_SECONDS = 0.5
 READ_AHEAD = 4  # entries read at a time
-request_finished = object()  # signal(request): a frontier request is wholly handled
+PARENT = "cluster_parent"  # request.meta key: the entry whose callback yielded it
+request_finished = object()  # signal(entry): a frontier request is wholly handled
+request_submitted = object()  # signal(parent): a follow-up request reached the frontier
 
 
 class ClusterScheduler(BaseScheduler):
@@ -126,11 +132,14 @@ class ClusterScheduler(BaseScheduler):
             self._ready.appendleft(request)
             return True
         entry = request.meta.pop(ENTRY, None)  # a retry or redirect continues it
+        parent = request.meta.pop(PARENT, None)  # a callback's follow-up request
         try:
             submitted = self._frontier.submit(request, done=entry)
         except RedisError as error:
             fail_stop(error)
         self._held.discard(entry or "")
+        if parent is not None:  # on the frontier, or turned away as a duplicate
+            self.crawler.signals.send_catch_log(signal=request_submitted, parent=parent)
         return submitted
 
     def next_request(self) -> Request | None:
@@ -156,8 +165,7 @@ class ClusterScheduler(BaseScheduler):
         self._ready.extend(requests)
         self._held.update(request.meta[ENTRY] for request in requests)
 
-    def _finished(self, request: Request) -> None:
-        entry = request.meta.get(ENTRY)
+    def _finished(self, entry: str | None) -> None:
         if entry not in self._held:
             return
         self._held.discard(entry)
@@ -223,14 +231,16 @@ class ClusterScheduler(BaseScheduler):
 
 class FinishedMiddleware:
     """Spider middleware: a frontier request is finished when its callback's output has
-    been read to the end and each item it yielded has left the pipelines."""
+    been read to the end, each request it yielded is on the frontier and each item it
+    yielded has left the pipelines."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.signals = crawler.signals
-        self.items: Counter[str] = Counter()  # entry -> items still in the pipelines
+        self.waiting: Counter[str] = Counter()  # entry -> its outputs still on their way
         self.running: set[str] = set()  # entries whose callback output is being read
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self._item_done, signal=signal)
+        crawler.signals.connect(self._output_done, signal=request_submitted)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -243,7 +253,7 @@ class FinishedMiddleware:
                 self._count(entry, output)
                 yield output
         finally:
-            self._end(entry, response)
+            self._end(entry)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
@@ -254,7 +264,7 @@ class FinishedMiddleware:
                 self._count(entry, output)
                 yield output
         finally:
-            self._end(entry, response)
+            self._end(entry)
 
     def _start(self, response: Response) -> str | None:
         entry = response.meta.get(ENTRY)
@@ -263,22 +273,28 @@ class FinishedMiddleware:
         return entry
 
     def _count(self, entry: str | None, output: Any) -> None:
-        if entry and not isinstance(output, Request):
-            self.items[entry] += 1
+        if not entry or output is None:
+            return
+        if isinstance(output, Request):
+            output.meta[PARENT] = entry
+        self.waiting[entry] += 1
 
-    def _end(self, entry: str | None, response: Response) -> None:
+    def _end(self, entry: str | None) -> None:
         if entry:
             self.running.discard(entry)
-            self._maybe_finished(entry, response.request)
+            self._maybe_finished(entry)
 
     def _item_done(self, item: Any, response: Any, **kwargs: Any) -> None:
-        entry = response.meta.get(ENTRY) if isinstance(response, Response) else None
-        if entry and self.items[entry] > 0:
-            self.items[entry] -= 1
-            self._maybe_finished(entry, response.request)
+        if isinstance(response, Response):
+            self._output_done(response.meta.get(ENTRY))
 
-    def _maybe_finished(self, entry: str, request: Request | None) -> None:
-        if entry in self.running or self.items[entry] > 0 or request is None:
+    def _output_done(self, parent: str | None) -> None:
+        if parent and self.waiting[parent] > 0:
+            self.waiting[parent] -= 1
+            self._maybe_finished(parent)
+
+    def _maybe_finished(self, entry: str) -> None:
+        if entry in self.running or self.waiting[entry] > 0:
             return
-        del self.items[entry]
-        self.signals.send_catch_log(signal=request_finished, request=request)
+        del self.waiting[entry]
+        self.signals.send_catch_log(signal=request_finished, entry=entry)
