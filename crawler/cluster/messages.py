@@ -5,8 +5,9 @@ its text and metadata (authors, dates, paywall evidence), its topic matches and 
 found only in the feed summary; never the page's bytes). An *event* message carries one
 of the calls the spider makes on a ``PassRecorder`` (an error, a skipped link, a polled
 source, an article seen in another source), with its arguments by name. Every message
-says when it happened (``at``, UTC) and under which published configuration
-(``generation``, see ``crawler.cluster.published``).
+says when it happened (``at``, UTC), under which published configuration
+(``generation``, see ``crawler.cluster.published``) and, when it has one, the run
+``presswatch enqueue`` opened that it belongs to (``run``, an integer).
 
     {"v": 1, "kind": "item", "at": "2026-11-25T08:00:00Z", "generation": "3f2a...",
      "item": {"url": ..., "article": {...}, "matches": [...], ...}}
@@ -76,25 +77,31 @@ class Message:
     at: str  # when it happened, ISO 8601 UTC
     generation: str  # the published configuration it was made under
     item: ArticleItem | None = None
+    run: int | None = None  # the run it belongs to (none from an older worker)
     fields: dict[str, Any] = field(default_factory=dict)  # an event's arguments
 
 
-def item_message(item: ArticleItem, *, at: str, generation: str) -> str:
+def item_message(item: ArticleItem, *, at: str, generation: str, run: int | None = None) -> str:
     payload = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in NOT_SENT}
     payload["entry"] = asdict(item.entry)
     payload["article"] = asdict(item.article) if item.article is not None else None
     payload["matches"] = [asdict(match) for match in item.matches]
     payload["summary_matches"] = [asdict(match) for match in item.summary_matches]
-    return _dumps({"v": VERSION, "kind": ITEM, "at": at, "generation": generation, "item": payload})
+    return _dumps(_envelope(ITEM, at, generation, run) | {"item": payload})
 
 
-def event_message(kind: str, values: dict[str, Any], *, at: str, generation: str) -> str:
+def event_message(
+    kind: str, values: dict[str, Any], *, at: str, generation: str, run: int | None = None
+) -> str:
     if kind not in EVENTS:
         raise ValueError(f"unknown event {kind!r}")
     payload = {name: values.get(name) for name in EVENTS[kind]}
-    return _dumps(
-        {"v": VERSION, "kind": kind, "at": at, "generation": generation, "fields": payload}
-    )
+    return _dumps(_envelope(kind, at, generation, run) | {"fields": payload})
+
+
+def _envelope(kind: str, at: str, generation: str, run: int | None) -> dict[str, Any]:
+    envelope = {"v": VERSION, "kind": kind, "at": at, "generation": generation}
+    return envelope if run is None else envelope | {"run": run}
 
 
 def decode(raw: bytes | str) -> Message:
@@ -116,6 +123,7 @@ def decode(raw: bytes | str) -> Message:
             "kind": kind,
             "at": _time(data.get("at")),
             "generation": _checked(data.get("generation"), str, "generation"),
+            "run": _checked(data.get("run"), int | None, "run"),
         }
         if kind == ITEM:
             item = _checked(data.get("item"), ArticleItem, "item")

@@ -47,8 +47,9 @@ from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
 from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import ENTRY, Frontier, crawl_busy
+from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier, crawl_busy
 from crawler.cluster.keys import Keys
+from crawler.cluster.recorder import current_run
 from crawler.cluster.worker import fail_stop, newer_context, redis_client
 
 log = logging.getLogger("presswatch.cluster")
@@ -77,7 +78,7 @@ class ClusterScheduler(BaseScheduler):
         self.heartbeat, self.idle_exit = heartbeat, idle_exit
         self._idle_since: float | None = None
         self._ready: deque[Request] = deque()
-        self._held: set[str] = set()  # entries read and not finished
+        self._held: dict[str, dict] = {}  # entries read and not finished -> their meta
         self._waker = LoopingCall(self._wake)
         self._keeper = LoopingCall(self._keep)
         self.frontier: Frontier | None = None
@@ -137,7 +138,7 @@ class ClusterScheduler(BaseScheduler):
             submitted = self._frontier.submit(request, done=entry)
         except RedisError as error:
             fail_stop(error)
-        self._held.discard(entry or "")
+        self._held.pop(entry or "", None)
         if parent is not None:  # on the frontier, or turned away as a duplicate
             self.crawler.signals.send_catch_log(signal=request_submitted, parent=parent)
         return submitted
@@ -163,14 +164,14 @@ class ClusterScheduler(BaseScheduler):
 
     def _hold(self, requests: list[Request]) -> None:
         self._ready.extend(requests)
-        self._held.update(request.meta[ENTRY] for request in requests)
+        self._held.update((request.meta[ENTRY], request.meta) for request in requests)
 
     def _finished(self, entry: str | None) -> None:
-        if entry not in self._held:
+        meta = self._held.pop(entry or "", None)
+        if entry is None or meta is None:
             return
-        self._held.discard(entry)
         try:
-            self._frontier.finish(entry)
+            self._frontier.finish(entry, meta)
         except RedisError as error:
             fail_stop(error)
 
@@ -204,10 +205,11 @@ class ClusterScheduler(BaseScheduler):
     # -- while idle --------------------------------------------------------------------
 
     def _spider_idle(self, spider: Spider) -> None:
-        leaked = self._held - {r.meta[ENTRY] for r in self._ready}
+        leaked = set(self._held) - {r.meta[ENTRY] for r in self._ready}
         if leaked:  # never reported finished: no longer renewed, so taken over later
             log.warning("%d request(s) never reported finished: left to be taken over", len(leaked))
-            self._held -= leaked
+            for entry in leaked:
+                del self._held[entry]
         self._adopt_newest_config(spider)
         if self.idle_exit is None or crawl_busy(self.server, self.keys):
             self._idle_since = None
@@ -232,7 +234,9 @@ class ClusterScheduler(BaseScheduler):
 class FinishedMiddleware:
     """Spider middleware: a frontier request is finished when its callback's output has
     been read to the end, each request it yielded is on the frontier and each item it
-    yielded has left the pipelines."""
+    yielded has left the pipelines. What the callback yields and reports belongs to the
+    request's run: its follow-up requests and items carry it, and while the output is
+    read (one asyncio task per response) ``current_run`` names it for the recorder."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.signals = crawler.signals
@@ -248,6 +252,7 @@ class FinishedMiddleware:
 
     def process_spider_output(self, response: Response, result: Any) -> Iterator[Any]:
         entry = self._start(response)
+        current_run.set(response.meta.get(RUN))
         try:
             for output in result:
                 self._count(entry, output)
@@ -259,6 +264,7 @@ class FinishedMiddleware:
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         entry = self._start(response)
+        current_run.set(response.meta.get(RUN))
         try:
             async for output in result:
                 self._count(entry, output)
@@ -276,7 +282,12 @@ class FinishedMiddleware:
         if not entry or output is None:
             return
         if isinstance(output, Request):
+            for inherited in (ENTRY, TOKEN):  # never a copy of the parent's
+                output.meta.pop(inherited, None)
             output.meta[PARENT] = entry
+            output.meta.setdefault(RUN, current_run.get())
+        elif hasattr(output, "run"):
+            output.run = current_run.get()
         self.waiting[entry] += 1
 
     def _end(self, entry: str | None) -> None:

@@ -256,8 +256,9 @@ def enqueue(
         click.echo(json.dumps(summary.as_dict()))
     elif not quiet:
         click.echo(
-            f"queued {summary.polls} source poll(s) and {summary.revisits} re-check(s); "
-            f"{summary.queued} request(s) waiting (configuration {summary.generation})"
+            f"run {summary.run}: queued {summary.polls} source poll(s) and "
+            f"{summary.revisits} re-check(s); {summary.queued} request(s) waiting "
+            f"(configuration {summary.generation})"
         )
     sys.exit(EXIT_OK)
 
