@@ -131,11 +131,12 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def enqueue(self) -> None:
+    def enqueue(self, *args: str) -> dict:
         result = run_cli(
-            "enqueue", "--config", str(self.config), "--redis", self.redis_url, "--json"
+            "enqueue", "--config", str(self.config), "--redis", self.redis_url, "--json", *args
         )
         assert result.code == 0, result.stderr
+        return result.json()
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         return self.start(
@@ -428,6 +429,37 @@ def monitor(url: str, folder: Path) -> tuple[list[str], Callable[[], None]]:
         commands.extend(line.partition("] ")[2].replace("\\", "") for line in lines)
 
     return commands, stop
+
+
+@pytest.mark.slow
+def test_two_overlapping_enqueues_are_two_runs(tmp_path, make_cluster):
+    """Each enqueue opens a run of its own, closed when its own work is done, though the
+    other's keeps the cluster busy all the while."""
+    with SlowSite(SITES / "basic", 3.0) as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = make_cluster(config)
+        first = cluster.enqueue("--source", "News")
+        cluster.worker("w1")
+        cluster.ingester()
+        assert wait_for_article_lease(cluster.redis, "w1")  # the first run is under way
+        second = cluster.enqueue("--source", "Wire")
+        cluster.wait()
+
+    assert first["run"] != second["run"]
+    db = tmp_path / "test.db"
+    by_source = {
+        (run["sources_polled"], run["articles_new"], run["errors"], run["status"])
+        for run in rows(db, "SELECT * FROM runs")
+    }
+    # News: a1 to a5 and the missing page's error; Wire: w1 and w2 (a1 is News's)
+    assert by_source == {(1, 5, 1, "ok"), (1, 2, 0, "ok")}
+    assert len(summaries(cluster)) == 2
+    a1 = (
+        "SELECT s.name FROM article_sources x JOIN articles a ON a.id = x.article_id "
+        "JOIN sources s ON s.id = x.source_id WHERE a.url LIKE '%/news/a1.html' ORDER BY 1"
+    )
+    assert [row["name"] for row in rows(db, a1)] == ["News", "Wire"]
+    assert cluster.redis.hlen(Keys().runs) == 0  # both closed
 
 
 def wait_for_pending_messages(redis: Redis) -> bool:
