@@ -67,46 +67,41 @@ TIMEOUT = 120
 # -- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A private redis-server on a free loopback port, without persistence."""
+def start_redis(folder: Path, port: int, *persistence: str) -> subprocess.Popen[bytes]:
+    """A private redis-server on ``port``, keeping its files in ``folder``; without
+    persistence unless ``persistence`` (its options) says otherwise."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    port = free_port()
+    folder.mkdir(exist_ok=True)
+    options = [*(persistence or ("--appendonly", "no")), "--dir", str(folder)]
     server = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
+    client = Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except Exception:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.05)
+        finally:
+            client.close()
+    return server
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server on a free loopback port, without persistence."""
+    port = free_port()
+    server = start_redis(tmp_path / "redis", port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except Exception:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield url
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
-        client.close()
         server.terminate()
         server.wait(timeout=10)
 
@@ -366,6 +361,66 @@ def test_killing_the_ingester_mid_batch_loses_nothing_and_its_successor_starts_a
     assert got == want
     assert "took over the claim" in cluster.output("successor", "err")
     assert cluster.redis.xlen(Keys().items) == 0
+
+
+AOF = ("--appendonly", "yes", "--appendfsync", "always")
+
+
+@pytest.mark.slow
+def test_killing_redis_mid_pass_loses_nothing_once_it_is_back_with_its_aof(tmp_path):
+    """Redis SIGKILLed while workers hold article requests, and started again on its
+    append-only file (appendfsync always): the processes that lost it exit, started
+    again (as systemd would) they go on, and the run completes with nothing twice."""
+    port = free_port()
+    redis = start_redis(tmp_path / "redis", port, *AOF)
+    with SlowSite(SITES / "basic") as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = Cluster(tmp_path, f"redis://127.0.0.1:{port}/0", config)
+        try:
+            cluster.enqueue()
+            cluster.worker("w1")
+            cluster.worker("w2")
+            cluster.ingester()
+            held = wait_for_article_lease(cluster.redis, "w1")
+            redis.kill()
+            redis.wait()
+            time.sleep(1)  # long enough for every process to notice
+            redis = start_redis(tmp_path / "redis", port, *AOF)
+            restarted = restart_the_fallen(cluster)
+            cluster.wait()
+        finally:
+            cluster.close()
+            redis.terminate()
+            redis.wait(timeout=10)
+        local_pass(config, tmp_path / "local.db")
+
+    assert held, "Redis was killed while a worker held an article request"
+    assert restarted, "some process lost Redis and was started again"
+    cluster_db = tmp_path / "test.db"
+    urls = [row["url"] for row in rows(cluster_db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 9
+    got, want = snapshot(cluster_db), snapshot(tmp_path / "local.db")
+    got_errors, want_errors = got.pop("errors"), want.pop("errors")
+    assert {tuple(e.values()) for e in got_errors} == {tuple(e.values()) for e in want_errors}
+    assert got == want
+    # the run the lost ingester had open was interrupted; its successor finished it
+    runs = rows(cluster_db, "SELECT status FROM runs ORDER BY id")
+    assert runs[-1] == {"status": "ok"}
+    assert {run["status"] for run in runs} <= {"interrupted", "ok"}
+
+
+def restart_the_fallen(cluster: Cluster) -> list[str]:
+    """Start again, under the same names, the processes that exited with an error."""
+    fallen = []
+    for name, process in list(cluster.processes.items()):
+        try:
+            code = process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue  # it rode out the restart
+        if code != 0:
+            fallen.append(name)
+            (cluster.ingester if name == "ingest" else cluster.worker)(name)
+    return fallen
 
 
 @pytest.mark.slow

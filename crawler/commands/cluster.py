@@ -137,7 +137,8 @@ def worker(
     default=2.0,
     show_default=True,
     metavar="SECONDS",
-    help="Close a run after SECONDS with no message and nothing under way.",
+    help="Close the run of messages naming none (an older worker's) after SECONDS "
+    "with no message and nothing under way; enqueue's runs close when their work is done.",
 )
 @click.option(
     "--max-run",
