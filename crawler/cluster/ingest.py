@@ -125,6 +125,7 @@ class Ingester:
         # entries stay unacknowledged until it is, so an ingester that dies keeps them
         self.pending: dict[str, list[tuple[int, str, int | None]]] = {}
         self.released: list[str] = []  # offer entries applied in the current batch
+        self.kept: dict[int | None, list[str]] = {}  # run -> entries acknowledged at its end
         self.entry: Entry | None = None  # the entry being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
@@ -184,6 +185,7 @@ class Ingester:
         self._close_finished_runs()
         work = pending_work(self.server, self.keys)
         work["processing"] -= sum(len(offers) for offers in self.pending.values())
+        work["processing"] -= sum(len(entries) for entries in self.kept.values())
         busy, now = any(work.values()), time.monotonic()
         unnamed = self.runs.get(None)
         if unnamed and not busy and now - unnamed.last_message >= self.options.settle:
@@ -244,7 +246,10 @@ class Ingester:
             except Exception as error:  # checked, yet the database refused it
                 self._set_aside(entry, f"{type(error).__name__}: {error}")
                 continue
-            done.append(entry.id)
+            if _kept_until_run_ends(message):
+                self.kept.setdefault(self.current, []).append(entry.id)
+            else:
+                done.append(entry.id)
         self.clock.at, self.entry = None, None
         if self.runs:
             self.store.commit_batch()
@@ -327,6 +332,7 @@ class Ingester:
     ) -> PassSummary:
         """Finish an open run: validators saved only if ``complete``."""
         run = self.runs.pop(key)
+        kept = self.kept.pop(key, [])
         try:
             recorder = run.recorder
             recorder.finish(complete=complete)
@@ -337,6 +343,8 @@ class Ingester:
             self.store.finish_run(recorder.run_id, finished_at, status, counts)
         finally:
             self._release_lock()
+        if status != "interrupted":  # else a successor replays them (still pending)
+            self.queue.ack(kept)
         if self.runs:  # the others go on writing in batches
             self.store.begin_batch()
         if complete:  # its work is done: its offers still waiting lead to no article
@@ -453,6 +461,15 @@ class Ingester:
             offer = (source_id, self.entry.id, self.current)
             self.pending.setdefault(url, []).append(offer)
         return []
+
+
+def _kept_until_run_ends(message: Message) -> bool:
+    """Is this a message whose effect waits for the end of its run (a feed's validators;
+    a failed new article, which keeps its feed's from being saved)? It stays
+    unacknowledged until then, so the successor of an ingester that died replays it."""
+    if message.kind == "source_polled":
+        return bool(message.fields["etag"] or message.fields["last_modified"])
+    return message.kind == "article_error" and bool(message.fields["new"])
 
 
 def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = False) -> int:
