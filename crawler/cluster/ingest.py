@@ -47,7 +47,7 @@ from crawler.cluster.frontier import (
 )
 from crawler.cluster.keys import Keys
 from crawler.cluster.liveness import Heartbeat, process_id
-from crawler.cluster.messages import ITEM, Message, MessageError, decode
+from crawler.cluster.messages import EVENTS, ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
 from crawler.cluster.streams import Entry, id_key
@@ -130,15 +130,8 @@ class Ingester:
         self.configs: dict[str, Published] = {}
         self.stopping = False
         self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
-            ITEM: self._item,
-            "error": self._error,
-            "article_error": self._article_error,
-            "skipped": self._skipped,
-            "source_polled": self._source_polled,
-            "seen_in_source": self._seen_in_source,
-            "offered": self._offered,
-            "link_gone": self._link_gone,
-        }
+            kind: self._event for kind in EVENTS
+        } | {ITEM: self._item, "offered": self._offered}
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -419,37 +412,10 @@ class Ingester:
                 self.pending[reached_by] = offers
         return [reached_by, item.url] if stored else []
 
-    def _error(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.error(f["stage"], f["message"], url=f["url"], source_id=f["source_id"])
-        return []
-
-    def _article_error(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.article_error(
-            f["stage"], f["message"], url=f["url"], source_id=f["source_id"], new=bool(f["new"])
-        )
-        return []
-
-    def _link_gone(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"], f["final_url"])
-        return []
-
-    def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.skipped(f["source_id"], f["url"], f["reason"])
-        return []
-
-    def _source_polled(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.source_polled(
-            f["source_id"], f["status"], f["error"], f["etag"], f["last_modified"]
-        )
-        return []
-
-    def _seen_in_source(self, recorder: PassRecorder, message: Message) -> list[str]:
-        recorder.seen_in_source(message.fields["url"], message.fields["source_id"])
+    def _event(self, recorder: PassRecorder, message: Message) -> list[str]:
+        """An event is the recorder call of its kind, its fields the arguments by name
+        (``crawler.cluster.messages.EVENTS``)."""
+        getattr(recorder, message.kind)(**message.fields)
         return []
 
     def _offered(self, recorder: PassRecorder, message: Message) -> list[str]:
