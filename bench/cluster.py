@@ -2,6 +2,7 @@
 
     python bench/cluster.py [--articles 1000] [--feeds 10] [--workers 1,2,4]
                             [--extract-workers 1] [--ingest-copies 5] [--no-reference]
+                            [--hosts 1]
 
 Needs redis-server on the PATH. Builds the bench corpus (bench/corpus.py), serves it on
 127.0.0.1 and reports:
@@ -17,6 +18,11 @@ Needs redis-server on the PATH. Builds the bench corpus (bench/corpus.py), serve
 Each worker runs ``--extract-workers`` extraction processes (default 1), as if each
 worker were a one-core host: extraction is the costly step, so throughput grows with
 workers until the machine's own cores run out.
+
+``--hosts N`` serves the outlets from N loopback addresses (127.0.0.2, 127.0.0.3, ...,
+outlet k on address k mod N), so that a site is not the whole crawl: each address is a
+site of its own for politeness, held to ``per_domain_concurrency = 4`` (the default) by
+the local pass and by the whole cluster alike.
 """
 
 from __future__ import annotations
@@ -190,10 +196,47 @@ def row_count(db: Path) -> int:
         return sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES)
 
 
+class Hosts:
+    """The corpus served on several loopback addresses, one site each; ``url`` puts
+    outlet k on address k mod N (the articles follow their feed: the sites write links
+    with the address they were asked on)."""
+
+    def __init__(self, root: Path, count: int) -> None:
+        self.sites = [LocalSite(root, host=f"127.0.0.{n + 2}") for n in range(count)]
+
+    def __enter__(self) -> Hosts:
+        for site in self.sites:
+            site.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for site in self.sites:
+            site.__exit__(*exc)
+
+    def url(self, path: str) -> str:
+        outlet = int(path.removeprefix("outlet").partition("/")[0])
+        return self.sites[outlet % len(self.sites)].url(path)
+
+
+def serve(root: Path, hosts: int) -> LocalSite | Hosts:
+    return LocalSite(root) if hosts == 1 else Hosts(root, hosts)
+
+
+def bench_config(folder: Path, site: LocalSite | Hosts, feeds: int, db: Path) -> Path:
+    """The bench's configuration; over several hosts, with the default politeness."""
+    config = write_config(folder, site, feeds, db)  # type: ignore[arg-type]
+    if isinstance(site, Hosts):
+        text = config.read_text(encoding="utf-8").replace(
+            "per_domain_concurrency = 16", "per_domain_concurrency = 4"
+        )
+        config.write_text(text, encoding="utf-8")
+    return config
+
+
 def cluster_config(
-    folder: Path, site: LocalSite, feeds: int, db: Path, extract_workers: int
+    folder: Path, site: LocalSite | Hosts, feeds: int, db: Path, extract_workers: int
 ) -> Path:
-    config = write_config(folder, site, feeds, db)
+    config = bench_config(folder, site, feeds, db)
     text = config.read_text(encoding="utf-8").replace(
         "[crawl]\n", f"[crawl]\nextract_workers = {extract_workers}\n"
     )
@@ -375,19 +418,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="skip the local pass and the one worker with a full pool",
     )
+    parser.add_argument(
+        "--hosts", type=int, default=1, help="loopback addresses serving the outlets"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="presswatch-cluster-bench-") as tmp:
         root = Path(tmp)
         write_corpus(root / "site", args.articles, args.feeds)
         cluster = Cluster(root)
         try:
-            with LocalSite(root / "site") as site:
+            with serve(root / "site", args.hosts) as site:
                 local = None
                 runs = [(int(n), args.extract_workers) for n in args.workers.split(",")]
                 if not args.no_reference:
                     with CpuMeter(exclude=cluster.server.pid) as cpu:
                         seconds = timed_pass(
-                            "local", write_config(root, site, args.feeds, root / "local.db")
+                            "local", bench_config(root, site, args.feeds, root / "local.db")
                         ).seconds
                     local = seconds, cpu.seconds
                     runs.insert(0, (1, os.cpu_count() or 1))
@@ -405,6 +451,7 @@ def main(argv: list[str] | None = None) -> None:
                     ingest = ingest_alone(cluster, config, db, args.ingest_copies)
         finally:
             cluster.close()
+    print(f"\noutlets served from {args.hosts} loopback address(es)")
     report(args.articles, local, results, ingest)
 
 

@@ -55,6 +55,7 @@ class ArticleItem:
     entry: FeedEntry = field(default_factory=FeedEntry)
     article_id: int | None = None  # set when this is a revisit of a stored article
     also_from: list[int] = field(default_factory=list)  # other sources offering it
+    run: int | None = None  # the cluster run it belongs to (crawler.cluster)
     last_changed_at: str | None = None  # of the stored article, on a revisit
     stored_status: str | None = None  # of the stored article, on a revisit
     redirect_url: str | None = None

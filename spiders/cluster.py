@@ -21,13 +21,15 @@ the ingester through Redis.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.cluster.frontier import ENTRY, RUN
+from crawler.cluster.recorder import current_run
 from crawler.cluster.scheduler import request_finished
 from crawler.config import Source
 from crawler.context import PassContext
@@ -72,16 +74,20 @@ class ClusterSpider(SourceSpider):
         yield from super().parse_sitemap(response)
 
     def source_failed(self, failure: Failure) -> None:
-        try:
-            super().source_failed(failure)
-        finally:
-            self._finished(failure)
+        self._failed(failure, super().source_failed)
 
     def article_failed(self, failure: Failure) -> None:
+        self._failed(failure, super().article_failed)
+
+    def _failed(self, failure: Failure, handle: Callable[[Failure], None]) -> None:
+        """An errback: what it reports belongs to the failed request's run."""
+        run = current_run.set(failure.request.meta.get(RUN))
         try:
-            super().article_failed(failure)
+            handle(failure)
         finally:
+            current_run.reset(run)
             self._finished(failure)
 
     def _finished(self, failure: Failure) -> None:
-        self.crawler.signals.send_catch_log(signal=request_finished, request=failure.request)
+        entry = failure.request.meta.get(ENTRY)
+        self.crawler.signals.send_catch_log(signal=request_finished, entry=entry)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,52 +60,48 @@ from crawler.tracking.recorder import PassRecorder
 
 SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
 REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
 TIMEOUT = 120
 
 
 # -- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A private redis-server on a free loopback port, without persistence."""
+def start_redis(folder: Path, port: int, *persistence: str) -> subprocess.Popen[bytes]:
+    """A private redis-server on ``port``, keeping its files in ``folder``; without
+    persistence unless ``persistence`` (its options) says otherwise."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    port = free_port()
+    folder.mkdir(exist_ok=True)
+    options = [*(persistence or ("--appendonly", "no")), "--dir", str(folder)]
     server = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
+    client = Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except Exception:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.05)
+        finally:
+            client.close()
+    return server
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server on a free loopback port, without persistence."""
+    port = free_port()
+    server = start_redis(tmp_path / "redis", port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except Exception:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield url
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
-        client.close()
         server.terminate()
         server.wait(timeout=10)
 
@@ -130,11 +126,12 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def enqueue(self) -> None:
+    def enqueue(self, *args: str) -> dict:
         result = run_cli(
-            "enqueue", "--config", str(self.config), "--redis", self.redis_url, "--json"
+            "enqueue", "--config", str(self.config), "--redis", self.redis_url, "--json", *args
         )
         assert result.code == 0, result.stderr
+        return result.json()
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         return self.start(
@@ -366,6 +363,160 @@ def test_killing_the_ingester_mid_batch_loses_nothing_and_its_successor_starts_a
     assert cluster.redis.xlen(Keys().items) == 0
 
 
+AOF = ("--appendonly", "yes", "--appendfsync", "always")
+
+
+@pytest.mark.slow
+def test_killing_redis_mid_pass_loses_nothing_once_it_is_back_with_its_aof(tmp_path):
+    """Redis SIGKILLed while workers hold article requests, and started again on its
+    append-only file (appendfsync always): the processes that lost it exit, started
+    again (as systemd would) they go on, and the run completes with nothing twice."""
+    port = free_port()
+    redis = start_redis(tmp_path / "redis", port, *AOF)
+    with SlowSite(SITES / "basic") as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = Cluster(tmp_path, f"redis://127.0.0.1:{port}/0", config)
+        try:
+            cluster.enqueue()
+            cluster.worker("w1")
+            cluster.worker("w2")
+            cluster.ingester()
+            held = wait_for_article_lease(cluster.redis, "w1")
+            redis.kill()
+            redis.wait()
+            time.sleep(1)  # long enough for every process to notice
+            redis = start_redis(tmp_path / "redis", port, *AOF)
+            restarted = restart_the_fallen(cluster)
+            cluster.wait()
+        finally:
+            cluster.close()
+            redis.terminate()
+            redis.wait(timeout=10)
+        local_pass(config, tmp_path / "local.db")
+
+    assert held, "Redis was killed while a worker held an article request"
+    assert restarted, "some process lost Redis and was started again"
+    cluster_db = tmp_path / "test.db"
+    urls = [row["url"] for row in rows(cluster_db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 9
+    got, want = snapshot(cluster_db), snapshot(tmp_path / "local.db")
+    got_errors, want_errors = got.pop("errors"), want.pop("errors")
+    assert {tuple(e.values()) for e in got_errors} == {tuple(e.values()) for e in want_errors}
+    assert got == want
+    # the run the lost ingester had open was interrupted; its successor finished it
+    runs = rows(cluster_db, "SELECT status FROM runs ORDER BY id")
+    assert runs[-1] == {"status": "ok"}
+    assert {run["status"] for run in runs} <= {"interrupted", "ok"}
+
+
+def restart_the_fallen(cluster: Cluster) -> list[str]:
+    """Start again, under the same names, the processes that exited with an error."""
+    fallen = []
+    for name, process in list(cluster.processes.items()):
+        try:
+            code = process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue  # it rode out the restart
+        if code != 0:
+            fallen.append(name)
+            (cluster.ingester if name == "ingest" else cluster.worker)(name)
+    return fallen
+
+
+@pytest.mark.slow
+def test_a_feed_is_acknowledged_only_once_its_article_requests_are_on_the_frontier(
+    tmp_path, basic_site, make_cluster
+):
+    """A worker killed at any moment loses no follow-up request: every article request a
+    feed leads to (a duplicate too, which is how a second source's offer is recorded) is
+    on the frontier before the feed's own entry is acknowledged. Read from what Redis
+    executed, in order (MONITOR)."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    cluster = make_cluster(config)
+    cluster.enqueue()
+    frontier = Keys().frontier
+    feeds = {
+        entry.decode(): json.loads(fields[b"m"])["meta"]["source_id"]
+        for entry, fields in cluster.redis.xrange(frontier)
+    }
+    commands, stop = monitor(cluster.redis_url, tmp_path)
+    cluster.worker("w1")
+    cluster.ingester()
+    cluster.wait()
+    stop()
+
+    article_requests = 0
+    for entry, source_id in feeds.items():
+        acks = [n for n, c in enumerate(commands) if c.startswith('"XACK"') and entry in c]
+        acked = acks[0]  # the first acknowledgement counts
+        produced = [
+            n
+            for n, c in enumerate(commands)
+            if c.startswith(f'"XADD" "{frontier}"')
+            and "parse_article" in c
+            and f'"source_id":{source_id},' in c
+        ]
+        assert all(n < acked for n in produced), f"feed {source_id}: acknowledged first"
+        article_requests += len(produced)
+    # News: a1 to a5, the missing page, a1 again (utm); Wire: w1, w2, a1 again (fbclid);
+    # Salvage: s1, s2
+    assert article_requests == 12
+
+
+def monitor(url: str, folder: Path) -> tuple[list[str], Callable[[], None]]:
+    """Every command Redis executes from now on, in order (``redis-cli monitor``), and
+    how to stop listening."""
+    if REDIS_CLI is None:
+        pytest.skip("redis-cli is not installed")
+    log = folder / "monitor.log"
+    with open(log, "wb") as out:
+        listener = subprocess.Popen([REDIS_CLI, "-u", url, "monitor"], stdout=out)
+    client = Redis.from_url(url)
+    while b"monitor-ready" not in log.read_bytes():
+        client.echo("monitor-ready")
+        time.sleep(0.05)
+    commands: list[str] = []
+
+    def stop() -> None:
+        listener.terminate()
+        listener.wait(timeout=10)
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        commands.extend(line.partition("] ")[2].replace("\\", "") for line in lines)
+
+    return commands, stop
+
+
+@pytest.mark.slow
+def test_two_overlapping_enqueues_are_two_runs(tmp_path, make_cluster):
+    """Each enqueue opens a run of its own, closed when its own work is done, though the
+    other's keeps the cluster busy all the while."""
+    with SlowSite(SITES / "basic", 3.0) as site:
+        config = write_config(tmp_path / "config.toml", site, SOURCES, TOPICS)
+        cluster = make_cluster(config)
+        first = cluster.enqueue("--source", "News")
+        cluster.worker("w1")
+        cluster.ingester()
+        assert wait_for_article_lease(cluster.redis, "w1")  # the first run is under way
+        second = cluster.enqueue("--source", "Wire")
+        cluster.wait()
+
+    assert first["run"] != second["run"]
+    db = tmp_path / "test.db"
+    by_source = {
+        (run["sources_polled"], run["articles_new"], run["errors"], run["status"])
+        for run in rows(db, "SELECT * FROM runs")
+    }
+    # News: a1 to a5 and the missing page's error; Wire: w1 and w2 (a1 is News's)
+    assert by_source == {(1, 5, 1, "ok"), (1, 2, 0, "ok")}
+    assert len(summaries(cluster)) == 2
+    a1 = (
+        "SELECT s.name FROM article_sources x JOIN articles a ON a.id = x.article_id "
+        "JOIN sources s ON s.id = x.source_id WHERE a.url LIKE '%/news/a1.html' ORDER BY 1"
+    )
+    assert [row["name"] for row in rows(db, a1)] == ["News", "Wire"]
+    assert cluster.redis.hlen(Keys().runs) == 0  # both closed
+
+
 def wait_for_pending_messages(redis: Redis) -> bool:
     """True as soon as the ingester holds messages it has not acknowledged."""
     deadline, keys = time.monotonic() + TIMEOUT, Keys()
@@ -481,7 +632,11 @@ def assert_both_events_stored(db: Path) -> None:
         {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}
     ]
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
-    assert rows(db, "SELECT status, errors FROM runs") == [{"status": "ok", "errors": 1}]
+    # the messages name no run: a run of their own, beside the (empty) one enqueue opened
+    assert rows(db, "SELECT status, errors FROM runs ORDER BY errors") == [
+        {"status": "ok", "errors": 0},
+        {"status": "ok", "errors": 1},
+    ]
 
 
 def dead_letters(redis: Redis) -> list[dict[str, str]]:
@@ -510,6 +665,36 @@ def test_messages_a_dead_ingester_took_are_ingested_by_the_next(tmp_path, basic_
     [aside] = dead_letters(redis)
     assert aside["message"] == "not json"
     assert aside["reason"].startswith("not a presswatch message")
+
+
+def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis_url):
+    """A second source's offer of an article not stored yet stays unacknowledged until
+    the article is: an ingester that dies in between hands it on with its pending
+    entries, and the next one links the article to both sources."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    result = run_cli("enqueue", "--config", str(config), "--redis", redis_url, "--no-sources")
+    assert result.code == 0, result.stderr
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    generation = redis.get(keys.config_current).decode()
+    ids = {row["name"]: row["id"] for row in rows(db, "SELECT id, name FROM sources")}
+    url, at = basic_site.url("news/a1.html"), "2026-11-25T08:00:00Z"
+    offer = {"url": url, "source_id": ids["Wire"]}
+    redis.xadd(keys.items, {"m": event_message("offered", offer, at=at, generation=generation)})
+
+    doomed = Ingester(IngestOptions(db, keys.prefix), redis)
+    doomed.ingest(doomed.queue.recover() + doomed.queue.claim(10, wait=1))
+    assert redis.xpending(keys.items, "ingest")["pending"] == 1  # committed, offer kept
+    doomed.lock.release()  # and it dies: no run closed, nothing more acknowledged
+    doomed.store.close()
+
+    article = Article("Allies weigh a coalition", "Troops may help.", None, None, "en")
+    item = ArticleItem(url=url, source_id=ids["News"], status=200, article=article)
+    redis.xadd(keys.items, {"m": item_message(item, at=at, generation=generation)})
+    ingest_all(db, redis)
+
+    linked = "SELECT s.name FROM article_sources JOIN sources s ON s.id = source_id"
+    assert sorted(row["name"] for row in rows(db, linked)) == ["News", "Wire"]
+    assert redis.xlen(keys.items) == 0
 
 
 def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_url):

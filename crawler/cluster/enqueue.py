@@ -25,7 +25,13 @@ from pathlib import Path
 from redis import Redis
 
 from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import Frontier, pending_work, reset_duplicate_filter
+from crawler.cluster.frontier import (
+    Frontier,
+    enqueued,
+    open_run,
+    pending_work,
+    reset_duplicate_filter,
+)
 from crawler.cluster.ingest import seed_stored_urls
 from crawler.cluster.keys import Keys
 from crawler.cluster.published import publish, shared_toml
@@ -44,6 +50,7 @@ class EnqueueSummary:
     """What ``presswatch enqueue`` did; ``--json`` prints exactly this."""
 
     generation: str  # the configuration published for the workers
+    run: int  # the run opened for these requests (the ingester closes it when they are done)
     polls: int  # source polls put on the frontier
     revisits: int  # stored articles (and gone links) put on the frontier again
     queued: int  # requests on the frontier now, waiting or held by a worker
@@ -85,12 +92,16 @@ def enqueue(
         seeded = seed_stored_urls(server, keys, store, force=reseed)
         recovered = migrate(server, keys).requests
         reset_duplicate_filter(server, keys)  # a new pass, if the last one is over
-        polls, revisits = _submit(context, recorder, store, server, keys)
+        recorder.run = run = open_run(server, keys, recorder.generation)
+        try:
+            polls, revisits = _submit(context, recorder, store, server, keys)
+        finally:
+            enqueued(server, keys, run)
     finally:
         store.close()
     work = pending_work(server, keys)
     queued = work["queued"] + work["held"]
-    return EnqueueSummary(recorder.generation, polls, revisits, queued, recovered, seeded)
+    return EnqueueSummary(recorder.generation, run, polls, revisits, queued, recovered, seeded)
 
 
 def _recorder(config: Config, server: Redis, keys: Keys, store: Store) -> RemoteRecorder:
@@ -109,7 +120,9 @@ def _submit(
 
     spider = ClusterSpider(context)
     codec = RequestCodec(spider.source_named)
-    frontier = Frontier(server, keys, spider, codec, on_duplicate=recorder.duplicate)
+    frontier = Frontier(
+        server, keys, spider, codec, on_duplicate=recorder.duplicate, run=recorder.run
+    )
     requests = [spider.source_request(source) for source in context.sources]
     polls = sum(frontier.submit(request) for request in requests if request is not None)
     revisits = 0

@@ -14,14 +14,23 @@ an unchanged re-check.
 
 The duplicate filter is scrapy-redis's ``RFPDupeFilter`` (a set of request
 fingerprints), shared by every worker.
+
+Runs: every request carries the id of the run ``presswatch enqueue`` opened
+(``request.meta[RUN]``; follow-up requests inherit it) and a token of its own. The token
+is in the run's ``open`` set from the transaction that adds the request until the one
+that acknowledges it (a retry or a redirect keeps it), so the run's work is done when
+that set is empty (``crawler.cluster.ingest``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Callable
 
 from redis import Redis, WatchError
+from redis.client import Pipeline
 from scrapy import Request, Spider
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -34,6 +43,9 @@ from crawler.times import to_iso, utc_now
 log = logging.getLogger("presswatch.cluster")
 
 ENTRY = "cluster_entry"  # request.meta key: the frontier entry a request was read from
+RUN = "cluster_run"  # request.meta key: the run it belongs to
+TOKEN = "cluster_token"  # request.meta key: its token in the run's open set
+ENQUEUING = "enqueue"  # in a run's open set while enqueue adds its requests
 
 
 class Frontier:
@@ -53,10 +65,12 @@ class Frontier:
         consumer: str = "enqueue",
         idle: float = 30.0,
         on_duplicate: Callable[[Request], None] | None = None,
+        run: int | None = None,
     ) -> None:
         self.server, self.keys, self.spider, self.codec = server, keys, spider, codec
+        self.run = run  # given to requests that name none (enqueue's)
         self.stream = Stream(
-            server, keys.frontier, WORKERS_GROUP, consumer, keys.dead_letters, idle
+            server, keys.frontier, WORKERS_GROUP, consumer, keys.dead_letters, idle, self._forget
         )
         self.stream.create_group()
         self.dupefilter = RFPDupeFilter(server, keys.dupefilter)
@@ -71,16 +85,23 @@ class Frontier:
         request seen before is taken back out at once (a worker that read it in that
         instant fetches it twice, which stores nothing twice)."""
         filtered = not request.dont_filter
+        run = request.meta.setdefault(RUN, self.run)
+        token = request.meta.setdefault(TOKEN, uuid.uuid4().hex)
         data = self.codec.dumps(request.to_dict(spider=self.spider))
         with self.server.pipeline(transaction=True) as pipe:
             if filtered:
                 pipe.sadd(self.dupefilter.key, self.dupefilter.request_fingerprint(request))
+            if run is not None:
+                pipe.sadd(self.keys.run_open(run), token)
             self.stream.add(data, pipe)
             if done:
                 self.stream.ack([done], pipe)
             replies = pipe.execute()
         if filtered and not replies[0]:  # seen before
-            self.server.xdel(self.stream.key, replies[1])
+            with self.server.pipeline(transaction=True) as pipe:
+                pipe.xdel(self.stream.key, replies[1 + (run is not None)])
+                self._done(request.meta, pipe)
+                pipe.execute()
             if self.on_duplicate is not None:
                 self.on_duplicate(request)
             return False
@@ -98,8 +119,25 @@ class Frontier:
         """Requests a stopped worker left unfinished for longer than ``idle``."""
         return self._requests(self.stream.take_over(count))
 
-    def finish(self, entry: str) -> None:
-        self.stream.ack([entry])
+    def finish(self, entry: str, meta: dict) -> None:
+        """``entry`` is wholly handled: acknowledged, and its token out of its run."""
+        with self.server.pipeline(transaction=True) as pipe:
+            self.stream.ack([entry], pipe)
+            self._done(meta, pipe)
+            pipe.execute()
+
+    def _done(self, meta: dict, pipe: Pipeline) -> None:
+        if meta.get(RUN) is not None and meta.get(TOKEN):
+            pipe.srem(self.keys.run_open(meta[RUN]), meta[TOKEN])
+
+    def _forget(self, entry: Entry) -> None:
+        """A request set aside will never finish: its token leaves its run."""
+        try:
+            meta = json.loads(entry.data)["meta"]
+            run, token = int(meta[RUN]), str(meta[TOKEN])
+        except (ValueError, KeyError, TypeError):
+            return  # no run to tell (the run closes after --max-run)
+        self.server.srem(self.keys.run_open(run), token)
 
     def give_back(self, requests: list[Request]) -> None:
         """Put requests this worker will not finish back for another, at once."""
@@ -122,6 +160,41 @@ class Frontier:
             request.meta[ENTRY] = entry.id
             requests.append(request)
         return requests
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+def open_run(server: Redis, keys: Keys, generation: str) -> int:
+    """A new run under ``generation``, held open (ENQUEUING) until ``enqueued``."""
+    run = int(server.incr(keys.run_ids))
+    with server.pipeline(transaction=True) as pipe:
+        pipe.sadd(keys.run_open(run), ENQUEUING)
+        pipe.hset(keys.runs, str(run), generation)
+        pipe.execute()
+    return run
+
+
+def enqueued(server: Redis, keys: Keys, run: int) -> None:
+    """Enqueue has added the run's requests: it is done when they are."""
+    server.srem(keys.run_open(run), ENQUEUING)
+
+
+def forget_run(server: Redis, keys: Keys, run: int) -> None:
+    """The run is closed: no longer listed, its open set gone."""
+    with server.pipeline(transaction=True) as pipe:
+        pipe.hdel(keys.runs, str(run))
+        pipe.delete(keys.run_open(run))
+        pipe.execute()
+
+
+def open_runs(server: Redis, keys: Keys) -> dict[int, str]:
+    """The runs not closed yet: id -> generation."""
+    return {int(run): _text(gen) for run, gen in server.hgetall(keys.runs).items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 # -- the cluster's state, for whoever looks after it ------------------------------------

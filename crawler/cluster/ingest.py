@@ -7,14 +7,19 @@ messages are acknowledged (``crawler.cluster.queue``). After a commit, the URLs 
 articles it stored go into the ``stored`` set, which is how workers know an article is
 already in the database.
 
-Runs: a local pass is one ``runs`` row. Here a run opens with the first message after a
-quiet spell and closes when nothing has been under way anywhere (no request waiting or
-held, no message waiting or unacknowledged) for ``settle`` seconds: one burst of work,
-typically one ``presswatch enqueue``. Closing it saves the feeds' validators, as the
-end of a complete pass does. A run is also closed, without saving validators, when the configuration
-generation changes, after ``max_run`` seconds (so a digest waiting for the database
-lock gets its turn), and when the ingester is stopped (``interrupted``). The database
-lock (``<db>.lock``) is held while a run is open.
+Runs: a local pass is one ``runs`` row; here a run is what one ``presswatch enqueue``
+started. Enqueue opens it (``crawler.cluster.frontier.open_run``), and its id travels with
+every request, follow-up request, item and event. The run's work is done when the
+tokens of its requests have all left its ``open`` set (each leaves in the transaction
+that acknowledges its request, after everything the request produced is on the item
+stream) and the ingester has committed every message added before that moment. Then
+the run is closed: its feeds' validators saved, as the end of a complete pass does.
+Overlapping enqueues are separate runs, each with its own row and counts. A run is also
+closed, without saving validators, after ``max_run`` seconds (a digest waiting for the
+database lock gets its turn; what comes later goes into a new row for the same run), and
+when the ingester is stopped (``interrupted``). Messages naming no run (from an older
+worker) go to a run closed once nothing has been under way for ``settle`` seconds. The
+database lock (``<db>.lock``) is held while a run is open.
 """
 
 from __future__ import annotations
@@ -34,13 +39,18 @@ from redis import Redis
 
 from crawler import items
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import pending_work, reset_duplicate_filter
+from crawler.cluster.frontier import (
+    forget_run,
+    open_runs,
+    pending_work,
+    reset_duplicate_filter,
+)
 from crawler.cluster.keys import Keys
 from crawler.cluster.liveness import Heartbeat, process_id
-from crawler.cluster.messages import ITEM, Message, MessageError, decode
+from crawler.cluster.messages import EVENTS, ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.queue import ItemQueue
-from crawler.cluster.streams import Entry
+from crawler.cluster.streams import Entry, id_key
 from crawler.cluster.upgrade import migrate
 from crawler.config import NotifyTarget
 from crawler.fetching.urls import host_of, private_address
@@ -87,7 +97,6 @@ class MessageClock:
 
 @dataclass
 class OpenRun:
-    lock: DatabaseLock
     recorder: PassRecorder
     generation: str
     started_at: str
@@ -108,20 +117,21 @@ class Ingester:
         self.on_run_closed = on_run_closed
         self.store = Store.open(options.db)
         self.clock = MessageClock()
-        self.run: OpenRun | None = None
-        self.pending: dict[str, list[int]] = {}  # URL -> other sources that offered it
+        self.runs: dict[int | None, OpenRun] = {}  # by cluster run (None: no run named)
+        self.lock: DatabaseLock | None = None  # held while a run is open
+        self.boundaries: dict[int, str] = {}  # finished run -> its last message, or later
+        self.current: int | None = None  # the run of the message being replayed
+        # URL -> (source, entry, run) of the offers of an article not stored yet: their
+        # entries stay unacknowledged until it is, so an ingester that dies keeps them
+        self.pending: dict[str, list[tuple[int, str, int | None]]] = {}
+        self.released: list[str] = []  # offer entries applied in the current batch
+        self.kept: dict[int | None, list[str]] = {}  # run -> entries acknowledged at its end
+        self.entry: Entry | None = None  # the entry being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
         self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
-            ITEM: self._item,
-            "error": self._error,
-            "article_error": self._article_error,
-            "skipped": self._skipped,
-            "source_polled": self._source_polled,
-            "seen_in_source": self._seen_in_source,
-            "offered": self._offered,
-            "link_gone": self._link_gone,
-        }
+            kind: self._event for kind in EVENTS
+        } | {ITEM: self._item, "offered": self._offered}
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -137,8 +147,8 @@ class Ingester:
         try:
             self._serve()
         finally:
-            if self.run is not None:
-                self.close_run(complete=False, status="interrupted")
+            for run in list(self.runs):
+                self.close_run(run, complete=False, status="interrupted")
             heartbeat.stop()
             self.store.close()
 
@@ -159,25 +169,51 @@ class Ingester:
             if messages:
                 self.ingest(messages)
                 quiet_since = time.monotonic()
+                self._close_finished_runs()
             elif self._idle(quiet_since):
                 return
 
     def _idle(self, quiet_since: float) -> bool:
-        """Between messages: close a finished run; True when it is time to exit."""
+        """Between messages: close finished runs; True when it is time to exit."""
+        self._close_finished_runs()
         work = pending_work(self.server, self.keys)
-        busy = any(work.values())
-        if self.run is not None:
-            quiet = time.monotonic() - self.run.last_message >= self.options.settle
-            if quiet and not busy:
-                self.close_run(complete=True)
-            elif time.monotonic() - self.run.started >= self.options.max_run:
-                self.close_run(complete=False)
-                time.sleep(0.5)  # a digest waiting for the lock gets its turn
+        work["processing"] -= sum(len(offers) for offers in self.pending.values())
+        work["processing"] -= sum(len(entries) for entries in self.kept.values())
+        busy, now = any(work.values()), time.monotonic()
+        unnamed = self.runs.get(None)
+        if unnamed and not busy and now - unnamed.last_message >= self.options.settle:
+            self.close_run(None, complete=True)
+        for run, open_run in list(self.runs.items()):
+            if now - open_run.started >= self.options.max_run:
+                self.close_run(run, complete=False)
+                if not busy and run is not None:  # its enqueue never finished
+                    forget_run(self.server, self.keys, run)
+                if not self.runs:
+                    time.sleep(0.5)  # a digest waiting for the lock gets its turn
+        if self.runs or busy:
             return False
         idle_exit = self.options.idle_exit
-        if busy:
-            return False
-        return idle_exit is not None and time.monotonic() - quiet_since >= idle_exit
+        return idle_exit is not None and now - quiet_since >= idle_exit
+
+    def _close_finished_runs(self) -> None:
+        """Open the runs enqueue opened; close those whose work is all committed."""
+        delivered = self.queue.delivered()
+        for run, generation in open_runs(self.server, self.keys).items():
+            if run not in self.runs:
+                try:
+                    self.runs[run] = self._open_run(self._published(generation))
+                except NotPublished as error:
+                    log.error("run %d cannot be recorded: %s", run, error)
+                    forget_run(self.server, self.keys, run)
+                    continue
+            boundary = self.boundaries.get(run) or self.queue.finished_at(self.keys.run_open(run))
+            if boundary is None:  # requests of the run are still under way
+                continue
+            self.boundaries[run] = boundary  # its messages are all before this one
+            if id_key(boundary) <= id_key(delivered):  # ... and all committed
+                self.close_run(run, complete=True)
+                forget_run(self.server, self.keys, run)
+                del self.boundaries[run]
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping = True
@@ -187,11 +223,12 @@ class Ingester:
     def ingest(self, entries: list[Entry]) -> None:
         """Replay a batch of messages, commit it, then acknowledge it."""
         stored: list[str] = []
-        done: list[Entry] = []
+        done: list[str] = []
         for entry in entries:
+            self.entry = entry
             try:
                 message = decode(entry.data)
-                recorder = self._recorder_for(message.generation)
+                recorder = self._recorder_for(message)
                 self._check_addresses(message)
                 self.clock.at = from_iso(message.at)
                 with self.store.transaction():  # a failing message writes nothing
@@ -202,13 +239,17 @@ class Ingester:
             except Exception as error:  # checked, yet the database refused it
                 self._set_aside(entry, f"{type(error).__name__}: {error}")
                 continue
-            done.append(entry)
-        self.clock.at = None
-        if self.run is not None:
+            if _kept_until_run_ends(message):
+                self.kept.setdefault(self.current, []).append(entry.id)
+            else:
+                done.append(entry.id)
+        self.clock.at, self.entry = None, None
+        if self.runs:
             self.store.commit_batch()
             self.store.begin_batch()
-            self.run.last_message = time.monotonic()
-        self.queue.ack(done, stored)
+        held = {entry for offers in self.pending.values() for _, entry, _ in offers}
+        released, self.released = self.released, []
+        self.queue.ack([*(e for e in done if e not in held), *released], stored)
 
     def _set_aside(self, entry: Entry, reason: str) -> None:
         self.queue.dead_letter(entry, reason, to_iso(utc_now()))
@@ -216,9 +257,9 @@ class Ingester:
     def _check_addresses(self, message: Message) -> None:
         """An article at a private address is refused as a worker would refuse to fetch
         it (its revisits would be enqueued), unless the configuration allows them."""
-        if message.item is None or self.run is None:
+        if message.item is None:
             return
-        if self.configs[self.run.generation].config.crawl.allow_private_addresses:
+        if self.configs[message.generation].config.crawl.allow_private_addresses:
             return
         address = private_address(host_of(message.item.url))
         if address is not None:
@@ -226,13 +267,21 @@ class Ingester:
                 f"item names a private address ({address}): {message.item.url[:100]}"
             )
 
-    def _recorder_for(self, generation: str) -> PassRecorder:
-        """The open run's recorder, opening a run (or a new one for a new generation)."""
-        if self.run is not None and self.run.generation != generation:
-            self.close_run(complete=False)
-        if self.run is None:
-            self.run = self._open_run(self._published(generation))
-        return self.run.recorder
+    def _recorder_for(self, message: Message) -> PassRecorder:
+        """The recorder of the message's run, opening it if needed. A message of a run
+        that is not open (an older worker's, or late) goes to the run of no name."""
+        run = message.run
+        if run not in self.runs and not (
+            run is not None and self.server.hexists(self.keys.runs, str(run))
+        ):
+            run = None
+        unnamed = self.runs.get(None)
+        if run is None and unnamed is not None and unnamed.generation != message.generation:
+            self.close_run(None, complete=False)
+        if run not in self.runs:
+            self.runs[run] = self._open_run(self._published(message.generation))
+        self.runs[run].last_message, self.current = time.monotonic(), run
+        return self.runs[run].recorder
 
     def _published(self, generation: str) -> Published:
         if generation not in self.configs:
@@ -242,7 +291,7 @@ class Ingester:
     # -- runs ----------------------------------------------------------------------------
 
     def _open_run(self, published: Published) -> OpenRun:
-        lock = self._lock()
+        self.lock = self.lock or self._lock()
         try:
             self._check_database(published)
             started_at = to_iso(utc_now())
@@ -259,18 +308,24 @@ class Ingester:
                 batch_seconds=math.inf,
             )
         except BaseException:
-            lock.release()
+            self._release_lock()
             raise
         recorder.begin()
         now = time.monotonic()
         log.info("run %d opened (configuration %s)", recorder.run_id, published.generation)
-        return OpenRun(lock, recorder, published.generation, started_at, now, now)
+        return OpenRun(recorder, published.generation, started_at, now, now)
 
-    def close_run(self, *, complete: bool, status: str | None = None) -> PassSummary:
-        """Finish the open run: validators saved only if ``complete``."""
-        run, self.run = self.run, None
-        if run is None:
-            raise RuntimeError("no run is open")
+    def _release_lock(self) -> None:
+        if self.lock is not None and not self.runs:
+            self.lock.release()
+            self.lock = None
+
+    def close_run(
+        self, key: int | None, *, complete: bool, status: str | None = None
+    ) -> PassSummary:
+        """Finish an open run: validators saved only if ``complete``."""
+        run = self.runs.pop(key)
+        kept = self.kept.pop(key, [])
         try:
             recorder = run.recorder
             recorder.finish(complete=complete)
@@ -280,9 +335,13 @@ class Ingester:
             finished_at = to_iso(utc_now())
             self.store.finish_run(recorder.run_id, finished_at, status, counts)
         finally:
-            run.lock.release()
-        self.pending.clear()
-        if complete:
+            self._release_lock()
+        if status != "interrupted":  # else a successor replays them (still pending)
+            self.queue.ack(kept)
+        if self.runs:  # the others go on writing in batches
+            self.store.begin_batch()
+        if complete:  # its work is done: its offers still waiting lead to no article
+            self._drop_offers(key)
             reset_duplicate_filter(self.server, self.keys)
         summary = PassSummary(
             run_id=recorder.run_id,
@@ -295,6 +354,16 @@ class Ingester:
         )
         self.on_run_closed(summary)
         return summary
+
+    def _drop_offers(self, run: int | None) -> None:
+        dropped = []
+        for url, offers in list(self.pending.items()):
+            dropped += [entry for _, entry, of_run in offers if of_run == run]
+            if kept := [offer for offer in offers if offer[2] != run]:
+                self.pending[url] = kept
+            else:
+                del self.pending[url]
+        self.queue.ack(dropped)
 
     def _lock(self) -> DatabaseLock:
         """The database lock, waited for as long as it takes (messages keep in Redis)."""
@@ -321,10 +390,13 @@ class Ingester:
     def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
         item = message.item
         assert item is not None  # decode() gives every item message its item
-        item.also_from += self.pending.pop(item.url, [])
         reached_by = item.url
+        offers = self.pending.pop(reached_by, [])
+        item.also_from += [source_id for source_id, _, _ in offers]
+        stored = False
         try:
             recorder.record(item)
+            stored = item.outcome == items.PAGE and self.store.article_exists(item.url)
         except Exception as error:  # recorded, as the store pipeline does
             recorder.article_error(
                 "store",
@@ -333,42 +405,17 @@ class Ingester:
                 source_id=item.source_id,
                 new=item.article_id is None,
             )
-            return []
-        if item.outcome == items.PAGE and self.store.article_exists(item.url):
-            return [reached_by, item.url]
-        return []
+        finally:
+            if stored:  # the offers are linked: acknowledged with this batch
+                self.released += [entry for _, entry, _ in offers]
+            elif offers:  # wait for a fetch of it that stores it
+                self.pending[reached_by] = offers
+        return [reached_by, item.url] if stored else []
 
-    def _error(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.error(f["stage"], f["message"], url=f["url"], source_id=f["source_id"])
-        return []
-
-    def _article_error(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.article_error(
-            f["stage"], f["message"], url=f["url"], source_id=f["source_id"], new=bool(f["new"])
-        )
-        return []
-
-    def _link_gone(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.link_gone(f["url"], f["source_id"], f["status"], f["message"], f["final_url"])
-        return []
-
-    def _skipped(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.skipped(f["source_id"], f["url"], f["reason"])
-        return []
-
-    def _source_polled(self, recorder: PassRecorder, message: Message) -> list[str]:
-        f = message.fields
-        recorder.source_polled(
-            f["source_id"], f["status"], f["error"], f["etag"], f["last_modified"]
-        )
-        return []
-
-    def _seen_in_source(self, recorder: PassRecorder, message: Message) -> list[str]:
-        recorder.seen_in_source(message.fields["url"], message.fields["source_id"])
+    def _event(self, recorder: PassRecorder, message: Message) -> list[str]:
+        """An event is the recorder call of its kind, its fields the arguments by name
+        (``crawler.cluster.messages.EVENTS``)."""
+        getattr(recorder, message.kind)(**message.fields)
         return []
 
     def _offered(self, recorder: PassRecorder, message: Message) -> list[str]:
@@ -376,9 +423,19 @@ class Ingester:
         url, source_id = message.fields["url"], message.fields["source_id"]
         if self.store.article_exists(url):
             recorder.seen_in_source(url, source_id)
-        else:
-            self.pending.setdefault(url, []).append(source_id)
+        elif self.entry is not None:
+            offer = (source_id, self.entry.id, self.current)
+            self.pending.setdefault(url, []).append(offer)
         return []
+
+
+def _kept_until_run_ends(message: Message) -> bool:
+    """Is this a message whose effect waits for the end of its run (a feed's validators;
+    a failed new article, which keeps its feed's from being saved)? It stays
+    unacknowledged until then, so the successor of an ingester that died replays it."""
+    if message.kind == "source_polled":
+        return bool(message.fields["etag"] or message.fields["last_modified"])
+    return message.kind == "article_error" and bool(message.fields["new"])
 
 
 def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = False) -> int:

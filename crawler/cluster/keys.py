@@ -46,6 +46,21 @@ class Keys:
         return f"{self.prefix}:site:{host}:free-at"
 
     @property
+    def runs(self) -> str:
+        """HASH: the runs enqueue opened and the ingester has not closed, id -> generation."""
+        return f"{self.prefix}:runs"
+
+    @property
+    def run_ids(self) -> str:
+        """STRING: the last run id given out (INCR)."""
+        return f"{self.prefix}:runs:last"
+
+    def run_open(self, run: int) -> str:
+        """SET: the tokens of one run's requests not finished yet (and enqueue's own
+        while it is adding them)."""
+        return f"{self.prefix}:run:{run}:open"
+
+    @property
     def ingester(self) -> str:
         """STRING with a time to live: the one ingester's claim, ``host-pid``."""
         return f"{self.prefix}:ingester"

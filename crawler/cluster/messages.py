@@ -5,8 +5,9 @@ its text and metadata (authors, dates, paywall evidence), its topic matches and 
 found only in the feed summary; never the page's bytes). An *event* message carries one
 of the calls the spider makes on a ``PassRecorder`` (an error, a skipped link, a polled
 source, an article seen in another source), with its arguments by name. Every message
-says when it happened (``at``, UTC) and under which published configuration
-(``generation``, see ``crawler.cluster.published``).
+says when it happened (``at``, UTC), under which published configuration
+(``generation``, see ``crawler.cluster.published``) and, when it has one, the run
+``presswatch enqueue`` opened that it belongs to (``run``, an integer).
 
     {"v": 1, "kind": "item", "at": "2026-11-25T08:00:00Z", "generation": "3f2a...",
      "item": {"url": ..., "article": {...}, "matches": [...], ...}}
@@ -27,14 +28,13 @@ field and why.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from typing import Any, Protocol
 
+from crawler.checked import TypedReader, Unreadable, describe
 from crawler.context import Recorder
 from crawler.items import ArticleItem
 from crawler.matching.models import TopicMatch
@@ -76,25 +76,31 @@ class Message:
     at: str  # when it happened, ISO 8601 UTC
     generation: str  # the published configuration it was made under
     item: ArticleItem | None = None
+    run: int | None = None  # the run it belongs to (none from an older worker)
     fields: dict[str, Any] = field(default_factory=dict)  # an event's arguments
 
 
-def item_message(item: ArticleItem, *, at: str, generation: str) -> str:
+def item_message(item: ArticleItem, *, at: str, generation: str, run: int | None = None) -> str:
     payload = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in NOT_SENT}
     payload["entry"] = asdict(item.entry)
     payload["article"] = asdict(item.article) if item.article is not None else None
     payload["matches"] = [asdict(match) for match in item.matches]
     payload["summary_matches"] = [asdict(match) for match in item.summary_matches]
-    return _dumps({"v": VERSION, "kind": ITEM, "at": at, "generation": generation, "item": payload})
+    return _dumps(_envelope(ITEM, at, generation, run) | {"item": payload})
 
 
-def event_message(kind: str, values: dict[str, Any], *, at: str, generation: str) -> str:
+def event_message(
+    kind: str, values: dict[str, Any], *, at: str, generation: str, run: int | None = None
+) -> str:
     if kind not in EVENTS:
         raise ValueError(f"unknown event {kind!r}")
     payload = {name: values.get(name) for name in EVENTS[kind]}
-    return _dumps(
-        {"v": VERSION, "kind": kind, "at": at, "generation": generation, "fields": payload}
-    )
+    return _dumps(_envelope(kind, at, generation, run) | {"fields": payload})
+
+
+def _envelope(kind: str, at: str, generation: str, run: int | None) -> dict[str, Any]:
+    envelope = {"v": VERSION, "kind": kind, "at": at, "generation": generation}
+    return envelope if run is None else envelope | {"run": run}
 
 
 def decode(raw: bytes | str) -> Message:
@@ -116,6 +122,7 @@ def decode(raw: bytes | str) -> Message:
             "kind": kind,
             "at": _time(data.get("at")),
             "generation": _checked(data.get("generation"), str, "generation"),
+            "run": _checked(data.get("run"), int | None, "run"),
         }
         if kind == ITEM:
             item = _checked(data.get("item"), ArticleItem, "item")
@@ -139,7 +146,7 @@ def _time(value: Any) -> str:
 def _event_fields(kind: str, values: Any) -> dict[str, Any]:
     """An event's arguments, each checked against its recorder parameter's type."""
     if not isinstance(values, dict):
-        raise MessageError(f"fields: expected an object, got {_kind(values)}")
+        raise MessageError(f"fields: expected an object, got {describe(values)}")
     hints, required = _event_types(kind)
     checked = {}
     for name in EVENTS[kind]:
@@ -168,91 +175,20 @@ def _event_types(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
 
 
 # Field types declared loosely on the dataclass, and what a message must hold there.
-_DECLARED = {
-    (ArticleItem, "matches"): list[TopicMatch],
-    (ArticleItem, "summary_matches"): list[TopicMatch],
-}
+_READER = TypedReader(
+    declared={
+        (ArticleItem, "matches"): list[TopicMatch],
+        (ArticleItem, "summary_matches"): list[TopicMatch],
+    },
+    skipped={ArticleItem: NOT_SENT},
+)
 
 
 def _checked(value: Any, hint: Any, where: str) -> Any:
-    """``value`` read as ``hint`` (a JSON list becomes a tuple, an object a dataclass);
-    raise MessageError naming ``where`` if it is not one."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        options = [a for a in args if a is not type(None)]
-        if len(options) == 1:  # X | None: X's own reason is the clearer one
-            return _checked(value, options[0], where)
-        for option in options:
-            try:
-                return _checked(value, option, where)
-            except MessageError:
-                continue
-        raise MessageError(f"{where}: expected {_name(hint)}, got {_kind(value)}")
-    if origin in (list, tuple) and isinstance(value, list):
-        inner = args[0] if args else Any
-        items = [_checked(v, inner, f"{where}[{n}]") for n, v in enumerate(value)]
-        return items if origin is list else tuple(items)
-    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
-        return _dataclass(hint, value, where)
-    if _is(value, hint):
-        return value
-    raise MessageError(f"{where}: expected {_name(hint)}, got {_kind(value)}")
-
-
-def _is(value: Any, hint: Any) -> bool:
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(hint, type) and isinstance(value, hint)
-
-
-def _dataclass(cls: type, values: dict[str, Any], where: str) -> Any:
-    """A dataclass from a JSON object: every known field checked, a missing field
-    without a default refused, unknown fields ignored."""
-    hints = typing.get_type_hints(cls)
-    checked = {}
-    for f in fields(cls):
-        if f.name in NOT_SENT and cls is ArticleItem:
-            continue
-        if f.name not in values:
-            no_default = (
-                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            )
-            if no_default:
-                raise MessageError(f"{where}.{f.name}: missing")
-            continue
-        hint = _DECLARED.get((cls, f.name), hints[f.name])
-        checked[f.name] = _checked(values[f.name], hint, f"{where}.{f.name}")
-    return cls(**checked)
-
-
-_SCALAR_NAMES: dict[Any, str] = {
-    str: "text",
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    type(None): "null",
-}
-_VALUE_NAMES: dict[Any, str] = {**_SCALAR_NAMES, list: "a list", dict: "an object"}
-
-
-def _name(hint: Any) -> str:
-    if hint in _SCALAR_NAMES:
-        return _SCALAR_NAMES[hint]
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return " or ".join(_name(a) for a in typing.get_args(hint))
-    if typing.get_origin(hint) in (list, tuple):
-        return "a list"
-    return f"an object ({getattr(hint, '__name__', hint)})"
-
-
-def _kind(value: Any) -> str:
-    return f"{_VALUE_NAMES.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
+    try:
+        return _READER.read(value, hint, where)
+    except Unreadable as error:
+        raise MessageError(str(error)) from None
 
 
 def _dumps(data: dict[str, Any]) -> str:

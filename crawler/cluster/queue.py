@@ -12,7 +12,7 @@ re-check).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from redis import Redis
 
@@ -43,14 +43,32 @@ class ItemQueue:
         """Take up to ``most`` messages, oldest first, waiting up to ``wait`` s for one."""
         return self.stream.read(most, block=wait)
 
-    def ack(self, entries: Sequence[Entry], stored_urls: Iterable[str] = ()) -> None:
+    def ack(self, ids: Iterable[str], stored_urls: Iterable[str] = ()) -> None:
         """The messages are committed: acknowledge them, and publish the URLs now stored."""
         urls = list(stored_urls)
         with self.server.pipeline(transaction=True) as pipe:
-            self.stream.ack([entry.id for entry in entries], pipe)
+            self.stream.ack(ids, pipe)
             if urls:
                 pipe.sadd(self.keys.stored, *urls)
             pipe.execute()
+
+    def delivered(self) -> str:
+        """The id of the last message handed to the ingester (all before it, too)."""
+        for group in self.server.xinfo_groups(self.keys.items):
+            if _text(group["name"]) == INGEST_GROUP:
+                return _text(group["last-delivered-id"])
+        return "0-0"
+
+    def finished_at(self, open_set: str) -> str | None:
+        """None while ``open_set`` (a run's requests under way) is not empty; else the
+        id of the newest message on the stream, a point after the run's last message."""
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.scard(open_set)
+            pipe.xrevrange(self.keys.items, count=1)
+            under_way, newest = pipe.execute()
+        if under_way:
+            return None
+        return _text(newest[0][0]) if newest else "0-0"
 
     def dead_letter(self, entry: Entry, reason: str, at: str) -> None:
         """Set a message that fails its checks aside, out of the way of the others."""
@@ -63,3 +81,7 @@ class ItemQueue:
 
     def __len__(self) -> int:
         return int(self.server.xlen(self.keys.items))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from scrapy import Request
 
+from crawler.cluster.frontier import RUN
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import event_message, item_message
 from crawler.cluster.queue import ItemQueue
@@ -30,6 +32,10 @@ from crawler.storage.store import Store
 from crawler.times import to_iso, utc_now
 
 log = logging.getLogger("presswatch.cluster")
+
+# The run of the request whose callback is running (set by the scheduler's middleware
+# in the task reading that callback's output); events are sent under it.
+current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 
 
 def raise_error(error: RedisError) -> None:
@@ -57,6 +63,7 @@ class RemoteRecorder:
     counts: Counter[str] = field(default_factory=Counter)
     # A worker writes nothing itself: a message Redis cannot take goes to ``on_lost``.
     failure: str | None = field(default=None, init=False)
+    run: int | None = None  # enqueue's run; a worker's events take their request's
 
     def __post_init__(self) -> None:
         self.queue = ItemQueue(self.server, self.keys)
@@ -140,18 +147,23 @@ class RemoteRecorder:
         workers)."""
         meta = request.meta
         if "url" in meta and "article_id" not in meta and "redirect_urls" not in meta:
-            self.offered(meta["url"], meta["source_id"])
+            self._event("offered", meta.get(RUN), url=meta["url"], source_id=meta["source_id"])
 
     # -- handed over by the push pipeline ---------------------------------------------
 
     def record(self, item: ArticleItem) -> None:
-        self._send(item_message(item, at=self.now(), generation=self.generation), "items")
+        message = item_message(item, at=self.now(), generation=self.generation, run=item.run)
+        self._send(message, "items")
 
     def now(self) -> str:
         return to_iso(self.clock())
 
-    def _event(self, kind: str, **values: Any) -> None:
-        self._send(event_message(kind, values, at=self.now(), generation=self.generation), kind)
+    def _event(self, kind: str, run: int | None = None, **values: Any) -> None:
+        """Send an event, under ``run``, else enqueue's, else that of the request whose
+        callback is running."""
+        run = next((r for r in (run, self.run, current_run.get()) if r is not None), None)
+        message = event_message(kind, values, at=self.now(), generation=self.generation, run=run)
+        self._send(message, kind)
 
     def _send(self, message: str, kind: str) -> None:
         try:

@@ -10,9 +10,13 @@ frontier stream (``crawler.cluster.frontier``), as consumer ``<worker id>``:
 - Any other request is finished when Scrapy has handled its response or failure, its
   follow-up requests are on the frontier and its item has been through the pipelines
   (so on the item stream). ``FinishedMiddleware``, a spider middleware, sees a callback's
-  output to its end and its items through Scrapy's ``item_scraped``, ``item_dropped``
-  and ``item_error`` signals; ``ClusterSpider``'s errbacks report failures. Both send the
-  ``request_finished`` signal, on which the scheduler acknowledges the entry.
+  output to its end, its follow-up requests reach the frontier (the scheduler's
+  ``request_submitted`` signal) and its items leave the pipelines (Scrapy's
+  ``item_scraped``, ``item_dropped`` and ``item_error`` signals); ``ClusterSpider``'s
+  errbacks report failures. Both send the ``request_finished`` signal, on which the
+  scheduler acknowledges the entry. (Scrapy hands a callback's output on through a
+  queue of its own: the end of the output comes before its last requests are scheduled,
+  so the end alone is not enough.)
 
 Every third of ``--heartbeat`` the scheduler renews the idle time of the entries it
 holds and takes over those other workers left idle for longer (``XAUTOCLAIM``). An idle
@@ -43,8 +47,9 @@ from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
 from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import ENTRY, Frontier, crawl_busy
+from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier, crawl_busy
 from crawler.cluster.keys import Keys
+from crawler.cluster.recorder import current_run
 from crawler.cluster.worker import fail_stop, newer_context, redis_client
 
 log = logging.getLogger("presswatch.cluster")
@@ -52,7 +57,9 @@ log = logging.getLogger("presswatch.cluster")
 HANDED = "cluster_handed"  # request.meta key: handed to an idle engine, already read
 WAKE_SECONDS = 0.5
 READ_AHEAD = 4  # entries read at a time
-request_finished = object()  # signal(request): a frontier request is wholly handled
+PARENT = "cluster_parent"  # request.meta key: the entry whose callback yielded it
+request_finished = object()  # signal(entry): a frontier request is wholly handled
+request_submitted = object()  # signal(parent): a follow-up request reached the frontier
 
 
 class ClusterScheduler(BaseScheduler):
@@ -71,7 +78,7 @@ class ClusterScheduler(BaseScheduler):
         self.heartbeat, self.idle_exit = heartbeat, idle_exit
         self._idle_since: float | None = None
         self._ready: deque[Request] = deque()
-        self._held: set[str] = set()  # entries read and not finished
+        self._held: dict[str, dict] = {}  # entries read and not finished -> their meta
         self._waker = LoopingCall(self._wake)
         self._keeper = LoopingCall(self._keep)
         self.frontier: Frontier | None = None
@@ -126,11 +133,14 @@ class ClusterScheduler(BaseScheduler):
             self._ready.appendleft(request)
             return True
         entry = request.meta.pop(ENTRY, None)  # a retry or redirect continues it
+        parent = request.meta.pop(PARENT, None)  # a callback's follow-up request
         try:
             submitted = self._frontier.submit(request, done=entry)
         except RedisError as error:
             fail_stop(error)
-        self._held.discard(entry or "")
+        self._held.pop(entry or "", None)
+        if parent is not None:  # on the frontier, or turned away as a duplicate
+            self.crawler.signals.send_catch_log(signal=request_submitted, parent=parent)
         return submitted
 
     def next_request(self) -> Request | None:
@@ -154,15 +164,14 @@ class ClusterScheduler(BaseScheduler):
 
     def _hold(self, requests: list[Request]) -> None:
         self._ready.extend(requests)
-        self._held.update(request.meta[ENTRY] for request in requests)
+        self._held.update((request.meta[ENTRY], request.meta) for request in requests)
 
-    def _finished(self, request: Request) -> None:
-        entry = request.meta.get(ENTRY)
-        if entry not in self._held:
+    def _finished(self, entry: str | None) -> None:
+        meta = self._held.pop(entry or "", None)
+        if entry is None or meta is None:
             return
-        self._held.discard(entry)
         try:
-            self._frontier.finish(entry)
+            self._frontier.finish(entry, meta)
         except RedisError as error:
             fail_stop(error)
 
@@ -196,10 +205,11 @@ class ClusterScheduler(BaseScheduler):
     # -- while idle --------------------------------------------------------------------
 
     def _spider_idle(self, spider: Spider) -> None:
-        leaked = self._held - {r.meta[ENTRY] for r in self._ready}
+        leaked = set(self._held) - {r.meta[ENTRY] for r in self._ready}
         if leaked:  # never reported finished: no longer renewed, so taken over later
             log.warning("%d request(s) never reported finished: left to be taken over", len(leaked))
-            self._held -= leaked
+            for entry in leaked:
+                del self._held[entry]
         self._adopt_newest_config(spider)
         if self.idle_exit is None or crawl_busy(self.server, self.keys):
             self._idle_since = None
@@ -223,14 +233,18 @@ class ClusterScheduler(BaseScheduler):
 
 class FinishedMiddleware:
     """Spider middleware: a frontier request is finished when its callback's output has
-    been read to the end and each item it yielded has left the pipelines."""
+    been read to the end, each request it yielded is on the frontier and each item it
+    yielded has left the pipelines. What the callback yields and reports belongs to the
+    request's run: its follow-up requests and items carry it, and while the output is
+    read (one asyncio task per response) ``current_run`` names it for the recorder."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.signals = crawler.signals
-        self.items: Counter[str] = Counter()  # entry -> items still in the pipelines
+        self.waiting: Counter[str] = Counter()  # entry -> its outputs still on their way
         self.running: set[str] = set()  # entries whose callback output is being read
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self._item_done, signal=signal)
+        crawler.signals.connect(self._output_done, signal=request_submitted)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -238,23 +252,25 @@ class FinishedMiddleware:
 
     def process_spider_output(self, response: Response, result: Any) -> Iterator[Any]:
         entry = self._start(response)
+        current_run.set(response.meta.get(RUN))
         try:
             for output in result:
                 self._count(entry, output)
                 yield output
         finally:
-            self._end(entry, response)
+            self._end(entry)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         entry = self._start(response)
+        current_run.set(response.meta.get(RUN))
         try:
             async for output in result:
                 self._count(entry, output)
                 yield output
         finally:
-            self._end(entry, response)
+            self._end(entry)
 
     def _start(self, response: Response) -> str | None:
         entry = response.meta.get(ENTRY)
@@ -263,22 +279,33 @@ class FinishedMiddleware:
         return entry
 
     def _count(self, entry: str | None, output: Any) -> None:
-        if entry and not isinstance(output, Request):
-            self.items[entry] += 1
+        if not entry or output is None:
+            return
+        if isinstance(output, Request):
+            for inherited in (ENTRY, TOKEN):  # never a copy of the parent's
+                output.meta.pop(inherited, None)
+            output.meta[PARENT] = entry
+            output.meta.setdefault(RUN, current_run.get())
+        elif hasattr(output, "run"):
+            output.run = current_run.get()
+        self.waiting[entry] += 1
 
-    def _end(self, entry: str | None, response: Response) -> None:
+    def _end(self, entry: str | None) -> None:
         if entry:
             self.running.discard(entry)
-            self._maybe_finished(entry, response.request)
+            self._maybe_finished(entry)
 
     def _item_done(self, item: Any, response: Any, **kwargs: Any) -> None:
-        entry = response.meta.get(ENTRY) if isinstance(response, Response) else None
-        if entry and self.items[entry] > 0:
-            self.items[entry] -= 1
-            self._maybe_finished(entry, response.request)
+        if isinstance(response, Response):
+            self._output_done(response.meta.get(ENTRY))
 
-    def _maybe_finished(self, entry: str, request: Request | None) -> None:
-        if entry in self.running or self.items[entry] > 0 or request is None:
+    def _output_done(self, parent: str | None) -> None:
+        if parent and self.waiting[parent] > 0:
+            self.waiting[parent] -= 1
+            self._maybe_finished(parent)
+
+    def _maybe_finished(self, entry: str) -> None:
+        if entry in self.running or self.waiting[entry] > 0:
             return
-        del self.items[entry]
-        self.signals.send_catch_log(signal=request_finished, request=request)
+        del self.waiting[entry]
+        self.signals.send_catch_log(signal=request_finished, entry=entry)

@@ -23,7 +23,7 @@ Acknowledged entries are deleted (``XDEL``), so ``XLEN`` counts what is not done
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +54,11 @@ class Stream:
         consumer: str,
         dead_letters: str,
         idle: float = 30.0,
+        on_set_aside: Callable[[Entry], None] = lambda entry: None,
     ) -> None:
         self.server, self.key, self.group, self.consumer = server, key, group, consumer
         self.dead_key, self.idle_ms = dead_letters, max(int(idle * 1000), 1)
+        self.on_set_aside = on_set_aside
 
     def create_group(self) -> None:
         """The consumer group, reading from the start of the stream (made if missing)."""
@@ -125,6 +127,7 @@ class Stream:
             self.ack([entry.id], pipe)
             pipe.execute()
         log.error("%s entry %s set aside in %s: %s", self.key, entry.id, self.dead_key, reason)
+        self.on_set_aside(entry)
 
     # -- counting -----------------------------------------------------------------------
 
@@ -178,6 +181,12 @@ def dead_letters(server: Redis, key: str, most: int = 1) -> tuple[int, list[dict
         for _, fields in server.xrevrange(key, count=most)
     ]
     return count, newest
+
+
+def id_key(entry_id: str) -> tuple[int, int]:
+    """A stream entry id (``ms-seq``) as something that sorts as the stream does."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _entry(id_: bytes | str, fields: dict[Any, Any]) -> Entry:

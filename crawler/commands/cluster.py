@@ -137,7 +137,8 @@ def worker(
     default=2.0,
     show_default=True,
     metavar="SECONDS",
-    help="Close a run after SECONDS with no message and nothing under way.",
+    help="Close the run of messages naming none (an older worker's) after SECONDS "
+    "with no message and nothing under way; enqueue's runs close when their work is done.",
 )
 @click.option(
     "--max-run",
@@ -256,8 +257,9 @@ def enqueue(
         click.echo(json.dumps(summary.as_dict()))
     elif not quiet:
         click.echo(
-            f"queued {summary.polls} source poll(s) and {summary.revisits} re-check(s); "
-            f"{summary.queued} request(s) waiting (configuration {summary.generation})"
+            f"run {summary.run}: queued {summary.polls} source poll(s) and "
+            f"{summary.revisits} re-check(s); {summary.queued} request(s) waiting "
+            f"(configuration {summary.generation})"
         )
     sys.exit(EXIT_OK)
 
