@@ -4,13 +4,18 @@ they read, and the databases they leave."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import locale
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,17 +47,98 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliResult:
-    """Run ``presswatch ARGS`` as a user would, in a child process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=child_env(),
-        timeout=timeout,
-    )
-    return CliResult(done.returncode, done.stdout, done.stderr)
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 180
+) -> CliResult:
+    """Run ``presswatch ARGS`` as a user would, in a child process, with ``input`` on
+    its stdin (a pipe, never a terminal; without input, stdin is empty).
+
+    The child is forked from a process that has imported presswatch once (see
+    tests/forkserver.py): the same ``python -m crawler`` in a fresh process, without
+    two seconds of imports. ``PRESSWATCH_TEST_FORKSERVER=0`` starts each child from
+    scratch instead."""
+    if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler", *args],
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=child_env(),
+            timeout=timeout,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+    return _fork_server().run(list(args), child_env(), cwd or Path.cwd(), input, timeout)
+
+
+class ForkServer:
+    """The client of tests/forkserver.py: one server per test process, started at the
+    first ``run_cli`` and ended with the test process."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="presswatch-forks-")
+        self.address = os.path.join(self.folder, "socket")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(self.address)
+        listener.listen(8)
+        server = Path(__file__).parent / "forkserver.py"
+        self.process = subprocess.Popen(
+            [sys.executable, str(server), "--fd", str(listener.fileno())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=child_env(),
+            pass_fds=[listener.fileno()],
+        )
+        listener.close()  # the server has its own; requests queue until it has imported
+
+    def run(
+        self, args: list[str], env: dict[str, str], cwd: Path, input: str | None, timeout: float
+    ) -> CliResult:
+        with contextlib.ExitStack() as stack:
+            out, err = (stack.enter_context(tempfile.TemporaryFile()) for _ in range(2))
+            stdin = stack.enter_context(open(os.devnull, "rb"))
+            if input is not None:
+                read, write = os.pipe()
+                stdin = stack.enter_context(open(read, "rb"))
+                with open(write, "wb") as feed:  # small inputs: the pipe holds them
+                    feed.write(input.encode())
+            connection = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET))
+            connection.connect(self.address)
+            request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+            socket.send_fds(connection, [request], [f.fileno() for f in (stdin, out, err)])
+            connection.settimeout(60 + timeout)  # the first request waits for the imports
+            pid = json.loads(connection.recv(4096))["pid"]
+            connection.settimeout(timeout)
+            try:
+                code = json.loads(connection.recv(4096))["returncode"]
+            except TimeoutError:
+                os.kill(pid, signal.SIGKILL)
+                raise subprocess.TimeoutExpired(["presswatch", *args], timeout) from None
+            out.seek(0)
+            err.seek(0)
+            return CliResult(code, _text(out.read()), _text(err.read()))
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _text(data: bytes) -> str:
+    """Bytes a child wrote, read as ``subprocess.run(text=True)`` reads them."""
+    text = data.decode(locale.getpreferredencoding(False))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_fork_servers: list[ForkServer] = []
+
+
+def _fork_server() -> ForkServer:
+    if not _fork_servers:
+        _fork_servers.append(ForkServer())
+        atexit.register(_fork_servers[0].stop)
+    return _fork_servers[0]
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
