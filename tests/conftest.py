@@ -48,10 +48,15 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 180
+    *args: str,
+    cwd: Path | None = None,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
 ) -> CliResult:
     """Run ``presswatch ARGS`` as a user would, in a child process, with ``input`` on
-    its stdin (a pipe, never a terminal; without input, stdin is empty).
+    its stdin (a pipe, never a terminal; without input, stdin is empty) and the
+    environment ``env`` (default: ``child_env()``).
 
     The child is forked from a process that has imported presswatch once (see
     tests/forkserver.py): the same ``python -m crawler`` in a fresh process, without
@@ -65,11 +70,11 @@ def run_cli(
             capture_output=True,
             text=True,
             cwd=cwd,
-            env=child_env(),
+            env=env or child_env(),
             timeout=timeout,
         )
         return CliResult(done.returncode, done.stdout, done.stderr)
-    return _fork_server().run(list(args), child_env(), cwd or Path.cwd(), input, timeout)
+    return _fork_server().run(list(args), env or child_env(), cwd or Path.cwd(), input, timeout)
 
 
 class ForkServer:
