@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlite_utils
@@ -97,6 +98,19 @@ class ForkServer:
         )
         listener.close()  # the server has its own; requests queue until it has imported
 
+    def start(
+        self, args: list[str], env: dict[str, str], cwd: Path, stdio: tuple[int, int, int]
+    ) -> ForkedChild:
+        """Fork ``python -m crawler ARGS`` with the file descriptors ``stdio`` as its
+        stdin, stdout and stderr."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.connect(self.address)
+        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        socket.send_fds(connection, [request], list(stdio))
+        connection.settimeout(120)  # the first request waits for the server's imports
+        pid = json.loads(connection.recv(4096))["pid"]
+        return ForkedChild(["presswatch", *args], pid, connection)
+
     def run(
         self, args: list[str], env: dict[str, str], cwd: Path, input: str | None, timeout: float
     ) -> CliResult:
@@ -108,18 +122,13 @@ class ForkServer:
                 stdin = stack.enter_context(open(read, "rb"))
                 with open(write, "wb") as feed:  # small inputs: the pipe holds them
                     feed.write(input.encode())
-            connection = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET))
-            connection.connect(self.address)
-            request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
-            socket.send_fds(connection, [request], [f.fileno() for f in (stdin, out, err)])
-            connection.settimeout(60 + timeout)  # the first request waits for the imports
-            pid = json.loads(connection.recv(4096))["pid"]
-            connection.settimeout(timeout)
+            child = self.start(args, env, cwd, (stdin.fileno(), out.fileno(), err.fileno()))
             try:
-                code = json.loads(connection.recv(4096))["returncode"]
-            except TimeoutError:
-                os.kill(pid, signal.SIGKILL)
-                raise subprocess.TimeoutExpired(["presswatch", *args], timeout) from None
+                code = child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                raise
             out.seek(0)
             err.seek(0)
             return CliResult(code, _text(out.read()), _text(err.read()))
@@ -128,6 +137,67 @@ class ForkServer:
         self.process.stdin.close()
         self.process.wait(timeout=30)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ForkedChild:
+    """A child forked by the ForkServer, with the part of ``subprocess.Popen``'s
+    interface the tests use (its exit status comes from the server, its parent)."""
+
+    def __init__(self, args: list[str], pid: int, connection: socket.socket) -> None:
+        self.args, self.pid, self.connection = args, pid, connection
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.connection.settimeout(0)
+            with contextlib.suppress(BlockingIOError):
+                self._ended(self.connection.recv(4096))
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.connection.settimeout(timeout)
+            try:
+                self._ended(self.connection.recv(4096))
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def _ended(self, message: bytes) -> None:
+        if not message:
+            raise RuntimeError("the test fork server ended before its child")
+        self.returncode = json.loads(message)["returncode"]
+        self.connection.close()
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def start_cli(
+    *args: str, stdout: IO[bytes], stderr: IO[bytes], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes] | ForkedChild:
+    """Start ``presswatch ARGS`` in a child process writing to the files ``stdout`` and
+    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it."""
+    env = env or child_env()
+    if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+    with open(os.devnull, "rb") as stdin:
+        stdio = (stdin.fileno(), stdout.fileno(), stderr.fileno())
+        return _fork_server().start(list(args), env, Path.cwd(), stdio)
 
 
 def _text(data: bytes) -> str:
