@@ -4,17 +4,23 @@ they read, and the databases they leave."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import locale
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlite_utils
@@ -42,17 +48,172 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> CliResult:
-    """Run ``presswatch ARGS`` as a user would, in a child process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=child_env(),
-        timeout=timeout,
-    )
-    return CliResult(done.returncode, done.stdout, done.stderr)
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> CliResult:
+    """Run ``presswatch ARGS`` as a user would, in a child process, with ``input`` on
+    its stdin (a pipe, never a terminal; without input, stdin is empty) and the
+    environment ``env`` (default: ``child_env()``).
+
+    The child is forked from a process that has imported presswatch once (see
+    tests/forkserver.py): the same ``python -m crawler`` in a fresh process, without
+    two seconds of imports. ``PRESSWATCH_TEST_FORKSERVER=0`` starts each child from
+    scratch instead."""
+    if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler", *args],
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=env or child_env(),
+            timeout=timeout,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+    return _fork_server().run(list(args), env or child_env(), cwd or Path.cwd(), input, timeout)
+
+
+class ForkServer:
+    """The client of tests/forkserver.py: one server per test process, started at the
+    first ``run_cli`` and ended with the test process."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="presswatch-forks-")
+        self.address = os.path.join(self.folder, "socket")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(self.address)
+        listener.listen(8)
+        server = Path(__file__).parent / "forkserver.py"
+        self.process = subprocess.Popen(
+            [sys.executable, str(server), "--fd", str(listener.fileno())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=child_env(),
+            pass_fds=[listener.fileno()],
+        )
+        listener.close()  # the server has its own; requests queue until it has imported
+
+    def start(
+        self, args: list[str], env: dict[str, str], cwd: Path, stdio: tuple[int, int, int]
+    ) -> ForkedChild:
+        """Fork ``python -m crawler ARGS`` with the file descriptors ``stdio`` as its
+        stdin, stdout and stderr."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.connect(self.address)
+        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        socket.send_fds(connection, [request], list(stdio))
+        connection.settimeout(120)  # the first request waits for the server's imports
+        pid = json.loads(connection.recv(4096))["pid"]
+        return ForkedChild(["presswatch", *args], pid, connection)
+
+    def run(
+        self, args: list[str], env: dict[str, str], cwd: Path, input: str | None, timeout: float
+    ) -> CliResult:
+        with contextlib.ExitStack() as stack:
+            out, err = (stack.enter_context(tempfile.TemporaryFile()) for _ in range(2))
+            stdin = stack.enter_context(open(os.devnull, "rb"))
+            if input is not None:
+                read, write = os.pipe()
+                stdin = stack.enter_context(open(read, "rb"))
+                with open(write, "wb") as feed:  # small inputs: the pipe holds them
+                    feed.write(input.encode())
+            child = self.start(args, env, cwd, (stdin.fileno(), out.fileno(), err.fileno()))
+            try:
+                code = child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                raise
+            out.seek(0)
+            err.seek(0)
+            return CliResult(code, _text(out.read()), _text(err.read()))
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ForkedChild:
+    """A child forked by the ForkServer, with the part of ``subprocess.Popen``'s
+    interface the tests use (its exit status comes from the server, its parent)."""
+
+    def __init__(self, args: list[str], pid: int, connection: socket.socket) -> None:
+        self.args, self.pid, self.connection = args, pid, connection
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.connection.settimeout(0)
+            with contextlib.suppress(BlockingIOError):
+                self._ended(self.connection.recv(4096))
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.connection.settimeout(timeout)
+            try:
+                self._ended(self.connection.recv(4096))
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def _ended(self, message: bytes) -> None:
+        if not message:
+            raise RuntimeError("the test fork server ended before its child")
+        self.returncode = json.loads(message)["returncode"]
+        self.connection.close()
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def start_cli(
+    *args: str, stdout: IO[bytes], stderr: IO[bytes], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes] | ForkedChild:
+    """Start ``presswatch ARGS`` in a child process writing to the files ``stdout`` and
+    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it."""
+    env = env or child_env()
+    if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+    with open(os.devnull, "rb") as stdin:
+        stdio = (stdin.fileno(), stdout.fileno(), stderr.fileno())
+        return _fork_server().start(list(args), env, Path.cwd(), stdio)
+
+
+def _text(data: bytes) -> str:
+    """Bytes a child wrote, read as ``subprocess.run(text=True)`` reads them."""
+    text = data.decode(locale.getpreferredencoding(False))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_fork_servers: list[ForkServer] = []
+
+
+def _fork_server() -> ForkServer:
+    if not _fork_servers:
+        _fork_servers.append(ForkServer())
+        atexit.register(_fork_servers[0].stop)
+    return _fork_servers[0]
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:

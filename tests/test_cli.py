@@ -62,6 +62,17 @@ def test_an_unknown_source_exits_2(tmp_path):
     assert "no source named 'B'" in result.stderr
 
 
+@pytest.mark.parametrize("args", [("run", "--config", "absent.toml"), ("diff", "--help")])
+def test_a_forked_child_answers_as_a_fresh_interpreter(tmp_path, monkeypatch, args):
+    """The tests' children are forked from a process that has imported presswatch
+    (tests/forkserver.py): a command says the same as in a fresh ``python -m crawler``."""
+    forked = run_cli(*args, cwd=tmp_path)
+    monkeypatch.setenv("PRESSWATCH_TEST_FORKSERVER", "0")
+    fresh = run_cli(*args, cwd=tmp_path)
+    assert (forked.code, forked.stdout, forked.stderr) == (fresh.code, fresh.stdout, fresh.stderr)
+    assert forked.stdout or forked.stderr
+
+
 def test_the_demo_runs_offline_and_reports_what_it_found(tmp_path):
     db = tmp_path / "demo.db"
     result = run_cli("demo", "--db", str(db), "--port", "0")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,13 +21,14 @@ import pytest
 from conftest import (
     BASIC_SOURCES,
     BASIC_TOPICS,
-    REPO,
     SITES,
+    ForkedChild,
     SlowSite,
     child_env,
     free_port,
     rows,
     run_cli,
+    start_cli,
     write_config,
 )
 
@@ -59,6 +58,7 @@ from crawler.matching.models import TopicMatch
 from crawler.tracking.recorder import PassRecorder
 
 SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
+Child = subprocess.Popen[bytes] | ForkedChild  # a started presswatch process
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
 TIMEOUT = 120
@@ -111,18 +111,16 @@ class Cluster:
 
     def __init__(self, folder: Path, redis_url: str, config: Path) -> None:
         self.folder, self.redis_url, self.config = folder, redis_url, config
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.processes: dict[str, Child] = {}
         self.redis = Redis.from_url(redis_url)
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str) -> Child:
         env = child_env(PRESSWATCH_REDIS=self.redis_url)
         with (
             open(self.folder / f"{name}.out", "wb") as out,
             open(self.folder / f"{name}.err", "wb") as err,
         ):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "crawler", *args], stdout=out, stderr=err, env=env
-            )
+            process = start_cli(*args, stdout=out, stderr=err, env=env)
         self.processes[name] = process
         return process
 
@@ -133,12 +131,12 @@ class Cluster:
         assert result.code == 0, result.stderr
         return result.json()
 
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
+    def worker(self, name: str) -> Child:
         return self.start(
             name, "worker", "--worker-id", name, "--idle-exit", "2", "--heartbeat", "2"
         )
 
-    def ingester(self, name: str = "ingest") -> subprocess.Popen[bytes]:
+    def ingester(self, name: str = "ingest") -> Child:
         return self.start(
             name,
             "ingest",
@@ -773,15 +771,9 @@ def test_a_second_ingester_is_refused(tmp_path, redis_url):
 
 
 def test_worker_needs_a_redis_url():
-    env_free = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_REDIS"}
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler", "worker"],
-        capture_output=True,
-        text=True,
-        env={**env_free, "PYTHONPATH": str(REPO)},
-        timeout=60,
-    )
-    assert done.returncode == 2
+    env_free = {k: v for k, v in child_env().items() if k != "PRESSWATCH_REDIS"}
+    done = run_cli("worker", env=env_free, timeout=60)
+    assert done.code == 2
     assert "no Redis server" in done.stderr
 
 

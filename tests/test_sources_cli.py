@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SITES, CliResult, child_env, invoke, rows, run_cli
+from conftest import SITES, CliResult, invoke, rows, run_cli
 
 from crawler.commands.sources import append_source, write_source
 from crawler.config import ConfigError, load_config
@@ -23,17 +21,7 @@ DISCOVERY = SITES / "discovery"
 def presswatch(*args: str, input: str | None = None, timeout: float = 180) -> CliResult:
     """``presswatch ARGS`` in a child process with ``input`` on stdin (a pipe, never a
     terminal; without input, stdin is empty)."""
-    stdin = None if input is not None else subprocess.DEVNULL
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        input=input,
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        timeout=timeout,
-    )
-    return CliResult(done.returncode, done.stdout, done.stderr)
+    return run_cli(*args, input=input, timeout=timeout)
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import SlowSite, child_env
+from conftest import ForkedChild, SlowSite, start_cli
 from test_crash import FEEDS, PER_FEED, build_site, slow_site, write_config
 
 from crawler.outputs.datasette import database_name, make_datasette
@@ -27,14 +27,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlowSite]:
         yield served
 
 
-def start_pass(config: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), *args],
-        env=child_env(),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+@dataclass
+class Pass:
+    """A ``presswatch run`` started in a child process, its output kept in two files."""
+
+    process: subprocess.Popen[bytes] | ForkedChild
+    out: Path
+    err: Path
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def communicate(self) -> tuple[str, str]:
+        """What the finished pass wrote to stdout and stderr."""
+        self.process.wait()
+        return self.out.read_text(encoding="utf-8"), self.err.read_text(encoding="utf-8")
+
+
+def start_pass(config: Path, *args: str) -> Pass:
+    number = len(list(config.parent.glob("pass-*.out")))
+    out, err = (config.parent / f"pass-{number}.{stream}" for stream in ("out", "err"))
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = start_cli("run", "--config", str(config), *args, stdout=stdout, stderr=stderr)
+    return Pass(process, out, err)
 
 
 def outcome(db: Path) -> tuple[list[str], int, list]:
@@ -92,7 +110,7 @@ def test_datasette_reads_while_a_pass_writes(tmp_path, site):
         return statuses, counts
 
     statuses, counts = asyncio.run(read_during_the_pass())
-    assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
+    assert process.wait(timeout=300) == 0, process.communicate()[1]
     assert len(statuses) >= 20
     assert set(statuses) == {200}, statuses
     assert any(0 < count < FEEDS * PER_FEED for count in counts), counts  # read mid-pass

@@ -10,10 +10,7 @@ that many faults at once do not stop a pass. docs/reliability.md describes each 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -22,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from bodies import ACCENTED_TITLE, CYRILLIC_PARAGRAPHS, CYRILLIC_TITLE, story_title
+from conftest import child_env, run_cli
 from server import HUGE_SIZE, FaultServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,15 +108,11 @@ def crawl(
     lines += ["[[topics]]", 'name = "Harbour"', "query = 'harbour'"]
     config = tmp_path / "config.toml"
     config.write_text("\n".join(lines), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    done = run_cli(
+        "run", "--config", str(config), "--json", env=child_env(**(env or {})), timeout=120
     )
     summary = json.loads(done.stdout) if done.stdout.strip() else {}
-    return Pass(done.returncode, summary, done.stderr, tmp_path / "test.db")
+    return Pass(done.code, summary, done.stderr, tmp_path / "test.db")
 
 
 def assert_rest_completed(result: Pass, base: str) -> None:

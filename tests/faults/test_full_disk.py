@@ -11,15 +11,13 @@ and the next pass with space again must store every article exactly once.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import REPO
+from conftest import CliResult, child_env, run_cli
 from test_crash import FEEDS, PER_FEED, build_site, write_config
 
 from crawler.demo.localsite import LocalSite
@@ -36,16 +34,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSite, 
         yield served, paths
 
 
-def run_pass(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if key != MAX_PAGES_ENV}
-    environment |= {"PYTHONPATH": str(REPO), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
+def run_pass(config: Path, **env: str) -> CliResult:
+    environment = {key: value for key, value in child_env().items() if key != MAX_PAGES_ENV}
+    return run_cli("run", "--config", str(config), "--json", env=environment | env, timeout=300)
 
 
 def page_count(db: Path) -> int:
@@ -56,10 +47,10 @@ def page_count(db: Path) -> int:
         store.close()
 
 
-def assert_failed_visibly(done: subprocess.CompletedProcess[str], db: Path) -> int:
+def assert_failed_visibly(done: CliResult, db: Path) -> int:
     """The failed pass: exit 1, one line, its counts true, no validator, no open run.
     Returns how many articles it stored."""
-    assert done.returncode == 1, done.stderr
+    assert done.code == 1, done.stderr
     assert "database or disk is full" in done.stderr
     assert "Traceback" not in done.stderr and ARTICLE_PHRASE not in done.stderr
     assert len(done.stderr) < 2000, done.stderr
@@ -84,13 +75,13 @@ def assert_failed_visibly(done: subprocess.CompletedProcess[str], db: Path) -> i
 
 
 def assert_complete_after(
-    done: subprocess.CompletedProcess[str],
+    done: CliResult,
     db: Path,
     site: LocalSite,
     paths: list[str],
     stored_before: int,
 ) -> None:
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     database = sqlite_utils.Database(db)
     try:
         assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -172,13 +163,13 @@ def test_a_disk_too_full_to_open_the_database_fails_in_one_line(tmp_path, site, 
         check=False,
     )
     done = run_pass(config)
-    assert done.returncode == 2, done.stderr
+    assert done.code == 2, done.stderr
     assert done.stderr.startswith(f"presswatch: error: {db}: ")
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
     (small_disk / "filler").unlink()
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     again = run_pass(config)
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["articles_new"] == FEEDS * PER_FEED
     database = sqlite_utils.Database(db)
     try:

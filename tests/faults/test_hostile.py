@@ -7,19 +7,17 @@ the loopback fault server, and the pure policy they rest on.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import invoke, rows, run_cli
+from conftest import ForkedChild, invoke, rows, run_cli, start_cli
 from digest_fixtures import INVISIBLE, INVISIBLE_CHARS, INVISIBLE_SHOWN, Desk
 from server import FaultServer, _big_feed
-from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, REPO, assert_rest_completed, crawl, proxy
+from test_faults import PROXY_RESOLVES, PUBLIC, REFUSED, assert_rest_completed, crawl, proxy
 
 from crawler.fetching.urls import canonical_adoptable, canonical_url, ip_of, is_public_address
 from crawler.outputs.digest import Digest, Period, collect, render, subject
@@ -279,7 +277,8 @@ def test_a_200000_entry_feed_is_cut_and_the_pass_finishes(tmp_path, server):
     assert result.article(server.url("/story/big-199980.html")) is None
 
 
-def start_pass(tmp_path: Path, url: str, kind: str = "feed") -> subprocess.Popen[str]:
+def start_pass(tmp_path: Path, url: str, kind: str = "feed") -> subprocess.Popen | ForkedChild:
+    """``presswatch run --json`` over ``url``, started; its stdout goes to pass.out."""
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\ndb = "{tmp_path / "test.db"}"\n[crawl]\n'
@@ -287,12 +286,8 @@ def start_pass(tmp_path: Path, url: str, kind: str = "feed") -> subprocess.Popen
         f'[[sources]]\nname = "Big"\nurl = "{url}"\nkind = "{kind}"\n',
         encoding="utf-8",
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--json"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    with open(tmp_path / "pass.out", "wb") as out, open(tmp_path / "pass.err", "wb") as err:
+        return start_cli("run", "--config", str(config), "--json", stdout=out, stderr=err)
 
 
 @pytest.mark.slow
@@ -313,8 +308,8 @@ def test_sigterm_stops_a_pass_at_every_stage(tmp_path, server, path, kind, prefi
         time.sleep(0.02)
     child.send_signal(signal.SIGTERM)
     signalled = time.monotonic()
-    out, _ = child.communicate(timeout=60)
-    assert json.loads(out)["status"] == "interrupted"
+    child.wait(timeout=60)
+    assert json.loads((tmp_path / "pass.out").read_text())["status"] == "interrupted"
     # The target is 5 s (bench/hostile.py measures it); the bound here allows for a
     # loaded machine.
     assert time.monotonic() - signalled < 15
