@@ -379,7 +379,7 @@ def test_killing_redis_mid_pass_loses_nothing_once_it_is_back_with_its_aof(tmp_p
             cluster.worker("w1")
             cluster.worker("w2")
             cluster.ingester()
-            held = wait_for_article_lease(cluster.redis, "w1")
+            held = wait_for_article_lease(cluster.redis, "w1", "w2")
             redis.kill()
             redis.wait()
             time.sleep(1)  # long enough for every process to notice
@@ -528,13 +528,17 @@ def wait_for_pending_messages(redis: Redis) -> bool:
     return False
 
 
-def wait_for_article_lease(redis: Redis, worker: str) -> list[bytes]:
-    """The article requests pending under ``worker``, as soon as it holds one."""
+def wait_for_article_lease(redis: Redis, *workers: str) -> list[bytes]:
+    """The article requests pending under ``workers``, as soon as one of them holds one."""
     deadline, keys = time.monotonic() + TIMEOUT, Keys()
     while time.monotonic() < deadline:
         held = []
         if redis.exists(keys.frontier):
-            pending = redis.xpending_range(keys.frontier, "workers", "-", "+", 100, worker)
+            pending = [
+                row
+                for worker in workers
+                for row in redis.xpending_range(keys.frontier, "workers", "-", "+", 100, worker)
+            ]
             for row in pending:
                 for _, fields in redis.xrange(keys.frontier, row["message_id"], row["message_id"]):
                     if b"parse_article" in fields[b"m"]:
