@@ -261,6 +261,44 @@ def test_search_within_a_topic(basic_db):
     assert [a["headline"] for a in nuuk] == ["Greenland talks resume in Nuuk"]
 
 
+def test_search_within_a_topic_lists_the_newest_thousand_matches_most_relevant_first(
+    tmp_path,
+):
+    """A word in more articles than Datasette shows: the newest 1,000 matching current
+    versions, most relevant (most occurrences) first; older versions are never listed."""
+    db = tmp_path / "test.db"
+    connect(db).close()
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO topics (id, name, query) VALUES (1, 'Ukraine', 'Ukraine')")
+        for n in range(1, 1201):
+            at = f"2026-01-01T00:00:{n % 60:02d}Z"
+            conn.execute(
+                "INSERT INTO articles (id, url, first_seen_at, last_checked_at,"
+                " last_changed_at, current_version_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [n, f"https://example.org/{n}", at, at, at, 2 * n],
+            )
+            for version, text in ((2 * n - 1, "ceasefire"), (2 * n, "ceasefire " * (n % 5 + 1))):
+                conn.execute(
+                    "INSERT INTO versions (id, article_id, fetched_at, title, text, text_hash)"
+                    " VALUES (?, ?, ?, ?, ?, 'h')",
+                    [version, n, at, f"Story {n}", f"{text} talks in Ukraine"],
+                )
+            conn.execute(
+                "INSERT INTO mentions (topic_id, article_id, version_id, found_at, in_title,"
+                " match_count) VALUES (1, ?, ?, ?, 0, 1)",
+                [n, 2 * n, at],
+            )
+    conn.close()
+
+    found = canned(db, "search_topic", topic="Ukraine", q="ceasefire")
+
+    assert len(found) == 1000
+    assert {a["article_id"] for a in found} == set(range(201, 1201))  # the newest 1,000
+    counts = [a["excerpt"].count("**ceasefire**") for a in found]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 5 and counts[-1] == 1
+
+
 def test_edited_today_and_most_edited(tracked_db):
     edited = canned(tracked_db, "edited_today")
     assert len(edited) == 7
