@@ -294,7 +294,9 @@ class SourceSpider(scrapy.Spider):
             self.recorder.skipped(source_id, url, "off-site link: not on the source's domain")
             return None
         if url in self.requested:  # offered by another source earlier in this pass
-            self.requested[url].append(source_id)
+            self.requested[url].append(source_id)  # read when the article is stored
+            if self.recorder.is_stored(url):  # stored already: record the offer now
+                self.recorder.seen_in_source(url, source_id)
             return None
         if self.recorder.is_stored(url):
             self.recorder.seen_in_source(url, source_id)

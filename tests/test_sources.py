@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SITES, rows, run_cli
+from conftest import SITES, SlowSite, rows, run_cli
 
 from crawler.demo.localsite import LocalSite
 
@@ -150,6 +150,30 @@ def test_the_same_article_from_two_sources_is_stored_once_with_both(tmp_path, si
         db, "SELECT count(*) n FROM article_sources WHERE article_id = ?", (article[0]["id"],)
     )
     assert carried == [{"n": 2}]
+
+
+def test_a_source_that_offers_an_article_after_it_was_stored_is_recorded_too(tmp_path):
+    """The feed answers late: the sitemap's copy of the article is fetched and stored
+    before the feed offers it, and the feed's offer is recorded all the same."""
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "sources", root)
+    with SlowSite(root, 2.0, lambda path: path.endswith("feed.xml")) as site:
+        path = config(
+            tmp_path,
+            site,
+            '[[sources]]\nname = "Harbour sitemap"\nurl = "BASE/sitemaps/news.xml"\n'
+            'kind = "sitemap"\n'
+            '[[sources]]\nname = "Harbour feed"\nurl = "BASE/stories/feed.xml"\n',
+        )
+        run(path)
+    db = tmp_path / "test.db"
+    carried = rows(
+        db,
+        "SELECT s.name FROM article_sources x JOIN articles a ON a.id = x.article_id"
+        " JOIN sources s ON s.id = x.source_id WHERE a.url LIKE '%shadow-fleet-sanctions%'"
+        " ORDER BY s.name",
+    )
+    assert carried == [{"name": "Harbour feed"}, {"name": "Harbour sitemap"}]
 
 
 def test_syndicated_copies_share_a_story(tmp_path, site):
