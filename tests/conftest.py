@@ -374,3 +374,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     the short ones fill in around them instead of one long file finishing last."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
+
+
+try:  # the cluster's fixtures: a private redis-server, the cluster's processes
+    from clustering import make_cluster, redis_url  # noqa: F401
+except ImportError:  # the cluster extra is not installed
+
+    @pytest.fixture
+    def redis_url() -> str:
+        pytest.skip("the cluster extra is not installed")

@@ -10,10 +10,9 @@ from conftest import rows, write_config
 pytest.importorskip("redis", reason="the cluster extra is not installed")
 pytest.importorskip("scrapy_redis", reason="the cluster extra is not installed")
 
-from test_cluster import SOURCES, TOPICS, cluster_pass, make_cluster, redis_url
+from clustering import SOURCES, TOPICS, cluster_pass
 
 pytestmark = pytest.mark.slow
-__all__ = ["make_cluster", "redis_url"]  # fixtures used here
 
 
 def test_ingest_delivers_the_alerts_of_a_cluster_pass(tmp_path, basic_site, make_cluster):

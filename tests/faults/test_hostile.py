@@ -32,14 +32,6 @@ def server() -> Iterator[FaultServer]:
 
 GOOD_PATH = "/story/good.html"
 
-try:  # the cluster tests' private redis-server, when the cluster extra is installed
-    from test_cluster import redis_url  # a fixture
-except pytest.skip.Exception:
-
-    @pytest.fixture
-    def redis_url() -> str:
-        pytest.skip("the cluster extra is not installed")
-
 
 def slug_hits(server: FaultServer, slug: str) -> list[str]:
     return [hit.path for hit in server.hits if slug in hit.path]
