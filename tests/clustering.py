@@ -209,7 +209,6 @@ def snapshot(db: Path) -> dict[str, list[dict]]:
 
 
 def summaries(cluster: Cluster) -> list[dict]:
-
     return [json.loads(line) for line in cluster.output("ingest").splitlines() if line]
 
 

@@ -100,15 +100,6 @@ def _check_topics(store: Store, topics: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(topics))
 
 
-def _check_topics(store: Store, topics: Sequence[str]) -> tuple[str, ...]:
-    known = store.topic_names()
-    for name in topics:
-        if name not in known:
-            listed = ", ".join(repr(k) for k in known) or "none yet"
-            raise DigestError(f"--topic {name!r}: no such topic in the database ({listed})")
-    return tuple(dict.fromkeys(topics))
-
-
 def _topic_mentions(
     store: Store, period: Period, selected: tuple[str, ...]
 ) -> tuple[tuple[TopicMentions, ...], tuple[Story, ...]]:
