@@ -4,33 +4,36 @@ wired together), and the discovery crawl of ``presswatch sources add``.
 A pass is one Scrapy crawl in the calling process. Twisted's reactor cannot be started
 twice in one process, so anything that runs many passes (the scheduler, the tests)
 starts each pass as a child process: ``presswatch run``.
+
+A pass with nothing due whose sources all answer 304 Not Modified to the quick check
+(crawler/fetching/quick_check.py) records that and ends without starting Scrapy: Scrapy,
+Twisted and the pass's stages are imported only when a crawl runs.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# Imported here, near the top of the stack, not by the engine deep inside the crawl's
-# start: Scrapy's deprecation shims in it call inspect.stack(), whose cost grows with the
-# depth of the stack (about 0.4 s of CPU at the engine's depth; docs/performance.md).
-import scrapy.core.downloader.handlers.http11  # noqa: F401
-from scrapy.crawler import CrawlerProcess
-
 from crawler.config import Config, ConfigError, Source
-from crawler.context import RECHECK_CHOICES, PassContext
-from crawler.matching import TopicMatcher
+from crawler.context import RECHECK_CHOICES
 from crawler.storage.store import StorageFailed, Store, describe_failure
 from crawler.times import to_iso, utc_now
 from crawler.tracking.recorder import PassRecorder
 
 if TYPE_CHECKING:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.context import PassContext
     from crawler.sources.discovery import Candidate
 
 log = logging.getLogger("presswatch.pass")
@@ -108,16 +111,15 @@ def _run(
     recorder = PassRecorder(
         store=store, config=config, clock=clock, **_open_run(store, config, started_at)
     )
-    context = PassContext(
-        config, recorder, TopicMatcher.compile(config.topics), sources, recheck, started_at
-    )
     recorder.begin()
     log.info(
         "pass %d started: %d source(s) to poll, re-check %s", recorder.run_id, len(sources), recheck
     )
     finish_reason = "error"
     try:
-        finish_reason = _crawl(context, log_level, progress)
+        finish_reason = _quick_pass(recorder, sources, recheck, started_at) or _crawl(
+            _context(config, recorder, sources, recheck, started_at), log_level, progress
+        )
     finally:
         recorder.finish(complete=finish_reason == "finished")
     counts = recorder.summary_counts()
@@ -218,6 +220,82 @@ def _status(finish_reason: str, sources: int, failed: int) -> str:
     return "failed" if sources and failed == sources else "ok"
 
 
+class _Stopped(Exception):
+    """SIGINT or SIGTERM arrived during the quick check."""
+
+
+def _quick_pass(
+    recorder: PassRecorder, sources: tuple[Source, ...], recheck: str, started_at: str
+) -> str | None:
+    """``finished`` when nothing is due and the quick check found that no source changed,
+    each source then recorded as a full pass records a 304; ``shutdown`` when a signal
+    stopped it; None (nothing recorded) when the full pass must run."""
+    from crawler.fetching import quick_check
+
+    store = recorder.store
+    if recheck == "all" or not quick_check.enabled():
+        return None
+    if recheck == "due" and store.anything_due(started_at):
+        return None
+    polls = quick_check.conditional_polls(sources, recorder.source_ids, store.source_validators)
+    if polls is None:
+        return None
+    now = recorder.now()
+    try:
+        with _signals_stop():
+            unchanged = quick_check.nothing_changed(
+                polls, recorder.config.crawl, lambda origin: store.cached_robots_txt(origin, now)
+            )
+    except _Stopped:
+        return "shutdown"
+    if not unchanged:
+        return None
+    for poll in polls:
+        recorder.source_polled(poll.source_id, "not modified")
+    log.info(
+        "pass %d: nothing due, and all %d source(s) answered 304 Not Modified: no crawl",
+        recorder.run_id,
+        len(polls),
+    )
+    return "finished"
+
+
+@contextmanager
+def _signals_stop() -> Iterator[None]:
+    """Meanwhile SIGINT and SIGTERM raise _Stopped, as they stop a crawl (main thread
+    only: elsewhere signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in stopping}
+    for number in stopping:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def _context(
+    config: Config,
+    recorder: PassRecorder,
+    sources: tuple[Source, ...],
+    recheck: str,
+    started_at: str,
+) -> PassContext:
+    from crawler.context import PassContext
+    from crawler.matching import TopicMatcher
+
+    matcher = TopicMatcher.compile(config.topics)
+    return PassContext(config, recorder, matcher, sources, recheck, started_at)
+
+
 def _crawl(context: PassContext, log_level: str, progress: bool) -> str:
     """Run the crawl; return Scrapy's finish reason (``finished``, or ``shutdown`` when a
     signal stopped it)."""
@@ -226,7 +304,7 @@ def _crawl(context: PassContext, log_level: str, progress: bool) -> str:
 
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(context.config, log_level=log_level, progress=progress)
-    process = CrawlerProcess(settings | ONE_SPIDER)
+    process = _crawler_process(settings | ONE_SPIDER)
     crawler = process.create_crawler(SourceSpider)
     process.crawl(crawler, context=context)
     process.start()
@@ -239,8 +317,6 @@ def discover(config: Config, url: str, *, log_level: str = "WARNING") -> list[Ca
     Raises DiscoveryError when the URL itself failed and nothing else was found.
     Runs the Twisted reactor: call it at most once per process.
     """
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.settings import pass_settings
     from crawler.sources.discovery import DiscoveryError, Findings, with_scheme
     from spiders.discover import DiscoverySpider
@@ -248,10 +324,22 @@ def discover(config: Config, url: str, *, log_level: str = "WARNING") -> list[Ca
     findings = Findings(with_scheme(url))
     logging.getLogger("scrapy").setLevel(log_level)
     settings = pass_settings(config, log_level=log_level)
-    process = CrawlerProcess(settings | ONE_SPIDER | {"ITEM_PIPELINES": {}})
+    process = _crawler_process(settings | ONE_SPIDER | {"ITEM_PIPELINES": {}})
     process.crawl(DiscoverySpider, findings=findings)
     process.start()
     candidates = findings.candidates()
     if not candidates and findings.problem:
         raise DiscoveryError(f"{findings.url}: {findings.problem}")
     return candidates
+
+
+def _crawler_process(settings: dict[str, Any]) -> CrawlerProcess:
+    """Scrapy's CrawlerProcess for one crawl, Scrapy imported only now."""
+    # Imported here, near the top of the stack, not by the engine deep inside the crawl's
+    # start: Scrapy's deprecation shims in it call inspect.stack(), whose cost grows with
+    # the depth of the stack (about 0.4 s of CPU at the engine's depth;
+    # docs/performance.md).
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
+    from scrapy.crawler import CrawlerProcess
+
+    return CrawlerProcess(settings)

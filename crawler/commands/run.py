@@ -141,10 +141,10 @@ def deliver_alerts(
 ) -> None:
     """Send the alerts the pass queued (and any still waiting): a failed delivery is
     logged and recorded, and never fails the pass."""
-    from crawler.outputs.alerts import deliver
-
     if not config.notify:
         return
+    from crawler.outputs.alerts import deliver  # only with [[notify]] targets
+
     try:
         with closing(Store.open(db)) as store:
             deliver(store, config, run_id=run_id, now=now)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Self
 from urllib.parse import urldefrag, urljoin, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from urllib.request import getproxies
 
 from charset_normalizer import from_bytes
 from scrapy import Request
@@ -25,11 +25,10 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
-from crawler.fetching.resolver import HostLookup, refusal, refusal_message
-from crawler.fetching.urls import host_of, ip_of, is_public_address
+from crawler.fetching.resolver import HostLookup, refusal
+from crawler.fetching.urls import environment_proxy, host_of, is_ip, refused_address
 
 SCHEMES = ("http", "https")
-ALLOW_HINT = "(set [crawl] allow_private_addresses = true to allow it)"
 PROXY_HINT = "(set [crawl] proxy_resolves_names = true to let the proxy resolve it)"
 REDIRECTS = (301, 302, 303, 307, 308)
 THROTTLED = (429, 503)  # the statuses whose Retry-After header is honoured
@@ -77,28 +76,23 @@ class PrivateAddressMiddleware:
         if self.allow:
             return
         host = host_of(request.url)
-        literal = ip_of(host)
-        if literal is not None:
-            if not is_public_address(literal):
-                shown = "" if str(literal) == host.strip("[]") else f" ({literal})"
-                raise IgnoreRequest(f"refused: {host} is a private address{shown} {ALLOW_HINT}")
+        addresses = () if is_ip(host) else await self.lookup.addresses(host)
+        refused = refused_address(host, addresses)
+        if refused:
+            raise IgnoreRequest(refused)
+        if is_ip(host):
             return
-        addresses = await self.lookup.addresses(host)
-        private = [address for address in addresses if not is_public_address(address)]
-        if private:
-            raise IgnoreRequest(refusal_message(host, private[0]))
-        if not addresses and self.proxied(request, host) and not self.proxy_resolves_names:
+        if not addresses and self.proxied(request) and not self.proxy_resolves_names:
             raise IgnoreRequest(
                 f"refused: {host} does not resolve here, so its address "
                 f"cannot be checked before the proxy fetches it {PROXY_HINT}"
             )
 
-    def proxied(self, request: Request, host: str) -> bool:
+    def proxied(self, request: Request) -> bool:
         """Would this request go through a proxy (its own, or the environment's)?"""
         if "proxy" in request.meta:
             return bool(request.meta["proxy"])
-        scheme = urlsplit(request.url).scheme
-        return bool(self.proxies.get(scheme)) and not proxy_bypass(host)
+        return environment_proxy(request.url, self.proxies)
 
 
 class RefusedHostMiddleware:

@@ -15,7 +15,6 @@ a plain "no results" DNS error, so the resolver keeps the reason for each refuse
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -26,7 +25,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import DNSLookupError
 from twisted.internet.threads import deferToThread
 
-from crawler.fetching.urls import ip_of, is_ip, is_public_address
+from crawler.fetching.urls import all_addresses, ip_of, is_ip, is_public_address, refusal_message
 
 ALLOW_SETTING = "PRESSWATCH_ALLOW_PRIVATE_ADDRESSES"
 CACHE_SIZE = 4096
@@ -76,13 +75,6 @@ def refusal(host: str) -> str | None:
     return refusal_message(host, address) if address else None
 
 
-def refusal_message(host: str, address: str) -> str:
-    return (
-        f"refused: {host} resolves to a private address {address} "
-        "(set [crawl] allow_private_addresses = true to allow it)"
-    )
-
-
 class HostLookup:
     """Every address a host name resolves to on this machine, looked up in a thread
     (the reactor never waits on DNS) with a timeout, and kept for the rest of the pass.
@@ -97,7 +89,7 @@ class HostLookup:
         if host not in self.known:
             from twisted.internet import reactor
 
-            lookup = deferToThread(_all_addresses, host)
+            lookup = deferToThread(all_addresses, host)
             lookup.addTimeout(self.timeout, reactor)
             try:
                 found = await maybe_deferred_to_future(lookup)
@@ -107,8 +99,3 @@ class HostLookup:
                 self.known.clear()
             self.known[host] = found
         return self.known[host]
-
-
-def _all_addresses(host: str) -> tuple[str, ...]:
-    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))

@@ -23,6 +23,7 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
+from crawler.fetching.urls import origin
 from crawler.storage.store import StorageFailed
 from crawler.times import to_iso
 
@@ -63,7 +64,7 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
         netloc = urlparse_cached(request).netloc
         recorder = self._recorder()
         if netloc not in self._parsers and recorder is not None:
-            body = recorder.store.cached_robots_txt(_origin(request), recorder.now())
+            body = recorder.store.cached_robots_txt(origin(request.url), recorder.now())
             if body is not None:
                 self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
         return await super().robot_parser(request)
@@ -71,7 +72,7 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         recorder = self._recorder()
         if recorder is not None and response.status < 500:
-            self._keep(recorder, _origin(request), response)
+            self._keep(recorder, origin(request.url), response)
         await super()._parse_robots(response, netloc, request)
 
     def _keep(self, recorder: Any, origin: str, response: Response) -> None:
@@ -94,8 +95,3 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
         context = getattr(self.crawler.spider, "context", None)
         recorder = getattr(context, "recorder", None)
         return recorder if getattr(recorder, "store", None) is not None else None
-
-
-def _origin(request: Request) -> str:
-    url = urlparse_cached(request)
-    return f"{url.scheme}://{url.netloc}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -24,6 +25,7 @@ TRACKING_PARAMETER = re.compile(
     re.IGNORECASE,
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
+ALLOW_HINT = "(set [crawl] allow_private_addresses = true to allow it)"
 
 
 def canonical_url(url: str) -> str:
@@ -210,6 +212,44 @@ def is_public_address(address: str | Address) -> bool:
     if any(parsed in network for network in _NOT_PUBLIC_V6):
         return False
     return parsed.is_global
+
+
+def refused_address(host: str, addresses: Sequence[str] = ()) -> str | None:
+    """Why the address policy refuses ``host``, in one line, or None when it may be
+    fetched: an IP literal (in any spelling) that is not public, or a host name one of
+    whose ``addresses`` (every address it resolves to) is not."""
+    literal = ip_of(host)
+    if literal is not None:
+        if is_public_address(literal):
+            return None
+        shown = "" if str(literal) == host.strip("[]") else f" ({literal})"
+        return f"refused: {host} is a private address{shown} {ALLOW_HINT}"
+    private = [address for address in addresses if not is_public_address(address)]
+    return refusal_message(host, private[0]) if private else None
+
+
+def refusal_message(host: str, address: str) -> str:
+    return f"refused: {host} resolves to a private address {address} {ALLOW_HINT}"
+
+
+def all_addresses(host: str) -> tuple[str, ...]:
+    """Every address ``host`` resolves to on this machine (a blocking lookup)."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def environment_proxy(url: str, proxies: Mapping[str, str]) -> bool:
+    """Would a request for ``url`` go through one of ``proxies`` (the environment's, as
+    ``urllib.request.getproxies`` reads them), given the environment's ``no_proxy``?"""
+    from urllib.request import proxy_bypass
+
+    return bool(proxies.get(urlsplit(url).scheme)) and not proxy_bypass(host_of(url))
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, as written in it (robots.txt is per origin)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:

@@ -72,20 +72,12 @@ def _class_range(first: int, last: int) -> str:
     return f"{re.escape(chr(first))}-{re.escape(chr(last))}"
 
 
-_MARKS = _mark_ranges()
-_WORD_CLASS = r"\w" + _MARKS + _IGNORABLE
-# Non-ASCII characters that separate words (punctuation, symbols, spaces).
-_NON_ASCII_GAP_RE = re.compile(f"[^\\x00-\\x7f{_WORD_CLASS}]")
-# Once those are blanked, every other non-ASCII character belongs to a word and
-# only ASCII characters other than letters and digits separate words.
+# Once the non-ASCII separators are blanked (blank_gaps), every other non-ASCII
+# character belongs to a word and only ASCII characters other than letters and digits
+# separate words.
 _ASCII_GAP_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
 _SKIP_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 63) else 32 for c in range(256))
 _SEPARATOR_ASCII = r"\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f"
-# One character of a spaceless script with the marks that follow it, or a run of
-# other word characters: the pieces a blanked word is cut into.
-_PIECE = f"[{SPACELESS}][{_MARKS}{_IGNORABLE}]*|[^{SPACELESS}{_SEPARATOR_ASCII}]+"
-_BLANKED_TOKEN_RE = re.compile(_PIECE)
-_PIECE_RE = re.compile(_PIECE.replace(_SEPARATOR_ASCII, ""))
 _HAS_WORD_CHAR_RE = re.compile(r"[^\W_]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]+")
@@ -93,6 +85,29 @@ _STRIP_RE = re.compile(f"[{_DIACRITICS}{_IGNORABLE}]+")
 _LETTER_RE = re.compile(f"[{''.join(_LETTERS)}]")
 # A stream with at most this share of non-ASCII characters is folded token by token.
 _SPARSE_SHARE = 0.125
+
+
+class _Patterns(NamedTuple):
+    non_ascii_gap: re.Pattern[str]  # non-ASCII characters that separate words
+    blanked_token: re.Pattern[str]  # a token of a blanked text
+    piece: re.Pattern[str]  # a piece a blanked word of a spaceless script is cut into
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    """The patterns that need every combining mark, built at first use (listing the marks
+    takes a scan of Unicode: a pass or a configuration whose words are all ASCII never
+    pays for it)."""
+    marks = _mark_ranges()
+    word_class = r"\w" + marks + _IGNORABLE
+    # One character of a spaceless script with the marks that follow it, or a run of
+    # other word characters: the pieces a blanked word is cut into.
+    piece = f"[{SPACELESS}][{marks}{_IGNORABLE}]*|[^{SPACELESS}{_SEPARATOR_ASCII}]+"
+    return _Patterns(
+        re.compile(f"[^\\x00-\\x7f{word_class}]"),
+        re.compile(piece),
+        re.compile(piece.replace(_SEPARATOR_ASCII, "")),
+    )
 
 
 class FoldMode(NamedTuple):
@@ -127,7 +142,7 @@ def blank_gaps(text: str) -> str:
     Afterwards every non-ASCII character belongs to a word, and only ASCII
     characters other than letters and digits separate words.
     """
-    return text if text.isascii() else _NON_ASCII_GAP_RE.sub(" ", text)
+    return text if text.isascii() else _patterns().non_ascii_gap.sub(" ", text)
 
 
 def words(blanked: str) -> list[bytes]:
@@ -143,7 +158,7 @@ def words(blanked: str) -> list[bytes]:
         if token.isascii() or not has_spaceless(piece := token.decode()):
             cut.append(token)
         else:
-            cut += [match.encode() for match in _PIECE_RE.findall(piece)]
+            cut += [match.encode() for match in _patterns().piece.findall(piece)]
     return cut
 
 
@@ -152,7 +167,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 
     Counts exactly the tokens of :func:`words`, in the same order.
     """
-    return [m.span() for m in _BLANKED_TOKEN_RE.finditer(blank_gaps(text))]
+    return [m.span() for m in _patterns().blanked_token.finditer(blank_gaps(text))]
 
 
 class TokenLocator:
