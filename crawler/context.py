@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from crawler.config import Config, Source
 from crawler.items import ArticleItem
-from crawler.matching import TopicMatcher
 from crawler.storage.store import Store
+
+if TYPE_CHECKING:  # the matcher is compiled only for a crawl (crawler/run.py)
+    from crawler.matching import TopicMatcher
 
 RECHECK_CHOICES = ("due", "all", "none")
 

@@ -42,6 +42,7 @@ class LocalSite:
         self.root = Path(root)
         self.public_base = public_base
         self.requests: list[tuple[str, int]] = []  # (path, status) of every request
+        self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers) of each
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -124,6 +125,7 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 if self.headers.get("If-None-Match") == etag:
                     status, body = 304, b""
             site.requests.append((path, status))
+            site.request_headers.append((path, dict(self.headers.items())))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -1,0 +1,230 @@
+"""An idle pass (nothing new, nothing due) answered by the quick check, without Scrapy:
+it records exactly what a full pass records, and anything else takes the full pass."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import (
+    BASIC_TOPICS,
+    SITES,
+    child_env,
+    copy_database,
+    rows,
+    run_cli,
+    write_config,
+)
+
+from crawler.config import CrawlConfig
+from crawler.demo.localsite import LocalSite
+from crawler.fetching.quick_check import FULL_PASS_ENV, Poll, nothing_changed
+
+START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+IDLE = START + timedelta(minutes=5)  # nothing due yet: the first re-checks are at 15 min
+SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")]
+ROBOTS = "User-agent: *\nDisallow: /private/\n"
+NO_CRAWL = "answered 304 Not Modified: no crawl"
+# Columns that hold the time a row was written: the only ones two passes may differ in.
+TIMES = {"started_at", "finished_at", "last_polled_at"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    shutil.copytree(SITES / "basic", root, dirs_exist_ok=True)
+    (root / "robots.txt").write_text(ROBOTS, encoding="utf-8")
+    (root / "_redirects.txt").write_text("/moved.xml 301 /news/feed.xml\n", encoding="utf-8")
+    with LocalSite(root) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def first(site, tmp_path_factory):
+    """The database after a first pass over the site's two feeds (robots.txt obeyed)."""
+    folder = tmp_path_factory.mktemp("first")
+    config = write_config(folder / "config.toml", site, SOURCES, BASIC_TOPICS)
+    summary = run_at(config, folder / "test.db", START)
+    assert summary["articles_new"] > 0
+    return config, folder / "test.db"
+
+
+def run_at(config: Path, db: Path, when: datetime, **env: str) -> dict:
+    result = run_pass(config, db, when, **env)
+    assert result.code == 0, result.stderr
+    return result.json()
+
+
+def run_pass(config: Path, db: Path, when: datetime, *args: str, **env: str):
+    return run_cli(
+        "run", "--config", str(config), "--db", str(db), "--json",
+        "--now", when.strftime("%Y-%m-%dT%H:%M:%S"), *args,
+        env=child_env(**env),
+    )  # fmt: skip
+
+
+def snapshot(db: Path) -> dict[str, list[dict]]:
+    """Every table's rows, without the columns that only hold write times."""
+    tables = [
+        row["name"]
+        for row in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        if not row["name"].startswith("sqlite_")
+    ]
+    return {
+        table: [
+            {key: value for key, value in row.items() if key not in TIMES}
+            for row in rows(db, f"SELECT * FROM [{table}] ORDER BY rowid")
+        ]
+        for table in tables
+        if not table.endswith(("_data", "_idx", "_docsize", "_config", "_content"))
+    }
+
+
+def requests_since(site: LocalSite, before: int) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (path, {k.lower(): v for k, v in h.items()}) for path, h in site.request_headers[before:]
+    ]
+
+
+def test_an_idle_pass_records_what_a_full_pass_records_without_starting_scrapy(
+    site, first, tmp_path
+):
+    config, db = first
+    full_db = copy_database(db, tmp_path / "full")
+    quick_db = copy_database(db, tmp_path / "quick")
+
+    before = len(site.request_headers)
+    full = run_pass(config, full_db, IDLE, **{FULL_PASS_ENV: "1"})
+    full_requests = requests_since(site, before)
+    before = len(site.request_headers)
+    quick = run_pass(config, quick_db, IDLE)
+    quick_requests = requests_since(site, before)
+
+    assert full.code == quick.code == 0, (full.stderr, quick.stderr)
+    assert NO_CRAWL in quick.stderr and NO_CRAWL not in full.stderr
+    moments = ("started_at", "finished_at", "seconds", "db")
+    assert {k: v for k, v in quick.json().items() if k not in moments} == {
+        k: v for k, v in full.json().items() if k not in moments
+    }
+    assert quick.json()["sources_polled"] == 2 and quick.json()["errors"] == 0
+    assert snapshot(quick_db) == snapshot(full_db)
+    polled = rows(quick_db, "SELECT last_status, last_polled_at FROM sources ORDER BY id")
+    assert [row["last_status"] for row in polled] == ["not modified", "not modified"]
+    assert all(row["last_polled_at"].startswith(IDLE.strftime("%Y-%m-%dT%H:%M")) for row in polled)
+
+    # The same requests, with the same headers, each answered 304; robots.txt kept.
+    assert sorted(path for path, _ in quick_requests) == ["/news/feed.xml", "/wire/atom.xml"]
+    assert sorted(quick_requests) == sorted(full_requests)
+    assert all(headers["user-agent"].startswith("presswatch/") for _, headers in quick_requests)
+    assert all("if-none-match" in headers for _, headers in quick_requests)
+
+
+@pytest.mark.slow
+def test_a_feed_that_changed_is_crawled_normally(site, first, tmp_path):
+    config, db = first
+    db = copy_database(db, tmp_path / "db")
+    root = tmp_path / "edition"
+    shutil.copytree(site.root, root)
+    page = (root / "news" / "a4.html").read_text(encoding="utf-8")
+    (root / "news" / "a9.html").write_text(
+        page.replace("a4.html", "a9.html").replace("rail funds", "tram funds"), encoding="utf-8"
+    )
+    feed = root / "news" / "feed.xml"
+    feed.write_text(
+        feed.read_text(encoding="utf-8").replace(
+            "<item>",
+            "<item><title>Tram funds</title><link>{{BASE}}/news/a9.html</link></item><item>",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    original, site.root = site.root, root
+    try:
+        result = run_pass(config, db, IDLE)
+    finally:
+        site.root = original
+    assert result.code == 0, result.stderr
+    assert NO_CRAWL not in result.stderr
+    summary = result.json()
+    assert summary["articles_new"] == 1 and summary["sources_polled"] == 2
+    assert [row["url"] for row in rows(db, "SELECT url FROM articles WHERE url LIKE '%a9.html'")]
+    statuses = dict((row["name"], row["last_status"]) for row in rows(db, "SELECT * FROM sources"))
+    assert statuses == {"News": "ok", "Wire": "not modified"}
+
+
+@pytest.mark.slow
+def test_a_due_revisit_takes_the_full_pass(site, first, tmp_path):
+    config, db = first
+    db = copy_database(db, tmp_path / "db")
+    tracked = rows(db, "SELECT count(*) AS n FROM articles WHERE next_check_at IS NOT NULL")
+    result = run_pass(config, db, START + timedelta(hours=1))
+    assert result.code == 0, result.stderr
+    assert NO_CRAWL not in result.stderr
+    assert result.json()["articles_checked"] == tracked[0]["n"] > 0
+
+
+def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp_path):
+    config, db = first
+    db = copy_database(db, tmp_path / "db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE robots_txt SET body = ?", [b"User-agent: *\nDisallow: /news/\n"])
+    result = run_pass(config, db, IDLE)
+    assert result.code == 0, result.stderr
+    assert NO_CRAWL not in result.stderr
+    errors = rows(
+        db, "SELECT url, message FROM errors WHERE run_id = ?", (result.json()["run_id"],)
+    )
+    assert errors == [
+        {"url": site.url("news/feed.xml"), "message": "refused by the site's robots.txt"}
+    ]
+
+
+# -- the check itself, in this process ------------------------------------------------
+
+
+def poll(site: LocalSite, first, url: str) -> Poll:
+    _, db = first
+    etag = rows(db, "SELECT etag FROM sources WHERE name = 'News'")[0]["etag"]
+    return Poll(1, url, etag, None)
+
+
+ALLOWED = CrawlConfig(allow_private_addresses=True, timeout=5)
+
+
+def kept(origin: str) -> bytes:
+    return ROBOTS.encode()
+
+
+def test_the_check_answers_yes_only_when_every_source_answers_304(site, first):
+    feed = poll(site, first, site.url("news/feed.xml"))
+    assert nothing_changed([feed], ALLOWED, kept)
+    changed = Poll(1, feed.url, '"another"', None)
+    assert not nothing_changed([feed, changed], ALLOWED, kept)
+    assert nothing_changed([], ALLOWED, kept)
+
+
+def test_the_check_refuses_what_a_full_pass_would_not_ask_as_it_is(site, first, monkeypatch):
+    feed = poll(site, first, site.url("news/feed.xml"))
+    before = len(site.requests)
+    port = site.url("").split(":")[2].rstrip("/")
+    policy = CrawlConfig(timeout=5)  # private addresses refused, as by default
+    for host in ("127.0.0.1", "2130706433", "0x7f.1", "localhost", "[::ffff:127.0.0.1]"):
+        url = f"http://{host}:{port}/news/feed.xml"
+        assert not nothing_changed([Poll(1, url, feed.etag, None)], policy, kept), host
+    assert not nothing_changed([feed], ALLOWED, lambda origin: None)  # no robots.txt kept
+    forbidding = b"User-agent: *\nDisallow: /news/\n"
+    assert not nothing_changed([feed], ALLOWED, lambda origin: forbidding)
+    assert site.requests[before:] == []  # none of them was even asked
+
+    moved = Poll(1, site.url("moved.xml"), feed.etag, None)
+    assert not nothing_changed([moved], ALLOWED, kept)  # a redirect: the full pass follows it
+    assert site.requests[before:] == [("/moved.xml", 301)]
+
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert not nothing_changed([feed], ALLOWED, kept)  # a proxy: only Scrapy uses it
+    assert site.requests[before:] == [("/moved.xml", 301)]
