@@ -252,11 +252,14 @@ def _quick_pass(
         return None
     for poll in polls:
         recorder.source_polled(poll.source_id, "not modified")
-    log.info(
-        "pass %d: nothing due, and all %d source(s) answered 304 Not Modified: no crawl",
-        recorder.run_id,
-        len(polls),
-    )
+    if polls:
+        log.info(
+            "pass %d: nothing due, and all %d source(s) answered 304 Not Modified: no crawl",
+            recorder.run_id,
+            len(polls),
+        )
+    else:
+        log.info("pass %d: nothing due and no source to poll: no crawl", recorder.run_id)
     return "finished"
 
 

@@ -10,6 +10,7 @@ and :func:`word_count` counts such characters as fractions of a word.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Ideographs, kana, Hangul: one character carries about half a word of text.
 DENSE = (
@@ -29,14 +30,23 @@ ALPHABETIC = (
     "\u1780-\u17ff"  # Khmer
 )
 SPACELESS = DENSE + ALPHABETIC
-SPACELESS_RE = re.compile(f"[{SPACELESS}]")
-_DENSE_RE = re.compile(f"[{DENSE}]")
-_ALPHABETIC_LETTER_RE = re.compile(f"(?=[{ALPHABETIC}])[^\\W\\d_]")
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A spaceless character, a dense one, an alphabetic letter: compiled at the first
+    text that is not ASCII (the ranges take milliseconds to compile; a configuration
+    whose queries are all ASCII never needs them)."""
+    return (
+        re.compile(f"[{SPACELESS}]"),
+        re.compile(f"[{DENSE}]"),
+        re.compile(f"(?=[{ALPHABETIC}])[^\\W\\d_]"),
+    )
 
 
 def has_spaceless(text: str) -> bool:
     """Whether ``text`` contains a character of a script written without spaces."""
-    return not text.isascii() and SPACELESS_RE.search(text) is not None
+    return not text.isascii() and _patterns()[0].search(text) is not None
 
 
 def word_count(text: str) -> float:
@@ -45,13 +55,14 @@ def word_count(text: str) -> float:
     (their vowel signs and tone marks do not count)."""
     if not has_spaceless(text):
         return len(text.split())
+    spaceless, dense_char, alphabetic_letter = _patterns()
     count = 0.0
     for word in text.split():
-        dense = len(_DENSE_RE.findall(word))
-        letters = len(_ALPHABETIC_LETTER_RE.findall(word))
-        if not dense and not letters and not SPACELESS_RE.search(word):
+        dense = len(dense_char.findall(word))
+        letters = len(alphabetic_letter.findall(word))
+        if not dense and not letters and not spaceless.search(word):
             count += 1
             continue
-        rest = SPACELESS_RE.sub("", word)
+        rest = spaceless.sub("", word)
         count += dense / 2 + letters / 4 + (1 if any(c.isalnum() for c in rest) else 0)
     return count
