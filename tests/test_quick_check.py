@@ -185,9 +185,9 @@ def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp
 # -- the check itself, in this process ------------------------------------------------
 
 
-def poll(site: LocalSite, first, url: str) -> Poll:
+def poll(site: LocalSite, first, url: str, name: str = "News") -> Poll:
     _, db = first
-    etag = rows(db, "SELECT etag FROM sources WHERE name = 'News'")[0]["etag"]
+    etag = rows(db, "SELECT etag FROM sources WHERE name = ?", (name,))[0]["etag"]
     return Poll(1, url, etag, None)
 
 
@@ -200,9 +200,13 @@ def kept(origin: str) -> bytes:
 
 def test_the_check_answers_yes_only_when_every_source_answers_304(site, first):
     feed = poll(site, first, site.url("news/feed.xml"))
-    assert nothing_changed([feed], ALLOWED, kept)
+    wire = poll(site, first, site.url("wire/atom.xml"), "Wire")
+    before = len(site.requests)
+    assert nothing_changed([feed, wire], ALLOWED, kept)
+    assert site.requests[before:] == [("/news/feed.xml", 304), ("/wire/atom.xml", 304)]
     changed = Poll(1, feed.url, '"another"', None)
-    assert not nothing_changed([feed, changed], ALLOWED, kept)
+    assert not nothing_changed([changed, wire], ALLOWED, kept)
+    assert site.requests[-1] == ("/news/feed.xml", 200)  # and the next one not asked
     assert nothing_changed([], ALLOWED, kept)
 
 

@@ -180,7 +180,8 @@ def _worker(
 
 
 def _site_unchanged(polls: list[Poll], crawl: CrawlConfig, stop: threading.Event) -> bool:
-    """One site's polls, one at a time, on addresses the policy allows."""
+    """One site's polls, one at a time, on addresses the policy allows, over one
+    connection per origin (kept open between them, as Scrapy keeps its own)."""
     host = host_of(polls[0].url)
     addresses: tuple[str, ...] = ()
     if not crawl.allow_private_addresses:
@@ -190,29 +191,46 @@ def _site_unchanged(polls: list[Poll], crawl: CrawlConfig, stop: threading.Event
             return False  # the full pass records the DNS failure
         if refused_address(host, addresses) or not (addresses or is_ip(host)):
             return False  # the full pass records the refusal
-    return all(not stop.is_set() and _not_modified(poll, crawl, addresses) for poll in polls)
+    connections: dict[str, HTTPConnection] = {}
+    try:
+        return all(
+            not stop.is_set()
+            and _not_modified(poll, crawl, _connection(connections, poll.url, crawl, addresses))
+            for poll in polls
+        )
+    finally:
+        for connection in connections.values():
+            connection.close()
 
 
-def _not_modified(poll: Poll, crawl: CrawlConfig, addresses: tuple[str, ...]) -> bool:
-    """Does ``poll`` answer 304? Its connection goes to one of ``addresses`` when the
-    policy checked them (so a name re-pointed since cannot slip through), else to the
-    host as named."""
+def _connection(
+    open_ones: dict[str, HTTPConnection], url: str, crawl: CrawlConfig, addresses: tuple[str, ...]
+) -> HTTPConnection:
+    """The connection to ``url``'s origin: to one of ``addresses`` when the policy checked
+    them (so a name re-pointed since cannot slip through), else to the host as named."""
+    key = origin(url)
+    if key not in open_ones:
+        parts = urlsplit(url)
+        kind = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+        open_ones[key] = connection = kind(parts.netloc, timeout=crawl.timeout)
+        if addresses:
+            connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
+    return open_ones[key]
+
+
+def _not_modified(poll: Poll, crawl: CrawlConfig, connection: HTTPConnection) -> bool:
+    """Does ``poll`` answer 304? A 200's body is never read."""
     parts = urlsplit(poll.url)
-    kind = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    connection = kind(parts.netloc, timeout=crawl.timeout)
-    if addresses:
-        connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("GET", target, headers=poll.headers(crawl.user_agent))
-        status = connection.getresponse().status  # a 200's body is never read
+        response = connection.getresponse()
+        if response.status != 304:
+            return False
+        response.read()  # nothing, but read: the connection can take the next poll
     except (OSError, ValueError, HTTPException):
         return False  # refused, reset, timed out, bad TLS, not HTTP: the full pass says
-    finally:
-        connection.close()
-    return status == 304
+    return True
 
 
 def _connect_to(addresses: tuple[str, ...]) -> Callable[..., socket.socket]:
