@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +108,8 @@ def setup_logging(
 
 
 def _file_handler(path: Path) -> logging.Handler:
+    import logging.handlers  # only with --log-file (every command imports this module)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
