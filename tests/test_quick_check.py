@@ -4,7 +4,9 @@ it records exactly what a full pass records, and anything else takes the full pa
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +14,12 @@ import pytest
 from conftest import (
     BASIC_TOPICS,
     SITES,
+    SlowSite,
     child_env,
     copy_database,
     rows,
     run_cli,
+    start_cli,
     write_config,
 )
 
@@ -38,7 +42,15 @@ def site(tmp_path_factory):
     shutil.copytree(SITES / "basic", root, dirs_exist_ok=True)
     (root / "robots.txt").write_text(ROBOTS, encoding="utf-8")
     (root / "_redirects.txt").write_text("/moved.xml 301 /news/feed.xml\n", encoding="utf-8")
-    with LocalSite(root) as served:
+    slow: set[str] = set()  # the paths a test makes the site answer slowly
+    arrived: list[str] = []  # every request's path as it arrives (before it is answered)
+
+    def slowly(path: str) -> bool:
+        arrived.append(path)
+        return path in slow
+
+    with SlowSite(root, delay=5, slow=slowly) as served:
+        served.slow_paths, served.arrived = slow, arrived
         yield served
 
 
@@ -180,6 +192,31 @@ def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp
     assert errors == [
         {"url": site.url("news/feed.xml"), "message": "refused by the site's robots.txt"}
     ]
+
+
+def test_a_signal_during_the_quick_check_stops_the_pass_as_it_stops_a_crawl(site, first, tmp_path):
+    config, db = first
+    db = copy_database(db, tmp_path / "db")
+    before = len(site.arrived)
+    site.slow_paths.add("/news/feed.xml")
+    try:
+        with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
+            child = start_cli(
+                "run", "--config", str(config), "--db", str(db), "--json",
+                "--now", IDLE.strftime("%Y-%m-%dT%H:%M:%S"), stdout=out, stderr=err,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while "/news/feed.xml" not in site.arrived[before:]:
+                assert time.monotonic() < deadline and child.poll() is None
+                time.sleep(0.05)
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(30) == 1
+            out.seek(0)
+            assert b'"status": "interrupted"' in out.read()
+    finally:
+        site.slow_paths.clear()
+    last = rows(db, "SELECT status, sources_polled FROM runs ORDER BY id DESC LIMIT 1")
+    assert last == [{"status": "interrupted", "sources_polled": 0}]
 
 
 # -- the check itself, in this process ------------------------------------------------
