@@ -38,7 +38,7 @@ HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from corpus import write_feed  # noqa: E402
-from run import TOPICS, PassResult, timed_pass  # noqa: E402
+from run import PassResult, timed_pass, write_config  # noqa: E402
 
 from crawler.demo.localsite import LocalSite  # noqa: E402
 
@@ -70,21 +70,6 @@ def write_site(root: Path, articles: int, feeds: int) -> list[Path]:
         )
     (root / "robots.txt").write_text(ROBOTS, encoding="utf-8")
     return written
-
-
-def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
-    sources = "".join(
-        f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
-        for n in range(feeds)
-    )
-    config = folder / "bench.toml"
-    config.write_text(
-        f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
-        "obey_robots = true\nconcurrency = 16\nper_domain_concurrency = 16\n"
-        f"autothrottle = false\n{sources}{TOPICS}",
-        encoding="utf-8",
-    )
-    return config
 
 
 def bare_trafilatura(pages: list[Path]) -> tuple[float, float]:
@@ -224,7 +209,7 @@ def first_pass_memory(size: int, feeds: int) -> PassResult:
         root = Path(tmp)
         write_site(root / "site", size, feeds)
         with LocalSite(root / "site") as site:
-            config = write_config(root, site, feeds, root / "bench.db")
+            config = write_config(root, site, feeds, root / "bench.db", obey_robots=True)
             return timed_pass(f"first pass of {size}", config)
 
 
@@ -250,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{floor[1] / articles * 1e3:.1f} | 1.00x | 1.00x | |"
         )
         with LocalSite(root / "site") as site:
-            config = write_config(root, site, args.feeds, root / "bench.db")
+            config = write_config(root, site, args.feeds, root / "bench.db", obey_robots=True)
             first = timed_pass("presswatch first pass", config)
             pass_row(first, first, floor, articles)
             pass_row(timed_pass("nothing new, nothing due", config), first, floor, articles)
@@ -272,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.profile:
             (root / "bench.db").unlink()
             with LocalSite(root / "site") as site:
-                config = write_config(root, site, args.feeds, root / "bench.db")
+                config = write_config(root, site, args.feeds, root / "bench.db", obey_robots=True)
                 profile_report(*profiled_pass(config, root, args.rate))
     memory = []
     for size in (int(n) for n in args.memory_sizes.split(",") if n):
