@@ -84,9 +84,12 @@ def bare_trafilatura(pages: list[Path]) -> tuple[float, float]:
 
 
 def stage_costs(config_path: Path) -> dict[str, float]:
-    """CPU seconds per article of the pure stages, one core, over the corpus's pages."""
+    """CPU seconds per article of the pure stages, one core, over the corpus's pages.
+
+    Each page's metadata and extraction are timed before anything else reads the page,
+    and the metadata's caches (htmldate's) start cold, as in an extraction worker: what
+    filling them costs is counted."""
     from crawler.config import load_config
-    from crawler.extraction.article import extract
     from crawler.matching import TopicMatcher
     from crawler.tracking.normalize import Normalizer
 
@@ -96,29 +99,32 @@ def stage_costs(config_path: Path) -> dict[str, float]:
     costs: Counter[str] = Counter()
     done = 0
     for url, html in pages:
-        try:
-            article = extract(html, url)
-        except ValueError:
-            continue
-        done += 1
-        _page_costs(costs, url, html, article, matcher, normalizer)
+        page_costs: Counter[str] = Counter()
+        if _page_costs(page_costs, url, html, matcher, normalizer):
+            costs.update(page_costs)
+            done += 1
     return {stage: seconds / done for stage, seconds in costs.items()}
 
 
-def _page_costs(costs: Counter[str], url, html, article, matcher, normalizer) -> None:
+def _page_costs(costs: Counter[str], url, html, matcher, normalizer) -> bool:
     from trafilatura import bare_extraction
     from trafilatura.utils import load_html
 
+    from crawler.extraction.article import extract
     from crawler.extraction.metadata import page_metadata
     from crawler.extraction.partial import is_partial
     from crawler.tracking.normalize import content_hash
     from crawler.tracking.similarity import simhash
 
     tree = load_html(html)
+    costs["metadata"] += _cpu(lambda: page_metadata(tree, url))
     costs["extraction (trafilatura)"] += _cpu(
         lambda: bare_extraction(load_html(html), url=url, include_comments=False)
     )
-    costs["metadata"] += _cpu(lambda: page_metadata(tree, url))
+    try:
+        article = extract(html, url)
+    except ValueError:
+        return False
     costs["paywall + fingerprint"] += _cpu(
         lambda: (is_partial(article, None), simhash(article.text))
     )
@@ -134,6 +140,7 @@ def _page_costs(costs: Counter[str], url, html, article, matcher, normalizer) ->
     costs["hand-over (pickling, both ways)"] += _cpu(
         lambda: (pickle.loads(pickle.dumps(job)), pickle.loads(pickle.dumps((article, 1))))
     )
+    return True
 
 
 def _cpu(work) -> float:
