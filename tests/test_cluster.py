@@ -39,7 +39,7 @@ from clustering import (
 )
 from redis import Redis
 
-from crawler.cluster.codec import CodecError, RequestCodec
+from crawler.cluster.frontier import CodecError, RequestCodec
 from crawler.cluster.ingest import Ingester, IngestOptions
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import (
@@ -242,7 +242,7 @@ def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis
     redis.xadd(keys.items, {"m": event_message("offered", offer, at=at, generation=generation)})
 
     doomed = Ingester(IngestOptions(db, keys.prefix), redis)
-    doomed.ingest(doomed.queue.recover() + doomed.queue.claim(10, wait=1))
+    doomed.ingest(doomed.recover() + doomed.stream.read(10, block=1))
     assert redis.xpending(keys.items, "ingest")["pending"] == 1  # committed, offer kept
     doomed.lock.release()  # and it dies: no run closed, nothing more acknowledged
     doomed.store.close()
@@ -261,15 +261,17 @@ def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_
     """Before Redis Streams: a list of messages, a list of taken ones, a list set aside."""
     _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
     redis, keys = Redis.from_url(redis_url), Keys()
-    redis.lpush(keys.legacy_processing, taken)
-    redis.lpush(keys.legacy_items, waiting)
+    redis.lpush(keys.key("items", "processing"), taken)
+    redis.lpush(keys.key("items"), waiting)
     old_record = {"at": "2026-11-20T08:00:00Z", "reason": "old reason", "message": "x"}
-    redis.lpush(keys.legacy_dead_letters, json.dumps(old_record))
+    redis.lpush(keys.key("items", "dead"), json.dumps(old_record))
 
     ingest_all(tmp_path / "test.db", redis)
 
     assert_both_events_stored(tmp_path / "test.db")
-    assert not redis.exists(keys.legacy_items, keys.legacy_processing, keys.legacy_dead_letters)
+    assert not redis.exists(
+        keys.key("items"), keys.key("items", "processing"), keys.key("items", "dead")
+    )
     [aside] = dead_letters(redis)
     assert (aside["reason"], aside["message"]) == ("old reason", "x")
 
@@ -278,13 +280,13 @@ def test_an_upgrade_keeps_the_old_frontier_s_requests_in_order(redis_url):
     from crawler.cluster.upgrade import migrate
 
     redis, keys = Redis.from_url(redis_url), Keys()
-    redis.zadd(keys.legacy_requests, {"second": 0, "first": -10})
-    redis.hset(keys.legacy_leases, "w1:7", "-5 leased")  # a worker held it
+    redis.zadd(keys.key("requests"), {"second": 0, "first": -10})
+    redis.hset(keys.key("leases"), "w1:7", "-5 leased")  # a worker held it
     moved = migrate(redis, keys)
 
     assert moved.requests == 3
     assert [f[b"m"] for _, f in redis.xrange(keys.frontier)] == [b"first", b"leased", b"second"]
-    assert not redis.exists(keys.legacy_requests, keys.legacy_leases)
+    assert not redis.exists(keys.key("requests"), keys.key("leases"))
     assert migrate(redis, keys).requests == 0  # once
 
 

@@ -1,58 +1,29 @@
-"""What workers hand to the ingester: items and events as versioned JSON.
-
-An *item* message carries an ``ArticleItem`` after extraction and matching (the article,
-its text and metadata (authors, dates, paywall evidence), its topic matches and the topics
-found only in the feed summary; never the page's bytes). An *event* message carries one
-of the calls the spider makes on a ``PassRecorder`` (an error, a skipped link, a polled
-source, an article seen in another source), with its arguments by name. Every message
-says when it happened (``at``, UTC), under which published configuration
-(``generation``, see ``crawler.cluster.published``) and, when it has one, the run
-``presswatch enqueue`` opened that it belongs to (``run``, an integer).
-
-    {"v": 1, "kind": "item", "at": "2026-11-25T08:00:00Z", "generation": "3f2a...",
-     "item": {"url": ..., "article": {...}, "matches": [...], ...}}
-    {"v": 1, "kind": "source_polled", "at": ..., "generation": ...,
-     "fields": {"source_id": 2, "status": "ok", "error": null, "etag": "\\"x\\"", ...}}
-
-``v`` changes only when a reader of the old version would misread a message; fields added
-later are optional, and readers ignore what they do not know.
-
-``decode`` checks a message completely before anything acts on it: every field against
-the type its dataclass declares (an item's ``ArticleItem``, ``Article``, ``FeedEntry``
-and ``TopicMatch`` fields) or its recorder method's parameter declares (an event's
-arguments, :class:`WorkerRecorder`: the pass's ``Recorder`` protocol and ``offered``),
-``at`` as an ISO 8601 time, and an item's URL as http(s). So a field added to one of
-those is checked too, with no change here. What fails is a ``MessageError`` saying which
-field and why.
-"""
+"""What workers hand to the ingester: items and events as versioned JSON (the format is in
+docs/scaling.md, "What travels through Redis"). ``decode`` checks a message completely
+before anything acts on it: every field against the type its dataclass or its recorder
+method's parameter declares (so a field added to one of those is checked with no change
+here), ``at`` as an ISO 8601 time, an item's URL as http(s)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol
 
-from crawler.checked import TypedReader, Unreadable, describe
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+
+from crawler.checked import Unreadable, read_json
 from crawler.context import Recorder
 from crawler.items import ArticleItem
 from crawler.matching.models import TopicMatch
 from crawler.times import from_iso
 
-VERSION = 1
+VERSION = 1  # changes only when a reader of the old version would misread a message
 ITEM = "item"
-EVENTS: dict[str, tuple[str, ...]] = {
-    "error": ("stage", "message", "url", "source_id"),
-    "article_error": ("stage", "message", "url", "source_id", "new"),
-    "skipped": ("source_id", "url", "reason"),
-    "source_polled": ("source_id", "status", "error", "etag", "last_modified"),
-    "seen_in_source": ("url", "source_id"),
-    # A second source offered an article another request of this pass fetches.
-    "offered": ("url", "source_id"),
-    # A new link answered 404/410 (crawler.tracking.recorder.PassRecorder.link_gone).
-    "link_gone": ("url", "source_id", "status", "message", "final_url"),
-}
 # The page itself stays on the worker (the evidence archive is not kept in cluster mode).
 NOT_SENT = ("body", "encoding", "headers")
 
@@ -68,6 +39,21 @@ class WorkerRecorder(Recorder, Protocol):
     def offered(self, url: str, source_id: int) -> None:
         """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
         ...
+
+
+# An event is one recorder call: its kind the method, its fields the arguments by name.
+EVENTS: dict[str, tuple[str, ...]] = {
+    kind: tuple(inspect.signature(getattr(WorkerRecorder, kind)).parameters)[1:]
+    for kind in (
+        "error",
+        "article_error",
+        "skipped",
+        "source_polled",
+        "seen_in_source",
+        "offered",  # a second source offered an article another request of this pass fetches
+        "link_gone",  # a new link answered 404/410 (PassRecorder.link_gone)
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +89,10 @@ def _envelope(kind: str, at: str, generation: str, run: int | None) -> dict[str,
     return envelope if run is None else envelope | {"run": run}
 
 
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def decode(raw: bytes | str) -> Message:
     """Read and check one message; raise MessageError for anything malformed or too new."""
     try:
@@ -118,78 +108,53 @@ def decode(raw: bytes | str) -> Message:
     if kind != ITEM and kind not in EVENTS:
         raise MessageError(f"unknown message kind {kind!r}")
     try:
-        common = {
-            "kind": kind,
-            "at": _time(data.get("at")),
-            "generation": _checked(data.get("generation"), str, "generation"),
-            "run": _checked(data.get("run"), int | None, "run"),
-        }
-        if kind == ITEM:
-            item = _checked(data.get("item"), ArticleItem, "item")
-            if not item.url.startswith(("http://", "https://")):
-                raise MessageError(f"item.url: not an http(s) URL: {item.url[:100]!r}")
-            return Message(**common, item=item)
-        return Message(**common, fields=_event_fields(kind, data.get("fields")))
-    except MessageError as error:
-        raise MessageError(f"malformed {kind!r} message: {error}") from error
+        checked = read_json(_shape(kind), raw)
+        at, generation, run = _time(checked["at"]), checked["generation"], checked.get("run")
+        if kind != ITEM:
+            values = {name: checked["fields"].get(name) for name in EVENTS[kind]}
+            return Message(kind, at, generation, run=run, fields=values)
+        item = ArticleItem(**{k: v for k, v in vars(checked["item"]).items() if k not in NOT_SENT})
+        if not item.url.startswith(("http://", "https://")):
+            raise Unreadable(f"item.url: not an http(s) URL: {item.url[:100]!r}")
+        return Message(kind, at, generation, item, run)
+    except Unreadable as error:
+        raise MessageError(f"malformed {kind!r} message: {error}") from None
 
 
-def _time(value: Any) -> str:
-    text = _checked(value, str, "at")
+def _time(text: str) -> str:
     try:
         from_iso(text)
-    except (ValueError, OverflowError) as error:
-        raise MessageError(f"at: not an ISO 8601 time: {text[:40]!r}") from error
+    except (ValueError, OverflowError):
+        raise Unreadable(f"at: not an ISO 8601 time: {text[:40]!r}") from None
     return text
 
 
-def _event_fields(kind: str, values: Any) -> dict[str, Any]:
-    """An event's arguments, each checked against its recorder parameter's type."""
-    if not isinstance(values, dict):
-        raise MessageError(f"fields: expected an object, got {describe(values)}")
-    hints, required = _event_types(kind)
-    checked = {}
-    for name in EVENTS[kind]:
-        value = values.get(name)
-        if value is None and name not in required:
-            checked[name] = None
-            continue
-        checked[name] = _checked(value, hints.get(name, Any), f"fields.{name}")
-    return checked
+@dataclass
+class _SentItem(ArticleItem):
+    """An item message's ``item``: its matches typed, the page's fields never read."""
+
+    body: Any = b""
+    encoding: Any = "utf-8"
+    headers: Any = ()
+    matches: list[TopicMatch] = field(default_factory=list)
+    summary_matches: list[TopicMatch] = field(default_factory=list)
 
 
 @cache
-def _event_types(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
-    """The parameter types of the recorder method that sends ``kind``, and which
-    parameters have no default."""
-    import inspect
-
-    method = getattr(WorkerRecorder, kind)
-    hints = typing.get_type_hints(method)
-    required = frozenset(
-        name
-        for name, parameter in inspect.signature(method).parameters.items()
-        if parameter.default is inspect.Parameter.empty and name != "self"
-    )
-    return hints, required
-
-
-# Field types declared loosely on the dataclass, and what a message must hold there.
-_READER = TypedReader(
-    declared={
-        (ArticleItem, "matches"): list[TopicMatch],
-        (ArticleItem, "summary_matches"): list[TopicMatch],
-    },
-    skipped={ArticleItem: NOT_SENT},
-)
-
-
-def _checked(value: Any, hint: Any, where: str) -> Any:
-    try:
-        return _READER.read(value, hint, where)
-    except Unreadable as error:
-        raise MessageError(str(error)) from None
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def _shape(kind: str) -> TypeAdapter[Any]:
+    """A message of ``kind``: the envelope with an item, or with an event's arguments
+    typed as its recorder method's parameters (those with a default may be left out)."""
+    if kind == ITEM:
+        body: dict[str, Any] = {"item": _SentItem}
+    else:
+        method = getattr(WorkerRecorder, kind)
+        hints, parameters = typing.get_type_hints(method), inspect.signature(method).parameters
+        arguments = {
+            name: hints[name]
+            if parameters[name].default is inspect.Parameter.empty
+            else NotRequired[hints[name]]
+            for name in EVENTS[kind]
+        }
+        body = {"fields": TypedDict(f"{kind}_fields", arguments)}
+    envelope = {"at": str, "generation": str, "run": NotRequired[int | None], **body}
+    return TypeAdapter(TypedDict(f"{kind}_message", envelope))

@@ -1,21 +1,7 @@
-"""Politeness across the cluster: one per-site budget in Redis, shared by every worker.
-
-A *site* is a host name, exactly what Scrapy's download slots are keyed by in a local
-pass (``urlparse_cached(request).hostname``), so "site" means the same in both modes.
-Before a request goes to the network, ``ClusterPolitenessMiddleware`` (the downloader
-middleware nearest the downloader) takes one of the site's ``per_domain_concurrency``
-slots, counted across the whole cluster, and waits for the site's next allowed start:
-
-- at most ``per_domain_concurrency`` requests to a site are in flight at once, whatever
-  the number of workers (a slot a killed worker held expires after the download timeout);
-- starts are at least ``DOWNLOAD_DELAY`` seconds apart, cluster-wide (0 by default, as in
-  a local pass);
-- a 429 or 503 with Retry-After pauses the whole site, for every worker, that long (at
-  most ``PRESSWATCH_RETRY_AFTER_MAX``).
-
-Times are Redis's own (``TIME`` in the scripts), so the workers' clocks do not matter.
-AutoThrottle still adapts each worker's own pace within that budget.
-"""
+"""Politeness across the cluster: before a request goes to the network, it takes one of its
+site's ``per_domain_concurrency`` slots in Redis and waits for the site's next allowed
+start, so the whole cluster is as polite to a site as one pass (a site is a host name, as
+Scrapy's download slots have it; times are Redis's own; docs/scaling.md, "Politeness")."""
 
 from __future__ import annotations
 
@@ -30,11 +16,10 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
-from crawler.cluster.keys import Keys
-from crawler.cluster.worker import redis_client
+from crawler.cluster.keys import Keys, redis_client
 from crawler.fetching.middlewares import THROTTLED, retry_after
 
-SLOT = "cluster_site_slot"  # request.meta key: (site, token) of the slot it holds
+SLOT = "cluster_site_slot"  # request.meta key: (site keys, token) of the slot it holds
 FULL_WAIT_MS = 50  # how often a request waiting for a slot asks again
 
 # KEYS: the site's slots (ZSET token -> expiry), its next start (STRING).
@@ -109,13 +94,12 @@ class ClusterPolitenessMiddleware:
     async def process_request(self, request: Request) -> None:
         from twisted.internet import reactor  # installed by Scrapy by now
 
-        site = site_of(request)
-        token = f"{self.worker}:{next(self.tokens)}"
-        keys = [self.keys.site(site), self.keys.site_free_at(site)]
+        site, token = site_of(request), f"{self.worker}:{next(self.tokens)}"
+        keys = [self.keys.key("site", site), self.keys.key("site", site, "free-at")]
         while (wait := self.acquire(keys, [token, self.slots, self.ttl_ms, self.interval_ms])) != 0:
             seconds = (FULL_WAIT_MS if wait < 0 else min(int(wait), 1000)) / 1000
             await maybe_deferred_to_future(deferLater(reactor, seconds))
-        request.meta[SLOT] = (site, token)
+        request.meta[SLOT] = (keys, token)
 
     def process_response(self, request: Request, response: Response) -> Response:
         pause = 0.0
@@ -130,6 +114,5 @@ class ClusterPolitenessMiddleware:
     def _give_back(self, request: Request, pause: float) -> None:
         held: Any = request.meta.pop(SLOT, None)
         if held is not None:
-            site, token = held
-            keys = [self.keys.site(site), self.keys.site_free_at(site)]
+            keys, token = held
             self.release(keys, [token, int(pause * 1000)])

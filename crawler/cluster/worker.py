@@ -1,11 +1,7 @@
-"""``presswatch worker``: fetch, extract and match whatever the shared frontier holds.
-
-A worker needs only the Redis URL. It waits for a configuration published by
-``presswatch enqueue``, then runs one long Scrapy crawl of ``ClusterSpider`` with the
-same extraction and matching pipelines as a local pass; the last pipeline hands each item
-to the ingester (``pipelines.push``). Like ``crawler.run``, this module starts a crawl, so
-it is one of the places in ``crawler/`` that import ``spiders/``.
-"""
+"""``presswatch worker``: one long Scrapy crawl of ``ClusterSpider`` over the shared
+frontier, with a local pass's extraction and matching pipelines and a last one that hands
+each item to the ingester. Like ``crawler.run`` it starts a crawl, so it imports
+``spiders/``."""
 
 from __future__ import annotations
 
@@ -20,8 +16,7 @@ from redis.exceptions import RedisError
 from scrapy.crawler import CrawlerProcess
 
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.keys import Keys
-from crawler.cluster.liveness import process_id
+from crawler.cluster.keys import Keys, process_id, redis_client
 from crawler.cluster.published import NotPublished, Published, current_generation, load
 from crawler.cluster.recorder import RemoteRecorder
 from crawler.context import PassContext
@@ -51,17 +46,6 @@ class WorkerOptions:
     @property
     def name(self) -> str:
         return self.worker_id or process_id()
-
-
-def redis_client(url: str) -> Redis:
-    """A client for ``redis://`` or ``rediss://`` (TLS) URLs, with a password if given."""
-    return Redis.from_url(
-        url,
-        socket_timeout=30,
-        socket_connect_timeout=10,
-        retry_on_timeout=True,
-        health_check_interval=30,
-    )
 
 
 def fail_stop(error: RedisError) -> NoReturn:
