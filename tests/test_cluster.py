@@ -45,12 +45,12 @@ from crawler.cluster.keys import Keys
 from crawler.cluster.messages import (
     EVENTS,
     MessageError,
+    RemoteRecorder,
     WorkerRecorder,
     decode,
     event_message,
     item_message,
 )
-from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Source
 from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch

@@ -17,13 +17,12 @@ from crawler.cluster.frontier import (
     Frontier,
     enqueued,
     open_run,
-    pending_work,
     reset_duplicate_filter,
 )
 from crawler.cluster.ingest import seed_stored_urls
 from crawler.cluster.keys import Keys
+from crawler.cluster.messages import RemoteRecorder
 from crawler.cluster.published import publish, shared_toml
-from crawler.cluster.recorder import RemoteRecorder
 from crawler.cluster.upgrade import migrate
 from crawler.config import Config, ConfigError
 from crawler.context import RECHECK_CHOICES, PassContext
@@ -87,8 +86,7 @@ def enqueue(
             enqueued(server, keys, run)
     finally:
         store.close()
-    work = pending_work(server, keys)
-    queued = work["queued"] + work["held"]
+    queued = int(server.xlen(keys.frontier))  # acknowledged requests are deleted
     return EnqueueSummary(recorder.generation, run, polls, revisits, queued, recovered, seeded)
 
 

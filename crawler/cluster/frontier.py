@@ -18,7 +18,7 @@ from scrapy import Request
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from crawler.cluster.keys import INGEST_GROUP, WORKERS_GROUP, Keys, text
+from crawler.cluster.keys import WORKERS_GROUP, Keys, text
 from crawler.cluster.streams import Entry, Stream
 from crawler.config import Source
 from crawler.items import FeedEntry
@@ -226,18 +226,6 @@ def forget_run(server: Redis, keys: Keys, run: int) -> None:
 def open_runs(server: Redis, keys: Keys) -> dict[int, str]:
     """The runs not closed yet: id -> generation."""
     return {int(run): text(gen) for run, gen in server.hgetall(keys.runs).items()}
-
-
-def pending_work(server: Redis, keys: Keys) -> dict[str, int]:
-    """How much is under way: requests waiting and held, messages waiting and held."""
-    held = Stream(server, keys.frontier, WORKERS_GROUP, "", keys.dead_letters).pending()
-    taken = Stream(server, keys.items, INGEST_GROUP, "", keys.dead_letters).pending()
-    return {
-        "queued": max(int(server.xlen(keys.frontier)) - held, 0),
-        "held": held,
-        "items": max(int(server.xlen(keys.items)) - taken, 0),
-        "processing": taken,
-    }
 
 
 def reset_duplicate_filter(server: Redis, keys: Keys) -> bool:

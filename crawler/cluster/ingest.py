@@ -25,7 +25,7 @@ from redis.lock import Lock
 
 from crawler import items
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import forget_run, open_runs, pending_work, reset_duplicate_filter
+from crawler.cluster.frontier import forget_run, open_runs, reset_duplicate_filter
 from crawler.cluster.keys import INGEST_GROUP, Keys, process_id, text
 from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
@@ -211,10 +211,11 @@ class Ingester:
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close finished runs; True when it is time to exit."""
         self._close_finished_runs()
-        work = pending_work(self.server, self.keys)
-        work["processing"] -= sum(len(offers) for offers in self.pending.values())
-        work["processing"] -= sum(len(entries) for entries in self.kept.values())
-        busy, now = any(work.values()), time.monotonic()
+        # busy: requests on the frontier, or messages beyond those this ingester holds back
+        held = sum(map(len, self.pending.values())) + sum(map(len, self.kept.values()))
+        with self.server.pipeline(transaction=False) as pipe:
+            requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
+        busy, now = bool(requests) or messages > held, time.monotonic()
         unnamed = self.runs.get(None)
         if unnamed and not busy and now - unnamed.last_message >= self.options.settle:
             self.close_run(None, complete=True)

@@ -1,26 +1,42 @@
-"""What workers hand to the ingester: items and events as versioned JSON (the format is in
-docs/scaling.md, "What travels through Redis"). ``decode`` checks a message completely
-before anything acts on it: every field against the type its dataclass or its recorder
-method's parameter declares (so a field added to one of those is checked with no change
-here), ``at`` as an ISO 8601 time, an item's URL as http(s)."""
+"""What workers tell the ingester, as versioned JSON: ``RemoteRecorder``, the pass's
+Recorder on a worker (or enqueue), sends each call as a message on the item stream, and
+``decode`` reads one back, checked completely before anything acts on it: every field
+against the type its dataclass or its recorder method's parameter declares (so a field
+added to one of those is checked with no change here), ``at`` as an ISO 8601 time, an
+item's URL as http(s). The format: docs/scaling.md, "What is in Redis"."""
 
 from __future__ import annotations
 
 import inspect
 import json
+import logging
 import typing
-from dataclasses import asdict, dataclass, field, fields
+from collections import Counter
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any, NotRequired, Protocol
 
 from pydantic import TypeAdapter
+from redis import Redis
+from redis.exceptions import RedisError
+from scrapy import Request
 from typing_extensions import TypedDict
 
 from crawler.checked import Unreadable, read_json
+from crawler.cluster.frontier import RUN
+from crawler.cluster.keys import INGEST_GROUP, Keys
+from crawler.cluster.streams import Stream
+from crawler.config import Config
 from crawler.context import Recorder
 from crawler.items import ArticleItem
 from crawler.matching.models import TopicMatch
-from crawler.times import from_iso
+from crawler.storage.store import Store
+from crawler.times import from_iso, to_iso, utc_now
+
+log = logging.getLogger("presswatch.cluster")
 
 VERSION = 1  # changes only when a reader of the old version would misread a message
 ITEM = "item"
@@ -34,7 +50,7 @@ class MessageError(ValueError):
 
 class WorkerRecorder(Recorder, Protocol):
     """What a worker's recorder reports: every call of the pass's Recorder, and one
-    event only a shared frontier has (crawler.cluster.recorder.RemoteRecorder sends them)."""
+    event only a shared frontier has (RemoteRecorder, below, sends them)."""
 
     def offered(self, url: str, source_id: int) -> None:
         """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
@@ -67,12 +83,8 @@ class Message:
 
 
 def item_message(item: ArticleItem, *, at: str, generation: str, run: int | None = None) -> str:
-    payload = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in NOT_SENT}
-    payload["entry"] = asdict(item.entry)
-    payload["article"] = asdict(item.article) if item.article is not None else None
-    payload["matches"] = [asdict(match) for match in item.matches]
-    payload["summary_matches"] = [asdict(match) for match in item.summary_matches]
-    return _dumps(_envelope(ITEM, at, generation, run) | {"item": payload})
+    payload = {k: v for k, v in asdict(item).items() if k not in NOT_SENT}
+    return _dumps(ITEM, at, generation, run, item=payload)
 
 
 def event_message(
@@ -81,16 +93,13 @@ def event_message(
     if kind not in EVENTS:
         raise ValueError(f"unknown event {kind!r}")
     payload = {name: values.get(name) for name in EVENTS[kind]}
-    return _dumps(_envelope(kind, at, generation, run) | {"fields": payload})
+    return _dumps(kind, at, generation, run, fields=payload)
 
 
-def _envelope(kind: str, at: str, generation: str, run: int | None) -> dict[str, Any]:
+def _dumps(kind: str, at: str, generation: str, run: int | None, **body: Any) -> str:
     envelope = {"v": VERSION, "kind": kind, "at": at, "generation": generation}
-    return envelope if run is None else envelope | {"run": run}
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    envelope |= {} if run is None else {"run": run}
+    return json.dumps(envelope | body, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(raw: bytes | str) -> Message:
@@ -158,3 +167,98 @@ def _shape(kind: str) -> TypeAdapter[Any]:
         body = {"fields": TypedDict(f"{kind}_fields", arguments)}
     envelope = {"at": str, "generation": str, "run": NotRequired[int | None], **body}
     return TypeAdapter(TypedDict(f"{kind}_message", envelope))
+
+
+# The run of the request whose callback is running (set by the scheduler's middleware
+# in the task reading that callback's output); events are sent under it.
+current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
+
+
+def raise_error(error: RedisError) -> None:
+    raise error
+
+
+@dataclass
+class RemoteRecorder:
+    """The Recorder of a worker (or enqueue), a ``WorkerRecorder``: each event method (one
+    per ``messages.EVENTS``, made below from the protocol's signature) sends its arguments
+    by name. ``on_lost(error)`` decides what happens when Redis cannot take a message: a
+    worker stops at once (``worker.fail_stop``), so that its requests stay unacknowledged
+    and another worker repeats the work; enqueue lets the error propagate."""
+
+    server: Redis
+    keys: Keys
+    config: Config
+    source_ids: dict[str, int]
+    generation: str
+    store: Store | None = None  # enqueue only
+    on_lost: Callable[[RedisError], None] = raise_error
+    clock: Callable[[], datetime] = utc_now
+    counts: Counter[str] = field(default_factory=Counter)
+    failure: str | None = field(default=None, init=False)  # it writes nothing itself
+    run: int | None = None  # enqueue's run; a worker's events take their request's
+
+    def __post_init__(self) -> None:
+        self.items = Stream(self.server, self.keys.items, INGEST_GROUP, "", self.keys.dead_letters)
+        self.sources_by_id = {
+            self.source_ids[s.name]: s for s in self.config.sources if s.name in self.source_ids
+        }
+
+    def is_stored(self, url: str) -> bool:
+        try:
+            return bool(self.server.sismember(self.keys.stored, url))
+        except RedisError as error:
+            self.on_lost(error)
+            raise
+
+    def gone_not_due(self, url: str) -> bool:
+        """A worker has no database: a gone link its feed offers again is fetched again
+        (the ingester records its error once; enqueue puts due ones on the frontier)."""
+        return False
+
+    def duplicate(self, request: Request) -> None:
+        """The duplicate filter turned ``request`` away. If it was a new article offered
+        by a source, that source still carries it (SourceSpider's ``also_from``, across
+        workers)."""
+        meta = request.meta
+        if "url" in meta and "article_id" not in meta and "redirect_urls" not in meta:
+            self._event("offered", meta.get(RUN), url=meta["url"], source_id=meta["source_id"])
+
+    def record(self, item: ArticleItem) -> None:
+        """Handed over by the push pipeline."""
+        at = to_iso(self.clock())
+        self._send(item_message(item, at=at, generation=self.generation, run=item.run), "items")
+
+    def _event(self, kind: str, run: int | None = None, **values: Any) -> None:
+        """Send an event, under ``run``, else enqueue's, else that of the request whose
+        callback is running."""
+        run = next((r for r in (run, self.run, current_run.get()) if r is not None), None)
+        at = to_iso(self.clock())
+        self._send(event_message(kind, values, at=at, generation=self.generation, run=run), kind)
+
+    def _send(self, message: str, kind: str) -> None:
+        try:
+            self.items.add(message)
+        except RedisError as error:
+            log.critical("cannot hand a message to the ingester: %s", error)
+            self.on_lost(error)
+            raise
+        self.counts[kind] += 1
+
+
+def _sender(kind: str) -> Callable[..., None]:
+    """RemoteRecorder's method for event ``kind``, with WorkerRecorder's signature for it."""
+    signature = inspect.signature(getattr(WorkerRecorder, kind))
+
+    def send(self: RemoteRecorder, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        self._event(kind, **{name: bound.arguments[name] for name in EVENTS[kind]})
+
+    send.__signature__ = signature  # type: ignore[attr-defined]
+    send.__name__ = send.__qualname__ = kind
+    return send
+
+
+for _kind in EVENTS:
+    setattr(RemoteRecorder, _kind, _sender(_kind))

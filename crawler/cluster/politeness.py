@@ -8,10 +8,10 @@ from __future__ import annotations
 import itertools
 from typing import Any, Self
 
-from redis import Redis
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
@@ -61,35 +61,22 @@ def site_of(request: Request) -> str:
 
 
 class ClusterPolitenessMiddleware:
-    def __init__(
-        self,
-        server: Redis,
-        keys: Keys,
-        worker: str,
-        slots: int,
-        interval: float,
-        slot_ttl: float,
-        max_pause: float,
-    ) -> None:
-        self.server, self.keys, self.worker = server, keys, worker
-        self.slots, self.interval_ms = slots, int(interval * 1000)
-        self.ttl_ms, self.max_pause = max(int(slot_ttl * 1000), 1000), max_pause
+    def __init__(self, settings: Settings) -> None:
+        server = redis_client(settings["PRESSWATCH_REDIS_URL"])
+        self.keys = Keys(settings["PRESSWATCH_CLUSTER_PREFIX"])
+        self.worker = settings["PRESSWATCH_WORKER_ID"]
+        self.slots = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.interval_ms = int(settings.getfloat("DOWNLOAD_DELAY") * 1000)
+        # a slot a killed worker held expires after the download timeout
+        self.ttl_ms = int(settings.getfloat("DOWNLOAD_TIMEOUT") * 1000) + 10_000
+        self.max_pause = settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0)
         self.tokens = itertools.count(1)
         self.acquire = server.register_script(ACQUIRE)
         self.release = server.register_script(RELEASE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        return cls(
-            redis_client(settings["PRESSWATCH_REDIS_URL"]),
-            Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
-            settings["PRESSWATCH_WORKER_ID"],
-            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-            settings.getfloat("DOWNLOAD_DELAY"),
-            settings.getfloat("DOWNLOAD_TIMEOUT") + 10,
-            settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0),
-        )
+        return cls(crawler.settings)
 
     async def process_request(self, request: Request) -> None:
         from twisted.internet import reactor  # installed by Scrapy by now

@@ -12,9 +12,8 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator
 from typing import Any, Self
 
-from redis import Redis
 from redis.exceptions import RedisError
-from scrapy import Request, Spider, signals
+from scrapy import Request, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
@@ -23,8 +22,9 @@ from twisted.internet.task import LoopingCall
 
 from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier
 from crawler.cluster.keys import Keys, redis_client
-from crawler.cluster.recorder import current_run
-from crawler.cluster.worker import fail_stop, newer_context
+from crawler.cluster.messages import current_run
+from crawler.cluster.published import NotPublished, current_generation, load
+from crawler.cluster.worker import fail_stop, worker_context
 
 log = logging.getLogger("presswatch.cluster")
 
@@ -42,17 +42,13 @@ class ClusterScheduler(BaseScheduler):
     only every five seconds, so while the downloader is empty the scheduler checks the
     frontier twice a second and hands a request to the engine (``engine.crawl``)."""
 
-    def __init__(
-        self,
-        crawler: Crawler,
-        server: Redis,
-        keys: Keys,
-        worker: str,
-        heartbeat: float,
-        idle_exit: float | None,
-    ) -> None:
-        self.crawler, self.server, self.keys, self.worker = crawler, server, keys, worker
-        self.heartbeat, self.idle_exit = heartbeat, idle_exit
+    def __init__(self, crawler: Crawler) -> None:
+        settings, self.crawler = crawler.settings, crawler
+        self.server = redis_client(settings["PRESSWATCH_REDIS_URL"])
+        self.keys = Keys(settings["PRESSWATCH_CLUSTER_PREFIX"])
+        self.worker = settings["PRESSWATCH_WORKER_ID"]
+        self.heartbeat = settings.getfloat("PRESSWATCH_HEARTBEAT")
+        self.idle_exit = settings.getfloat("PRESSWATCH_IDLE_EXIT")  # < 0: never
         self._idle_since: float | None = None
         self._ready: deque[Request] = deque()
         self._held: dict[str, dict] = {}  # entries read and not finished -> their meta
@@ -62,25 +58,16 @@ class ClusterScheduler(BaseScheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        idle_exit = settings.getfloat("PRESSWATCH_IDLE_EXIT", -1)
-        return cls(
-            crawler,
-            redis_client(settings["PRESSWATCH_REDIS_URL"]),
-            Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
-            settings["PRESSWATCH_WORKER_ID"],
-            settings.getfloat("PRESSWATCH_HEARTBEAT"),
-            idle_exit if idle_exit >= 0 else None,
-        )
+        return cls(crawler)
 
-    def open(self, spider: Spider) -> None:
+    def open(self, spider: Any) -> None:
         self.frontier = Frontier(
             self.server,
             self.keys,
             spider,
             consumer=self.worker,
             idle=self.heartbeat,
-            on_duplicate=self._duplicate,
+            on_duplicate=lambda request: spider.recorder.duplicate(request),
         )
         self.crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self._finished, signal=request_finished)
@@ -163,18 +150,14 @@ class ClusterScheduler(BaseScheduler):
         except RedisError as error:
             log.warning("could not renew this worker's requests: %s", error)
 
-    def _duplicate(self, request: Request) -> None:
-        spider: Any = self.crawler.spider
-        spider.recorder.duplicate(request)
-
-    def _spider_idle(self, spider: Spider) -> None:
+    def _spider_idle(self, spider: Any) -> None:
         leaked = set(self._held) - {r.meta[ENTRY] for r in self._ready}
         if leaked:  # never reported finished: no longer renewed, so taken over later
             log.warning("%d request(s) never reported finished: left to be taken over", len(leaked))
             for entry in leaked:
                 del self._held[entry]
         self._adopt_newest_config(spider)
-        if self.idle_exit is None or self.server.xlen(self.keys.frontier):  # under way
+        if self.idle_exit < 0 or self.server.xlen(self.keys.frontier):  # under way
             self._idle_since = None
             raise DontCloseSpider
         self._idle_since = self._idle_since or time.monotonic()
@@ -182,16 +165,18 @@ class ClusterScheduler(BaseScheduler):
             raise DontCloseSpider
         log.info("nothing under way for %gs: worker %s stops", self.idle_exit, self.worker)
 
-    def _adopt_newest_config(self, spider: Spider) -> None:
-        cluster_spider: Any = spider
-        context = newer_context(
-            self.server, self.keys, cluster_spider.context, cluster_spider.generation
-        )
-        if context is not None:
-            cluster_spider.use(context)
-            log.info(
-                "worker %s now works with configuration %s", self.worker, cluster_spider.generation
+    def _adopt_newest_config(self, spider: Any) -> None:
+        current = current_generation(self.server, self.keys)
+        if current is None or current == spider.generation:
+            return
+        try:
+            spider.use(
+                worker_context(self.server, self.keys, load(self.server, self.keys, current))
             )
+        except NotPublished as error:
+            log.warning("keeping configuration %s: %s", spider.generation, error)
+        else:
+            log.info("worker %s now works with configuration %s", self.worker, current)
 
 
 class FinishedMiddleware:
@@ -216,24 +201,20 @@ class FinishedMiddleware:
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        entry = self._start(response)
+        entry = response.meta.get(ENTRY) or ""
         current_run.set(response.meta.get(RUN))
+        self.running.add(entry)
         try:
             async for output in result:
-                self._count(entry, output)
+                if entry and output is not None:
+                    self._count(entry, output)
                 yield output
         finally:
-            self._end(entry)
+            self.running.discard(entry)
+            if entry:
+                self._maybe_finished(entry)
 
-    def _start(self, response: Response) -> str | None:
-        entry = response.meta.get(ENTRY)
-        if entry:
-            self.running.add(entry)
-        return entry
-
-    def _count(self, entry: str | None, output: Any) -> None:
-        if not entry or output is None:
-            return
+    def _count(self, entry: str, output: Any) -> None:
         if isinstance(output, Request):
             for inherited in (ENTRY, TOKEN):  # never a copy of the parent's
                 output.meta.pop(inherited, None)
@@ -242,11 +223,6 @@ class FinishedMiddleware:
         elif hasattr(output, "run"):
             output.run = current_run.get()
         self.waiting[entry] += 1
-
-    def _end(self, entry: str | None) -> None:
-        if entry:
-            self.running.discard(entry)
-            self._maybe_finished(entry)
 
     def _item_done(self, item: Any, response: Any, **kwargs: Any) -> None:
         if isinstance(response, Response):
