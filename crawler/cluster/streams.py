@@ -76,7 +76,10 @@ class Stream:
         if entries:
             seconds = self.idle_ms / 1000
             log.warning(
-                "took over %d entr(ies) of %s left for %gs", len(entries), self.key, seconds
+                "took over %d entr(ies) of %s left unfinished for %gs",
+                len(entries),
+                self.key,
+                seconds,
             )
         return self._checked(entries)
 
