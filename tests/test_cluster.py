@@ -334,6 +334,23 @@ def test_a_second_ingester_is_refused(tmp_path, redis_url):
     assert "ingester elsewhere-1 already serves" in result.stderr
 
 
+def test_the_ingester_s_claim_is_renewed_and_comes_back_if_redis_loses_it(redis_url):
+    from crawler.cluster.ingest import Claim
+    from crawler.cluster.keys import process_id
+
+    redis, key = Redis.from_url(redis_url), Keys().ingester
+    claim = Claim(redis, key, ttl=1.0)
+    assert claim.take() is None
+    time.sleep(1.5)  # longer than its time to live: renewed meanwhile
+    assert redis.get(key) == process_id().encode()
+    redis.delete(key)  # as a Redis restarted without persistence would
+    time.sleep(0.7)  # it is renewed every third of its time to live
+    assert redis.get(key) == process_id().encode()
+    assert Claim(redis, key, ttl=1.0).take() == process_id()  # a second one is refused
+    claim.release()
+    assert not redis.exists(key)
+
+
 def test_worker_needs_a_redis_url():
     env_free = {k: v for k, v in child_env().items() if k != "PRESSWATCH_REDIS"}
     done = run_cli("worker", env=env_free, timeout=60)
