@@ -80,7 +80,10 @@ def presswatch_extraction(pages: list[Path]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
+def write_config(
+    folder: Path, site: LocalSite, feeds: int, db: Path, *, obey_robots: bool = False
+) -> Path:
+    """A configuration of ``feeds`` outlets on ``site``, writing to ``db``."""
     sources = "".join(
         f'[[sources]]\nname = "Outlet {n}"\nurl = "{site.url(f"outlet{n}/feed.xml")}"\n'
         for n in range(feeds)
@@ -90,7 +93,7 @@ def write_config(folder: Path, site: LocalSite, feeds: int, db: Path) -> Path:
     # spaces requests to one real site (AutoThrottle, 4 at a time) is turned off.
     config.write_text(
         f'[storage]\ndb = "{db}"\n[crawl]\nallow_private_addresses = true\n'
-        "obey_robots = false\nconcurrency = 16\nper_domain_concurrency = 16\n"
+        f"obey_robots = {str(obey_robots).lower()}\nconcurrency = 16\nper_domain_concurrency = 16\n"
         f"autothrottle = false\n{sources}{TOPICS}",
         encoding="utf-8",
     )

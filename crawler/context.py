@@ -21,7 +21,7 @@ class Recorder(Protocol):
     """Where the spider and the pipelines report a pass's findings.
 
     A local pass writes them to the database (crawler.tracking.recorder.PassRecorder); a
-    cluster worker sends each call to the ingester (crawler.cluster.recorder.RemoteRecorder),
+    cluster worker sends each call to the ingester (crawler.cluster.messages.RemoteRecorder),
     which replays it on a PassRecorder. The reports' parameters are what a cluster
     message carries: crawler.cluster.messages checks each event against these signatures.
     """

@@ -69,6 +69,11 @@ CONCURRENT_REQUESTS_PER_DOMAIN = _crawl_defaults.per_domain_concurrency
 AUTOTHROTTLE_TARGET_CONCURRENCY = float(CONCURRENT_REQUESTS_PER_DOMAIN)
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy checks every response's callback for a generator that returns a value by parsing
+# its source (inspect, tokenize, ast): callbacks are bound methods, which its cache cannot
+# keep, so that was about 8% of a re-check pass's CPU. tests/test_spider_callbacks.py makes
+# the same check once, over every callback of spiders/.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Limits: bounded retries spaced out (crawler.fetching.middlewares.PoliteRetryMiddleware), bounded
 # redirects; DOWNLOAD_MAXSIZE (from the config) also bounds a decompressed body.

@@ -15,7 +15,7 @@ It parses feeds, sitemaps, section pages and articles exactly as SourceSpider do
   (``crawler.cluster.scheduler.request_finished``), so that its frontier entry is
   acknowledged.
 
-Its recorder is a ``crawler.cluster.recorder.RemoteRecorder``: what it reports goes to
+Its recorder is a ``crawler.cluster.messages.RemoteRecorder``: what it reports goes to
 the ingester through Redis.
 """
 
@@ -29,7 +29,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.cluster.frontier import ENTRY, RUN
-from crawler.cluster.recorder import current_run
+from crawler.cluster.messages import current_run
 from crawler.cluster.scheduler import request_finished
 from crawler.config import Source
 from crawler.context import PassContext

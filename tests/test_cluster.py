@@ -39,18 +39,18 @@ from clustering import (
 )
 from redis import Redis
 
-from crawler.cluster.codec import CodecError, RequestCodec
+from crawler.cluster.frontier import CodecError, RequestCodec
 from crawler.cluster.ingest import Ingester, IngestOptions
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import (
     EVENTS,
     MessageError,
+    RemoteRecorder,
     WorkerRecorder,
     decode,
     event_message,
     item_message,
 )
-from crawler.cluster.recorder import RemoteRecorder
 from crawler.config import Source
 from crawler.items import Article, ArticleItem, FeedEntry
 from crawler.matching.models import TopicMatch
@@ -242,7 +242,7 @@ def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis
     redis.xadd(keys.items, {"m": event_message("offered", offer, at=at, generation=generation)})
 
     doomed = Ingester(IngestOptions(db, keys.prefix), redis)
-    doomed.ingest(doomed.queue.recover() + doomed.queue.claim(10, wait=1))
+    doomed.ingest(doomed.recover() + doomed.stream.read(10, block=1))
     assert redis.xpending(keys.items, "ingest")["pending"] == 1  # committed, offer kept
     doomed.lock.release()  # and it dies: no run closed, nothing more acknowledged
     doomed.store.close()
@@ -261,15 +261,17 @@ def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_
     """Before Redis Streams: a list of messages, a list of taken ones, a list set aside."""
     _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
     redis, keys = Redis.from_url(redis_url), Keys()
-    redis.lpush(keys.legacy_processing, taken)
-    redis.lpush(keys.legacy_items, waiting)
+    redis.lpush(keys.key("items", "processing"), taken)
+    redis.lpush(keys.key("items"), waiting)
     old_record = {"at": "2026-11-20T08:00:00Z", "reason": "old reason", "message": "x"}
-    redis.lpush(keys.legacy_dead_letters, json.dumps(old_record))
+    redis.lpush(keys.key("items", "dead"), json.dumps(old_record))
 
     ingest_all(tmp_path / "test.db", redis)
 
     assert_both_events_stored(tmp_path / "test.db")
-    assert not redis.exists(keys.legacy_items, keys.legacy_processing, keys.legacy_dead_letters)
+    assert not redis.exists(
+        keys.key("items"), keys.key("items", "processing"), keys.key("items", "dead")
+    )
     [aside] = dead_letters(redis)
     assert (aside["reason"], aside["message"]) == ("old reason", "x")
 
@@ -278,13 +280,13 @@ def test_an_upgrade_keeps_the_old_frontier_s_requests_in_order(redis_url):
     from crawler.cluster.upgrade import migrate
 
     redis, keys = Redis.from_url(redis_url), Keys()
-    redis.zadd(keys.legacy_requests, {"second": 0, "first": -10})
-    redis.hset(keys.legacy_leases, "w1:7", "-5 leased")  # a worker held it
+    redis.zadd(keys.key("requests"), {"second": 0, "first": -10})
+    redis.hset(keys.key("leases"), "w1:7", "-5 leased")  # a worker held it
     moved = migrate(redis, keys)
 
     assert moved.requests == 3
     assert [f[b"m"] for _, f in redis.xrange(keys.frontier)] == [b"first", b"leased", b"second"]
-    assert not redis.exists(keys.legacy_requests, keys.legacy_leases)
+    assert not redis.exists(keys.key("requests"), keys.key("leases"))
     assert migrate(redis, keys).requests == 0  # once
 
 
@@ -330,6 +332,23 @@ def test_a_second_ingester_is_refused(tmp_path, redis_url):
     result = run_cli("ingest", "--db", str(tmp_path / "x.db"), "--redis", redis_url)
     assert result.code == 3
     assert "ingester elsewhere-1 already serves" in result.stderr
+
+
+def test_the_ingester_s_claim_is_renewed_and_comes_back_if_redis_loses_it(redis_url):
+    from crawler.cluster.ingest import Claim
+    from crawler.cluster.keys import process_id
+
+    redis, key = Redis.from_url(redis_url), Keys().ingester
+    claim = Claim(redis, key, ttl=1.0)
+    assert claim.take() is None
+    time.sleep(1.5)  # longer than its time to live: renewed meanwhile
+    assert redis.get(key) == process_id().encode()
+    redis.delete(key)  # as a Redis restarted without persistence would
+    time.sleep(0.7)  # it is renewed every third of its time to live
+    assert redis.get(key) == process_id().encode()
+    assert Claim(redis, key, ttl=1.0).take() == process_id()  # a second one is refused
+    claim.release()
+    assert not redis.exists(key)
 
 
 def test_worker_needs_a_redis_url():

@@ -227,14 +227,15 @@ def test_real_pages_lose_their_promotional_tail(page_id: str, gone: str) -> None
 
 
 def test_the_extractor_is_named_and_older_versions_are_brought_up_to_its_rules() -> None:
-    assert EXTRACTOR.startswith("presswatch-extract/2 trafilatura/")
+    assert EXTRACTOR.startswith("presswatch-extract/3 trafilatura/")
     stored = "The last sentence of the article.\nFollow us on Twitter"
     assert upgrade_text(stored, None) == "The last sentence of the article."  # 0.1
-    assert upgrade_text(stored, EXTRACTOR.replace("extract/2", "extract/1")) == (
+    assert upgrade_text(stored, EXTRACTOR.replace("extract/3", "extract/1")) == (
         "The last sentence of the article."
     )
+    assert upgrade_text(stored, EXTRACTOR.replace("extract/3", "extract/2")) == stored
     assert upgrade_text(stored, EXTRACTOR) == stored
-    assert upgrade_text(stored, "presswatch-extract/2 trafilatura/0.9.0") is None
+    assert upgrade_text(stored, "presswatch-extract/3 trafilatura/0.9.0") is None
     assert upgrade_text(stored, "presswatch-extract/9 " + EXTRACTOR.split()[1]) is None
 
 

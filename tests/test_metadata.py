@@ -154,8 +154,11 @@ def test_the_headline_is_the_pages_without_decorations(page_id, headline):
             ("2023-11-06T17:19:00Z", "json-ld"),
             ("2023-11-07T09:14:00Z", "json-ld"),
         ),
-        # nothing declared: htmldate's extensive search finds the day on the page
+        # nothing declared: htmldate finds the day on the page
         ("trafilatura/dw.com.colonial", ("2020-01-19", "htmldate"), (None, None)),
+        # nothing declared and no date on the page (the article is of 2016-12-13):
+        # no date, rather than the 2022-01-01 that htmldate's extensive search guessed
+        ("postlight/www.refinery29.com", (None, None), (None, None)),
     ],
 )
 def test_published_and_modified_dates_with_their_source(page_id, published, modified):

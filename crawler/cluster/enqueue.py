@@ -1,19 +1,8 @@
-"""``presswatch enqueue``: put one pass's feed polls and due revisits on the frontier.
-
-This is the cluster's scheduling, kept in one place next to the database: it reads what
-only the database knows (the feeds' ETag and Last-Modified, which stored articles are
-due) and builds the very requests a local pass would start with, through
-``ClusterSpider.source_request`` and ``revisit_request``. On the way it mirrors sources
-and topics into the database and publishes the configuration for the workers and the
-ingester (``crawler.cluster.published``), fills the ``stored`` set if Redis lost it, and
-moves what an older presswatch left in its Redis lists onto the streams
-(``crawler.cluster.upgrade``).
-
-Feed polls and revisits are not filtered as duplicates (each pass must make them): two
-enqueues while the first one's requests still wait put them on the frontier twice. Like
-``crawler.run``, this module builds requests with a spider, so it imports
-``spiders/``.
-"""
+"""``presswatch enqueue``: open a run and put one pass's feed polls and due revisits on the
+frontier, built by the spider methods a local pass starts with (so scheduling stays in one
+place, next to the database). On the way it mirrors sources and topics, publishes the
+configuration, refills the ``stored`` set if Redis lost it and moves what an older
+presswatch left in Redis lists. Like ``crawler.run``, it imports ``spiders/``."""
 
 from __future__ import annotations
 
@@ -24,18 +13,16 @@ from pathlib import Path
 
 from redis import Redis
 
-from crawler.cluster.codec import RequestCodec
 from crawler.cluster.frontier import (
     Frontier,
     enqueued,
     open_run,
-    pending_work,
     reset_duplicate_filter,
 )
 from crawler.cluster.ingest import seed_stored_urls
 from crawler.cluster.keys import Keys
+from crawler.cluster.messages import RemoteRecorder
 from crawler.cluster.published import publish, shared_toml
-from crawler.cluster.recorder import RemoteRecorder
 from crawler.cluster.upgrade import migrate
 from crawler.config import Config, ConfigError
 from crawler.context import RECHECK_CHOICES, PassContext
@@ -99,8 +86,7 @@ def enqueue(
             enqueued(server, keys, run)
     finally:
         store.close()
-    work = pending_work(server, keys)
-    queued = work["queued"] + work["held"]
+    queued = int(server.xlen(keys.frontier))  # acknowledged requests are deleted
     return EnqueueSummary(recorder.generation, run, polls, revisits, queued, recovered, seeded)
 
 
@@ -119,10 +105,7 @@ def _submit(
     from spiders.cluster import ClusterSpider
 
     spider = ClusterSpider(context)
-    codec = RequestCodec(spider.source_named)
-    frontier = Frontier(
-        server, keys, spider, codec, on_duplicate=recorder.duplicate, run=recorder.run
-    )
+    frontier = Frontier(server, keys, spider, on_duplicate=recorder.duplicate, run=recorder.run)
     requests = [spider.source_request(source) for source in context.sources]
     polls = sum(frontier.submit(request) for request in requests if request is not None)
     revisits = 0

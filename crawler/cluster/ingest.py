@@ -1,56 +1,35 @@
-"""``presswatch ingest``: the cluster's one SQLite writer.
-
-The ingester takes the workers' messages off the item queue in batches and replays each
-on a ``PassRecorder``, the same code a local pass writes through, so the database is
-exactly what ``presswatch run`` would have written. A batch is committed before its
-messages are acknowledged (``crawler.cluster.queue``). After a commit, the URLs of the
-articles it stored go into the ``stored`` set, which is how workers know an article is
-already in the database.
-
-Runs: a local pass is one ``runs`` row; here a run is what one ``presswatch enqueue``
-started. Enqueue opens it (``crawler.cluster.frontier.open_run``), and its id travels with
-every request, follow-up request, item and event. The run's work is done when the
-tokens of its requests have all left its ``open`` set (each leaves in the transaction
-that acknowledges its request, after everything the request produced is on the item
-stream) and the ingester has committed every message added before that moment. Then
-the run is closed: its feeds' validators saved, as the end of a complete pass does.
-Overlapping enqueues are separate runs, each with its own row and counts. A run is also
-closed, without saving validators, after ``max_run`` seconds (a digest waiting for the
-database lock gets its turn; what comes later goes into a new row for the same run), and
-when the ingester is stopped (``interrupted``). Messages naming no run (from an older
-worker) go to a run closed once nothing has been under way for ``settle`` seconds. The
-database lock (``<db>.lock``) is held while a run is open.
-"""
+"""``presswatch ingest``: the cluster's one SQLite writer. It replays the workers' messages
+on a ``PassRecorder`` (so the database is what ``presswatch run`` would write), commits
+each batch before acknowledging it, and closes each run when its work is all committed
+(docs/scaling.md, "Runs")."""
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import signal
+import socket
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
 from redis import Redis
+from redis.exceptions import LockNotOwnedError, RedisError
+from redis.lock import Lock
 
 from crawler import items
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import (
-    forget_run,
-    open_runs,
-    pending_work,
-    reset_duplicate_filter,
-)
-from crawler.cluster.keys import Keys
-from crawler.cluster.liveness import Heartbeat, process_id
-from crawler.cluster.messages import EVENTS, ITEM, Message, MessageError, decode
+from crawler.cluster.frontier import forget_run, open_runs, reset_duplicate_filter
+from crawler.cluster.keys import INGEST_GROUP, Keys, process_id, text
+from crawler.cluster.messages import ITEM, Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
-from crawler.cluster.queue import ItemQueue
-from crawler.cluster.streams import Entry, id_key
+from crawler.cluster.streams import Entry, Stream, id_key
 from crawler.cluster.upgrade import migrate
 from crawler.config import NotifyTarget
 from crawler.fetching.urls import host_of, private_address
@@ -63,6 +42,7 @@ from crawler.tracking.recorder import PassRecorder
 log = logging.getLogger("presswatch.cluster")
 
 SEED_CHUNK = 10_000
+CONSUMER = "ingest"  # always the same name: a restarted ingester reads what it held
 
 
 class IngesterRunning(RuntimeError):
@@ -78,21 +58,73 @@ class IngestOptions:
     db: Path
     prefix: str
     idle_exit: float | None = None  # exit after this long with nothing under way
-    settle: float = 2.0  # quiet seconds before a run closes
+    settle: float = 2.0  # quiet seconds before a run of no name closes
     max_run: float = 1800.0  # a run open this long is closed and a new one opened
     batch: int = 500  # messages per commit, at most
-    heartbeat: float = DEFAULT_HEARTBEAT
+    heartbeat: float = DEFAULT_HEARTBEAT  # the claim's time to live
     notify: tuple[NotifyTarget, ...] = ()  # this host's alert targets (never published)
 
 
-class MessageClock:
-    """The recorder's clock: when the message being replayed happened on its worker."""
+class Claim:
+    """One ingester per prefix: redis-py's ``Lock`` on the ``ingester`` key, holding
+    ``host-pid`` and renewed every third of its time to live from a thread of its own (so
+    a slow commit never makes it look dead). A holder that is a process of this host that
+    no longer exists is replaced at once; another host's claim is waited out."""
 
-    def __init__(self) -> None:
-        self.at: datetime | None = None
+    def __init__(self, server: Redis, key: str, ttl: float) -> None:
+        self.server, self.key, self.me = server, key, process_id()
+        self.lock = Lock(server, key, timeout=max(ttl, 1.0), thread_local=False)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._renew, name="claim", daemon=True)
 
-    def __call__(self) -> datetime:
-        return self.at or utc_now()
+    def take(self) -> str | None:
+        """Take the claim (None), or say who holds it."""
+        if not self.lock.acquire(blocking=False, token=self.me):
+            holder = text(self.server.get(self.key) or b"")
+            if not (_dead_here(holder) and self._replace(holder)):
+                return holder
+            log.warning("took over the claim of %s, a process of this host that is gone", holder)
+        self.thread.start()
+        return None
+
+    def release(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        try:
+            self.lock.release()
+        except RedisError as error:
+            log.warning("could not remove the claim %s: %s", self.key, error)
+
+    def _replace(self, holder: str) -> bool:
+        try:
+            self.lock.do_release(holder)  # only if it still holds it
+        except LockNotOwnedError:
+            return False
+        return bool(self.lock.acquire(blocking=False, token=self.me))
+
+    def _renew(self) -> None:
+        while not self.stopped.wait(self.lock.timeout / 3):
+            try:
+                try:
+                    self.lock.reacquire()
+                except LockNotOwnedError:  # gone from Redis (restarted): taken again if free
+                    self.lock.acquire(blocking=False, token=self.me)
+            except RedisError as error:  # keep trying: the key may survive a short outage
+                log.warning("claim %s not renewed: %s", self.key, error)
+
+
+def _dead_here(holder: str) -> bool:
+    """Is ``holder`` (``host-pid``) a process of this host that no longer exists?"""
+    host, _, pid = holder.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 @dataclass
@@ -111,12 +143,18 @@ class Ingester:
         server: Redis,
         on_run_closed: Callable[[PassSummary], None] = lambda summary: None,
     ) -> None:
-        self.options, self.server = options, server
+        self.options, self.server, self.on_run_closed = options, server, on_run_closed
         self.keys = Keys(options.prefix)
-        self.queue = ItemQueue(server, self.keys, options.heartbeat)
-        self.on_run_closed = on_run_closed
+        self.stream = Stream(
+            server,
+            self.keys.items,
+            INGEST_GROUP,
+            CONSUMER,
+            self.keys.dead_letters,
+            options.heartbeat,
+        )
         self.store = Store.open(options.db)
-        self.clock = MessageClock()
+        self.at: datetime | None = None  # when the message being replayed happened
         self.runs: dict[int | None, OpenRun] = {}  # by cluster run (None: no run named)
         self.lock: DatabaseLock | None = None  # held while a run is open
         self.boundaries: dict[int, str] = {}  # finished run -> its last message, or later
@@ -129,33 +167,25 @@ class Ingester:
         self.entry: Entry | None = None  # the entry being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
-        self.handlers: dict[str, Callable[[PassRecorder, Message], list[str]]] = {
-            kind: self._event for kind in EVENTS
-        } | {ITEM: self._item, "offered": self._offered}
-
-    # -- the loop ------------------------------------------------------------------------
 
     def serve(self) -> None:
         """Ingest until stopped, or until idle for ``idle_exit`` seconds."""
-        heartbeat = Heartbeat(self.server, self.keys.ingester, process_id(), self.options.heartbeat)
-        if not heartbeat.claim():
+        claim = Claim(self.server, self.keys.ingester, self.options.heartbeat)
+        if (holder := claim.take()) is not None:
             self.store.close()
-            raise IngesterRunning(
-                f"ingester {heartbeat.holder()} already serves {self.keys.prefix!r}"
-            )
-        heartbeat.start()
+            raise IngesterRunning(f"ingester {holder} already serves {self.keys.prefix!r}")
         try:
             self._serve()
         finally:
             for run in list(self.runs):
                 self.close_run(run, complete=False, status="interrupted")
-            heartbeat.stop()
+            claim.release()
             self.store.close()
 
     def _serve(self) -> None:
         migrate(self.server, self.keys)
         seed_stored_urls(self.server, self.keys, self.store)
-        recovered = self.queue.recover()
+        recovered = self.recover()
         if recovered:
             log.warning(
                 "%d message(s) an ingester took and never committed: ingesting them again",
@@ -165,7 +195,7 @@ class Ingester:
             self.ingest(recovered[start : start + self.options.batch])
         quiet_since = time.monotonic()
         while not self.stopping:
-            messages = self.queue.claim(self.options.batch, wait=1.0)
+            messages = self.stream.read(self.options.batch, block=1.0)
             if messages:
                 self.ingest(messages)
                 quiet_since = time.monotonic()
@@ -173,13 +203,19 @@ class Ingester:
             elif self._idle(quiet_since):
                 return
 
+    def recover(self) -> list[Entry]:
+        """What a previous ingester took and never committed."""
+        self.stream.create_group()
+        return self.stream.resume() + self.stream.take_over(10_000)
+
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close finished runs; True when it is time to exit."""
         self._close_finished_runs()
-        work = pending_work(self.server, self.keys)
-        work["processing"] -= sum(len(offers) for offers in self.pending.values())
-        work["processing"] -= sum(len(entries) for entries in self.kept.values())
-        busy, now = any(work.values()), time.monotonic()
+        # busy: requests on the frontier, or messages beyond those this ingester holds back
+        held = sum(map(len, self.pending.values())) + sum(map(len, self.kept.values()))
+        with self.server.pipeline(transaction=False) as pipe:
+            requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
+        busy, now = bool(requests) or messages > held, time.monotonic()
         unnamed = self.runs.get(None)
         if unnamed and not busy and now - unnamed.last_message >= self.options.settle:
             self.close_run(None, complete=True)
@@ -196,8 +232,10 @@ class Ingester:
         return idle_exit is not None and now - quiet_since >= idle_exit
 
     def _close_finished_runs(self) -> None:
-        """Open the runs enqueue opened; close those whose work is all committed."""
-        delivered = self.queue.delivered()
+        """Open the runs enqueue opened; close those whose work is all committed: the
+        run's open set is empty (its last message is on the stream, before the newest
+        entry there now) and everything up to that entry was delivered, so committed."""
+        delivered = self.stream.delivered()
         for run, generation in open_runs(self.server, self.keys).items():
             if run not in self.runs:
                 try:
@@ -206,19 +244,27 @@ class Ingester:
                     log.error("run %d cannot be recorded: %s", run, error)
                     forget_run(self.server, self.keys, run)
                     continue
-            boundary = self.boundaries.get(run) or self.queue.finished_at(self.keys.run_open(run))
+            boundary = self.boundaries.get(run) or self._finished_at(run)
             if boundary is None:  # requests of the run are still under way
                 continue
-            self.boundaries[run] = boundary  # its messages are all before this one
-            if id_key(boundary) <= id_key(delivered):  # ... and all committed
+            self.boundaries[run] = boundary
+            if id_key(boundary) <= id_key(delivered):
                 self.close_run(run, complete=True)
                 forget_run(self.server, self.keys, run)
                 del self.boundaries[run]
 
+    def _finished_at(self, run: int) -> str | None:
+        """None while the run's requests are under way; else the newest message's id."""
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.scard(self.keys.key("run", run, "open"))
+            pipe.xrevrange(self.keys.items, count=1)
+            under_way, newest = pipe.execute()
+        if under_way:
+            return None
+        return text(newest[0][0]) if newest else "0-0"
+
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping = True
-
-    # -- one batch -----------------------------------------------------------------------
 
     def ingest(self, entries: list[Entry]) -> None:
         """Replay a batch of messages, commit it, then acknowledge it."""
@@ -230,29 +276,34 @@ class Ingester:
                 message = decode(entry.data)
                 recorder = self._recorder_for(message)
                 self._check_addresses(message)
-                self.clock.at = from_iso(message.at)
+                self.at = from_iso(message.at)
                 with self.store.transaction():  # a failing message writes nothing
-                    stored += self.handlers[message.kind](recorder, message)
+                    stored += self._replay(recorder, message)
             except (MessageError, NotPublished) as error:
-                self._set_aside(entry, str(error))
+                self.stream.dead_letter(entry, str(error))
                 continue
             except Exception as error:  # checked, yet the database refused it
-                self._set_aside(entry, f"{type(error).__name__}: {error}")
+                self.stream.dead_letter(entry, f"{type(error).__name__}: {error}")
                 continue
             if _kept_until_run_ends(message):
                 self.kept.setdefault(self.current, []).append(entry.id)
             else:
                 done.append(entry.id)
-        self.clock.at, self.entry = None, None
+        self.at, self.entry = None, None
         if self.runs:
             self.store.commit_batch()
             self.store.begin_batch()
         held = {entry for offers in self.pending.values() for _, entry, _ in offers}
         released, self.released = self.released, []
-        self.queue.ack([*(e for e in done if e not in held), *released], stored)
+        self._ack([*(e for e in done if e not in held), *released], stored)
 
-    def _set_aside(self, entry: Entry, reason: str) -> None:
-        self.queue.dead_letter(entry, reason, to_iso(utc_now()))
+    def _ack(self, ids: list[str], stored_urls: Sequence[str] = ()) -> None:
+        """Committed: acknowledge, and publish the URLs now stored, in one transaction."""
+        with self.server.pipeline(transaction=True) as pipe:
+            self.stream.ack(ids, pipe)
+            if stored_urls:
+                pipe.sadd(self.keys.stored, *stored_urls)
+            pipe.execute()
 
     def _check_addresses(self, message: Message) -> None:
         """An article at a private address is refused as a worker would refuse to fetch
@@ -288,8 +339,6 @@ class Ingester:
             self.configs[generation] = load(self.server, self.keys, generation)
         return self.configs[generation]
 
-    # -- runs ----------------------------------------------------------------------------
-
     def _open_run(self, published: Published) -> OpenRun:
         self.lock = self.lock or self._lock()
         try:
@@ -301,7 +350,7 @@ class Ingester:
                 run_id=self.store.start_run(started_at),
                 source_ids=dict(published.source_ids),
                 topic_ids=dict(published.topic_ids),
-                clock=self.clock,
+                clock=lambda: self.at or utc_now(),  # when the message happened
                 # the ingester commits once per batch it reads (``ingest``), never
                 # inside a message's own transaction
                 batch_items=sys.maxsize,
@@ -337,7 +386,7 @@ class Ingester:
         finally:
             self._release_lock()
         if status != "interrupted":  # else a successor replays them (still pending)
-            self.queue.ack(kept)
+            self._ack(kept)
         if self.runs:  # the others go on writing in batches
             self.store.begin_batch()
         if complete:  # its work is done: its offers still waiting lead to no article
@@ -363,7 +412,7 @@ class Ingester:
                 self.pending[url] = kept
             else:
                 del self.pending[url]
-        self.queue.ack(dropped)
+        self._ack(dropped)
 
     def _lock(self) -> DatabaseLock:
         """The database lock, waited for as long as it takes (messages keep in Redis)."""
@@ -385,7 +434,16 @@ class Ingester:
                 "same database"
             )
 
-    # -- replaying messages on the recorder --------------------------------------------
+    def _replay(self, recorder: PassRecorder, message: Message) -> list[str]:
+        """The message's recorder call (an event's kind is the method, its fields the
+        arguments by name); the URLs it stored."""
+        if message.kind == ITEM:
+            return self._item(recorder, message)
+        if message.kind == "offered":
+            self._offered(recorder, message)
+        else:
+            getattr(recorder, message.kind)(**message.fields)
+        return []
 
     def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
         item = message.item
@@ -412,21 +470,13 @@ class Ingester:
                 self.pending[reached_by] = offers
         return [reached_by, item.url] if stored else []
 
-    def _event(self, recorder: PassRecorder, message: Message) -> list[str]:
-        """An event is the recorder call of its kind, its fields the arguments by name
-        (``crawler.cluster.messages.EVENTS``)."""
-        getattr(recorder, message.kind)(**message.fields)
-        return []
-
-    def _offered(self, recorder: PassRecorder, message: Message) -> list[str]:
+    def _offered(self, recorder: PassRecorder, message: Message) -> None:
         """Another source offered an article: link it now if stored, else when it is."""
         url, source_id = message.fields["url"], message.fields["source_id"]
         if self.store.article_exists(url):
             recorder.seen_in_source(url, source_id)
         elif self.entry is not None:
-            offer = (source_id, self.entry.id, self.current)
-            self.pending.setdefault(url, []).append(offer)
-        return []
+            self.pending.setdefault(url, []).append((source_id, self.entry.id, self.current))
 
 
 def _kept_until_run_ends(message: Message) -> bool:

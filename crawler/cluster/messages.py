@@ -1,58 +1,45 @@
-"""What workers hand to the ingester: items and events as versioned JSON.
-
-An *item* message carries an ``ArticleItem`` after extraction and matching (the article,
-its text and metadata (authors, dates, paywall evidence), its topic matches and the topics
-found only in the feed summary; never the page's bytes). An *event* message carries one
-of the calls the spider makes on a ``PassRecorder`` (an error, a skipped link, a polled
-source, an article seen in another source), with its arguments by name. Every message
-says when it happened (``at``, UTC), under which published configuration
-(``generation``, see ``crawler.cluster.published``) and, when it has one, the run
-``presswatch enqueue`` opened that it belongs to (``run``, an integer).
-
-    {"v": 1, "kind": "item", "at": "2026-11-25T08:00:00Z", "generation": "3f2a...",
-     "item": {"url": ..., "article": {...}, "matches": [...], ...}}
-    {"v": 1, "kind": "source_polled", "at": ..., "generation": ...,
-     "fields": {"source_id": 2, "status": "ok", "error": null, "etag": "\\"x\\"", ...}}
-
-``v`` changes only when a reader of the old version would misread a message; fields added
-later are optional, and readers ignore what they do not know.
-
-``decode`` checks a message completely before anything acts on it: every field against
-the type its dataclass declares (an item's ``ArticleItem``, ``Article``, ``FeedEntry``
-and ``TopicMatch`` fields) or its recorder method's parameter declares (an event's
-arguments, :class:`WorkerRecorder`: the pass's ``Recorder`` protocol and ``offered``),
-``at`` as an ISO 8601 time, and an item's URL as http(s). So a field added to one of
-those is checked too, with no change here. What fails is a ``MessageError`` saying which
-field and why.
-"""
+"""What workers tell the ingester, as versioned JSON: ``RemoteRecorder``, the pass's
+Recorder on a worker (or enqueue), sends each call as a message on the item stream, and
+``decode`` reads one back, checked completely before anything acts on it: every field
+against the type its dataclass or its recorder method's parameter declares (so a field
+added to one of those is checked with no change here), ``at`` as an ISO 8601 time, an
+item's URL as http(s). The format: docs/scaling.md, "What is in Redis"."""
 
 from __future__ import annotations
 
+import inspect
 import json
+import logging
 import typing
-from dataclasses import asdict, dataclass, field, fields
+from collections import Counter
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol
 
-from crawler.checked import TypedReader, Unreadable, describe
+from pydantic import TypeAdapter
+from redis import Redis
+from redis.exceptions import RedisError
+from scrapy import Request
+from typing_extensions import TypedDict
+
+from crawler.checked import Unreadable, read_json
+from crawler.cluster.frontier import RUN
+from crawler.cluster.keys import INGEST_GROUP, Keys
+from crawler.cluster.streams import Stream
+from crawler.config import Config
 from crawler.context import Recorder
 from crawler.items import ArticleItem
 from crawler.matching.models import TopicMatch
-from crawler.times import from_iso
+from crawler.storage.store import Store
+from crawler.times import from_iso, to_iso, utc_now
 
-VERSION = 1
+log = logging.getLogger("presswatch.cluster")
+
+VERSION = 1  # changes only when a reader of the old version would misread a message
 ITEM = "item"
-EVENTS: dict[str, tuple[str, ...]] = {
-    "error": ("stage", "message", "url", "source_id"),
-    "article_error": ("stage", "message", "url", "source_id", "new"),
-    "skipped": ("source_id", "url", "reason"),
-    "source_polled": ("source_id", "status", "error", "etag", "last_modified"),
-    "seen_in_source": ("url", "source_id"),
-    # A second source offered an article another request of this pass fetches.
-    "offered": ("url", "source_id"),
-    # A new link answered 404/410 (crawler.tracking.recorder.PassRecorder.link_gone).
-    "link_gone": ("url", "source_id", "status", "message", "final_url"),
-}
 # The page itself stays on the worker (the evidence archive is not kept in cluster mode).
 NOT_SENT = ("body", "encoding", "headers")
 
@@ -63,11 +50,26 @@ class MessageError(ValueError):
 
 class WorkerRecorder(Recorder, Protocol):
     """What a worker's recorder reports: every call of the pass's Recorder, and one
-    event only a shared frontier has (crawler.cluster.recorder.RemoteRecorder sends them)."""
+    event only a shared frontier has (RemoteRecorder, below, sends them)."""
 
     def offered(self, url: str, source_id: int) -> None:
         """Another request of this pass fetches ``url``; ``source_id`` offered it too."""
         ...
+
+
+# An event is one recorder call: its kind the method, its fields the arguments by name.
+EVENTS: dict[str, tuple[str, ...]] = {
+    kind: tuple(inspect.signature(getattr(WorkerRecorder, kind)).parameters)[1:]
+    for kind in (
+        "error",
+        "article_error",
+        "skipped",
+        "source_polled",
+        "seen_in_source",
+        "offered",  # a second source offered an article another request of this pass fetches
+        "link_gone",  # a new link answered 404/410 (PassRecorder.link_gone)
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,8 @@ class Message:
 
 
 def item_message(item: ArticleItem, *, at: str, generation: str, run: int | None = None) -> str:
-    payload = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in NOT_SENT}
-    payload["entry"] = asdict(item.entry)
-    payload["article"] = asdict(item.article) if item.article is not None else None
-    payload["matches"] = [asdict(match) for match in item.matches]
-    payload["summary_matches"] = [asdict(match) for match in item.summary_matches]
-    return _dumps(_envelope(ITEM, at, generation, run) | {"item": payload})
+    payload = {k: v for k, v in asdict(item).items() if k not in NOT_SENT}
+    return _dumps(ITEM, at, generation, run, item=payload)
 
 
 def event_message(
@@ -95,12 +93,13 @@ def event_message(
     if kind not in EVENTS:
         raise ValueError(f"unknown event {kind!r}")
     payload = {name: values.get(name) for name in EVENTS[kind]}
-    return _dumps(_envelope(kind, at, generation, run) | {"fields": payload})
+    return _dumps(kind, at, generation, run, fields=payload)
 
 
-def _envelope(kind: str, at: str, generation: str, run: int | None) -> dict[str, Any]:
+def _dumps(kind: str, at: str, generation: str, run: int | None, **body: Any) -> str:
     envelope = {"v": VERSION, "kind": kind, "at": at, "generation": generation}
-    return envelope if run is None else envelope | {"run": run}
+    envelope |= {} if run is None else {"run": run}
+    return json.dumps(envelope | body, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(raw: bytes | str) -> Message:
@@ -118,78 +117,176 @@ def decode(raw: bytes | str) -> Message:
     if kind != ITEM and kind not in EVENTS:
         raise MessageError(f"unknown message kind {kind!r}")
     try:
-        common = {
-            "kind": kind,
-            "at": _time(data.get("at")),
-            "generation": _checked(data.get("generation"), str, "generation"),
-            "run": _checked(data.get("run"), int | None, "run"),
-        }
-        if kind == ITEM:
-            item = _checked(data.get("item"), ArticleItem, "item")
-            if not item.url.startswith(("http://", "https://")):
-                raise MessageError(f"item.url: not an http(s) URL: {item.url[:100]!r}")
-            return Message(**common, item=item)
-        return Message(**common, fields=_event_fields(kind, data.get("fields")))
-    except MessageError as error:
-        raise MessageError(f"malformed {kind!r} message: {error}") from error
+        checked = read_json(_shape(kind), raw)
+        at, generation, run = _time(checked["at"]), checked["generation"], checked.get("run")
+        if kind != ITEM:
+            values = {name: checked["fields"].get(name) for name in EVENTS[kind]}
+            return Message(kind, at, generation, run=run, fields=values)
+        item = ArticleItem(**{k: v for k, v in vars(checked["item"]).items() if k not in NOT_SENT})
+        if not item.url.startswith(("http://", "https://")):
+            raise Unreadable(f"item.url: not an http(s) URL: {item.url[:100]!r}")
+        return Message(kind, at, generation, item, run)
+    except Unreadable as error:
+        raise MessageError(f"malformed {kind!r} message: {error}") from None
 
 
-def _time(value: Any) -> str:
-    text = _checked(value, str, "at")
+def _time(text: str) -> str:
     try:
         from_iso(text)
-    except (ValueError, OverflowError) as error:
-        raise MessageError(f"at: not an ISO 8601 time: {text[:40]!r}") from error
+    except (ValueError, OverflowError):
+        raise Unreadable(f"at: not an ISO 8601 time: {text[:40]!r}") from None
     return text
 
 
-def _event_fields(kind: str, values: Any) -> dict[str, Any]:
-    """An event's arguments, each checked against its recorder parameter's type."""
-    if not isinstance(values, dict):
-        raise MessageError(f"fields: expected an object, got {describe(values)}")
-    hints, required = _event_types(kind)
-    checked = {}
-    for name in EVENTS[kind]:
-        value = values.get(name)
-        if value is None and name not in required:
-            checked[name] = None
-            continue
-        checked[name] = _checked(value, hints.get(name, Any), f"fields.{name}")
-    return checked
+@dataclass
+class _SentItem(ArticleItem):
+    """An item message's ``item``: its matches typed, the page's fields never read."""
+
+    body: Any = b""
+    encoding: Any = "utf-8"
+    headers: Any = ()
+    matches: list[TopicMatch] = field(default_factory=list)
+    summary_matches: list[TopicMatch] = field(default_factory=list)
 
 
 @cache
-def _event_types(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
-    """The parameter types of the recorder method that sends ``kind``, and which
-    parameters have no default."""
-    import inspect
-
-    method = getattr(WorkerRecorder, kind)
-    hints = typing.get_type_hints(method)
-    required = frozenset(
-        name
-        for name, parameter in inspect.signature(method).parameters.items()
-        if parameter.default is inspect.Parameter.empty and name != "self"
-    )
-    return hints, required
-
-
-# Field types declared loosely on the dataclass, and what a message must hold there.
-_READER = TypedReader(
-    declared={
-        (ArticleItem, "matches"): list[TopicMatch],
-        (ArticleItem, "summary_matches"): list[TopicMatch],
-    },
-    skipped={ArticleItem: NOT_SENT},
-)
+def _shape(kind: str) -> TypeAdapter[Any]:
+    """A message of ``kind``: the envelope with an item, or with an event's arguments
+    typed as its recorder method's parameters (those with a default may be left out)."""
+    if kind == ITEM:
+        body: dict[str, Any] = {"item": _SentItem}
+    else:
+        method = getattr(WorkerRecorder, kind)
+        hints, parameters = typing.get_type_hints(method), inspect.signature(method).parameters
+        arguments = {
+            name: hints[name]
+            if parameters[name].default is inspect.Parameter.empty
+            else NotRequired[hints[name]]
+            for name in EVENTS[kind]
+        }
+        body = {"fields": TypedDict(f"{kind}_fields", arguments)}
+    envelope = {"at": str, "generation": str, "run": NotRequired[int | None], **body}
+    return TypeAdapter(TypedDict(f"{kind}_message", envelope))
 
 
-def _checked(value: Any, hint: Any, where: str) -> Any:
-    try:
-        return _READER.read(value, hint, where)
-    except Unreadable as error:
-        raise MessageError(str(error)) from None
+# The run of the request whose callback is running (set by the scheduler's middleware
+# in the task reading that callback's output); events are sent under it.
+current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 
 
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def raise_error(error: RedisError) -> None:
+    raise error
+
+
+@dataclass
+class RemoteRecorder:
+    """The Recorder of a worker (or enqueue), a ``WorkerRecorder``: each event method (one
+    per ``messages.EVENTS``) sends its arguments by name. ``on_lost(error)`` decides what
+    happens when Redis cannot take a message: a worker stops at once
+    (``worker.fail_stop``), so that its requests stay unacknowledged and another worker
+    repeats the work; enqueue lets the error propagate."""
+
+    server: Redis
+    keys: Keys
+    config: Config
+    source_ids: dict[str, int]
+    generation: str
+    store: Store | None = None  # enqueue only
+    on_lost: Callable[[RedisError], None] = raise_error
+    clock: Callable[[], datetime] = utc_now
+    counts: Counter[str] = field(default_factory=Counter)
+    failure: str | None = field(default=None, init=False)  # it writes nothing itself
+    run: int | None = None  # enqueue's run; a worker's events take their request's
+
+    def __post_init__(self) -> None:
+        self.items = Stream(self.server, self.keys.items, INGEST_GROUP, "", self.keys.dead_letters)
+        self.sources_by_id = {
+            self.source_ids[s.name]: s for s in self.config.sources if s.name in self.source_ids
+        }
+
+    # -- the events: each call sends its arguments by name ---------------------------
+
+    def error(
+        self, stage: str, message: str, *, url: str | None = None, source_id: int | None = None
+    ) -> None:
+        self._event("error", stage=stage, message=message, url=url, source_id=source_id)
+
+    def article_error(
+        self, stage: str, message: str, *, url: str, source_id: int | None, new: bool
+    ) -> None:
+        fields = {"stage": stage, "message": message, "url": url, "source_id": source_id}
+        self._event("article_error", **fields, new=new)
+
+    def skipped(self, source_id: int, url: str, reason: str) -> None:
+        self._event("skipped", source_id=source_id, url=url, reason=reason)
+
+    def source_polled(
+        self,
+        source_id: int,
+        status: str,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        validators = {"etag": etag, "last_modified": last_modified}
+        self._event("source_polled", source_id=source_id, status=status, error=error, **validators)
+
+    def seen_in_source(self, url: str, source_id: int) -> None:
+        self._event("seen_in_source", url=url, source_id=source_id)
+
+    def offered(self, url: str, source_id: int) -> None:
+        self._event("offered", url=url, source_id=source_id)
+
+    def link_gone(
+        self,
+        url: str,
+        source_id: int | None,
+        status: int,
+        message: str,
+        final_url: str | None = None,
+    ) -> None:
+        fields = {"url": url, "source_id": source_id, "status": status, "message": message}
+        self._event("link_gone", **fields, final_url=final_url)
+
+    # -- the questions and the item -----------------------------------------------------
+
+    def is_stored(self, url: str) -> bool:
+        try:
+            return bool(self.server.sismember(self.keys.stored, url))
+        except RedisError as error:
+            self.on_lost(error)
+            raise
+
+    def gone_not_due(self, url: str) -> bool:
+        """A worker has no database: a gone link its feed offers again is fetched again
+        (the ingester records its error once; enqueue puts due ones on the frontier)."""
+        return False
+
+    def duplicate(self, request: Request) -> None:
+        """The duplicate filter turned ``request`` away. If it was a new article offered
+        by a source, that source still carries it (SourceSpider's ``also_from``, across
+        workers)."""
+        meta = request.meta
+        if "url" in meta and "article_id" not in meta and "redirect_urls" not in meta:
+            self._event("offered", meta.get(RUN), url=meta["url"], source_id=meta["source_id"])
+
+    def record(self, item: ArticleItem) -> None:
+        """Handed over by the push pipeline."""
+        at = to_iso(self.clock())
+        self._send(item_message(item, at=at, generation=self.generation, run=item.run), "items")
+
+    def _event(self, kind: str, run: int | None = None, **values: Any) -> None:
+        """Send an event, under ``run``, else enqueue's, else that of the request whose
+        callback is running."""
+        run = next((r for r in (run, self.run, current_run.get()) if r is not None), None)
+        at = to_iso(self.clock())
+        self._send(event_message(kind, values, at=at, generation=self.generation, run=run), kind)
+
+    def _send(self, message: str, kind: str) -> None:
+        try:
+            self.items.add(message)
+        except RedisError as error:
+            log.critical("cannot hand a message to the ingester: %s", error)
+            self.on_lost(error)
+            raise
+        self.counts[kind] += 1

@@ -1,40 +1,25 @@
-"""Politeness across the cluster: one per-site budget in Redis, shared by every worker.
-
-A *site* is a host name, exactly what Scrapy's download slots are keyed by in a local
-pass (``urlparse_cached(request).hostname``), so "site" means the same in both modes.
-Before a request goes to the network, ``ClusterPolitenessMiddleware`` (the downloader
-middleware nearest the downloader) takes one of the site's ``per_domain_concurrency``
-slots, counted across the whole cluster, and waits for the site's next allowed start:
-
-- at most ``per_domain_concurrency`` requests to a site are in flight at once, whatever
-  the number of workers (a slot a killed worker held expires after the download timeout);
-- starts are at least ``DOWNLOAD_DELAY`` seconds apart, cluster-wide (0 by default, as in
-  a local pass);
-- a 429 or 503 with Retry-After pauses the whole site, for every worker, that long (at
-  most ``PRESSWATCH_RETRY_AFTER_MAX``).
-
-Times are Redis's own (``TIME`` in the scripts), so the workers' clocks do not matter.
-AutoThrottle still adapts each worker's own pace within that budget.
-"""
+"""Politeness across the cluster: before a request goes to the network, it takes one of its
+site's ``per_domain_concurrency`` slots in Redis and waits for the site's next allowed
+start, so the whole cluster is as polite to a site as one pass (a site is a host name, as
+Scrapy's download slots have it; times are Redis's own; docs/scaling.md, "Politeness")."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any, Self
 
-from redis import Redis
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
-from crawler.cluster.keys import Keys
-from crawler.cluster.worker import redis_client
+from crawler.cluster.keys import Keys, redis_client
 from crawler.fetching.middlewares import THROTTLED, retry_after
 
-SLOT = "cluster_site_slot"  # request.meta key: (site, token) of the slot it holds
+SLOT = "cluster_site_slot"  # request.meta key: (site keys, token) of the slot it holds
 FULL_WAIT_MS = 50  # how often a request waiting for a slot asks again
 
 # KEYS: the site's slots (ZSET token -> expiry), its next start (STRING).
@@ -76,46 +61,32 @@ def site_of(request: Request) -> str:
 
 
 class ClusterPolitenessMiddleware:
-    def __init__(
-        self,
-        server: Redis,
-        keys: Keys,
-        worker: str,
-        slots: int,
-        interval: float,
-        slot_ttl: float,
-        max_pause: float,
-    ) -> None:
-        self.server, self.keys, self.worker = server, keys, worker
-        self.slots, self.interval_ms = slots, int(interval * 1000)
-        self.ttl_ms, self.max_pause = max(int(slot_ttl * 1000), 1000), max_pause
+    def __init__(self, settings: Settings) -> None:
+        server = redis_client(settings["PRESSWATCH_REDIS_URL"])
+        self.keys = Keys(settings["PRESSWATCH_CLUSTER_PREFIX"])
+        self.worker = settings["PRESSWATCH_WORKER_ID"]
+        self.slots = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.interval_ms = int(settings.getfloat("DOWNLOAD_DELAY") * 1000)
+        # a slot a killed worker held expires after the download timeout
+        self.ttl_ms = int(settings.getfloat("DOWNLOAD_TIMEOUT") * 1000) + 10_000
+        self.max_pause = settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0)
         self.tokens = itertools.count(1)
         self.acquire = server.register_script(ACQUIRE)
         self.release = server.register_script(RELEASE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        return cls(
-            redis_client(settings["PRESSWATCH_REDIS_URL"]),
-            Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
-            settings["PRESSWATCH_WORKER_ID"],
-            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-            settings.getfloat("DOWNLOAD_DELAY"),
-            settings.getfloat("DOWNLOAD_TIMEOUT") + 10,
-            settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0),
-        )
+        return cls(crawler.settings)
 
     async def process_request(self, request: Request) -> None:
         from twisted.internet import reactor  # installed by Scrapy by now
 
-        site = site_of(request)
-        token = f"{self.worker}:{next(self.tokens)}"
-        keys = [self.keys.site(site), self.keys.site_free_at(site)]
+        site, token = site_of(request), f"{self.worker}:{next(self.tokens)}"
+        keys = [self.keys.key("site", site), self.keys.key("site", site, "free-at")]
         while (wait := self.acquire(keys, [token, self.slots, self.ttl_ms, self.interval_ms])) != 0:
             seconds = (FULL_WAIT_MS if wait < 0 else min(int(wait), 1000)) / 1000
             await maybe_deferred_to_future(deferLater(reactor, seconds))
-        request.meta[SLOT] = (site, token)
+        request.meta[SLOT] = (keys, token)
 
     def process_response(self, request: Request, response: Response) -> Response:
         pause = 0.0
@@ -130,6 +101,5 @@ class ClusterPolitenessMiddleware:
     def _give_back(self, request: Request, pause: float) -> None:
         held: Any = request.meta.pop(SLOT, None)
         if held is not None:
-            site, token = held
-            keys = [self.keys.site(site), self.keys.site_free_at(site)]
+            keys, token = held
             self.release(keys, [token, int(pause * 1000)])

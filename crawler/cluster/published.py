@@ -1,16 +1,7 @@
-"""The configuration the cluster works with, published in Redis by ``presswatch enqueue``.
-
-Workers run on other hosts and cannot read the SQLite file, yet a request names its
-source by id and a match its topic by name, ids the database assigns. So enqueue, which
-runs next to the database, mirrors the sources and topics into it (as ``presswatch run``
-does) and publishes the parts of config.toml the crawl needs (``[crawl]``, ``[tracking]``,
-``[[sources]]``, ``[[topics]]``; never ``[storage]``, ``[digest]`` or ``[schedule]``) with
-those ids. A worker needs only the Redis URL.
-
-Each distinct publication is a *generation* (a hash of its content). Messages carry the
-generation they were made under; the ingester reads each generation's ids and policies
-from here, and a worker adopts a newer generation when it is idle.
-"""
+"""The configuration the cluster works with, published in Redis by ``presswatch enqueue``:
+the sections of config.toml the crawl needs, with the database's source and topic ids, as
+a *generation* (a hash of its content) that messages name (docs/scaling.md, "The
+design")."""
 
 from __future__ import annotations
 
@@ -24,7 +15,7 @@ from typing import Any
 import tomlkit
 from redis import Redis
 
-from crawler.cluster.keys import Keys
+from crawler.cluster.keys import Keys, text
 from crawler.config import Config, parse_config
 
 SHARED_SECTIONS = ("crawl", "tracking", "sources", "topics")
@@ -62,8 +53,8 @@ def publish(
     }
     generation = hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
     with server.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.config(generation), mapping=fields)
-        pipe.expire(keys.config(generation), KEEP_SECONDS)
+        pipe.hset(keys.key("config", generation), mapping=fields)
+        pipe.expire(keys.key("config", generation), KEEP_SECONDS)
         pipe.set(keys.config_current, generation)
         pipe.execute()
     return generation
@@ -71,7 +62,7 @@ def publish(
 
 def current_generation(server: Redis, keys: Keys) -> str | None:
     value = server.get(keys.config_current)
-    return value.decode() if isinstance(value, bytes) else value
+    return None if value is None else text(value)
 
 
 def load(server: Redis, keys: Keys, generation: str | None = None) -> Published:
@@ -79,7 +70,7 @@ def load(server: Redis, keys: Keys, generation: str | None = None) -> Published:
     generation = generation or current_generation(server, keys)
     if generation is None:
         raise NotPublished(f"no configuration under {keys.prefix!r}: run presswatch enqueue")
-    fields = {_text(k): _text(v) for k, v in server.hgetall(keys.config(generation)).items()}
+    fields = {text(k): text(v) for k, v in server.hgetall(keys.key("config", generation)).items()}
     if not fields:
         raise NotPublished(f"configuration {generation} is no longer in Redis")
     data: dict[str, Any] = tomllib.loads(fields["toml"])
@@ -87,7 +78,3 @@ def load(server: Redis, keys: Keys, generation: str | None = None) -> Published:
     return Published(
         generation, config, json.loads(fields["source_ids"]), json.loads(fields["topic_ids"])
     )
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -1,56 +1,30 @@
-"""The Scrapy scheduler of ``presswatch worker``: requests come from and go to the frontier.
-
-``ClusterScheduler`` implements Scrapy's scheduler interface (``BaseScheduler``) over the
-frontier stream (``crawler.cluster.frontier``), as consumer ``<worker id>``:
-
-- ``next_request`` reads an entry and notes its id in ``request.meta``; the entry stays
-  pending under this worker until the request is finished.
-- A request Scrapy schedules again with an entry id in its meta is a retry or a redirect:
-  it is added and the old entry acknowledged in one transaction.
-- Any other request is finished when Scrapy has handled its response or failure, its
-  follow-up requests are on the frontier and its item has been through the pipelines
-  (so on the item stream). ``FinishedMiddleware``, a spider middleware, sees a callback's
-  output to its end, its follow-up requests reach the frontier (the scheduler's
-  ``request_submitted`` signal) and its items leave the pipelines (Scrapy's
-  ``item_scraped``, ``item_dropped`` and ``item_error`` signals); ``ClusterSpider``'s
-  errbacks report failures. Both send the ``request_finished`` signal, on which the
-  scheduler acknowledges the entry. (Scrapy hands a callback's output on through a
-  queue of its own: the end of the output comes before its last requests are scheduled,
-  so the end alone is not enough.)
-
-Every third of ``--heartbeat`` the scheduler renews the idle time of the entries it
-holds and takes over those other workers left idle for longer (``XAUTOCLAIM``). An idle
-Scrapy engine asks its scheduler for requests only every five seconds; so that a worker
-starts on new requests at once, the scheduler checks the frontier twice a second while
-the downloader is empty and hands one request to the engine (``engine.crawl``).
-
-While the spider is idle the scheduler adopts a newer published configuration, and keeps
-the spider open (or lets it close after ``PRESSWATCH_IDLE_EXIT`` seconds with nothing
-under way anywhere).
-"""
+"""The Scrapy scheduler of ``presswatch worker`` (Scrapy's public ``BaseScheduler``
+interface) over the frontier stream, and the spider middleware that says when a request
+is finished: its response or failure handled, its follow-up requests on the frontier and
+its items through the pipelines; only then is its entry acknowledged (docs/scaling.md,
+"Nothing lost")."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Self
 
-from redis import Redis
 from redis.exceptions import RedisError
-from scrapy import Request, Spider, signals
+from scrapy import Request, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.internet.task import LoopingCall
 
-from crawler.cluster.codec import RequestCodec
-from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier, crawl_busy
-from crawler.cluster.keys import Keys
-from crawler.cluster.recorder import current_run
-from crawler.cluster.worker import fail_stop, newer_context, redis_client
+from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier
+from crawler.cluster.keys import Keys, redis_client
+from crawler.cluster.messages import current_run
+from crawler.cluster.published import NotPublished, current_generation, load
+from crawler.cluster.worker import fail_stop, worker_context
 
 log = logging.getLogger("presswatch.cluster")
 
@@ -63,51 +37,37 @@ request_submitted = object()  # signal(parent): a follow-up request reached the 
 
 
 class ClusterScheduler(BaseScheduler):
-    """Scrapy's scheduler interface over the shared frontier stream."""
+    """Every third of ``--heartbeat`` it renews the idle time of the entries it holds and
+    takes over those other workers left idle for longer. An idle engine asks for requests
+    only every five seconds, so while the downloader is empty the scheduler checks the
+    frontier twice a second and hands a request to the engine (``engine.crawl``)."""
 
-    def __init__(
-        self,
-        crawler: Crawler,
-        server: Redis,
-        keys: Keys,
-        worker: str,
-        heartbeat: float,
-        idle_exit: float | None,
-    ) -> None:
-        self.crawler, self.server, self.keys, self.worker = crawler, server, keys, worker
-        self.heartbeat, self.idle_exit = heartbeat, idle_exit
+    def __init__(self, crawler: Crawler) -> None:
+        settings, self.crawler = crawler.settings, crawler
+        self.server = redis_client(settings["PRESSWATCH_REDIS_URL"])
+        self.keys = Keys(settings["PRESSWATCH_CLUSTER_PREFIX"])
+        self.worker = settings["PRESSWATCH_WORKER_ID"]
+        self.heartbeat = settings.getfloat("PRESSWATCH_HEARTBEAT")
+        self.idle_exit = settings.getfloat("PRESSWATCH_IDLE_EXIT")  # < 0: never
         self._idle_since: float | None = None
         self._ready: deque[Request] = deque()
         self._held: dict[str, dict] = {}  # entries read and not finished -> their meta
         self._waker = LoopingCall(self._wake)
         self._keeper = LoopingCall(self._keep)
-        self.frontier: Frontier | None = None
+        self.frontier: Frontier  # made on open, for the spider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        idle_exit = settings.getfloat("PRESSWATCH_IDLE_EXIT", -1)
-        return cls(
-            crawler,
-            redis_client(settings["PRESSWATCH_REDIS_URL"]),
-            Keys(settings["PRESSWATCH_CLUSTER_PREFIX"]),
-            settings["PRESSWATCH_WORKER_ID"],
-            settings.getfloat("PRESSWATCH_HEARTBEAT"),
-            idle_exit if idle_exit >= 0 else None,
-        )
+        return cls(crawler)
 
-    # -- Scrapy's scheduler interface ------------------------------------------------
-
-    def open(self, spider: Spider) -> None:
-        spider_any: Any = spider
+    def open(self, spider: Any) -> None:
         self.frontier = Frontier(
             self.server,
             self.keys,
             spider,
-            RequestCodec(spider_any.source_named),
             consumer=self.worker,
             idle=self.heartbeat,
-            on_duplicate=self._duplicate,
+            on_duplicate=lambda request: spider.recorder.duplicate(request),
         )
         self.crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self._finished, signal=request_finished)
@@ -122,11 +82,11 @@ class ClusterScheduler(BaseScheduler):
             if looping.running:
                 looping.stop()
         if self._ready:
-            self._frontier.give_back(list(self._ready))
+            self.frontier.give_back(list(self._ready))
             log.info("%d unstarted request(s) back on the frontier", len(self._ready))
 
     def has_pending_requests(self) -> bool:
-        return bool(self._ready) or self._frontier.stream.waiting() > 0
+        return bool(self._ready) or self.frontier.stream.waiting() > 0
 
     def enqueue_request(self, request: Request) -> bool:
         if request.meta.pop(HANDED, False):
@@ -135,7 +95,7 @@ class ClusterScheduler(BaseScheduler):
         entry = request.meta.pop(ENTRY, None)  # a retry or redirect continues it
         parent = request.meta.pop(PARENT, None)  # a callback's follow-up request
         try:
-            submitted = self._frontier.submit(request, done=entry)
+            submitted = self.frontier.submit(request, done=entry)
         except RedisError as error:
             fail_stop(error)
         self._held.pop(entry or "", None)
@@ -146,21 +106,13 @@ class ClusterScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if not self._ready:
             try:
-                self._hold(self._frontier.take(READ_AHEAD))
+                self._hold(self.frontier.take(READ_AHEAD))
             except RedisError as error:
                 fail_stop(error)
         return self._ready.popleft() if self._ready else None
 
     def __len__(self) -> int:
-        return len(self._ready) + self._frontier.stream.waiting()
-
-    # -- entries ---------------------------------------------------------------------
-
-    @property
-    def _frontier(self) -> Frontier:
-        if self.frontier is None:
-            raise RuntimeError("the scheduler is not open")
-        return self.frontier
+        return len(self._ready) + self.frontier.stream.waiting()
 
     def _hold(self, requests: list[Request]) -> None:
         self._ready.extend(requests)
@@ -171,7 +123,7 @@ class ClusterScheduler(BaseScheduler):
         if entry is None or meta is None:
             return
         try:
-            self._frontier.finish(entry, meta)
+            self.frontier.finish(entry, meta)
         except RedisError as error:
             fail_stop(error)
 
@@ -192,26 +144,20 @@ class ClusterScheduler(BaseScheduler):
     def _keep(self) -> None:
         """Renew the entries this worker holds; take over those a stopped worker left."""
         try:
-            self._frontier.stream.touch(sorted(self._held))
+            self.frontier.stream.touch(sorted(self._held))
             if len(self._ready) < READ_AHEAD:
-                self._hold(self._frontier.take_over(READ_AHEAD))
+                self._hold(self.frontier.take_over(READ_AHEAD))
         except RedisError as error:
             log.warning("could not renew this worker's requests: %s", error)
 
-    def _duplicate(self, request: Request) -> None:
-        spider: Any = self.crawler.spider
-        spider.recorder.duplicate(request)
-
-    # -- while idle --------------------------------------------------------------------
-
-    def _spider_idle(self, spider: Spider) -> None:
+    def _spider_idle(self, spider: Any) -> None:
         leaked = set(self._held) - {r.meta[ENTRY] for r in self._ready}
         if leaked:  # never reported finished: no longer renewed, so taken over later
             log.warning("%d request(s) never reported finished: left to be taken over", len(leaked))
             for entry in leaked:
                 del self._held[entry]
         self._adopt_newest_config(spider)
-        if self.idle_exit is None or crawl_busy(self.server, self.keys):
+        if self.idle_exit < 0 or self.server.xlen(self.keys.frontier):  # under way
             self._idle_since = None
             raise DontCloseSpider
         self._idle_since = self._idle_since or time.monotonic()
@@ -219,16 +165,18 @@ class ClusterScheduler(BaseScheduler):
             raise DontCloseSpider
         log.info("nothing under way for %gs: worker %s stops", self.idle_exit, self.worker)
 
-    def _adopt_newest_config(self, spider: Spider) -> None:
-        cluster_spider: Any = spider
-        context = newer_context(
-            self.server, self.keys, cluster_spider.context, cluster_spider.generation
-        )
-        if context is not None:
-            cluster_spider.use(context)
-            log.info(
-                "worker %s now works with configuration %s", self.worker, cluster_spider.generation
+    def _adopt_newest_config(self, spider: Any) -> None:
+        current = current_generation(self.server, self.keys)
+        if current is None or current == spider.generation:
+            return
+        try:
+            spider.use(
+                worker_context(self.server, self.keys, load(self.server, self.keys, current))
             )
+        except NotPublished as error:
+            log.warning("keeping configuration %s: %s", spider.generation, error)
+        else:
+            log.info("worker %s now works with configuration %s", self.worker, current)
 
 
 class FinishedMiddleware:
@@ -250,37 +198,23 @@ class FinishedMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_spider_output(self, response: Response, result: Any) -> Iterator[Any]:
-        entry = self._start(response)
-        current_run.set(response.meta.get(RUN))
-        try:
-            for output in result:
-                self._count(entry, output)
-                yield output
-        finally:
-            self._end(entry)
-
-    async def process_spider_output_async(
+    async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        entry = self._start(response)
+        entry = response.meta.get(ENTRY) or ""
         current_run.set(response.meta.get(RUN))
+        self.running.add(entry)
         try:
             async for output in result:
-                self._count(entry, output)
+                if entry and output is not None:
+                    self._count(entry, output)
                 yield output
         finally:
-            self._end(entry)
+            self.running.discard(entry)
+            if entry:
+                self._maybe_finished(entry)
 
-    def _start(self, response: Response) -> str | None:
-        entry = response.meta.get(ENTRY)
-        if entry:
-            self.running.add(entry)
-        return entry
-
-    def _count(self, entry: str | None, output: Any) -> None:
-        if not entry or output is None:
-            return
+    def _count(self, entry: str, output: Any) -> None:
         if isinstance(output, Request):
             for inherited in (ENTRY, TOKEN):  # never a copy of the parent's
                 output.meta.pop(inherited, None)
@@ -289,11 +223,6 @@ class FinishedMiddleware:
         elif hasattr(output, "run"):
             output.run = current_run.get()
         self.waiting[entry] += 1
-
-    def _end(self, entry: str | None) -> None:
-        if entry:
-            self.running.discard(entry)
-            self._maybe_finished(entry)
 
     def _item_done(self, item: Any, response: Any, **kwargs: Any) -> None:
         if isinstance(response, Response):

@@ -1,24 +1,7 @@
-"""A work queue on a Redis Stream read by a consumer group (Redis >= 6.2).
-
-Both of the cluster's queues are one of these: the frontier (requests, read by the
-workers) and the item stream (items and events, read by the ingester). The guarantees
-are those Redis documents for consumer groups (https://redis.io/docs/latest/develop/
-data-types/streams/):
-
-- ``XREADGROUP ... >`` hands each new entry to one named consumer; the entry then stays
-  in the group's pending entries list (PEL) under that consumer until it is
-  acknowledged (``XACK``), which a consumer does only once the work is done.
-- A consumer restarted under the same name reads its own pending entries first
-  (``XREADGROUP ... 0``): it goes on at once with what it held.
-- A pending entry idle for ``idle`` seconds belongs to a consumer that stopped (a live one
-  renews its entries' idle time with ``XCLAIM ... JUSTID`` while it works on them):
-  ``XAUTOCLAIM`` hands it to whoever asks next.
-- Every delivery counts (``XPENDING``'s delivery count): an entry delivered more than
-  ``MAX_DELIVERIES`` times is poison (it keeps killing whoever takes it) and is moved to
-  the dead-letter stream with the reason, as is an entry that cannot be read.
-
-Acknowledged entries are deleted (``XDEL``), so ``XLEN`` counts what is not done yet.
-"""
+"""A work queue on a Redis Stream read by a consumer group (Redis >= 6.2), as both of the
+cluster's queues are: an entry is acknowledged only once its work is done, a stopped
+consumer's entries are taken over after ``idle`` seconds, and an entry delivered too often
+or unreadable is set aside in the dead-letter stream (docs/scaling.md, "Nothing lost")."""
 
 from __future__ import annotations
 
@@ -31,6 +14,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import ResponseError
 
+from crawler.cluster.keys import text
 from crawler.times import to_iso, utc_now
 
 log = logging.getLogger("presswatch.cluster")
@@ -68,12 +52,8 @@ class Stream:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    # -- producing ----------------------------------------------------------------------
-
     def add(self, data: str | bytes, pipe: Pipeline | None = None) -> None:
         (pipe if pipe is not None else self.server).xadd(self.key, {"m": data})
-
-    # -- consuming ----------------------------------------------------------------------
 
     def resume(self) -> list[Entry]:
         """This consumer's own pending entries (held before a restart under its name)."""
@@ -85,8 +65,7 @@ class Stream:
 
     def read(self, count: int, block: float | None = None) -> list[Entry]:
         """Up to ``count`` new entries; wait up to ``block`` seconds for one if given."""
-        block_ms = None if block is None else max(int(block * 1000), 1)
-        return self._read(">", count, block_ms)
+        return self._read(">", count, None if block is None else max(int(block * 1000), 1))
 
     def take_over(self, count: int) -> list[Entry]:
         """Entries other consumers left idle for longer than ``idle`` (XAUTOCLAIM)."""
@@ -95,11 +74,12 @@ class Stream:
         )
         entries = [_entry(id_, fields) for id_, fields in reply[1] if fields is not None]
         if entries:
+            seconds = self.idle_ms / 1000
             log.warning(
                 "took over %d entr(ies) of %s left unfinished for %gs",
                 len(entries),
                 self.key,
-                self.idle_ms / 1000,
+                seconds,
             )
         return self._checked(entries)
 
@@ -109,9 +89,9 @@ class Stream:
             self.server.xclaim(self.key, self.group, self.consumer, 0, list(ids), justid=True)
 
     def ack(self, ids: Iterable[str], pipe: Pipeline | None = None) -> None:
-        """Done: acknowledge and delete (in ``pipe``'s transaction if given)."""
-        ids = list(ids)
-        if not ids:
+        """Done: acknowledge and delete, so ``XLEN`` counts what is not done (in ``pipe``'s
+        transaction if given)."""
+        if not (ids := list(ids)):
             return
         target = pipe if pipe is not None else self.server.pipeline(transaction=True)
         target.xack(self.key, self.group, *ids)
@@ -119,17 +99,20 @@ class Stream:
         if pipe is None:
             target.execute()
 
-    def dead_letter(self, entry: Entry, reason: str, at: str) -> None:
+    def dead_letter(self, entry: Entry, reason: str) -> None:
         """Set ``entry`` aside with the reason, and take it off this stream."""
-        record = {"at": at, "reason": reason, "stream": self.key, "message": entry.data}
+        record = {
+            "at": to_iso(utc_now()),
+            "reason": reason,
+            "stream": self.key,
+            "message": entry.data,
+        }
         with self.server.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dead_key, record, maxlen=DEAD_LETTERS_KEPT, approximate=True)
             self.ack([entry.id], pipe)
             pipe.execute()
         log.error("%s entry %s set aside in %s: %s", self.key, entry.id, self.dead_key, reason)
         self.on_set_aside(entry)
-
-    # -- counting -----------------------------------------------------------------------
 
     def pending(self) -> int:
         """Entries delivered to some consumer and not acknowledged."""
@@ -142,7 +125,12 @@ class Stream:
         """Entries no consumer has taken yet."""
         return max(int(self.server.xlen(self.key)) - self.pending(), 0)
 
-    # -- inside -------------------------------------------------------------------------
+    def delivered(self) -> str:
+        """The id of the last entry handed to the group (all before it were, too)."""
+        for group in self.server.xinfo_groups(self.key):
+            if text(group["name"]) == self.group:
+                return text(group["last-delivered-id"])
+        return "0-0"
 
     def _read(self, after: str, count: int, block_ms: int | None = None) -> list[Entry]:
         reply: Any = self.server.xreadgroup(
@@ -151,14 +139,11 @@ class Stream:
         if not reply:
             return []
         raw = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
-        gone = [_text(id_) for id_, fields in raw if not fields]  # deleted meanwhile
-        self.ack(gone)
+        self.ack(text(id_) for id_, fields in raw if not fields)  # deleted meanwhile
         return [_entry(id_, fields) for id_, fields in raw if fields]
 
     def _checked(self, entries: list[Entry]) -> list[Entry]:
         """The entries delivered at most MAX_DELIVERIES times; the others are set aside."""
-        if not entries:
-            return []
         with self.server.pipeline(transaction=False) as pipe:
             for entry in entries:
                 pipe.xpending_range(self.key, self.group, entry.id, entry.id, 1)
@@ -166,21 +151,20 @@ class Stream:
         kept = []
         for entry, times in zip(entries, counts, strict=True):
             if times > MAX_DELIVERIES:
-                reason = f"delivered {times} times and never finished (poison)"
-                self.dead_letter(entry, reason, to_iso(utc_now()))
+                self.dead_letter(entry, f"delivered {times} times and never finished (poison)")
             else:
                 kept.append(entry)
         return kept
 
 
 def dead_letters(server: Redis, key: str, most: int = 1) -> tuple[int, list[dict[str, str]]]:
-    """How many entries are set aside in ``key``, and the newest ``most`` of them."""
-    count = int(server.xlen(key))
+    """How many entries are set aside in ``key``, and the newest ``most`` of them:
+    ``{"at", "reason", "stream", "message"}``."""
     newest = [
-        {_text(k): _text(v) for k, v in fields.items()}
+        {text(k): text(v) for k, v in fields.items()}
         for _, fields in server.xrevrange(key, count=most)
     ]
-    return count, newest
+    return int(server.xlen(key)), newest
 
 
 def id_key(entry_id: str) -> tuple[int, int]:
@@ -191,8 +175,4 @@ def id_key(entry_id: str) -> tuple[int, int]:
 
 def _entry(id_: bytes | str, fields: dict[Any, Any]) -> Entry:
     data = fields.get(b"m", fields.get("m", b""))
-    return Entry(_text(id_), data if isinstance(data, bytes) else str(data).encode())
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return Entry(text(id_), data if isinstance(data, bytes) else str(data).encode())

@@ -1,13 +1,7 @@
-"""Upgrading a cluster from Redis lists to Redis Streams: nothing left behind.
-
-Before Redis Streams, the frontier was a sorted set (``requests``) with leased requests
-in a hash (``leases``), the item queue a list (``items``) with the ingester's taken
-messages in another (``items:processing``), and set-aside messages a third
-(``items:dead``). ``migrate`` moves everything they hold onto the streams, oldest first
-(taken messages before waiting ones, leased requests with the others), and deletes the
-old keys, in one transaction per kind that fails if an old process wrote to them
-meanwhile (then it tries again). ``enqueue`` and ``ingest`` call it when they start.
-"""
+"""Upgrading a cluster from Redis lists to Redis Streams: what the old frontier, item queue
+and set-aside list hold is moved onto the streams, oldest first, and the old keys deleted,
+in one transaction per kind, tried again if an old process writes meanwhile
+(docs/scaling.md, "Upgrading from the Redis lists"). ``enqueue`` and ``ingest`` call it."""
 
 from __future__ import annotations
 
@@ -35,11 +29,11 @@ class Migrated:
 def migrate(server: Redis, keys: Keys) -> Migrated:
     """Move whatever the old lists hold onto the streams; say how much moved."""
     moved = Migrated(
-        _move(server, keys, [keys.legacy_requests, keys.legacy_leases], _requests),
-        _move(server, keys, [keys.legacy_items, keys.legacy_processing], _messages),
-        _move(server, keys, [keys.legacy_dead_letters], _dead_letters),
+        _move(server, keys, [keys.key("requests"), keys.key("leases")], _requests),
+        _move(server, keys, [keys.key("items"), keys.key("items", "processing")], _messages),
+        _move(server, keys, [keys.key("items", "dead")], _dead_letters),
     )
-    server.delete(keys.legacy_workers)
+    server.delete(keys.key("workers"))  # the old workers' registry
     if moved != Migrated():
         log.warning(
             "moved from the lists of an older presswatch: %d request(s), %d message(s), "
@@ -73,8 +67,8 @@ def _move(server: Redis, keys: Keys, old: list[str], read: Reader) -> int:
 
 
 def _requests(pipe: Pipeline, keys: Keys) -> list[tuple[str, dict[str, Any]]]:
-    waiting = list(pipe.zrange(keys.legacy_requests, 0, -1, withscores=True))
-    for value in pipe.hvals(keys.legacy_leases):
+    waiting = list(pipe.zrange(keys.key("requests"), 0, -1, withscores=True))
+    for value in pipe.hvals(keys.key("leases")):  # "score request", by "worker:n"
         score, _, member = value.partition(b" ")
         waiting.append((member, float(score)))
     waiting.sort(key=lambda pair: pair[1])  # the highest priority first, as it was served
@@ -83,17 +77,17 @@ def _requests(pipe: Pipeline, keys: Keys) -> list[tuple[str, dict[str, Any]]]:
 
 def _messages(pipe: Pipeline, keys: Keys) -> list[tuple[str, dict[str, Any]]]:
     # both lists were consumed from the right: the oldest message is the last one
-    taken = pipe.lrange(keys.legacy_processing, 0, -1)[::-1]
-    waiting = pipe.lrange(keys.legacy_items, 0, -1)[::-1]
+    taken = pipe.lrange(keys.key("items", "processing"), 0, -1)[::-1]
+    waiting = pipe.lrange(keys.key("items"), 0, -1)[::-1]
     return [(keys.items, {"m": message}) for message in [*taken, *waiting]]
 
 
 def _dead_letters(pipe: Pipeline, keys: Keys) -> list[tuple[str, dict[str, Any]]]:
     writes = []
-    for raw in pipe.lrange(keys.legacy_dead_letters, 0, -1)[::-1]:  # the oldest first
+    for raw in pipe.lrange(keys.key("items", "dead"), 0, -1)[::-1]:  # the oldest first
         try:
             record = {str(k): str(v) for k, v in json.loads(raw).items()}
         except (ValueError, AttributeError):
             record = {"at": "", "reason": "unreadable", "message": raw.decode("utf-8", "replace")}
-        writes.append((keys.dead_letters, {**record, "stream": keys.legacy_items}))
+        writes.append((keys.dead_letters, {**record, "stream": keys.key("items")}))
     return writes

@@ -1,11 +1,7 @@
-"""``presswatch worker``: fetch, extract and match whatever the shared frontier holds.
-
-A worker needs only the Redis URL. It waits for a configuration published by
-``presswatch enqueue``, then runs one long Scrapy crawl of ``ClusterSpider`` with the
-same extraction and matching pipelines as a local pass; the last pipeline hands each item
-to the ingester (``pipelines.push``). Like ``crawler.run``, this module starts a crawl, so
-it is one of the places in ``crawler/`` that import ``spiders/``.
-"""
+"""``presswatch worker``: one long Scrapy crawl of ``ClusterSpider`` over the shared
+frontier, with a local pass's extraction and matching pipelines and a last one that hands
+each item to the ingester. Like ``crawler.run`` it starts a crawl, so it imports
+``spiders/``."""
 
 from __future__ import annotations
 
@@ -20,10 +16,9 @@ from redis.exceptions import RedisError
 from scrapy.crawler import CrawlerProcess
 
 from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.keys import Keys
-from crawler.cluster.liveness import process_id
-from crawler.cluster.published import NotPublished, Published, current_generation, load
-from crawler.cluster.recorder import RemoteRecorder
+from crawler.cluster.keys import Keys, process_id, redis_client
+from crawler.cluster.messages import RemoteRecorder
+from crawler.cluster.published import NotPublished, Published, load
 from crawler.context import PassContext
 from crawler.matching import TopicMatcher
 from crawler.times import to_iso, utc_now
@@ -47,21 +42,6 @@ class WorkerOptions:
     heartbeat: float = DEFAULT_HEARTBEAT  # idle seconds before others take over its requests
     idle_exit: float | None = None  # stop after this long with nothing under way
     log_level: str = "WARNING"
-
-    @property
-    def name(self) -> str:
-        return self.worker_id or process_id()
-
-
-def redis_client(url: str) -> Redis:
-    """A client for ``redis://`` or ``rediss://`` (TLS) URLs, with a password if given."""
-    return Redis.from_url(
-        url,
-        socket_timeout=30,
-        socket_connect_timeout=10,
-        retry_on_timeout=True,
-        health_check_interval=30,
-    )
 
 
 def fail_stop(error: RedisError) -> NoReturn:
@@ -90,20 +70,6 @@ def worker_context(server: Redis, keys: Keys, published: Published) -> PassConte
         "none",
         to_iso(utc_now()),
     )
-
-
-def newer_context(
-    server: Redis, keys: Keys, context: PassContext, generation: str
-) -> PassContext | None:
-    """A context for the current published configuration, if it is not ``generation``."""
-    current = current_generation(server, keys)
-    if current is None or current == generation:
-        return None
-    try:
-        return worker_context(server, keys, load(server, keys, current))
-    except NotPublished as error:
-        log.warning("keeping configuration %s: %s", generation, error)
-        return None
 
 
 def wait_for_config(server: Redis, keys: Keys, give_up: float | None) -> Published | None:
@@ -139,7 +105,7 @@ def worker_settings(options: WorkerOptions, published: Published) -> dict[str, A
             },
             "PRESSWATCH_REDIS_URL": options.redis_url,
             "PRESSWATCH_CLUSTER_PREFIX": options.prefix,
-            "PRESSWATCH_WORKER_ID": options.name,
+            "PRESSWATCH_WORKER_ID": options.worker_id or process_id(),
             "PRESSWATCH_HEARTBEAT": options.heartbeat,
             "PRESSWATCH_IDLE_EXIT": -1 if options.idle_exit is None else options.idle_exit,
             "LOG_INSTALL_ROOT_HANDLER": False,

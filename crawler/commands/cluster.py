@@ -185,7 +185,7 @@ def ingest(
     url = resolve_redis(redis_url, config)
     with redis_errors(url):
         from crawler.cluster.ingest import IngesterRunning, IngestOptions, WrongDatabase, run_ingest
-        from crawler.cluster.worker import redis_client
+        from crawler.cluster.keys import redis_client
     db = db_path or config.storage.db
     opts = IngestOptions(db, prefix, idle_exit, settle, max_run, notify=config.notify)
     show = summary_printer(as_json, quiet)
@@ -241,7 +241,7 @@ def enqueue(
     url = resolve_redis(redis_url, config)
     with redis_errors(url), user_errors():
         from crawler.cluster.enqueue import enqueue as enqueue_pass
-        from crawler.cluster.worker import redis_client
+        from crawler.cluster.keys import redis_client
 
         summary = enqueue_pass(
             config,

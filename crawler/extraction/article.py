@@ -32,8 +32,9 @@ MIN_WORDS = 25  # less is a menu, a caption or an error page, not an article; a
 
 # The extraction rules, versioned: 1 = trafilatura's text without the headline (0.1);
 # 2 = the same without the promotional tail, and the script-aware minimum; the headline,
-# authors, dates and paywall evidence of crawler.extraction.metadata.
-RULES = 2
+# authors, dates and paywall evidence of crawler.extraction.metadata; 3 = the same text,
+# with the dates htmldate finds without its extensive search.
+RULES = 3
 TRAFILATURA = version("trafilatura")
 EXTRACTOR = f"presswatch-extract/{RULES} trafilatura/{TRAFILATURA}"
 

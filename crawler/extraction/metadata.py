@@ -4,9 +4,9 @@ parsed page.
 
 News sites declare their headline, authors and dates for search engines and social
 networks, so reading those declarations is both exact and cheap. What a page does not
-declare is looked for with htmldate's extensive search (dates) and trafilatura's byline
-search (authors). trafilatura's general metadata extraction, which scans every link on
-the page, is not run.
+declare is looked for with htmldate (dates, without its extensive search) and
+trafilatura's byline search (authors). trafilatura's general metadata extraction, which
+scans every link on the page, is not run.
 """
 
 from __future__ import annotations
@@ -481,11 +481,14 @@ def _time_element(tree: etree._Element) -> str | None:
 
 
 def _guess_date(tree: etree._Element) -> str | None:
-    # htmldate may prune what it searches: let it work on a copy.
+    # htmldate may prune what it searches: let it work on a copy. Its extensive search
+    # hands loose strings to dateparser, which then tries every language it knows:
+    # seconds of CPU in each new process, and on the corpus more wrong dates than right
+    # ones (docs/quality.md).
     try:
         return htmldate.find_date(
             copy.deepcopy(tree),
-            extensive_search=True,
+            extensive_search=False,
             original_date=True,
             outputformat="%Y-%m-%dT%H:%M:%S%z",
         )

@@ -197,13 +197,12 @@ def cluster_set_aside(redis_url: str | None) -> dict[str, Any] | None:
         return None
     from redis.exceptions import RedisError
 
-    from crawler.cluster.keys import Keys
-    from crawler.cluster.queue import ItemQueue
-    from crawler.cluster.worker import redis_client
+    from crawler.cluster.keys import Keys, redis_client
+    from crawler.cluster.streams import dead_letters
 
     keys = Keys()
     try:
-        count, newest = ItemQueue(redis_client(redis_url), keys).dead_letters()
+        count, newest = dead_letters(redis_client(redis_url), keys.dead_letters)
     except RedisError as error:
         return {"error": str(error)}
     return {"count": count, "key": keys.dead_letters, "newest": newest[0] if newest else None}

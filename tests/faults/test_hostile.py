@@ -495,7 +495,6 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     from crawler.cluster.ingest import Ingester, IngestOptions
     from crawler.cluster.keys import Keys
     from crawler.cluster.messages import event_message, item_message
-    from crawler.cluster.queue import ItemQueue
     from crawler.items import Article, ArticleItem
 
     db = tmp_path / "test.db"
@@ -536,9 +535,8 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     )
     hostile = [bad_time, error(message=42), error(stage=None), "[" * 100_000, private]
     redis, keys = Redis.from_url(redis_url), Keys()
-    queue = ItemQueue(redis, keys)
     for message in [*hostile, error(message="the good one")]:
-        queue.push(message)
+        redis.xadd(keys.items, {"m": message})
 
     Ingester(IngestOptions(db, keys.prefix, idle_exit=0.5, settle=0.1), redis).serve()
 
@@ -557,7 +555,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
         "item names a private address (127.0.0.1): http://127.0.0.1:6379/x",
     ]
     assert [entry["message"] for entry in aside][:3] == hostile[:3]
-    assert len(queue) == 0
+    assert redis.xlen(keys.items) == 0
 
     status = run_cli("status", "--config", str(config))
     assert status.code == 0, status.stderr

@@ -30,11 +30,10 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from crawler.outputs.digest.filters import (
-    FILTERS,
     MARK_STYLE,
+    environment,
     html_diff,
     html_snippet,
-    shown,
     stored_diff_html,
 )
 from crawler.outputs.digest.render import render_diff_page
@@ -337,18 +336,7 @@ def _page(name: str, **values: Any) -> Response:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=True
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=shown,
-    )
-    env.filters.update(FILTERS)
-    return env
+    return environment(jinja2.FileSystemLoader(TEMPLATES), escape_by_default=True)
 
 
 def _template(name: str) -> jinja2.Template:

@@ -139,17 +139,7 @@ def _mention(row: dict[str, Any]) -> Mention:
 def _with_topic(story: Story | None, mention: Mention, topic: str) -> Story:
     """A story with one more topic: its first topic's mention gives the snippet."""
     if story is None:
-        return Story(
-            mention.title,
-            mention.url,
-            mention.outlet,
-            mention.published_at,
-            mention.found_at,
-            mention.snippet,
-            mention.in_title,
-            (topic,),
-            mention.also_in,
-        )
+        return Story(**vars(mention), topics=(topic,))
     return replace(
         story,
         topics=(*story.topics, topic),

@@ -2,6 +2,8 @@
 
 Everything that came from the web goes through one of these before a template prints
 it, so it shows as text (escaped for HTML, XML and Markdown, invisible characters gone).
+:func:`environment` is the Jinja environment both the digest and the Datasette pages
+render with.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import jinja2
 from markupsafe import Markup, escape
 
 from crawler.times import from_iso, to_iso
@@ -247,3 +250,23 @@ FILTERS = {
     "bar_height": bar_height,
     "stored_diff_html": stored_diff_html,
 }
+
+
+def environment(loader: jinja2.BaseLoader, *, escape_by_default: bool) -> jinja2.Environment:
+    """A Jinja environment with these filters: HTML and XML templates escaped, undefined
+    names an error, every value through :func:`shown`. ``escape_by_default`` also
+    escapes templates of other names (the Datasette pages; the digest's text and
+    Markdown templates escape with their own filters)."""
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=escape_by_default
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=shown,
+    )
+    env.filters.update(FILTERS)
+    return env

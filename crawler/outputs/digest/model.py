@@ -84,19 +84,11 @@ class Edit:
 
 
 @dataclass(frozen=True)
-class Story:
+class Story(Mention):
     """One story of the period, listed once: its first mention, with every topic it
     matched as a label (an article under three topics is one story, not three)."""
 
-    title: str
-    url: str
-    outlet: str | None
-    published_at: str | None
-    found_at: str
-    snippet: str | None
-    in_title: bool
-    topics: tuple[str, ...]
-    also_in: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
     edited: bool = False  # an edit of it is listed under Edited stories too
 
 

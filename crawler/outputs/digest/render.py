@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from crawler.outputs.digest.filters import FILTERS, shown, shown_data
+from crawler.outputs.digest.filters import environment, shown_data
 from crawler.outputs.digest.model import Digest, DigestError
 
 FORMATS = ("markdown", "html", "text", "json", "atom")
@@ -69,16 +69,7 @@ def feed_id(digest: Digest) -> str:
 @lru_cache(maxsize=8)
 def _environment(template_dir: Path | None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(template_dir)] if template_dir else []
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATE_DIR)]),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "xml", "html.j2", "atom.j2"), default=False
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=shown,
+    return environment(
+        jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATE_DIR)]),
+        escape_by_default=False,
     )
-    env.filters.update(FILTERS)
-    return env
