@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,7 +44,7 @@ class LocalSite:
         self.public_base = public_base
         self.requests: list[tuple[str, int]] = []  # (path, status) of every request
         self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers) of each
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -108,6 +109,14 @@ class LocalSite:
         body = file.read_bytes().replace(PLACEHOLDER, base.encode())
         content_type = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
         return 200, {"Content-Type": content_type or "application/octet-stream"}, body
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up before the whole answer is sent (as a crawler that
+        needed only the status line may) is no error of the site's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
