@@ -99,13 +99,19 @@ class ForkServer:
         listener.close()  # the server has its own; requests queue until it has imported
 
     def start(
-        self, args: list[str], env: dict[str, str], cwd: Path, stdio: tuple[int, int, int]
+        self,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        stdio: tuple[int, int, int],
+        session: bool = False,
     ) -> ForkedChild:
         """Fork ``python -m crawler ARGS`` with the file descriptors ``stdio`` as its
-        stdin, stdout and stderr."""
+        stdin, stdout and stderr (in a session of its own if ``session``)."""
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         connection.connect(self.address)
-        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        message = {"args": args, "env": env, "cwd": str(cwd), "session": session}
+        request = json.dumps(message).encode()
         socket.send_fds(connection, [request], list(stdio))
         connection.settimeout(120)  # the first request waits for the server's imports
         pid = json.loads(connection.recv(4096))["pid"]
@@ -182,10 +188,16 @@ class ForkedChild:
 
 
 def start_cli(
-    *args: str, stdout: IO[bytes], stderr: IO[bytes], env: dict[str, str] | None = None
+    *args: str,
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+    env: dict[str, str] | None = None,
+    session: bool = False,
 ) -> subprocess.Popen[bytes] | ForkedChild:
     """Start ``presswatch ARGS`` in a child process writing to the files ``stdout`` and
-    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it."""
+    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it. With
+    ``session``, the child leads a process group of its own: ``os.killpg(child.pid)``
+    kills it with its extraction workers."""
     env = env or child_env()
     if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
         return subprocess.Popen(
@@ -194,10 +206,11 @@ def start_cli(
             stdout=stdout,
             stderr=stderr,
             env=env,
+            start_new_session=session,
         )
     with open(os.devnull, "rb") as stdin:
         stdio = (stdin.fileno(), stdout.fileno(), stderr.fileno())
-        return _fork_server().start(list(args), env, Path.cwd(), stdio)
+        return _fork_server().start(list(args), env, Path.cwd(), stdio, session)
 
 
 def _text(data: bytes) -> str:

@@ -11,9 +11,11 @@ a fresh reactor and a real exit code.
 
 Started by conftest with the listening socket as its ``--fd``; it ends when its stdin (a
 pipe from the test process) closes. One request is a JSON message ``{"args", "env",
-"cwd"}`` on a SOCK_SEQPACKET connection carrying three file descriptors (stdin, stdout,
-stderr); the answers are ``{"pid": N}`` at once and ``{"returncode": N}`` (negative: the
-signal that ended it, as ``subprocess`` reports it) when the child has ended.
+"cwd", "session"}`` (``session``: the child starts a session and process group of its
+own, as ``start_new_session`` does) on a SOCK_SEQPACKET connection carrying three file
+descriptors (stdin, stdout, stderr); the answers are ``{"pid": N}`` at once and
+``{"returncode": N}`` (negative: the signal that ended it, as ``subprocess`` reports it)
+when the child has ended.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ def preload() -> None:
 
 def run_child(request: dict, fds: list[int]) -> int:
     """In the forked child: become ``python -m crawler ARGS`` and run it."""
+    if request.get("session"):
+        os.setsid()
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
