@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import locale
 import os
@@ -26,6 +27,7 @@ import pytest
 import sqlite_utils
 
 from crawler.demo.localsite import LocalSite
+from crawler.storage.archive import archive_path
 from crawler.storage.migrations import MIGRATIONS, sqlite3_statements
 
 SITES = Path(__file__).parent / "sites"
@@ -337,6 +339,40 @@ def copy_database(db: Path, folder: Path) -> Path:
         if Path(f"{db}{suffix}").exists():
             shutil.copyfile(f"{db}{suffix}", folder / f"test.db{suffix}")
     return folder / "test.db"
+
+
+@dataclass(frozen=True)
+class Demo:
+    db: Path  # the demo's database (its archive beside it)
+    result: CliResult  # what ``presswatch demo`` answered
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """``presswatch demo`` (two editions of the sample site, two real passes), run once
+    for all the test processes of a session: the first to ask makes it, the others
+    wait for it and read it. Read-only: copy it (``copy_demo``) to write."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, db = shared / "demo", shared / "demo" / "demo.db"
+    answer = folder / "answer.json"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not answer.exists():
+            folder.mkdir(exist_ok=True)
+            made = run_cli("demo", "--db", str(db), "--port", "0")
+            answer.write_text(json.dumps(made.__dict__), encoding="utf-8")
+    return Demo(db, CliResult(**json.loads(answer.read_text(encoding="utf-8"))))
+
+
+def copy_demo(demo: Demo, folder: Path) -> Path:
+    """A copy of the demo's database and its archive in ``folder``; the copy's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (demo.db, archive_path(demo.db)):
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{path}{suffix}").exists():
+                shutil.copyfile(f"{path}{suffix}", folder / f"{path.name}{suffix}")
+    return folder / demo.db.name
 
 
 def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
