@@ -286,6 +286,15 @@ class SlowSite(LocalSite):
             time.sleep(self.delay)
         return super().respond(path)
 
+    @contextlib.contextmanager
+    def answering_at_once(self) -> Iterator[None]:
+        """Within the block, the slow paths answer without delay too."""
+        delay, self.delay = self.delay, 0.0
+        try:
+            yield
+        finally:
+            self.delay = delay
+
 
 def write_config(
     path: Path,
