@@ -428,10 +428,17 @@ def database_before(path: Path, step: int) -> sqlite3.Connection:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests first: the test processes start on the longest files, and
-    the short ones fill in around them instead of one long file finishing last."""
+    """Files with slow tests first, then files with property tests (hypothesis: the
+    longest of the inner loop's, -m "not slow"): the test processes start on the longest
+    files, and the short ones fill in around them instead of one long file finishing
+    last. (xdist hands out the files in this order: --no-loadscope-reorder.)"""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    property_files = {
+        item.path
+        for item in items
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+    }
+    items.sort(key=lambda item: (item.path not in slow_files, item.path not in property_files))
 
 
 try:  # the cluster's fixtures: a private redis-server, the cluster's processes
