@@ -58,7 +58,8 @@ def preload() -> None:
         path = importlib.import_module(package).__path__
         for module in pkgutil.walk_packages(path, f"{package}."):
             if not module.name.endswith(".__main__"):  # that one runs the command
-                importlib.import_module(module.name)
+                with contextlib.suppress(ImportError):  # an extra not installed
+                    importlib.import_module(module.name)
     from scrapy.settings import Settings
     from scrapy.utils.misc import load_object
 
