@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import locale
 import os
@@ -26,6 +27,7 @@ import pytest
 import sqlite_utils
 
 from crawler.demo.localsite import LocalSite
+from crawler.storage.archive import archive_path
 from crawler.storage.migrations import MIGRATIONS, sqlite3_statements
 
 SITES = Path(__file__).parent / "sites"
@@ -99,13 +101,19 @@ class ForkServer:
         listener.close()  # the server has its own; requests queue until it has imported
 
     def start(
-        self, args: list[str], env: dict[str, str], cwd: Path, stdio: tuple[int, int, int]
+        self,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        stdio: tuple[int, int, int],
+        session: bool = False,
     ) -> ForkedChild:
         """Fork ``python -m crawler ARGS`` with the file descriptors ``stdio`` as its
-        stdin, stdout and stderr."""
+        stdin, stdout and stderr (in a session of its own if ``session``)."""
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         connection.connect(self.address)
-        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        message = {"args": args, "env": env, "cwd": str(cwd), "session": session}
+        request = json.dumps(message).encode()
         socket.send_fds(connection, [request], list(stdio))
         connection.settimeout(120)  # the first request waits for the server's imports
         pid = json.loads(connection.recv(4096))["pid"]
@@ -182,10 +190,16 @@ class ForkedChild:
 
 
 def start_cli(
-    *args: str, stdout: IO[bytes], stderr: IO[bytes], env: dict[str, str] | None = None
+    *args: str,
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+    env: dict[str, str] | None = None,
+    session: bool = False,
 ) -> subprocess.Popen[bytes] | ForkedChild:
     """Start ``presswatch ARGS`` in a child process writing to the files ``stdout`` and
-    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it."""
+    ``stderr`` (stdin empty), forked like ``run_cli``'s; poll, wait or kill it. With
+    ``session``, the child leads a process group of its own: ``os.killpg(child.pid)``
+    kills it with its extraction workers."""
     env = env or child_env()
     if os.environ.get("PRESSWATCH_TEST_FORKSERVER") == "0":
         return subprocess.Popen(
@@ -194,10 +208,11 @@ def start_cli(
             stdout=stdout,
             stderr=stderr,
             env=env,
+            start_new_session=session,
         )
     with open(os.devnull, "rb") as stdin:
         stdio = (stdin.fileno(), stdout.fileno(), stderr.fileno())
-        return _fork_server().start(list(args), env, Path.cwd(), stdio)
+        return _fork_server().start(list(args), env, Path.cwd(), stdio, session)
 
 
 def _text(data: bytes) -> str:
@@ -271,6 +286,15 @@ class SlowSite(LocalSite):
             time.sleep(self.delay)
         return super().respond(path)
 
+    @contextlib.contextmanager
+    def answering_at_once(self) -> Iterator[None]:
+        """Within the block, the slow paths answer without delay too."""
+        delay, self.delay = self.delay, 0.0
+        try:
+            yield
+        finally:
+            self.delay = delay
+
 
 def write_config(
     path: Path,
@@ -326,6 +350,40 @@ def copy_database(db: Path, folder: Path) -> Path:
     return folder / "test.db"
 
 
+@dataclass(frozen=True)
+class Demo:
+    db: Path  # the demo's database (its archive beside it)
+    result: CliResult  # what ``presswatch demo`` answered
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """``presswatch demo`` (two editions of the sample site, two real passes), run once
+    for all the test processes of a session: the first to ask makes it, the others
+    wait for it and read it. Read-only: copy it (``copy_demo``) to write."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, db = shared / "demo", shared / "demo" / "demo.db"
+    answer = folder / "answer.json"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not answer.exists():
+            folder.mkdir(exist_ok=True)
+            made = run_cli("demo", "--db", str(db), "--port", "0")
+            answer.write_text(json.dumps(made.__dict__), encoding="utf-8")
+    return Demo(db, CliResult(**json.loads(answer.read_text(encoding="utf-8"))))
+
+
+def copy_demo(demo: Demo, folder: Path) -> Path:
+    """A copy of the demo's database and its archive in ``folder``; the copy's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (demo.db, archive_path(demo.db)):
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{path}{suffix}").exists():
+                shutil.copyfile(f"{path}{suffix}", folder / f"{path.name}{suffix}")
+    return folder / demo.db.name
+
+
 def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
     db = sqlite_utils.Database(db_path)
     try:
@@ -370,10 +428,17 @@ def database_before(path: Path, step: int) -> sqlite3.Connection:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests first: the test processes start on the longest files, and
-    the short ones fill in around them instead of one long file finishing last."""
+    """Files with slow tests first, then files with property tests (hypothesis: the
+    longest of the inner loop's, -m "not slow"): the test processes start on the longest
+    files, and the short ones fill in around them instead of one long file finishing
+    last. (xdist hands out the files in this order: --no-loadscope-reorder.)"""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    property_files = {
+        item.path
+        for item in items
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+    }
+    items.sort(key=lambda item: (item.path not in slow_files, item.path not in property_files))
 
 
 try:  # the cluster's fixtures: a private redis-server, the cluster's processes

@@ -11,9 +11,11 @@ a fresh reactor and a real exit code.
 
 Started by conftest with the listening socket as its ``--fd``; it ends when its stdin (a
 pipe from the test process) closes. One request is a JSON message ``{"args", "env",
-"cwd"}`` on a SOCK_SEQPACKET connection carrying three file descriptors (stdin, stdout,
-stderr); the answers are ``{"pid": N}`` at once and ``{"returncode": N}`` (negative: the
-signal that ended it, as ``subprocess`` reports it) when the child has ended.
+"cwd", "session"}`` (``session``: the child starts a session and process group of its
+own, as ``start_new_session`` does) on a SOCK_SEQPACKET connection carrying three file
+descriptors (stdin, stdout, stderr); the answers are ``{"pid": N}`` at once and
+``{"returncode": N}`` (negative: the signal that ended it, as ``subprocess`` reports it)
+when the child has ended.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import contextlib
 import importlib
 import json
 import os
+import pkgutil
 import random
 import runpy
 import select
@@ -39,13 +42,24 @@ PRELOAD = (
     "spiders.discover",
     "trafilatura",
 )
+# The project's packages: every module of them is imported too (a command imports its
+# own modules, and a pass some of its stages, only when they run: each child would
+# import them again; all of them take half a second, once).
+PACKAGES = ("crawler", "spiders", "pipelines")
 
 
 def preload() -> None:
-    """Import what a pass imports, short of the reactor: the entry points, and the
-    Scrapy components of the project's settings (Scrapy loads them only at a crawl)."""
+    """Import what a pass imports, short of the reactor: the entry points, every module
+    of the project, and the Scrapy components of the project's settings (Scrapy loads
+    them only at a crawl)."""
     for name in PRELOAD:
         importlib.import_module(name)
+    for package in PACKAGES:
+        path = importlib.import_module(package).__path__
+        for module in pkgutil.walk_packages(path, f"{package}."):
+            if not module.name.endswith(".__main__"):  # that one runs the command
+                with contextlib.suppress(ImportError):  # an extra not installed
+                    importlib.import_module(module.name)
     from scrapy.settings import Settings
     from scrapy.utils.misc import load_object
 
@@ -72,6 +86,8 @@ def preload() -> None:
 
 def run_child(request: dict, fds: list[int]) -> int:
     """In the forked child: become ``python -m crawler ARGS`` and run it."""
+    if request.get("session"):
+        os.setsid()
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)

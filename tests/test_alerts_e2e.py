@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from alert_receiver import Receiver, receiver
-from conftest import REPO, SITES, rows, run_cli, write_config
+from conftest import SITES, rows, run_cli, start_cli, write_config
 
 from crawler.demo.localsite import LocalSite
 
@@ -86,13 +84,8 @@ def test_a_silent_pass_queues_and_sends_nothing(watched, tmp_path):
 
 def test_a_kill_between_sending_and_marking_repeats_the_same_id(watched, tmp_path):
     _site, hook, config = watched
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--quiet"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(os.devnull, "wb") as nowhere:
+        child = start_cli("run", "--config", str(config), "--quiet", stdout=nowhere, stderr=nowhere)
     hook.on_arrival = lambda arrival: os.kill(child.pid, signal.SIGKILL)
     assert child.wait(timeout=180) == -signal.SIGKILL
     hook.on_arrival = None

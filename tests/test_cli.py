@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import invoke, rows, run_cli, write_config
+from conftest import copy_demo, invoke, rows, run_cli, write_config
 
 
 def test_help_lists_the_commands():
@@ -73,9 +73,8 @@ def test_a_forked_child_answers_as_a_fresh_interpreter(tmp_path, monkeypatch, ar
     assert forked.stdout or forked.stderr
 
 
-def test_the_demo_runs_offline_and_reports_what_it_found(tmp_path):
-    db = tmp_path / "demo.db"
-    result = run_cli("demo", "--db", str(db), "--port", "0")
+def test_the_demo_runs_offline_and_reports_what_it_found(demo):
+    db, result = demo.db, demo.result
     assert result.code == 0, result.stderr
     assert "Articles per source:" in result.stdout
     assert "Mentions per topic:" in result.stdout
@@ -98,9 +97,8 @@ DEMO_CHANGES = (
 
 
 @pytest.mark.slow
-def test_the_demo_shows_the_edits_of_a_second_edition_and_reruns_without_doubling(tmp_path):
-    db = tmp_path / "demo.db"
-    result = run_cli("demo", "--db", str(db), "--port", "0")
+def test_the_demo_shows_the_edits_of_a_second_edition_and_reruns_without_doubling(tmp_path, demo):
+    db, result = copy_demo(demo, tmp_path), demo.result  # the rerun writes to it
     assert result.code == 0, result.stderr
     changes = rows(db, DEMO_CHANGES)
     kinds = sorted(change["kind"] for change in changes)

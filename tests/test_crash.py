@@ -19,16 +19,16 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import conftest
 import pytest
 import sqlite_utils
-from conftest import SITES, SlowSite, child_env, run_cli
+from conftest import SITES, ForkedChild, SlowSite, run_cli, start_cli
 
 from crawler.demo.localsite import LocalSite
 
@@ -160,15 +160,21 @@ def _fts_tables(db: sqlite_utils.Database) -> list[str]:
     ]
 
 
-def start_pass(config: Path, *args: str) -> subprocess.Popen:
-    """``presswatch run`` in a session of its own, so it can be killed with its workers."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "run", "--config", str(config), *args],
-        env=child_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def start_pass(
+    config: Path, *args: str, stdout: IO[bytes] | None = None
+) -> subprocess.Popen[bytes] | ForkedChild:
+    """``presswatch run`` in a session of its own, so it can be killed with its workers;
+    its output into ``stdout`` (default: nowhere)."""
+    with open(os.devnull, "wb") as nowhere:
+        return start_cli(
+            "run",
+            "--config",
+            str(config),
+            *args,
+            stdout=stdout or nowhere,
+            stderr=nowhere,
+            session=True,
+        )
 
 
 def kill_during_a_pass(config: Path, after: float) -> bool:
@@ -221,8 +227,9 @@ def reference(crash_site, tmp_path_factory: pytest.TempPathFactory) -> Reference
     site, paths = crash_site
     tmp = tmp_path_factory.mktemp("reference")
     db = tmp / "reference.db"
+    output = (tmp / "summary.json").open("w+b")
     started = time.monotonic()
-    process = start_pass(write_config(tmp / "config.toml", site, db), "--json")
+    process = start_pass(write_config(tmp / "config.toml", site, db), "--json", stdout=output)
     counts = [0]
     first = last = 0.0
     while process.poll() is None:
@@ -232,7 +239,9 @@ def reference(crash_site, tmp_path_factory: pytest.TempPathFactory) -> Reference
             first, last = first or time.monotonic() - started, time.monotonic() - started
         time.sleep(0.02)
     seconds = time.monotonic() - started
-    summary = json.loads(process.stdout.read() if process.stdout else "{}")
+    output.seek(0)
+    with output:
+        summary = json.loads(output.read() or "{}")
     assert process.returncode == 0
     assert summary["articles_new"] == len(paths) and summary["errors"] == 0
     return Reference(table_counts(db), seconds, (first, last), len(counts) - 1)

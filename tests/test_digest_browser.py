@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, copy_demo, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -39,14 +39,8 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_the_html_digest_renders_on_a_phone(tmp_path):
-    db = tmp_path / "demo.db"
-    assert run_cli("demo", "--db", str(db), "--port", "0").code == 0
-    page = tmp_path / "digest.html"
-    result = run_cli(
-        "digest", "--db", str(db), "--since", "30d", "--format", "html", "--output", str(page)
-    )
-    assert result.code == 0, result.stderr
+def test_the_html_digest_renders_on_a_phone(demo_digest, tmp_path):
+    page = demo_digest
     assert "<script" not in page.read_text().lower()
 
     shot = tmp_path / "digest.png"
@@ -84,11 +78,11 @@ MEASURE = (
 
 
 @pytest.fixture(scope="module")
-def demo_digest(tmp_path_factory) -> Path:
+def demo_digest(tmp_path_factory, demo) -> Path:
     """The demo's HTML digest of the last 30 days, written as a desk receives it."""
+    assert demo.result.code == 0, demo.result.stderr
     folder = tmp_path_factory.mktemp("demo-digest")
-    db = folder / "demo.db"
-    assert run_cli("demo", "--db", str(db), "--port", "0").code == 0
+    db = copy_demo(demo, folder)
     page = folder / "digest.html"
     result = run_cli(
         "digest", "--db", str(db), "--since", "30d", "--format", "html", "--output", str(page)
@@ -118,11 +112,14 @@ def test_the_overview_fits_the_first_screen_of_a_phone(demo_digest, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_screenshots_in_the_docs_are_made_by_a_script(tmp_path):
+def test_the_screenshots_in_the_docs_are_made_by_a_script(tmp_path, demo):
     """tools/screenshots.py makes docs/digest.png, dashboard.png and article.png from the
-    demo; run here into a temporary folder, it proves they can be remade as they are."""
+    demo; run here into a temporary folder (from the demo database the other tests
+    read), it proves they can be remade as they are."""
+    db = copy_demo(demo, tmp_path / "demo")
+    script = REPO / "tools" / "screenshots.py"
     done = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "screenshots.py"), "--out", str(tmp_path)],
+        [sys.executable, str(script), "--out", str(tmp_path), "--db", str(db)],
         capture_output=True,
         text=True,
         timeout=600,

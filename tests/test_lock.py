@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -98,25 +97,40 @@ def test_one_process_cannot_take_its_own_lock_twice(tmp_path):
             DatabaseLock(tmp_path / "pw.db").acquire()
 
 
-def add_under_lock(db: str, counter: str, times: int) -> None:
-    for _ in range(times):
-        with DatabaseLock(db, wait=30, poll=0.001):
-            value = int(Path(counter).read_text())
-            time.sleep(0.001)
-            Path(counter).write_text(str(value + 1))
+# Says it is ready; once the file GO exists, adds one to a counter file TIMES times,
+# each under the lock. It imports only the lock (the test's own module would cost it
+# two seconds of imports).
+ADDER = """
+import sys, time
+from pathlib import Path
+from crawler.storage.lock import DatabaseLock
+db, counter, times, go = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.001)
+for _ in range(times):
+    with DatabaseLock(db, wait=30, poll=0.001):
+        value = int(counter.read_text())
+        time.sleep(0.001)
+        counter.write_text(str(value + 1))
+"""
 
 
 def test_contending_processes_never_hold_it_together(tmp_path):
     counter = tmp_path / "counter"
     counter.write_text("0")
-    context = multiprocessing.get_context("spawn")
+    go = tmp_path / "go"
     workers = [
-        context.Process(target=add_under_lock, args=(str(tmp_path / "pw.db"), str(counter), 50))
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(tmp_path / "pw.db"), str(counter), "50", str(go)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
+    assert [worker.stdout.readline() for worker in workers] == ["ready\n"] * 4
+    go.touch()  # all four at once
     for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
+        assert worker.wait(timeout=60) == 0
     assert counter.read_text() == "200"  # no increment lost to an overlap

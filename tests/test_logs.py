@@ -5,11 +5,10 @@ json is one object per line."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from conftest import free_port, rows, run_cli
+from conftest import free_port, rows, run_cli, start_cli
 
 from crawler.demo.localsite import LocalSite
 
@@ -119,10 +118,6 @@ def test_verbose_shows_scrapy_and_json_is_one_object_per_line(tmp_path, failing_
 @pytest.mark.slow
 def test_of_two_passes_started_together_the_loser_leaves_one_line(tmp_path):
     import socket
-    import subprocess
-    import sys
-
-    from conftest import REPO
 
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
     config = tmp_path / "config.toml"
@@ -133,28 +128,18 @@ def test_of_two_passes_started_together_the_loser_leaves_one_line(tmp_path):
         encoding="utf-8",
     )
     log = tmp_path / "log" / "run.log"
-    command = [
-        sys.executable,
-        "-m",
-        "crawler",
-        "run",
-        "--config",
-        str(config),
-        "--quiet",
-        "--log-file",
-        str(log),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = ("run", "--config", str(config), "--quiet", "--log-file", str(log))
+    files = [(tmp_path / f"{n}.out", tmp_path / f"{n}.err") for n in range(2)]
     try:
-        children = [
-            subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-            )
-            for _ in range(2)
-        ]
-        outputs = [child.communicate(timeout=120) for child in children]
+        children = []
+        for out, err in files:
+            with out.open("wb") as stdout, err.open("wb") as stderr:
+                children.append(start_cli(*command, stdout=stdout, stderr=stderr))
+        for child in children:
+            child.wait(timeout=120)
     finally:
         silent.close()
+    outputs = [(out.read_text(), err.read_text()) for out, err in files]
     codes = sorted(child.returncode for child in children)
     assert codes == [0, 1], outputs  # the winner: its one source failed (exit 1)
     skipped = [line for line in log.read_text().splitlines() if "pass skipped: " in line]

@@ -139,24 +139,27 @@ def render(tree: tuple) -> str:
 # --- strategies -----------------------------------------------------------------------
 
 
-def cased_word() -> st.SearchStrategy[str]:
-    return st.sampled_from(VOCABULARY).flatmap(
-        lambda w: st.sampled_from((w, w.capitalize(), w.upper()))
-    )
+# Strategies are built once: hypothesis spends most of these tests drawing, and a
+# strategy made during a draw (a flatmap's) costs more than the example it draws.
+# Each word in three casings (a spaceless word's three are the same: every word is
+# drawn as often as any other).
+CASED_WORDS = tuple(form for w in VOCABULARY for form in (w, w.capitalize(), w.upper()))
+cased_words = st.sampled_from(CASED_WORDS)
+# A word and the separator after it, drawn at once.
+word_and_separator = st.sampled_from(tuple(w + sep for w in CASED_WORDS for sep in SEPARATORS))
+separators = st.sampled_from(SEPARATORS)
+query_words = st.lists(cased_words, min_size=1, max_size=3)
 
 
-@st.composite
-def texts(draw: st.DrawFn, max_words: int = 30) -> str:
-    words = draw(st.lists(cased_word(), max_size=max_words))
-    pieces = [draw(st.sampled_from(SEPARATORS))]
-    for word in words:
-        pieces += [word, draw(st.sampled_from(SEPARATORS))]
-    return "".join(pieces)
+def texts(max_words: int = 30) -> st.SearchStrategy[str]:
+    """A separator, then up to ``max_words`` words each followed by a separator."""
+    pieces = st.tuples(separators, st.lists(word_and_separator, max_size=max_words))
+    return pieces.map(lambda p: p[0] + "".join(p[1]))
 
 
 @st.composite
 def terms(draw: st.DrawFn, allow_title: bool = True) -> RefTerm:
-    words = tuple(draw(st.lists(cased_word(), min_size=1, max_size=3)))
+    words = tuple(draw(query_words))
     phrase = len(words) > 1 or draw(st.booleans())
     prefix = draw(st.booleans()) and draw(st.booleans())
     if prefix:

@@ -2,6 +2,7 @@
 
     python tools/screenshots.py            # writes docs/digest.png, dashboard.png, article.png
     python tools/screenshots.py --out DIR  # somewhere else (the tests do this)
+    python tools/screenshots.py --db DB    # from a demo database already made
 
 Builds the demo database, writes its HTML digest, asks ``presswatch serve``'s pages from
 Datasette's own client and photographs each with headless Chromium: the digest at phone
@@ -72,6 +73,7 @@ def photograph(chromium: str, page: Path, shot: Path, width: int, height: int) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs")
+    parser.add_argument("--db", type=Path, help="a database made by presswatch demo")
     args = parser.parse_args(argv)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -79,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
-        db = folder / "demo.db"
-        presswatch("demo", "--db", str(db), "--port", "0")
+        db = args.db or folder / "demo.db"
+        if args.db is None:
+            presswatch("demo", "--db", str(db), "--port", "0")
         presswatch(
             "digest",
             "--db",

@@ -11,6 +11,8 @@ and the next pass with space again must store every article exactly once.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,17 +125,41 @@ def _mount_tmpfs(folder: Path, size: str) -> str | None:
     return None if done.returncode == 0 else f"cannot mount a tmpfs: {done.stderr.strip()}"
 
 
+def _unmount(folder: Path) -> None:
+    if os.path.ismount(folder):
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def _stale_mounts(tmp_path: Path) -> list[Path]:
+    """tmpfs mounts left in the folders pytest is deleting (``garbage-*`` in its
+    ``pytest-of-USER`` folder) by a test process killed before it could unmount."""
+    root = next((p for p in tmp_path.parents if p.name.startswith("pytest-of-")), None)
+    if root is None:
+        return []
+    with open("/proc/self/mounts", encoding="utf-8") as table:
+        points = [line.split()[1] for line in table if line.startswith("tmpfs ")]
+    found = [Path(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), p)) for p in points]
+    return [
+        point
+        for point in found
+        if point.is_relative_to(root)
+        and any(part.startswith("garbage-") for part in point.relative_to(root).parts)
+    ]
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
+    for stale in _stale_mounts(tmp_path):
+        _unmount(stale)
     folder = tmp_path / "disk"
     folder.mkdir()
-    reason = _mount_tmpfs(folder, "1m")
-    if reason is not None:
-        pytest.skip(reason)
     try:
+        reason = _mount_tmpfs(folder, "1m")
+        if reason is not None:
+            pytest.skip(reason)
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
+    finally:  # on every path: a failed test, or a mount that timed out yet took effect
+        _unmount(folder)
 
 
 @pytest.mark.slow

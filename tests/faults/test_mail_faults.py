@@ -11,11 +11,9 @@ again, the same period with the same Message-ID.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from email import message_from_bytes
@@ -24,7 +22,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from aiosmtpd.controller import Controller
-from conftest import REPO, free_port, run_cli
+from conftest import ForkedChild, free_port, run_cli, start_cli
 from digest_fixtures import Desk, sample_day
 from smtp_faults import ScriptedSMTP
 
@@ -102,24 +100,18 @@ def mail_config(path: Path, db: Path, port: int, timeout: float = 5) -> Path:
     return path
 
 
-def start_digest(config: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "digest",
-            "--config",
-            str(config),
-            "--unsent",
-            "--send",
-            *args,
-        ],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def start_digest(config: Path, *args: str) -> subprocess.Popen[bytes] | ForkedChild:
+    """``presswatch digest --unsent --send``, started (forked like run_cli's children);
+    its output in digest.out and digest.err beside the config."""
+    out, err = config.with_name("digest.out"), config.with_name("digest.err")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        command = ("digest", "--config", str(config), "--unsent", "--send", *args)
+        return start_cli(*command, stdout=stdout, stderr=stderr)
+
+
+def output_of(config: Path) -> tuple[str, str]:
+    """What the digest started by ``start_digest`` wrote: (stdout, stderr)."""
+    return tuple(config.with_name(name).read_text() for name in ("digest.out", "digest.err"))
 
 
 def digest_rows(db: Path) -> list[dict]:
@@ -132,11 +124,13 @@ def digest_rows(db: Path) -> list[dict]:
 
 def test_the_lock_is_free_while_the_mail_server_hangs(tmp_path, desk_db):
     with ScriptedSMTP("hang-after-data") as server:
-        process = start_digest(mail_config(tmp_path / "config.toml", desk_db, server.port, 3))
+        config = mail_config(tmp_path / "config.toml", desk_db, server.port, 3)
+        process = start_digest(config)
         assert server.received.wait(30)
         with DatabaseLock(desk_db):  # a pass could start now: no wait, no LockHeld
             pass
-        out, err = process.communicate(timeout=30)
+        process.wait(timeout=30)
+    out, err = output_of(config)
     assert process.returncode == 1
     assert err.strip().splitlines() == [
         f"presswatch: error: cannot send mail via 127.0.0.1:{server.port}: the mail server "
