@@ -248,6 +248,13 @@ def main(argv: list[str] | None = None) -> None:
             pass_row(timed_pass("nothing new, nothing due", config), first, floor, articles)
             recheck = timed_pass("nothing new, --recheck all", config, "--recheck", "all")
             pass_row(recheck, first, floor, articles)
+            workers = first.cpu_seconds - first.own_cpu_seconds
+            say(
+                f"\nfirst pass, CPU by process: the pass itself {first.own_cpu_seconds:.1f} s "
+                f"({first.own_cpu_seconds / articles * 1e3:.1f} ms/article), its extraction "
+                f"workers and their fork server {workers:.1f} s "
+                f"({workers / articles * 1e3:.1f} ms/article)"
+            )
             for label, cli in (
                 ("--help", ("--help",)),
                 ("status", ("status", "--config", str(config))),

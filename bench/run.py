@@ -56,6 +56,7 @@ class PassResult:
     peak_mb: float
     cpu_seconds: float  # CPU time of the pass and its workers (last sample before exit)
     summary: dict
+    own_cpu_seconds: float = 0.0  # of which the pass's own process (fetching, writing)
 
 
 def bare_trafilatura(pages: list[Path]) -> float:
@@ -107,7 +108,7 @@ def timed_pass(label: str, config: Path, *extra: str) -> PassResult:
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE.parent
     )
-    peak = [0, 0.0]
+    peak = [0, 0.0, 0.0]
     watcher = threading.Thread(target=_watch, args=(process, peak), daemon=True)
     watcher.start()
     out, err = process.communicate()
@@ -115,13 +116,14 @@ def timed_pass(label: str, config: Path, *extra: str) -> PassResult:
     watcher.join()
     if process.returncode != 0:
         raise SystemExit(f"{label}: presswatch run failed ({process.returncode}):\n{err}")
-    return PassResult(label, seconds, peak[0] / 1024, peak[1], json.loads(out))
+    return PassResult(label, seconds, peak[0] / 1024, peak[1], json.loads(out), peak[2])
 
 
 def _watch(process: subprocess.Popen, peak: list) -> None:
     while process.poll() is None:
         memory, cpu = tree_usage(process.pid)
         peak[0], peak[1] = max(peak[0], memory), max(peak[1], cpu)
+        peak[2] = max(peak[2], process_cpu(process.pid))
         time.sleep(0.1)
 
 
@@ -144,6 +146,15 @@ def tree_usage(root: int) -> tuple[int, float]:
         seconds += cpu.get(pid, 0.0)
         todo += children.get(pid, [])
     return memory, seconds
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pss_kb(pid: int) -> int:
