@@ -92,6 +92,7 @@ class PassContext:
     sources: tuple[Source, ...]  # the sources this pass polls
     recheck: str = "due"  # which stored articles to re-fetch: due, all or none
     started_at: str = ""  # ISO time the pass started; "due" means due by then
+    rechecked: frozenset[int] = frozenset()  # articles re-checked before the crawl
 
     def source_id(self, source: Source) -> int:
         return self.recorder.source_ids[source.name]

@@ -5,9 +5,10 @@ A pass is one Scrapy crawl in the calling process. Twisted's reactor cannot be s
 twice in one process, so anything that runs many passes (the scheduler, the tests)
 starts each pass as a child process: ``presswatch run``.
 
-A pass with nothing due whose sources all answer 304 Not Modified to the quick check
-(crawler/fetching/quick_check.py) records that and ends without starting Scrapy: Scrapy,
-Twisted and the pass's stages are imported only when a crawl runs.
+A pass first asks its sources and due re-checks with the quick check
+(crawler/fetching/quick_check.py) and records each 304 Not Modified; when nothing else is
+left, it ends without starting Scrapy: Scrapy, Twisted and the pass's stages are imported
+only when a crawl runs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.context import PassContext
+    from crawler.fetching import quick_check
     from crawler.sources.discovery import Candidate
 
 log = logging.getLogger("presswatch.pass")
@@ -117,8 +120,9 @@ def _run(
     )
     finish_reason = "error"
     try:
-        finish_reason = _quick_pass(recorder, sources, recheck, started_at) or _crawl(
-            _context(config, recorder, sources, recheck, started_at), log_level, progress
+        left = _quick_pass(recorder, sources, recheck, started_at)
+        finish_reason = left.finish_reason or _crawl(
+            _context(config, recorder, left, recheck, started_at), log_level, progress
         )
     finally:
         recorder.finish(complete=finish_reason == "finished")
@@ -224,43 +228,93 @@ class _Stopped(Exception):
     """SIGINT or SIGTERM arrived during the quick check."""
 
 
+QUICK_RECHECKS = 20_000
+"""At most this many due re-checks are asked by the quick check in one pass; the crawl
+asks the others."""
+
+
+@dataclass(frozen=True)
+class _Left:
+    """What the crawl still has to do after the quick check (``finished`` when nothing,
+    ``shutdown`` when a signal stopped the pass)."""
+
+    finish_reason: str | None = None
+    sources: tuple[Source, ...] = ()
+    rechecked: frozenset[int] = frozenset()  # articles the quick check recorded
+
+
 def _quick_pass(
     recorder: PassRecorder, sources: tuple[Source, ...], recheck: str, started_at: str
-) -> str | None:
-    """``finished`` when nothing is due and the quick check found that no source changed,
-    each source then recorded as a full pass records a 304; ``shutdown`` when a signal
-    stopped it; None (nothing recorded) when the full pass must run."""
+) -> _Left:
+    """Ask the sources and due re-checks that can be asked conditionally with the quick
+    check (crawler/fetching/quick_check.py); record each 304 as the crawl records it."""
     from crawler.fetching import quick_check
 
-    store = recorder.store
-    if recheck == "all" or not quick_check.enabled():
-        return None
-    if recheck == "due" and store.anything_due(started_at):
-        return None
-    polls = quick_check.conditional_polls(sources, recorder.source_ids, store.source_validators)
-    if polls is None:
-        return None
+    if not quick_check.enabled():
+        return _Left(sources=sources)
+    store, due_by = recorder.store, (started_at if recheck == "due" else None)
+    polls = []
+    for source in sources:
+        source_id = recorder.source_ids[source.name]
+        poll = quick_check.source_poll(source, source_id, *store.source_validators(source_id))
+        polls += [poll] if poll else []
+    rows = [] if recheck == "none" else list(islice(store.due_articles(due_by), QUICK_RECHECKS + 1))
+    polls += [poll for row in rows[:QUICK_RECHECKS] if (poll := quick_check.revisit_poll(row))]
     now = recorder.now()
     try:
         with _signals_stop():
-            unchanged = quick_check.nothing_changed(
+            answers = quick_check.not_modified(
                 polls, recorder.config.crawl, lambda origin: store.cached_robots_txt(origin, now)
             )
     except _Stopped:
-        return "shutdown"
-    if not unchanged:
-        return None
-    for poll in polls:
-        recorder.source_polled(poll.source_id, "not modified")
-    if polls:
-        log.info(
-            "pass %d: nothing due, and all %d source(s) answered 304 Not Modified: no crawl",
-            recorder.run_id,
-            len(polls),
+        return _Left("shutdown")
+    rechecked = _record_not_modified(recorder, answers)
+    polled = {answer.poll.source_id for answer in answers if answer.poll.article is None}
+    left = tuple(s for s in sources if recorder.source_ids[s.name] not in polled)
+    crawl = bool(left or len(rechecked) < len(rows))
+    if recheck != "none" and not crawl:
+        crawl = bool(store.due_gone_links(due_by))
+    _log_quick(recorder.run_id, len(polled), len(rechecked), crawl)
+    return _Left(None if crawl else "finished", left, frozenset(rechecked))
+
+
+def _record_not_modified(
+    recorder: PassRecorder, answers: Sequence[quick_check.NotModified]
+) -> list[int]:
+    """Record each source and article that answered 304; the articles' ids."""
+    from crawler.items import UNCHANGED, ArticleItem
+
+    rechecked = []
+    for answer in answers:
+        row = answer.poll.article
+        if row is None:
+            recorder.source_polled(answer.poll.source_id, "not modified")
+            continue
+        item = ArticleItem(
+            url=row["url"],
+            source_id=row["source_id"],
+            article_id=row["id"],
+            status=304,
+            last_changed_at=row["last_changed_at"],
+            stored_status=row["status"],
         )
-    else:
-        log.info("pass %d: nothing due and no source to poll: no crawl", recorder.run_id)
-    return "finished"
+        item.etag, item.last_modified, item.outcome = answer.etag, answer.last_modified, UNCHANGED
+        recorder.record(item)
+        rechecked.append(row["id"])
+    return rechecked
+
+
+def _log_quick(run_id: int, sources: int, rechecks: int, crawl: bool) -> None:
+    if not (sources or rechecks or crawl):
+        log.info("pass %d: nothing due and no source to poll: no crawl", run_id)
+    elif sources or rechecks:
+        log.info(
+            "pass %d: %d source(s) and %d re-check(s) answered 304 Not Modified%s",
+            run_id,
+            sources,
+            rechecks,
+            "; the crawl asks the rest" if crawl else ": no crawl",
+        )
 
 
 @contextmanager
@@ -286,17 +340,13 @@ def _signals_stop() -> Iterator[None]:
 
 
 def _context(
-    config: Config,
-    recorder: PassRecorder,
-    sources: tuple[Source, ...],
-    recheck: str,
-    started_at: str,
+    config: Config, recorder: PassRecorder, left: _Left, recheck: str, started_at: str
 ) -> PassContext:
     from crawler.context import PassContext
     from crawler.matching import TopicMatcher
 
     matcher = TopicMatcher.compile(config.topics)
-    return PassContext(config, recorder, matcher, sources, recheck, started_at)
+    return PassContext(config, recorder, matcher, left.sources, recheck, started_at, left.rechecked)
 
 
 def _crawl(context: PassContext, log_level: str, progress: bool) -> str:

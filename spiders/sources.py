@@ -70,7 +70,8 @@ class SourceSpider(scrapy.Spider):
         if self.context.recheck != "none":
             due_by = self.context.started_at if self.context.recheck == "due" else None
             for row in self.database().due_articles(due_by):
-                yield self.revisit_request(row)
+                if row["id"] not in self.context.rechecked:  # by the quick check
+                    yield self.revisit_request(row)
             for row in self.database().due_gone_links(due_by):
                 if row["url"] not in self.requested:  # not offered by a feed already
                     yield self.new_article_request(row["url"], row["source_id"], FeedEntry())

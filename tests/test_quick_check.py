@@ -1,5 +1,5 @@
-"""An idle pass (nothing new, nothing due) answered by the quick check, without Scrapy:
-it records exactly what a full pass records, and anything else takes the full pass."""
+"""The quick check: sources and due re-checks that answer 304 are recorded without
+Scrapy, exactly as a full pass records them; anything else is left to the crawl."""
 
 from __future__ import annotations
 
@@ -25,21 +25,29 @@ from conftest import (
 
 from crawler.config import CrawlConfig
 from crawler.demo.localsite import LocalSite
-from crawler.fetching.quick_check import FULL_PASS_ENV, Poll, nothing_changed
+from crawler.fetching.quick_check import FULL_PASS_ENV, Poll, not_modified
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 IDLE = START + timedelta(minutes=5)  # nothing due yet: the first re-checks are at 15 min
 SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")]
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
 NO_CRAWL = "answered 304 Not Modified: no crawl"
+THE_REST = "answered 304 Not Modified; the crawl asks the rest"
 # Columns that hold the time a row was written: the only ones two passes may differ in.
-TIMES = {"started_at", "finished_at", "last_polled_at"}
+TIMES = {"started_at", "finished_at", "last_polled_at", "last_checked_at", "next_check_at"}
+MOMENTS = ("started_at", "finished_at", "seconds", "db")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     shutil.copytree(SITES / "basic", root, dirs_exist_ok=True)
+    # without the feed's link that answers 404 (a gone link, tried again when due, which
+    # would make every re-check pass crawl)
+    feed = root / "news" / "feed.xml"
+    text = feed.read_text(encoding="utf-8")
+    start = text.index("<item>\n      <title>Missing story")
+    feed.write_text(text[:start] + text[text.index("</item>", start) + 7 :], encoding="utf-8")
     (root / "robots.txt").write_text(ROBOTS, encoding="utf-8")
     (root / "_redirects.txt").write_text("/moved.xml 301 /news/feed.xml\n", encoding="utf-8")
     slow: set[str] = set()  # the paths a test makes the site answer slowly
@@ -78,7 +86,7 @@ def run_pass(config: Path, db: Path, when: datetime, *args: str, **env: str):
     )  # fmt: skip
 
 
-def snapshot(db: Path) -> dict[str, list[dict]]:
+def snapshot(db: Path, also_ignored: frozenset[str] = frozenset()) -> dict[str, list[dict]]:
     """Every table's rows, without the columns that only hold write times."""
     tables = [
         row["name"]
@@ -87,12 +95,29 @@ def snapshot(db: Path) -> dict[str, list[dict]]:
     ]
     return {
         table: [
-            {key: value for key, value in row.items() if key not in TIMES}
+            {key: value for key, value in row.items() if key not in TIMES | also_ignored}
             for row in rows(db, f"SELECT * FROM [{table}] ORDER BY rowid")
         ]
         for table in tables
         if not table.endswith(("_data", "_idx", "_docsize", "_config", "_content"))
     }
+
+
+def without_moments(summary: dict) -> dict:
+    return {key: value for key, value in summary.items() if key not in MOMENTS}
+
+
+def both_ways(config: Path, db: Path, folder: Path, site: LocalSite, when: datetime, *args: str):
+    """A full pass and a pass with the quick check, each on its own copy of ``db`` at
+    ``when``: (result, database, requests the site received) for each."""
+    runs = []
+    for name, env in (("full", {FULL_PASS_ENV: "1"}), ("quick", {})):
+        copy = copy_database(db, folder / name)
+        before = len(site.request_headers)
+        result = run_pass(config, copy, when, *args, **env)
+        assert result.code == 0, result.stderr
+        runs.append((result, copy, sorted(requests_since(site, before))))
+    return runs
 
 
 def requests_since(site: LocalSite, before: int) -> list[tuple[str, dict[str, str]]]:
@@ -117,10 +142,7 @@ def test_an_idle_pass_records_what_a_full_pass_records_without_starting_scrapy(
 
     assert full.code == quick.code == 0, (full.stderr, quick.stderr)
     assert NO_CRAWL in quick.stderr and NO_CRAWL not in full.stderr
-    moments = ("started_at", "finished_at", "seconds", "db")
-    assert {k: v for k, v in quick.json().items() if k not in moments} == {
-        k: v for k, v in full.json().items() if k not in moments
-    }
+    assert without_moments(quick.json()) == without_moments(full.json())
     assert quick.json()["sources_polled"] == 2 and quick.json()["errors"] == 0
     assert snapshot(quick_db) == snapshot(full_db)
     polled = rows(quick_db, "SELECT last_status, last_polled_at FROM sources ORDER BY id")
@@ -167,15 +189,59 @@ def test_a_feed_that_changed_is_crawled_normally(site, first, tmp_path):
     assert statuses == {"News": "ok", "Wire": "not modified"}
 
 
-@pytest.mark.slow
-def test_a_due_revisit_takes_the_full_pass(site, first, tmp_path):
+@pytest.mark.parametrize(
+    ("when", "recheck"), [(START + timedelta(hours=1), "due"), (IDLE, "all")], ids=["due", "all"]
+)
+def test_re_checks_that_answer_304_are_recorded_as_a_full_pass_records_them_without_scrapy(
+    site, first, tmp_path, when, recheck
+):
     config, db = first
-    db = copy_database(db, tmp_path / "db")
     tracked = rows(db, "SELECT count(*) AS n FROM articles WHERE next_check_at IS NOT NULL")
-    result = run_pass(config, db, START + timedelta(hours=1))
-    assert result.code == 0, result.stderr
-    assert NO_CRAWL not in result.stderr
-    assert result.json()["articles_checked"] == tracked[0]["n"] > 0
+    (full, full_db, full_requests), (quick, quick_db, quick_requests) = both_ways(
+        config, db, tmp_path, site, when, "--recheck", recheck
+    )
+    assert NO_CRAWL in quick.stderr and NO_CRAWL not in full.stderr
+    assert "2 source(s) and 7 re-check(s) answered 304" in quick.stderr
+    assert without_moments(quick.json()) == without_moments(full.json())
+    assert quick.json()["articles_checked"] == tracked[0]["n"] == 7
+    assert snapshot(quick_db) == snapshot(full_db)
+    # the same requests with the same headers, each answered 304
+    assert quick_requests == full_requests
+    assert len(quick_requests) == 9 and all("if-none-match" in h for _, h in quick_requests)
+    checked = rows(quick_db, "SELECT last_checked_at, next_check_at FROM articles")
+    assert all(row["last_checked_at"] >= when.strftime("%Y-%m-%dT%H:%M") for row in checked)
+    assert all(row["next_check_at"] > row["last_checked_at"] for row in checked)
+
+
+def test_an_article_that_changed_is_left_to_the_crawl_and_recorded_as_a_full_pass_would(
+    site, first, tmp_path
+):
+    config, db = first
+    root = tmp_path / "edition"
+    shutil.copytree(site.root, root)
+    page = root / "news" / "a4.html"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("rail funds", "tram funds"), encoding="utf-8"
+    )
+    original, site.root = site.root, root
+    try:
+        (full, full_db, full_requests), (quick, quick_db, quick_requests) = both_ways(
+            config, db, tmp_path, site, START + timedelta(hours=1)
+        )
+    finally:
+        site.root = original
+    assert "2 source(s) and 6 re-check(s) answered 304 Not Modified; the crawl asks" in (
+        quick.stderr
+    )
+    assert quick.json()["versions_new"] == full.json()["versions_new"] == 1
+    assert without_moments(quick.json()) == without_moments(full.json())
+    # the same, but for the moments the new version was found (and its chain hash, which
+    # seals that moment)
+    found = frozenset({"last_changed_at", "detected_at", "fetched_at", "chain_hash"})
+    assert snapshot(quick_db, found) == snapshot(full_db, found)
+    # asked twice: by the quick check (200, its body not read), then by the crawl
+    paths = [path for path, _ in quick_requests]
+    assert paths.count("/news/a4.html") == 2 and len(paths) == len(full_requests) + 1
 
 
 def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp_path):
@@ -198,7 +264,7 @@ def test_a_signal_during_the_quick_check_stops_the_pass_as_it_stops_a_crawl(site
     config, db = first
     db = copy_database(db, tmp_path / "db")
     before = len(site.arrived)
-    site.slow_paths.add("/news/feed.xml")
+    site.slow_paths.add("/news/feed.xml")  # nothing due: the quick check asks the feeds
     try:
         with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
             child = start_cli(
@@ -225,26 +291,53 @@ def test_a_signal_during_the_quick_check_stops_the_pass_as_it_stops_a_crawl(site
 def poll(site: LocalSite, first, url: str, name: str = "News") -> Poll:
     _, db = first
     etag = rows(db, "SELECT etag FROM sources WHERE name = ?", (name,))[0]["etag"]
-    return Poll(1, url, etag, None)
+    return Poll(url, etag, None, source_id=1)
 
 
 ALLOWED = CrawlConfig(allow_private_addresses=True, timeout=5)
+ONE_AT_A_TIME = CrawlConfig(allow_private_addresses=True, timeout=5, per_domain_concurrency=1)
 
 
 def kept(origin: str) -> bytes:
     return ROBOTS.encode()
 
 
-def test_the_check_answers_yes_only_when_every_source_answers_304(site, first):
+def asked(polls: list[Poll], crawl: CrawlConfig = ALLOWED, robots=kept) -> list[Poll]:
+    """The polls that answered 304."""
+    return [answer.poll for answer in not_modified(polls, crawl, robots)]
+
+
+def test_the_check_returns_the_polls_that_answered_304_with_their_validators(site, first):
     feed = poll(site, first, site.url("news/feed.xml"))
     wire = poll(site, first, site.url("wire/atom.xml"), "Wire")
     before = len(site.requests)
-    assert nothing_changed([feed, wire], ALLOWED, kept)
+    answers = not_modified([feed, wire], ONE_AT_A_TIME, kept)
+    assert [answer.poll for answer in answers] == [feed, wire]
+    assert [answer.etag for answer in answers] == [feed.etag, wire.etag]  # sent again
     assert site.requests[before:] == [("/news/feed.xml", 304), ("/wire/atom.xml", 304)]
-    changed = Poll(1, feed.url, '"another"', None)
-    assert not nothing_changed([changed, wire], ALLOWED, kept)
-    assert site.requests[-1] == ("/news/feed.xml", 200)  # and the next one not asked
-    assert nothing_changed([], ALLOWED, kept)
+    changed = Poll(feed.url, '"another"', None, source_id=1)
+    assert asked([changed, wire]) == [wire]
+    assert ("/news/feed.xml", 200) in site.requests[before + 2 :]
+    assert asked([]) == []
+
+
+def test_the_check_stops_asking_a_site_whose_answers_are_not_304(site, first):
+    pages = [Poll(site.url(f"news/a{n}.html"), '"stale"', None) for n in range(1, 6)]
+    before = len(site.requests)
+    assert asked(pages, ONE_AT_A_TIME) == []
+    # the first two answered 200: the other three are left to the crawl, asked once
+    assert site.requests[before:] == [("/news/a1.html", 200), ("/news/a2.html", 200)]
+
+    site_root = site.root / "_redirects.txt"
+    rules = site_root.read_text(encoding="utf-8")
+    site_root.write_text(rules + "/busy.html 503\n", encoding="utf-8")
+    try:
+        feed = poll(site, first, site.url("news/feed.xml"))
+        before = len(site.requests)
+        assert asked([Poll(site.url("busy.html"), '"x"', None), feed], ONE_AT_A_TIME) == []
+        assert site.requests[before:] == [("/busy.html", 503)]  # at once: the crawl retries
+    finally:
+        site_root.write_text(rules, encoding="utf-8")
 
 
 def test_the_check_refuses_what_a_full_pass_would_not_ask_as_it_is(site, first, monkeypatch):
@@ -254,18 +347,18 @@ def test_the_check_refuses_what_a_full_pass_would_not_ask_as_it_is(site, first, 
     policy = CrawlConfig(timeout=5)  # private addresses refused, as by default
     for host in ("127.0.0.1", "2130706433", "0x7f.1", "localhost", "[::ffff:127.0.0.1]"):
         url = f"http://{host}:{port}/news/feed.xml"
-        assert not nothing_changed([Poll(1, url, feed.etag, None)], policy, kept), host
-    assert not nothing_changed([feed], ALLOWED, lambda origin: None)  # no robots.txt kept
+        assert asked([Poll(url, feed.etag, None)], policy) == [], host
+    assert asked([feed], robots=lambda origin: None) == []  # no robots.txt kept
     forbidding = b"User-agent: *\nDisallow: /news/\n"
-    assert not nothing_changed([feed], ALLOWED, lambda origin: forbidding)
+    assert asked([feed], robots=lambda origin: forbidding) == []
     assert site.requests[before:] == []  # none of them was even asked
 
-    moved = Poll(1, site.url("moved.xml"), feed.etag, None)
-    assert not nothing_changed([moved], ALLOWED, kept)  # a redirect: the full pass follows it
+    moved = Poll(site.url("moved.xml"), feed.etag, None)
+    assert asked([moved]) == []  # a redirect: the full pass follows it
     assert site.requests[before:] == [("/moved.xml", 301)]
 
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
-    assert not nothing_changed([feed], ALLOWED, kept)  # a proxy: only Scrapy uses it
+    assert asked([feed]) == []  # a proxy: only Scrapy uses it
     assert site.requests[before:] == [("/moved.xml", 301)]

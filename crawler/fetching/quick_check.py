@@ -1,21 +1,30 @@
-"""The quick check of an idle pass: has any source changed? Asked before a pass starts
-Scrapy, with conditional GETs from the standard library.
+"""The quick check of a pass: which sources and due re-checks answer 304 Not Modified?
+Asked before a pass starts Scrapy, with conditional GETs from the standard library.
 
-When nothing is due for a re-check and every source to poll can be asked conditionally
-(a feed, sitemap or section page with a stored ETag or Last-Modified), the pass asks each
-one here first. When every answer is 304 Not Modified, nothing new can come of the pass:
-it records each source as not modified and ends without starting Scrapy and Twisted,
-whose imports alone are most of an idle pass's CPU. Any other answer or any doubt (a
-200, a redirect, an error, a timeout, a proxy, an address the policy refuses, a
-robots.txt not kept, stale or forbidding the URL) means "ask Scrapy": the full pass
-runs and asks again, so the quick check never changes what a pass records.
+Before a pass starts Scrapy, it asks here every source and every due re-check that can
+be asked conditionally (a feed, sitemap or section page, or an article, with a stored
+ETag or Last-Modified). A 304 Not Modified is recorded as a full pass records it; what
+answered anything else, or was not asked, is left to the crawl, which asks it again. When
+everything answered 304 (an idle pass, or a re-check of articles none of which changed),
+the pass ends without starting Scrapy and Twisted, whose imports and per-request
+machinery are most of such a pass's CPU. Any doubt (a 200, a redirect, an error, a
+timeout, a proxy, an address the policy refuses, a robots.txt not kept, stale or
+forbidding the URL) leaves the request to the crawl, so the quick check never changes
+what a pass records.
 
 It keeps the full pass's rules: the same request headers (Scrapy's defaults, the
 ``[crawl] user_agent``, the validators), the address policy of
 :mod:`crawler.fetching.urls` (on the very addresses it connects to), robots.txt as
-:mod:`crawler.fetching.robots` keeps it in the database, the ``[crawl] timeout``, one
-request at a time per site and at most ``[crawl] concurrency`` sites at a time, no
-redirects followed, no proxy used (a source behind a proxy takes the full pass).
+:mod:`crawler.fetching.robots` keeps it in the database, the ``[crawl] timeout``, at
+most ``[crawl] per_domain_concurrency`` requests at once per site, each waiting for the
+answer to the one before (so never faster than AutoThrottle aiming at that limit), at
+most ``[crawl] concurrency`` in all, no redirects followed, no proxy used (a request
+that would go through a proxy is the crawl's).
+
+A site whose answers are mostly not 304 (it changed, or ignores the validators) is asked
+twice for those; the check stops asking a site when more than one answer in ten (and
+more than one in all) was not a 304, and at once at an error, a 429 or a 5xx: the
+crawl then asks the rest, with its retries and Retry-After.
 """
 
 from __future__ import annotations
@@ -25,9 +34,14 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from http.client import HTTPConnection, HTTPException, HTTPSConnection
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.client import (
+    HTTPConnection,
+    HTTPException,
+    HTTPResponse,
+    HTTPSConnection,
+)
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies
@@ -57,14 +71,16 @@ SCRAPY_HEADERS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Poll:
-    """A source's conditional poll: its id, the URL asked and its stored validators."""
+    """A conditional GET: the URL asked, its stored validators, and what it is for: a
+    source's poll (``source_id``), or a due article's re-check (``article``, its row)."""
 
-    source_id: int
     url: str
     etag: str | None
     last_modified: str | None
+    source_id: int | None = None
+    article: Mapping[str, Any] | None = None
 
     def headers(self, user_agent: str) -> dict[str, str]:
         headers = {**SCRAPY_HEADERS, "User-Agent": user_agent}
@@ -75,42 +91,57 @@ class Poll:
         return headers
 
 
+@dataclass(frozen=True)
+class NotModified:
+    """A poll answered 304, with the validators the answer carried."""
+
+    poll: Poll
+    etag: str | None
+    last_modified: str | None
+
+
 def enabled() -> bool:
     """False when the environment asks for full passes only (``PRESSWATCH_FULL_PASS``)."""
     return os.environ.get(FULL_PASS_ENV, "") in ("", "0")
 
 
-def conditional_polls(
-    sources: Iterable[Source],
-    source_ids: Mapping[str, int],
-    validators: Callable[[int], tuple[str | None, str | None]],
-) -> list[Poll] | None:
-    """The conditional poll of each source, or None when one cannot be asked so: a
-    watched page (fetched as an article), or a source with neither ETag nor
-    Last-Modified stored (a plain GET, answered in full)."""
-    polls = []
-    for source in sources:
-        if source.kind == "url":
-            return None
-        source_id = source_ids[source.name]
-        etag, last_modified = validators(source_id)
-        if not etag and not last_modified:
-            return None
-        polls.append(Poll(source_id, safe_url_string(source.url), etag, last_modified))
-    return polls
+def source_poll(
+    source: Source, source_id: int, etag: str | None, last_modified: str | None
+) -> Poll | None:
+    """The conditional poll of a source, or None when it cannot be asked so: a watched
+    page (fetched as an article), or no ETag or Last-Modified stored (a plain GET)."""
+    if source.kind == "url" or not (etag or last_modified):
+        return None
+    return Poll(safe_url_string(source.url), etag, last_modified, source_id=source_id)
 
 
-def nothing_changed(
+def revisit_poll(row: Mapping[str, Any]) -> Poll | None:
+    """The conditional re-check of a due article (a row of ``Store.due_articles``), or
+    None when it has no validators stored."""
+    if not (row["etag"] or row["last_modified"]):
+        return None
+    return Poll(safe_url_string(row["url"]), row["etag"], row["last_modified"], article=row)
+
+
+def not_modified(
     polls: Sequence[Poll], crawl: CrawlConfig, kept_robots: Callable[[str], bytes | None]
-) -> bool:
-    """True when every poll answered 304 Not Modified under every rule of a full pass;
-    False at the first doubt. ``kept_robots(origin)`` is the robots.txt the database
-    keeps for an origin while it is fresh (None when it keeps none or it expired)."""
-    if not all(_may_ask(poll.url, crawl, kept_robots) for poll in polls):
-        return False
-    sites: dict[str, list[Poll]] = {}
+) -> list[NotModified]:
+    """The polls that answered 304 Not Modified, asked under every rule of a full pass;
+    the others were not asked or answered otherwise. ``kept_robots(origin)`` is the
+    robots.txt the database keeps for an origin while it is fresh (None when it keeps
+    none or it expired)."""
+    robots: dict[str, bytes | None] = {}
+
+    def kept(key: str) -> bytes | None:
+        if key not in robots:
+            robots[key] = kept_robots(key)
+        return robots[key]
+
+    sites: dict[str, _Site] = {}
     for poll in polls:
-        sites.setdefault(host_of(poll.url), []).append(poll)
+        if _may_ask(poll.url, crawl, kept):
+            host = host_of(poll.url)
+            sites.setdefault(host, _Site(host)).polls.append(poll)
     return _ask_all(list(sites.values()), crawl)
 
 
@@ -136,71 +167,128 @@ def robots_allow(body: bytes, url: str, user_agent: str) -> bool:
     return Protego.parse(body.decode("utf-8-sig", errors="ignore")).can_fetch(url, user_agent)
 
 
-def _ask_all(sites: list[list[Poll]], crawl: CrawlConfig) -> bool:
-    """Ask each site's polls in turn, up to ``[crawl] concurrency`` sites at a time, in
-    threads that never outlive the process; False at the first answer other than 304,
-    or when the answers are not all in within the timeout."""
+@dataclass
+class _Site:
+    """One site's polls, taken in turn by its lanes (up to ``per_domain_concurrency``
+    connections), and what they answered so far."""
+
+    host: str
+    polls: list[Poll] = field(default_factory=list)
+    answers: list[NotModified] = field(default_factory=list)
+    asked: int = 0
+    others: int = 0  # answers that were not 304
+    done: bool = False  # nothing more to ask here
+    addresses: tuple[str, ...] | None = None  # judged by the policy (() for an IP literal)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_poll(self) -> Poll | None:
+        with self.lock:
+            if self.done or self.asked >= len(self.polls):
+                return None
+            self.asked += 1
+            return self.polls[self.asked - 1]
+
+    def answered(self, answer: NotModified | None, stop_site: bool) -> None:
+        with self.lock:
+            if answer is not None:
+                self.answers.append(answer)
+                return
+            self.others += 1
+            # more than one answer in ten, and more than one, asked twice: the crawl's now
+            if stop_site or self.others > 1 + self.asked // 10:
+                self.done = True
+
+
+def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[NotModified]:
+    """Ask every site's polls, in lanes of at most ``per_domain_concurrency`` per site
+    and ``concurrency`` in all, in threads that never outlive the process. What did not
+    answer within the timeout (DNS included) is left to the crawl."""
     if not sites:
-        return True
-    work: queue.SimpleQueue[list[Poll]] = queue.SimpleQueue()
+        return []
+    lanes: queue.SimpleQueue[_Site] = queue.SimpleQueue()
+    count = 0
     for site in sites:
-        work.put(site)
-    answers: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        for _ in range(min(crawl.per_domain_concurrency, len(site.polls))):
+            lanes.put(site)
+            count += 1
+    finished: queue.SimpleQueue[None] = queue.SimpleQueue()
     stop = threading.Event()
-    for _ in range(min(crawl.concurrency, len(sites))):
-        threading.Thread(target=_worker, args=(work, answers, stop, crawl), daemon=True).start()
-    # DNS, then each request of the longest site's polls, each within the timeout.
-    deadline = time.monotonic() + crawl.timeout * (1 + max(map(len, sites)))
+    for _ in range(min(crawl.concurrency, count)):
+        threading.Thread(target=_worker, args=(lanes, finished, stop, crawl), daemon=True).start()
+    longest = max(len(site.polls) for site in sites)
+    deadline = time.monotonic() + crawl.timeout * (1 + longest)
     try:
-        for _ in sites:
-            if not answers.get(timeout=max(deadline - time.monotonic(), 0)):
-                return False
+        for _ in range(count):
+            finished.get(timeout=max(deadline - time.monotonic(), 0))
     except queue.Empty:
-        return False
+        pass  # what answered 304 so far still counts; the rest is the crawl's
     finally:
         stop.set()
-    return True
+    answers = []
+    for site in sites:
+        with site.lock:
+            answers += site.answers
+    return answers
 
 
 def _worker(
-    work: queue.SimpleQueue[list[Poll]],
-    answers: queue.SimpleQueue[bool],
+    lanes: queue.SimpleQueue[_Site],
+    finished: queue.SimpleQueue[None],
     stop: threading.Event,
     crawl: CrawlConfig,
 ) -> None:
     while not stop.is_set():
         try:
-            site = work.get_nowait()
+            site = lanes.get_nowait()
         except queue.Empty:
             return
         try:
-            answers.put(_site_unchanged(site, crawl, stop))
-        except Exception:  # anything unexpected: the full pass will say what it is
-            answers.put(False)
+            _lane(site, crawl, stop)
+        except Exception:  # anything unexpected: the crawl will say what it is
+            site.done = True
+        finally:
+            finished.put(None)
 
 
-def _site_unchanged(polls: list[Poll], crawl: CrawlConfig, stop: threading.Event) -> bool:
-    """One site's polls, one at a time, on addresses the policy allows, over one
-    connection per origin (kept open between them, as Scrapy keeps its own)."""
-    host = host_of(polls[0].url)
-    addresses: tuple[str, ...] = ()
-    if not crawl.allow_private_addresses:
-        try:
-            addresses = () if is_ip(host) else all_addresses(host)
-        except OSError:
-            return False  # the full pass records the DNS failure
-        if refused_address(host, addresses) or not (addresses or is_ip(host)):
-            return False  # the full pass records the refusal
+def _lane(site: _Site, crawl: CrawlConfig, stop: threading.Event) -> None:
+    """Ask the site's polls one after the other on one connection per origin (kept open
+    between them, as Scrapy keeps its own), on addresses the policy allows."""
+    addresses = _judged_addresses(site, crawl)
+    if addresses is None:
+        return
     connections: dict[str, HTTPConnection] = {}
     try:
-        return all(
-            not stop.is_set()
-            and _not_modified(poll, crawl, _connection(connections, poll.url, crawl, addresses))
-            for poll in polls
-        )
+        while not stop.is_set() and (poll := site.next_poll()) is not None:
+            connection = _connection(connections, poll.url, crawl, addresses)
+            status, answer = _ask(poll, crawl, connection)
+            site.answered(answer, stop_site=status is None or status == 429 or status >= 500)
     finally:
         for connection in connections.values():
             connection.close()
+
+
+def _judged_addresses(site: _Site, crawl: CrawlConfig) -> tuple[str, ...] | None:
+    """The addresses the site's lanes connect to (() for any, when private addresses are
+    allowed or the host is an IP literal); None when the policy refuses the site or its
+    name does not resolve (the crawl records why)."""
+    if crawl.allow_private_addresses:
+        return ()
+    with site.lock:
+        if site.addresses is None and not site.done:
+            host = site.host
+            try:
+                addresses = () if is_ip(host) else all_addresses(host)
+            except OSError:
+                addresses = None
+            if (
+                addresses is None
+                or refused_address(host, addresses)
+                or not (addresses or is_ip(host))
+            ):
+                site.done = True
+            else:
+                site.addresses = addresses
+        return None if site.done else site.addresses
 
 
 def _connection(
@@ -218,19 +306,38 @@ def _connection(
     return open_ones[key]
 
 
-def _not_modified(poll: Poll, crawl: CrawlConfig, connection: HTTPConnection) -> bool:
-    """Does ``poll`` answer 304? A 200's body is never read."""
-    parts = urlsplit(poll.url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+def _ask(
+    poll: Poll, crawl: CrawlConfig, connection: HTTPConnection
+) -> tuple[int | None, NotModified | None]:
+    """The answer's status (None when there was none) and, for a 304, what it says. A
+    200's body is never read: the connection is closed instead."""
     try:
-        connection.request("GET", target, headers=poll.headers(crawl.user_agent))
-        response = connection.getresponse()
+        response = _send(poll, crawl, connection)
         if response.status != 304:
-            return False
+            connection.close()
+            return response.status, None
         response.read()  # nothing, but read: the connection can take the next poll
     except (OSError, ValueError, HTTPException):
-        return False  # refused, reset, timed out, bad TLS, not HTTP: the full pass says
-    return True
+        connection.close()
+        return None, None  # refused, reset, timed out, bad TLS, not HTTP: the crawl says
+    return 304, NotModified(poll, response.getheader("ETag"), response.getheader("Last-Modified"))
+
+
+def _send(poll: Poll, crawl: CrawlConfig, connection: HTTPConnection) -> HTTPResponse:
+    """GET the poll's URL; on a kept-open connection that the site closed meanwhile,
+    once more on a new one."""
+    parts = urlsplit(poll.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    reused = connection.sock is not None
+    try:
+        connection.request("GET", target, headers=poll.headers(crawl.user_agent))
+        return connection.getresponse()
+    except ConnectionError:  # http.client's RemoteDisconnected is one too
+        if not reused:
+            raise
+    connection.close()
+    connection.request("GET", target, headers=poll.headers(crawl.user_agent))
+    return connection.getresponse()
 
 
 def _connect_to(addresses: tuple[str, ...]) -> Callable[..., socket.socket]:

@@ -64,18 +64,6 @@ class ArticleQueries:
             return self.db.execute(sql).fetchone()[0]
         return self.db.execute(sql + " AND next_check_at <= ?", [due_by]).fetchone()[0]
 
-    def anything_due(self, due_by: str) -> bool:
-        """Is any article due for a re-check by ``due_by``, or any gone link due to be
-        tried again? (Two index lookups: what a pass would re-fetch, without reading it.)"""
-        return bool(
-            self.db.execute(
-                "SELECT EXISTS (SELECT 1 FROM articles INDEXED BY articles_next_check_at "
-                "WHERE next_check_at <= ?) OR EXISTS (SELECT 1 FROM gone_links "
-                "WHERE next_try_at IS NOT NULL AND next_try_at <= ?)",
-                [due_by, due_by],
-            ).fetchone()[0]
-        )
-
     def next_checks(self, after: str, limit: int) -> list[dict[str, Any]]:
         """The first ``limit`` re-checks due after ``after``: article_id, next_check_at,
         title, url."""
