@@ -9,6 +9,7 @@ from typing import Any
 PAGE = "page"  # a page to extract, match and store
 UNCHANGED = "unchanged"  # a revisit answered 304, or with the very same bytes
 REMOVED = "removed"  # a revisit answered 404 or 410
+GONE = (404, 410)  # the statuses of a page that is gone
 REDIRECTED = "redirected"  # a revisit now redirects to another article URL
 
 

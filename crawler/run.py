@@ -263,12 +263,12 @@ def _quick_pass(
     now = recorder.now()
     try:
         with _signals_stop():
-            answers = quick_check.not_modified(
+            answers = quick_check.ask(
                 polls, recorder.config.crawl, lambda origin: store.cached_robots_txt(origin, now)
             )
     except _Stopped:
         return _Left("shutdown")
-    rechecked = _record_not_modified(recorder, answers)
+    rechecked = _record_answers(recorder, answers)
     polled = {answer.poll.source_id for answer in answers if answer.poll.article is None}
     left = tuple(s for s in sources if recorder.source_ids[s.name] not in polled)
     crawl = bool(left or len(rechecked) < len(rows))
@@ -278,11 +278,10 @@ def _quick_pass(
     return _Left(None if crawl else "finished", left, frozenset(rechecked))
 
 
-def _record_not_modified(
-    recorder: PassRecorder, answers: Sequence[quick_check.NotModified]
-) -> list[int]:
-    """Record each source and article that answered 304; the articles' ids."""
-    from crawler.items import UNCHANGED, ArticleItem
+def _record_answers(recorder: PassRecorder, answers: Sequence[quick_check.Answer]) -> list[int]:
+    """Record each source that answered 304, and each article that answered 304, 404 or
+    410, as the crawl records them; the articles' ids."""
+    from crawler.items import REMOVED, UNCHANGED, ArticleItem
 
     rechecked = []
     for answer in answers:
@@ -294,11 +293,12 @@ def _record_not_modified(
             url=row["url"],
             source_id=row["source_id"],
             article_id=row["id"],
-            status=304,
+            status=answer.status,
             last_changed_at=row["last_changed_at"],
             stored_status=row["status"],
         )
-        item.etag, item.last_modified, item.outcome = answer.etag, answer.last_modified, UNCHANGED
+        item.etag, item.last_modified = answer.etag, answer.last_modified
+        item.outcome = UNCHANGED if answer.status == 304 else REMOVED
         recorder.record(item)
         rechecked.append(row["id"])
     return rechecked
@@ -309,7 +309,7 @@ def _log_quick(run_id: int, sources: int, rechecks: int, crawl: bool) -> None:
         log.info("pass %d: nothing due and no source to poll: no crawl", run_id)
     elif sources or rechecks:
         log.info(
-            "pass %d: %d source(s) and %d re-check(s) answered 304 Not Modified%s",
+            "pass %d: %d source(s) and %d re-check(s) answered by the quick check%s",
             run_id,
             sources,
             rechecks,

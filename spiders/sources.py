@@ -27,14 +27,13 @@ from crawler.config import Source
 from crawler.context import PassContext
 from crawler.fetching.failures import describe_failure
 from crawler.fetching.urls import canonical_url, link_allowed
-from crawler.items import ArticleItem, FeedEntry
+from crawler.items import GONE, ArticleItem, FeedEntry
 from crawler.sources.feeds import FeedLink, parse_feed
 from crawler.sources.pages import article_links
 from crawler.sources.sitemaps import SitemapEntry, SitemapError, newest, parse_sitemap
 from crawler.storage.store import Store
 from crawler.times import from_iso
 
-GONE = [404, 410]
 # How the spider reads a poll of each kind of source in crawler.config.SOURCE_KINDS (a
 # watched ``url`` is requested as an article). A new kind: its keys in the config schema,
 # its parser in crawler/sources/, its callback here.

@@ -25,14 +25,13 @@ from conftest import (
 
 from crawler.config import CrawlConfig
 from crawler.demo.localsite import LocalSite
-from crawler.fetching.quick_check import FULL_PASS_ENV, Poll, not_modified
+from crawler.fetching.quick_check import FULL_PASS_ENV, Poll, ask
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 IDLE = START + timedelta(minutes=5)  # nothing due yet: the first re-checks are at 15 min
 SOURCES = [("News", "news/feed.xml"), ("Wire", "wire/atom.xml")]
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
-NO_CRAWL = "answered 304 Not Modified: no crawl"
-THE_REST = "answered 304 Not Modified; the crawl asks the rest"
+NO_CRAWL = "answered by the quick check: no crawl"
 # Columns that hold the time a row was written: the only ones two passes may differ in.
 TIMES = {"started_at", "finished_at", "last_polled_at", "last_checked_at", "next_check_at"}
 MOMENTS = ("started_at", "finished_at", "seconds", "db")
@@ -201,7 +200,7 @@ def test_re_checks_that_answer_304_are_recorded_as_a_full_pass_records_them_with
         config, db, tmp_path, site, when, "--recheck", recheck
     )
     assert NO_CRAWL in quick.stderr and NO_CRAWL not in full.stderr
-    assert "2 source(s) and 7 re-check(s) answered 304" in quick.stderr
+    assert "2 source(s) and 7 re-check(s) answered by the quick check" in quick.stderr
     assert without_moments(quick.json()) == without_moments(full.json())
     assert quick.json()["articles_checked"] == tracked[0]["n"] == 7
     assert snapshot(quick_db) == snapshot(full_db)
@@ -230,7 +229,7 @@ def test_an_article_that_changed_is_left_to_the_crawl_and_recorded_as_a_full_pas
         )
     finally:
         site.root = original
-    assert "2 source(s) and 6 re-check(s) answered 304 Not Modified; the crawl asks" in (
+    assert "2 source(s) and 6 re-check(s) answered by the quick check; the crawl asks" in (
         quick.stderr
     )
     assert quick.json()["versions_new"] == full.json()["versions_new"] == 1
@@ -242,6 +241,29 @@ def test_an_article_that_changed_is_left_to_the_crawl_and_recorded_as_a_full_pas
     # asked twice: by the quick check (200, its body not read), then by the crawl
     paths = [path for path, _ in quick_requests]
     assert paths.count("/news/a4.html") == 2 and len(paths) == len(full_requests) + 1
+
+
+def test_an_article_that_is_gone_is_recorded_as_removed_without_scrapy(site, first, tmp_path):
+    config, db = first
+    root = tmp_path / "edition"
+    shutil.copytree(site.root, root)
+    with open(root / "_redirects.txt", "a", encoding="utf-8") as rules:
+        rules.write("/news/a3.html 410\n")
+    original, site.root = site.root, root
+    try:
+        (full, full_db, full_requests), (quick, quick_db, quick_requests) = both_ways(
+            config, db, tmp_path, site, START + timedelta(hours=1)
+        )
+    finally:
+        site.root = original
+    assert NO_CRAWL in quick.stderr
+    assert without_moments(quick.json()) == without_moments(full.json())
+    assert quick.json()["changes_new"] == 1
+    found = frozenset({"last_changed_at", "detected_at"})
+    assert snapshot(quick_db, found) == snapshot(full_db, found)
+    removed = rows(quick_db, "SELECT url, status FROM articles WHERE status != 'live'")
+    assert removed == [{"url": site.url("news/a3.html"), "status": "removed"}]
+    assert quick_requests == full_requests
 
 
 def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp_path):
@@ -303,15 +325,15 @@ def kept(origin: str) -> bytes:
 
 
 def asked(polls: list[Poll], crawl: CrawlConfig = ALLOWED, robots=kept) -> list[Poll]:
-    """The polls that answered 304."""
-    return [answer.poll for answer in not_modified(polls, crawl, robots)]
+    """The polls whose answers are recorded as they are (304s, a re-check's 404/410)."""
+    return [answer.poll for answer in ask(polls, crawl, robots)]
 
 
 def test_the_check_returns_the_polls_that_answered_304_with_their_validators(site, first):
     feed = poll(site, first, site.url("news/feed.xml"))
     wire = poll(site, first, site.url("wire/atom.xml"), "Wire")
     before = len(site.requests)
-    answers = not_modified([feed, wire], ONE_AT_A_TIME, kept)
+    answers = ask([feed, wire], ONE_AT_A_TIME, kept)
     assert [answer.poll for answer in answers] == [feed, wire]
     assert [answer.etag for answer in answers] == [feed.etag, wire.etag]  # sent again
     assert site.requests[before:] == [("/news/feed.xml", 304), ("/wire/atom.xml", 304)]

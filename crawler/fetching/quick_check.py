@@ -3,9 +3,10 @@ Asked before a pass starts Scrapy, with conditional GETs from the standard libra
 
 Before a pass starts Scrapy, it asks here every source and every due re-check that can
 be asked conditionally (a feed, sitemap or section page, or an article, with a stored
-ETag or Last-Modified). A 304 Not Modified is recorded as a full pass records it; what
-answered anything else, or was not asked, is left to the crawl, which asks it again. When
-everything answered 304 (an idle pass, or a re-check of articles none of which changed),
+ETag or Last-Modified). A 304 Not Modified, and a re-check's 404 or 410 (the article is
+gone), are recorded as a full pass records them; what answered anything else, or was not
+asked, is left to the crawl, which asks it again. When everything was answered so (an
+idle pass, or a re-check of articles none of which changed),
 the pass ends without starting Scrapy and Twisted, whose imports and per-request
 machinery are most of such a pass's CPU. Any doubt (a 200, a redirect, an error, a
 timeout, a proxy, an address the policy refuses, a robots.txt not kept, stale or
@@ -57,6 +58,7 @@ from crawler.fetching.urls import (
     origin,
     refused_address,
 )
+from crawler.items import GONE
 
 FULL_PASS_ENV = "PRESSWATCH_FULL_PASS"
 """Set to anything but ``""`` or ``0``: every pass is a full (Scrapy) pass."""
@@ -92,10 +94,12 @@ class Poll:
 
 
 @dataclass(frozen=True)
-class NotModified:
-    """A poll answered 304, with the validators the answer carried."""
+class Answer:
+    """An answer a pass records as it is, with the validators it carried: a 304 Not
+    Modified, or a re-check's 404 or 410 (the article is gone)."""
 
     poll: Poll
+    status: int
     etag: str | None
     last_modified: str | None
 
@@ -123,48 +127,52 @@ def revisit_poll(row: Mapping[str, Any]) -> Poll | None:
     return Poll(safe_url_string(row["url"]), row["etag"], row["last_modified"], article=row)
 
 
-def not_modified(
+def ask(
     polls: Sequence[Poll], crawl: CrawlConfig, kept_robots: Callable[[str], bytes | None]
-) -> list[NotModified]:
-    """The polls that answered 304 Not Modified, asked under every rule of a full pass;
-    the others were not asked or answered otherwise. ``kept_robots(origin)`` is the
-    robots.txt the database keeps for an origin while it is fresh (None when it keeps
-    none or it expired)."""
-    robots: dict[str, bytes | None] = {}
-
-    def kept(key: str) -> bytes | None:
-        if key not in robots:
-            robots[key] = kept_robots(key)
-        return robots[key]
-
+) -> list[Answer]:
+    """The answers to record as they are (:class:`Answer`), asked under every rule of a
+    full pass; the other polls were not asked or answered otherwise.
+    ``kept_robots(origin)`` is the robots.txt the database keeps for an origin while it
+    is fresh (None when it keeps none or it expired)."""
+    robots = _Robots(kept_robots) if crawl.obey_robots else None
+    proxies = getproxies()
     sites: dict[str, _Site] = {}
     for poll in polls:
-        if _may_ask(poll.url, crawl, kept):
+        if _may_ask(poll.url, crawl, robots, proxies):
             host = host_of(poll.url)
             sites.setdefault(host, _Site(host)).polls.append(poll)
     return _ask_all(list(sites.values()), crawl)
 
 
-def _may_ask(url: str, crawl: CrawlConfig, kept_robots: Callable[[str], bytes | None]) -> bool:
+class _Robots:
+    """The kept robots.txt of each origin, each read once, as Scrapy's default parser
+    reads it (Protego, the body decoded as UTF-8)."""
+
+    def __init__(self, kept: Callable[[str], bytes | None]) -> None:
+        self.kept, self.parsed = kept, {}
+
+    def allow(self, url: str, user_agent: str) -> bool | None:
+        """May ``user_agent`` fetch ``url``? None when no robots.txt is kept for it."""
+        from protego import Protego
+
+        key = origin(url)
+        if key not in self.parsed:
+            body = self.kept(key)
+            text = None if body is None else body.decode("utf-8-sig", errors="ignore")
+            self.parsed[key] = None if text is None else Protego.parse(text)
+        rules = self.parsed[key]
+        return None if rules is None else rules.can_fetch(url, user_agent)
+
+
+def _may_ask(url: str, crawl: CrawlConfig, robots: _Robots | None, proxies: dict[str, str]) -> bool:
     """Could the quick check ask ``url`` as a full pass would, before any network?"""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not host_of(url) or "@" in parts.netloc:
         return False
-    if environment_proxy(url, getproxies()):
+    if environment_proxy(url, proxies):
         return False  # a full pass goes through the proxy: only it asks the same way
-    if crawl.obey_robots:
-        body = kept_robots(origin(url))
-        if body is None or not robots_allow(body, url, crawl.user_agent):
-            return False  # robots.txt to fetch, or a refusal to record: the full pass
-    return True
-
-
-def robots_allow(body: bytes, url: str, user_agent: str) -> bool:
-    """Does the robots.txt ``body`` let ``user_agent`` fetch ``url``? Read as Scrapy's
-    default robots.txt parser reads it (Protego, the body decoded as UTF-8)."""
-    from protego import Protego
-
-    return Protego.parse(body.decode("utf-8-sig", errors="ignore")).can_fetch(url, user_agent)
+    # no robots.txt kept (to fetch), or one that refuses (a refusal to record): the crawl's
+    return robots is None or bool(robots.allow(url, crawl.user_agent))
 
 
 @dataclass
@@ -174,7 +182,7 @@ class _Site:
 
     host: str
     polls: list[Poll] = field(default_factory=list)
-    answers: list[NotModified] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
     asked: int = 0
     others: int = 0  # answers that were not 304
     done: bool = False  # nothing more to ask here
@@ -188,7 +196,7 @@ class _Site:
             self.asked += 1
             return self.polls[self.asked - 1]
 
-    def answered(self, answer: NotModified | None, stop_site: bool) -> None:
+    def answered(self, answer: Answer | None, stop_site: bool) -> None:
         with self.lock:
             if answer is not None:
                 self.answers.append(answer)
@@ -199,7 +207,7 @@ class _Site:
                 self.done = True
 
 
-def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[NotModified]:
+def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[Answer]:
     """Ask every site's polls, in lanes of at most ``per_domain_concurrency`` per site
     and ``concurrency`` in all, in threads that never outlive the process. What did not
     answer within the timeout (DNS included) is left to the crawl."""
@@ -308,19 +316,23 @@ def _connection(
 
 def _ask(
     poll: Poll, crawl: CrawlConfig, connection: HTTPConnection
-) -> tuple[int | None, NotModified | None]:
-    """The answer's status (None when there was none) and, for a 304, what it says. A
-    200's body is never read: the connection is closed instead."""
+) -> tuple[int | None, Answer | None]:
+    """The answer's status (None when there was none) and the Answer to record, if it
+    is one. No body is read but a 304's (empty): the connection is closed instead."""
     try:
         response = _send(poll, crawl, connection)
-        if response.status != 304:
+        status = response.status
+        if status != 304:
             connection.close()
-            return response.status, None
-        response.read()  # nothing, but read: the connection can take the next poll
+            if not (status in GONE and poll.article is not None):
+                return status, None
+        else:
+            response.read()  # nothing, but read: the connection can take the next poll
     except (OSError, ValueError, HTTPException):
         connection.close()
         return None, None  # refused, reset, timed out, bad TLS, not HTTP: the crawl says
-    return 304, NotModified(poll, response.getheader("ETag"), response.getheader("Last-Modified"))
+    etag, last_modified = response.getheader("ETag"), response.getheader("Last-Modified")
+    return status, Answer(poll, status, etag, last_modified)
 
 
 def _send(poll: Poll, crawl: CrawlConfig, connection: HTTPConnection) -> HTTPResponse:
