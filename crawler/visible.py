@@ -18,27 +18,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
 
-_KEPT = "\t\n\r"
-_JOINERS = "\u200c\u200d"
-# Every planes' format and control characters lie in these ranges.
-_SCANNED = (range(0x20000), range(0xE0000, 0xE1000))
+_KEPT = "\t\n\r\u200c\u200d"  # the joiners are judged by their neighbours (below)
+_CACHED = 65_536  # at most this many code points judged are remembered
 
 
-@cache
-def _invisible() -> re.Pattern[str]:
-    """Every control and format character of this Python's Unicode database (built once,
-    on first use: about 0.1 s)."""
-    chars = (chr(code) for scanned in _SCANNED for code in scanned)
-    found = [
-        c
-        for c in chars
-        if unicodedata.category(c) in ("Cc", "Cf") and c not in _KEPT and c not in _JOINERS
-    ]
-    return re.compile("[" + "".join(re.escape(c) for c in found) + "]")
+class _Invisible(dict[int, int | None]):
+    """For ``str.translate``: a code point -> None when it is a control or format
+    character (Unicode categories Cc and Cf) to remove, else itself. Each code point is
+    judged when first met, so the cost follows the characters a text uses."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        judged = None if unicodedata.category(char) in ("Cc", "Cf") and char not in _KEPT else code
+        if len(self) < _CACHED:
+            self[code] = judged
+        return judged
 
 
+_INVISIBLE = _Invisible()
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A joiner is kept only between two letters or marks (\w without digits and _).
 _STRAY_JOINER = re.compile(r"(?<![^\W\d_])[\u200c\u200d]|[\u200c\u200d](?![^\W\d_])")
@@ -48,4 +46,4 @@ def visible(text: str) -> str:
     """``text`` without invisible format and control characters (see the module)."""
     if text.isascii():
         return _ASCII_CONTROL.sub("", text)
-    return _STRAY_JOINER.sub("", _invisible().sub("", text))
+    return _STRAY_JOINER.sub("", text.translate(_INVISIBLE))
