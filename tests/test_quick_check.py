@@ -362,6 +362,19 @@ def test_the_check_stops_asking_a_site_whose_answers_are_not_304(site, first):
         site_root.write_text(rules, encoding="utf-8")
 
 
+def test_a_site_that_does_not_answer_in_time_is_left_to_the_crawl(site, first):
+    feed = poll(site, first, site.url("news/feed.xml"))
+    wire = poll(site, first, site.url("wire/atom.xml"), "Wire")
+    impatient = CrawlConfig(allow_private_addresses=True, timeout=0.5, per_domain_concurrency=1)
+    site.slow_paths.add("/news/feed.xml")  # answers after 5 s
+    try:
+        started = time.monotonic()
+        assert asked([feed, wire], impatient) == []
+        assert time.monotonic() - started < 4
+    finally:
+        site.slow_paths.clear()
+
+
 def test_the_check_refuses_what_a_full_pass_would_not_ask_as_it_is(site, first, monkeypatch):
     feed = poll(site, first, site.url("news/feed.xml"))
     before = len(site.requests)

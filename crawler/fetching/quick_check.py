@@ -34,7 +34,6 @@ import os
 import queue
 import socket
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.client import (
@@ -209,8 +208,9 @@ class _Site:
 
 def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[Answer]:
     """Ask every site's polls, in lanes of at most ``per_domain_concurrency`` per site
-    and ``concurrency`` in all, in threads that never outlive the process. What did not
-    answer within the timeout (DNS included) is left to the crawl."""
+    and ``concurrency`` in all, in threads that never outlive the process. When no
+    answer comes for twice the timeout (a name that does not resolve, a site that sends
+    its answer a byte at a time), what is still unanswered is left to the crawl."""
     if not sites:
         return []
     lanes: queue.SimpleQueue[_Site] = queue.SimpleQueue()
@@ -219,17 +219,16 @@ def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[Answer]:
         for _ in range(min(crawl.per_domain_concurrency, len(site.polls))):
             lanes.put(site)
             count += 1
-    finished: queue.SimpleQueue[None] = queue.SimpleQueue()
+    events: queue.SimpleQueue[bool] = queue.SimpleQueue()  # True: a lane ended
     stop = threading.Event()
     for _ in range(min(crawl.concurrency, count)):
-        threading.Thread(target=_worker, args=(lanes, finished, stop, crawl), daemon=True).start()
-    longest = max(len(site.polls) for site in sites)
-    deadline = time.monotonic() + crawl.timeout * (1 + longest)
+        threading.Thread(target=_worker, args=(lanes, events, stop, crawl), daemon=True).start()
+    ended = 0
     try:
-        for _ in range(count):
-            finished.get(timeout=max(deadline - time.monotonic(), 0))
+        while ended < count:
+            ended += events.get(timeout=2 * crawl.timeout)
     except queue.Empty:
-        pass  # what answered 304 so far still counts; the rest is the crawl's
+        pass  # what was answered so far still counts; the rest is the crawl's
     finally:
         stop.set()
     answers = []
@@ -241,7 +240,7 @@ def _ask_all(sites: list[_Site], crawl: CrawlConfig) -> list[Answer]:
 
 def _worker(
     lanes: queue.SimpleQueue[_Site],
-    finished: queue.SimpleQueue[None],
+    events: queue.SimpleQueue[bool],
     stop: threading.Event,
     crawl: CrawlConfig,
 ) -> None:
@@ -251,14 +250,16 @@ def _worker(
         except queue.Empty:
             return
         try:
-            _lane(site, crawl, stop)
+            _lane(site, crawl, stop, events)
         except Exception:  # anything unexpected: the crawl will say what it is
             site.done = True
         finally:
-            finished.put(None)
+            events.put(True)
 
 
-def _lane(site: _Site, crawl: CrawlConfig, stop: threading.Event) -> None:
+def _lane(
+    site: _Site, crawl: CrawlConfig, stop: threading.Event, events: queue.SimpleQueue[bool]
+) -> None:
     """Ask the site's polls one after the other on one connection per origin (kept open
     between them, as Scrapy keeps its own), on addresses the policy allows."""
     addresses = _judged_addresses(site, crawl)
@@ -270,6 +271,7 @@ def _lane(site: _Site, crawl: CrawlConfig, stop: threading.Event) -> None:
             connection = _connection(connections, poll.url, crawl, addresses)
             status, answer = _ask(poll, crawl, connection)
             site.answered(answer, stop_site=status is None or status == 429 or status >= 500)
+            events.put(False)  # an answer: the check is getting on
     finally:
         for connection in connections.values():
             connection.close()
