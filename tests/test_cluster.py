@@ -184,7 +184,7 @@ def two_events(tmp_path: Path, site: LocalSite, redis_url: str) -> tuple[str, st
 
 
 def ingest_all(db: Path, redis: Redis) -> None:
-    Ingester(IngestOptions(db, Keys().prefix, idle_exit=0.5, settle=0.1), redis).serve()
+    Ingester(IngestOptions(db, Keys().prefix, idle_exit=0.5), redis).serve()
 
 
 def assert_both_events_stored(db: Path) -> None:
@@ -254,6 +254,38 @@ def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis
 
     linked = "SELECT s.name FROM article_sources JOIN sources s ON s.id = source_id"
     assert sorted(row["name"] for row in rows(db, linked)) == ["News", "Wire"]
+    assert redis.xlen(keys.items) == 0
+
+
+def test_a_late_message_of_a_closed_run_goes_to_a_run_of_its_own_and_is_stored_once(
+    tmp_path, basic_site, redis_url
+):
+    """A message naming a run already closed (a copy delivered again after a fault) goes
+    to a run the ingester opens for it and closes like enqueue's: its article is stored
+    once, the second copy recorded as a re-check of it."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    result = run_cli(
+        "enqueue", "--config", str(config), "--redis", redis_url, "--no-sources", "--json"
+    )
+    assert result.code == 0, result.stderr
+    run, generation = result.json()["run"], result.json()["generation"]
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    source_id = rows(db, "SELECT id FROM sources WHERE name = 'News'")[0]["id"]
+    article = Article("Allies weigh a coalition", "Troops may help.", None, None, "en")
+    item = ArticleItem(url=basic_site.url("news/a1.html"), source_id=source_id, article=article)
+    message = item_message(item, at="2026-11-25T08:00:00Z", generation=generation, run=run)
+    redis.xadd(keys.items, {"m": message})
+    ingest_all(db, redis)  # its run closes with it
+    redis.xadd(keys.items, {"m": message})  # and it comes again
+    ingest_all(db, redis)
+
+    assert rows(db, "SELECT url FROM articles") == [{"url": item.url}]
+    assert len(rows(db, "SELECT id FROM versions")) == 1
+    assert rows(db, "SELECT status, articles_new, articles_checked FROM runs ORDER BY id") == [
+        {"status": "ok", "articles_new": 1, "articles_checked": 0},
+        {"status": "ok", "articles_new": 0, "articles_checked": 1},
+    ]
+    assert redis.hlen(keys.runs) == 0  # both closed
     assert redis.xlen(keys.items) == 0
 
 
