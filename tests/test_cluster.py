@@ -289,6 +289,32 @@ def test_a_late_message_of_a_closed_run_goes_to_a_run_of_its_own_and_is_stored_o
     assert redis.xlen(keys.items) == 0
 
 
+def test_a_message_made_under_a_newer_configuration_joins_its_open_run(
+    tmp_path, basic_site, redis_url
+):
+    """A worker adopts a newer configuration while requests of an older run are still
+    under way: what it reports about them is checked against the configuration it names
+    and recorded in their run."""
+    _, older, _ = two_events(tmp_path, basic_site, redis_url)
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    run = int(redis.get(keys.run_ids))
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, [*TOPICS, ("X", "X")])
+    result = run_cli("enqueue", "--config", str(config), "--redis", redis_url, "--no-sources")
+    assert result.code == 0, result.stderr
+    first = json.loads(older) | {"run": run}
+    newer = redis.get(keys.config_current).decode()
+    second = first | {"generation": newer, "at": "2026-11-25T08:00:02Z"}
+    for message in (first, second):
+        redis.xadd(keys.items, {"m": json.dumps(message)})
+    ingest_all(db, redis)
+
+    assert dead_letters(redis) == []
+    assert rows(db, "SELECT run_id, at FROM errors ORDER BY at") == [
+        {"run_id": 1, "at": "2026-11-25T08:00:00Z"},
+        {"run_id": 1, "at": "2026-11-25T08:00:02Z"},
+    ]
+
+
 def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_url):
     """Before Redis Streams: a list of messages, a list of taken ones, a list set aside."""
     _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
