@@ -409,6 +409,14 @@ def test_the_ingester_s_claim_is_renewed_and_comes_back_if_redis_loses_it(redis_
     assert not redis.exists(key)
 
 
+def test_ingest_still_accepts_settle_which_no_run_needs_any_more(tmp_path, redis_url):
+    """--settle was documented: scripts that pass it keep working."""
+    db = str(tmp_path / "x.db")
+    args = ("--db", db, "--redis", redis_url, "--idle-exit", "0", "--settle", "0.5")
+    result = run_cli("ingest", *args)
+    assert result.code == 0, result.stderr
+
+
 def test_worker_needs_a_redis_url():
     env_free = {k: v for k, v in child_env().items() if k != "PRESSWATCH_REDIS"}
     done = run_cli("worker", env=env_free, timeout=60)
