@@ -384,6 +384,21 @@ def test_status_shows_what_was_set_aside(tmp_path, basic_site, redis_url, monkey
     assert "unknown message kind 'nonsense'" in result.stdout
 
 
+def test_an_ingester_on_another_database_stops_and_sets_nothing_aside(
+    tmp_path, basic_site, redis_url
+):
+    _, taken, _ = two_events(tmp_path, basic_site, redis_url)
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.xadd(keys.items, {"m": taken})
+    other = str(tmp_path / "other.db")
+    result = run_cli("ingest", "--db", other, "--redis", redis_url, "--idle-exit", "1")
+
+    assert result.code == 2
+    assert "enqueue and ingest must use the same database" in result.stderr
+    assert dead_letters(redis) == []
+    assert redis.xlen(keys.items) == 1  # left for the right ingester
+
+
 def test_a_second_ingester_is_refused(tmp_path, redis_url):
     redis = Redis.from_url(redis_url)
     redis.set(Keys().ingester, "elsewhere-1", ex=30)

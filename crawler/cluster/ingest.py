@@ -24,14 +24,7 @@ from redis.exceptions import LockNotOwnedError, RedisError
 from redis.lock import Lock
 
 from crawler import items
-from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import (
-    enqueued,
-    forget_run,
-    open_run,
-    open_runs,
-    reset_duplicate_filter,
-)
+from crawler.cluster import DEFAULT_HEARTBEAT, frontier
 from crawler.cluster.keys import INGEST_GROUP, Keys, process_id, text
 from crawler.cluster.messages import Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
@@ -39,7 +32,6 @@ from crawler.cluster.streams import Entry, Stream, id_key
 from crawler.cluster.upgrade import migrate
 from crawler.config import NotifyTarget
 from crawler.fetching.urls import host_of, private_address
-from crawler.items import ArticleItem
 from crawler.run import PassSummary
 from crawler.storage.lock import DatabaseLock, LockHeld
 from crawler.storage.store import Store
@@ -211,9 +203,8 @@ class Ingester:
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close the runs open too long; True when it is time to exit."""
         # busy: requests on the frontier, or messages beyond those this ingester holds back
-        held = sum(len(run.kept) for run in self.runs.values()) + sum(
-            map(len, self.offers.values())
-        )
+        held = sum(len(run.kept) for run in self.runs.values())
+        held += sum(len(offers) for offers in self.offers.values())
         with self.server.pipeline(transaction=False) as pipe:
             requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
         busy, now = bool(requests) or messages > held, time.monotonic()
@@ -221,7 +212,7 @@ class Ingester:
             if now - opened.started >= self.options.max_run:
                 self.close_run(run, complete=False)
                 if not busy:  # its enqueue never finished
-                    forget_run(self.server, self.keys, run)
+                    frontier.forget_run(self.server, self.keys, run)
                 if not self.runs:
                     time.sleep(0.5)  # a digest waiting for the lock gets its turn
         if self.runs or busy:
@@ -234,14 +225,14 @@ class Ingester:
         run's open set is empty (its last message is on the stream, before the newest
         entry there now) and everything up to that entry was delivered, so committed."""
         delivered = id_key(self.stream.delivered())
-        for run, generation in open_runs(self.server, self.keys).items():
+        for run, generation in frontier.open_runs(self.server, self.keys).items():
             if run not in self.runs and not self._open(run, generation):
                 continue
             open_run = self.runs[run]
             open_run.boundary = open_run.boundary or self._finished_at(run)
             if open_run.boundary is not None and id_key(open_run.boundary) <= delivered:
                 self.close_run(run, complete=True)
-                forget_run(self.server, self.keys, run)
+                frontier.forget_run(self.server, self.keys, run)
 
     def _finished_at(self, run: int) -> str | None:
         """None while the run's requests are under way; else the newest message's id."""
@@ -308,8 +299,8 @@ class Ingester:
         if run is not None and (run in self.runs or self._open_listed(run)):
             return run
         if self.late not in self.runs:
-            self.late = open_run(self.server, self.keys, message.generation)
-            enqueued(self.server, self.keys, self.late)  # no requests: done when committed
+            self.late = frontier.open_run(self.server, self.keys, message.generation)
+            frontier.enqueued(self.server, self.keys, self.late)  # it has no requests
             self.runs[self.late] = self._open_run(self._published(message.generation))
             log.info("cluster run %d opened for messages of no open run", self.late)
         return self.late
@@ -325,7 +316,7 @@ class Ingester:
             self.runs[run] = self._open_run(self._published(generation))
         except NotPublished as error:
             log.error("run %d cannot be recorded: %s", run, error)
-            forget_run(self.server, self.keys, run)
+            frontier.forget_run(self.server, self.keys, run)
             return False
         return True
 
@@ -383,7 +374,7 @@ class Ingester:
             self.store.begin_batch()
         if complete:  # its work is done: its offers still waiting lead to no article
             self._drop_offers(key)
-            reset_duplicate_filter(self.server, self.keys)
+            frontier.reset_duplicate_filter(self.server, self.keys)
         summary = PassSummary(
             run_id=recorder.run_id,
             status=status,
@@ -446,7 +437,7 @@ class Ingester:
         (self.runs[run].kept if _kept_until_run_ends(message) else self.acks).append(entry)
         return []
 
-    def _item(self, recorder: PassRecorder, item: ArticleItem) -> list[str]:
+    def _item(self, recorder: PassRecorder, item: items.ArticleItem) -> list[str]:
         """Record an item, linked to the sources that offered it meanwhile."""
         reached_by = item.url
         offers = self.offers.pop(reached_by, [])
