@@ -192,7 +192,8 @@ def assert_both_events_stored(db: Path) -> None:
         {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}
     ]
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
-    # the messages name no run: a run of their own, beside the (empty) one enqueue opened
+    # the messages name no run: a run of their own (the upgrade's, or one for late
+    # messages), beside the (empty) one enqueue opened
     assert rows(db, "SELECT status, errors FROM runs ORDER BY errors") == [
         {"status": "ok", "errors": 0},
         {"status": "ok", "errors": 1},
@@ -346,6 +347,29 @@ def test_an_upgrade_keeps_the_old_frontier_s_requests_in_order(redis_url):
     assert [f[b"m"] for _, f in redis.xrange(keys.frontier)] == [b"first", b"leased", b"second"]
     assert not redis.exists(keys.key("requests"), keys.key("leases"))
     assert migrate(redis, keys).requests == 0  # once
+
+
+def test_an_upgrade_moves_what_the_old_lists_held_as_one_run(redis_url):
+    """What moves names no run: it becomes one, closed when its requests are done."""
+    from crawler.cluster.frontier import RUN, TOKEN
+    from crawler.cluster.upgrade import migrate
+
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.set(keys.config_current, "g1")  # the older presswatch published its configuration
+    request = {"url": "https://example.org/a", "meta": {"source_id": 1}}
+    redis.zadd(keys.key("requests"), {json.dumps(request): 0})
+    message = {"v": 1, "kind": "skipped", "at": "2026-11-25T08:00:00Z", "generation": "g1"}
+    redis.lpush(keys.key("items"), json.dumps(message), "not json")
+    migrate(redis, keys)
+
+    [(_, fields)] = redis.xrange(keys.frontier)
+    meta = json.loads(fields[b"m"])["meta"]
+    run = meta[RUN]
+    assert redis.hgetall(keys.runs) == {str(run).encode(): b"g1"}
+    assert redis.smembers(keys.key("run", run, "open")) == {meta[TOKEN].encode()}
+    moved = [fields[b"m"] for _, fields in redis.xrange(keys.items)]
+    assert json.loads(moved[0]) == message | {"run": run}
+    assert moved[1] == b"not json"  # as it was: the ingester sets it aside
 
 
 def test_a_request_that_keeps_killing_workers_is_set_aside(redis_url):

@@ -78,7 +78,7 @@ class Message:
     at: str  # when it happened, ISO 8601 UTC
     generation: str  # the published configuration it was made under
     item: ArticleItem | None = None
-    run: int | None = None  # the run it belongs to (none: moved from the old lists)
+    run: int | None = None  # the run it belongs to (if none, the ingester gives it one)
     fields: dict[str, Any] = field(default_factory=dict)  # an event's arguments
 
 
