@@ -113,8 +113,6 @@ class Cluster:
             str(self.config),
             "--idle-exit",
             "3",
-            "--settle",
-            "0.5",
             "--json",
         )
 

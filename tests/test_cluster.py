@@ -184,7 +184,7 @@ def two_events(tmp_path: Path, site: LocalSite, redis_url: str) -> tuple[str, st
 
 
 def ingest_all(db: Path, redis: Redis) -> None:
-    Ingester(IngestOptions(db, Keys().prefix, idle_exit=0.5, settle=0.1), redis).serve()
+    Ingester(IngestOptions(db, Keys().prefix, idle_exit=0.5), redis).serve()
 
 
 def assert_both_events_stored(db: Path) -> None:
@@ -192,7 +192,8 @@ def assert_both_events_stored(db: Path) -> None:
         {"url": "u1", "message": "HTTP 500", "at": "2026-11-25T08:00:00Z"}
     ]
     assert rows(db, "SELECT url FROM skipped") == [{"url": "u2"}]
-    # the messages name no run: a run of their own, beside the (empty) one enqueue opened
+    # the messages name no run: a run of their own (the upgrade's, or one for late
+    # messages), beside the (empty) one enqueue opened
     assert rows(db, "SELECT status, errors FROM runs ORDER BY errors") == [
         {"status": "ok", "errors": 0},
         {"status": "ok", "errors": 1},
@@ -257,6 +258,64 @@ def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis
     assert redis.xlen(keys.items) == 0
 
 
+def test_a_late_message_of_a_closed_run_goes_to_a_run_of_its_own_and_is_stored_once(
+    tmp_path, basic_site, redis_url
+):
+    """A message naming a run already closed (a copy delivered again after a fault) goes
+    to a run the ingester opens for it and closes like enqueue's: its article is stored
+    once, the second copy recorded as a re-check of it."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    result = run_cli(
+        "enqueue", "--config", str(config), "--redis", redis_url, "--no-sources", "--json"
+    )
+    assert result.code == 0, result.stderr
+    run, generation = result.json()["run"], result.json()["generation"]
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    source_id = rows(db, "SELECT id FROM sources WHERE name = 'News'")[0]["id"]
+    article = Article("Allies weigh a coalition", "Troops may help.", None, None, "en")
+    item = ArticleItem(url=basic_site.url("news/a1.html"), source_id=source_id, article=article)
+    message = item_message(item, at="2026-11-25T08:00:00Z", generation=generation, run=run)
+    redis.xadd(keys.items, {"m": message})
+    ingest_all(db, redis)  # its run closes with it
+    redis.xadd(keys.items, {"m": message})  # and it comes again
+    ingest_all(db, redis)
+
+    assert rows(db, "SELECT url FROM articles") == [{"url": item.url}]
+    assert len(rows(db, "SELECT id FROM versions")) == 1
+    assert rows(db, "SELECT status, articles_new, articles_checked FROM runs ORDER BY id") == [
+        {"status": "ok", "articles_new": 1, "articles_checked": 0},
+        {"status": "ok", "articles_new": 0, "articles_checked": 1},
+    ]
+    assert redis.hlen(keys.runs) == 0  # both closed
+    assert redis.xlen(keys.items) == 0
+
+
+def test_a_message_made_under_a_newer_configuration_joins_its_open_run(
+    tmp_path, basic_site, redis_url
+):
+    """A worker adopts a newer configuration while requests of an older run are still
+    under way: what it reports about them is checked against the configuration it names
+    and recorded in their run."""
+    _, older, _ = two_events(tmp_path, basic_site, redis_url)
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    run = int(redis.get(keys.run_ids))
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, [*TOPICS, ("X", "X")])
+    result = run_cli("enqueue", "--config", str(config), "--redis", redis_url, "--no-sources")
+    assert result.code == 0, result.stderr
+    first = json.loads(older) | {"run": run}
+    newer = redis.get(keys.config_current).decode()
+    second = first | {"generation": newer, "at": "2026-11-25T08:00:02Z"}
+    for message in (first, second):
+        redis.xadd(keys.items, {"m": json.dumps(message)})
+    ingest_all(db, redis)
+
+    assert dead_letters(redis) == []
+    assert rows(db, "SELECT run_id, at FROM errors ORDER BY at") == [
+        {"run_id": 1, "at": "2026-11-25T08:00:00Z"},
+        {"run_id": 1, "at": "2026-11-25T08:00:02Z"},
+    ]
+
+
 def test_an_upgrade_ingests_what_the_old_lists_held(tmp_path, basic_site, redis_url):
     """Before Redis Streams: a list of messages, a list of taken ones, a list set aside."""
     _, taken, waiting = two_events(tmp_path, basic_site, redis_url)
@@ -288,6 +347,29 @@ def test_an_upgrade_keeps_the_old_frontier_s_requests_in_order(redis_url):
     assert [f[b"m"] for _, f in redis.xrange(keys.frontier)] == [b"first", b"leased", b"second"]
     assert not redis.exists(keys.key("requests"), keys.key("leases"))
     assert migrate(redis, keys).requests == 0  # once
+
+
+def test_an_upgrade_moves_what_the_old_lists_held_as_one_run(redis_url):
+    """What moves names no run: it becomes one, closed when its requests are done."""
+    from crawler.cluster.frontier import RUN, TOKEN
+    from crawler.cluster.upgrade import migrate
+
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.set(keys.config_current, "g1")  # the older presswatch published its configuration
+    request = {"url": "https://example.org/a", "meta": {"source_id": 1}}
+    redis.zadd(keys.key("requests"), {json.dumps(request): 0})
+    message = {"v": 1, "kind": "skipped", "at": "2026-11-25T08:00:00Z", "generation": "g1"}
+    redis.lpush(keys.key("items"), json.dumps(message), "not json")
+    migrate(redis, keys)
+
+    [(_, fields)] = redis.xrange(keys.frontier)
+    meta = json.loads(fields[b"m"])["meta"]
+    run = meta[RUN]
+    assert redis.hgetall(keys.runs) == {str(run).encode(): b"g1"}
+    assert redis.smembers(keys.key("run", run, "open")) == {meta[TOKEN].encode()}
+    moved = [fields[b"m"] for _, fields in redis.xrange(keys.items)]
+    assert json.loads(moved[0]) == message | {"run": run}
+    assert moved[1] == b"not json"  # as it was: the ingester sets it aside
 
 
 def test_a_request_that_keeps_killing_workers_is_set_aside(redis_url):
@@ -326,6 +408,21 @@ def test_status_shows_what_was_set_aside(tmp_path, basic_site, redis_url, monkey
     assert "unknown message kind 'nonsense'" in result.stdout
 
 
+def test_an_ingester_on_another_database_stops_and_sets_nothing_aside(
+    tmp_path, basic_site, redis_url
+):
+    _, taken, _ = two_events(tmp_path, basic_site, redis_url)
+    redis, keys = Redis.from_url(redis_url), Keys()
+    redis.xadd(keys.items, {"m": taken})
+    other = str(tmp_path / "other.db")
+    result = run_cli("ingest", "--db", other, "--redis", redis_url, "--idle-exit", "1")
+
+    assert result.code == 2
+    assert "enqueue and ingest must use the same database" in result.stderr
+    assert dead_letters(redis) == []
+    assert redis.xlen(keys.items) == 1  # left for the right ingester
+
+
 def test_a_second_ingester_is_refused(tmp_path, redis_url):
     redis = Redis.from_url(redis_url)
     redis.set(Keys().ingester, "elsewhere-1", ex=30)
@@ -349,6 +446,14 @@ def test_the_ingester_s_claim_is_renewed_and_comes_back_if_redis_loses_it(redis_
     assert Claim(redis, key, ttl=1.0).take() == process_id()  # a second one is refused
     claim.release()
     assert not redis.exists(key)
+
+
+def test_ingest_still_accepts_settle_which_no_run_needs_any_more(tmp_path, redis_url):
+    """--settle was documented: scripts that pass it keep working."""
+    db = str(tmp_path / "x.db")
+    args = ("--db", db, "--redis", redis_url, "--idle-exit", "0", "--settle", "0.5")
+    result = run_cli("ingest", *args)
+    assert result.code == 0, result.stderr
 
 
 def test_worker_needs_a_redis_url():

@@ -142,18 +142,6 @@ class Frontier:
             return False
         return True
 
-    def resume(self) -> list[Request]:
-        """The requests this worker held when it last stopped (same name)."""
-        return self._requests(self.stream.resume())
-
-    def take(self, count: int) -> list[Request]:
-        """Up to ``count`` new requests, without waiting."""
-        return self._requests(self.stream.read(count))
-
-    def take_over(self, count: int) -> list[Request]:
-        """Requests a stopped worker left unfinished for longer than ``idle``."""
-        return self._requests(self.stream.take_over(count))
-
     def finish(self, entry: str, meta: dict) -> None:
         """``entry`` is wholly handled: acknowledged, and its token out of its run."""
         with self.server.pipeline(transaction=True) as pipe:
@@ -186,7 +174,9 @@ class Frontier:
             return  # no run to tell (the run closes after --max-run)
         self.server.srem(self.keys.key("run", run, "open"), token)
 
-    def _requests(self, entries: list[Entry]) -> list[Request]:
+    def requests(self, entries: list[Entry]) -> list[Request]:
+        """The requests of entries read from the stream (each remembers its entry); an
+        unreadable one is set aside."""
         requests = []
         for entry in entries:
             try:

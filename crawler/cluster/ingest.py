@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -24,10 +24,9 @@ from redis.exceptions import LockNotOwnedError, RedisError
 from redis.lock import Lock
 
 from crawler import items
-from crawler.cluster import DEFAULT_HEARTBEAT
-from crawler.cluster.frontier import forget_run, open_runs, reset_duplicate_filter
+from crawler.cluster import DEFAULT_HEARTBEAT, frontier
 from crawler.cluster.keys import INGEST_GROUP, Keys, process_id, text
-from crawler.cluster.messages import ITEM, Message, MessageError, decode
+from crawler.cluster.messages import Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.streams import Entry, Stream, id_key
 from crawler.cluster.upgrade import migrate
@@ -58,8 +57,7 @@ class IngestOptions:
     db: Path
     prefix: str
     idle_exit: float | None = None  # exit after this long with nothing under way
-    settle: float = 2.0  # quiet seconds before a run of no name closes
-    max_run: float = 1800.0  # a run open this long is closed and a new one opened
+    max_run: float = 1800.0  # a run open this long is closed; it goes on in a new row
     batch: int = 500  # messages per commit, at most
     heartbeat: float = DEFAULT_HEARTBEAT  # the claim's time to live
     notify: tuple[NotifyTarget, ...] = ()  # this host's alert targets (never published)
@@ -129,11 +127,13 @@ def _dead_here(holder: str) -> bool:
 
 @dataclass
 class OpenRun:
+    """A cluster run being recorded, as one ``runs`` row."""
+
     recorder: PassRecorder
-    generation: str
     started_at: str
     started: float  # time.monotonic() at the start
-    last_message: float  # time.monotonic() of the last message
+    kept: list[str] = field(default_factory=list)  # entries acknowledged when it ends
+    boundary: str | None = None  # once its requests are done: the newest entry then
 
 
 class Ingester:
@@ -146,25 +146,17 @@ class Ingester:
         self.options, self.server, self.on_run_closed = options, server, on_run_closed
         self.keys = Keys(options.prefix)
         self.stream = Stream(
-            server,
-            self.keys.items,
-            INGEST_GROUP,
-            CONSUMER,
-            self.keys.dead_letters,
-            options.heartbeat,
+            server, self.keys.items, INGEST_GROUP, CONSUMER, self.keys.dead_letters
         )
         self.store = Store.open(options.db)
         self.at: datetime | None = None  # when the message being replayed happened
-        self.runs: dict[int | None, OpenRun] = {}  # by cluster run (None: no run named)
+        self.runs: dict[int, OpenRun] = {}  # by cluster run
+        self.late: int | None = None  # the run opened for messages of no open run
         self.lock: DatabaseLock | None = None  # held while a run is open
-        self.boundaries: dict[int, str] = {}  # finished run -> its last message, or later
-        self.current: int | None = None  # the run of the message being replayed
-        # URL -> (source, entry, run) of the offers of an article not stored yet: their
-        # entries stay unacknowledged until it is, so an ingester that dies keeps them
-        self.pending: dict[str, list[tuple[int, str, int | None]]] = {}
-        self.released: list[str] = []  # offer entries applied in the current batch
-        self.kept: dict[int | None, list[str]] = {}  # run -> entries acknowledged at its end
-        self.entry: Entry | None = None  # the entry being replayed
+        # URL -> (source, run, entry) of the offers of an article not stored yet: their
+        # entries stay unacknowledged until it is, so an ingester that dies hands them on
+        self.offers: dict[str, list[tuple[int, int, str]]] = {}
+        self.acks: list[str] = []  # entries to acknowledge with the batch being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
 
@@ -199,8 +191,8 @@ class Ingester:
             if messages:
                 self.ingest(messages)
                 quiet_since = time.monotonic()
-                self._close_finished_runs()
-            elif self._idle(quiet_since):
+            self._close_finished_runs()
+            if not messages and self._idle(quiet_since):
                 return
 
     def recover(self) -> list[Entry]:
@@ -209,21 +201,18 @@ class Ingester:
         return self.stream.resume() + self.stream.take_over(10_000)
 
     def _idle(self, quiet_since: float) -> bool:
-        """Between messages: close finished runs; True when it is time to exit."""
-        self._close_finished_runs()
+        """Between messages: close the runs open too long; True when it is time to exit."""
         # busy: requests on the frontier, or messages beyond those this ingester holds back
-        held = sum(map(len, self.pending.values())) + sum(map(len, self.kept.values()))
+        held = sum(len(run.kept) for run in self.runs.values())
+        held += sum(len(offers) for offers in self.offers.values())
         with self.server.pipeline(transaction=False) as pipe:
             requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
         busy, now = bool(requests) or messages > held, time.monotonic()
-        unnamed = self.runs.get(None)
-        if unnamed and not busy and now - unnamed.last_message >= self.options.settle:
-            self.close_run(None, complete=True)
-        for run, open_run in list(self.runs.items()):
-            if now - open_run.started >= self.options.max_run:
+        for run, opened in list(self.runs.items()):
+            if now - opened.started >= self.options.max_run:
                 self.close_run(run, complete=False)
-                if not busy and run is not None:  # its enqueue never finished
-                    forget_run(self.server, self.keys, run)
+                if not busy:  # its enqueue never finished
+                    frontier.forget_run(self.server, self.keys, run)
                 if not self.runs:
                     time.sleep(0.5)  # a digest waiting for the lock gets its turn
         if self.runs or busy:
@@ -232,26 +221,18 @@ class Ingester:
         return idle_exit is not None and now - quiet_since >= idle_exit
 
     def _close_finished_runs(self) -> None:
-        """Open the runs enqueue opened; close those whose work is all committed: the
+        """Open the runs listed in Redis; close those whose work is all committed: the
         run's open set is empty (its last message is on the stream, before the newest
         entry there now) and everything up to that entry was delivered, so committed."""
-        delivered = self.stream.delivered()
-        for run, generation in open_runs(self.server, self.keys).items():
-            if run not in self.runs:
-                try:
-                    self.runs[run] = self._open_run(self._published(generation))
-                except NotPublished as error:
-                    log.error("run %d cannot be recorded: %s", run, error)
-                    forget_run(self.server, self.keys, run)
-                    continue
-            boundary = self.boundaries.get(run) or self._finished_at(run)
-            if boundary is None:  # requests of the run are still under way
+        delivered = id_key(self.stream.delivered())
+        for run, generation in frontier.open_runs(self.server, self.keys).items():
+            if run not in self.runs and not self._open(run, generation):
                 continue
-            self.boundaries[run] = boundary
-            if id_key(boundary) <= id_key(delivered):
+            open_run = self.runs[run]
+            open_run.boundary = open_run.boundary or self._finished_at(run)
+            if open_run.boundary is not None and id_key(open_run.boundary) <= delivered:
                 self.close_run(run, complete=True)
-                forget_run(self.server, self.keys, run)
-                del self.boundaries[run]
+                frontier.forget_run(self.server, self.keys, run)
 
     def _finished_at(self, run: int) -> str | None:
         """None while the run's requests are under way; else the newest message's id."""
@@ -269,33 +250,26 @@ class Ingester:
     def ingest(self, entries: list[Entry]) -> None:
         """Replay a batch of messages, commit it, then acknowledge it."""
         stored: list[str] = []
-        done: list[str] = []
+        self.acks = []
         for entry in entries:
-            self.entry = entry
             try:
                 message = decode(entry.data)
-                recorder = self._recorder_for(message)
-                self._check_addresses(message)
+                self._check_address(message)
+                run = self._run_of(message)
                 self.at = from_iso(message.at)
                 with self.store.transaction():  # a failing message writes nothing
-                    stored += self._replay(recorder, message)
+                    stored += self._replay(run, entry.id, message)
+            except WrongDatabase:
+                raise
             except (MessageError, NotPublished) as error:
                 self.stream.dead_letter(entry, str(error))
-                continue
             except Exception as error:  # checked, yet the database refused it
                 self.stream.dead_letter(entry, f"{type(error).__name__}: {error}")
-                continue
-            if _kept_until_run_ends(message):
-                self.kept.setdefault(self.current, []).append(entry.id)
-            else:
-                done.append(entry.id)
-        self.at, self.entry = None, None
+        self.at = None
         if self.runs:
             self.store.commit_batch()
             self.store.begin_batch()
-        held = {entry for offers in self.pending.values() for _, entry, _ in offers}
-        released, self.released = self.released, []
-        self._ack([*(e for e in done if e not in held), *released], stored)
+        self._ack(self.acks, stored)
 
     def _ack(self, ids: list[str], stored_urls: Sequence[str] = ()) -> None:
         """Committed: acknowledge, and publish the URLs now stored, in one transaction."""
@@ -305,12 +279,11 @@ class Ingester:
                 pipe.sadd(self.keys.stored, *stored_urls)
             pipe.execute()
 
-    def _check_addresses(self, message: Message) -> None:
+    def _check_address(self, message: Message) -> None:
         """An article at a private address is refused as a worker would refuse to fetch
         it (its revisits would be enqueued), unless the configuration allows them."""
-        if message.item is None:
-            return
-        if self.configs[message.generation].config.crawl.allow_private_addresses:
+        config = self._published(message.generation).config
+        if message.item is None or config.crawl.allow_private_addresses:
             return
         address = private_address(host_of(message.item.url))
         if address is not None:
@@ -318,21 +291,34 @@ class Ingester:
                 f"item names a private address ({address}): {message.item.url[:100]}"
             )
 
-    def _recorder_for(self, message: Message) -> PassRecorder:
-        """The recorder of the message's run, opening it if needed. A message of a run
-        that is not open (an older worker's, or late) goes to the run of no name."""
+    def _run_of(self, message: Message) -> int:
+        """The open run a message belongs to: its own (opened here if Redis lists it), else
+        (it names none, or a run already closed) the run this ingester opens for such
+        late messages, listed in Redis and closed like any other."""
         run = message.run
-        if run not in self.runs and not (
-            run is not None and self.server.hexists(self.keys.runs, str(run))
-        ):
-            run = None
-        unnamed = self.runs.get(None)
-        if run is None and unnamed is not None and unnamed.generation != message.generation:
-            self.close_run(None, complete=False)
-        if run not in self.runs:
-            self.runs[run] = self._open_run(self._published(message.generation))
-        self.runs[run].last_message, self.current = time.monotonic(), run
-        return self.runs[run].recorder
+        if run is not None and (run in self.runs or self._open_listed(run)):
+            return run
+        if self.late not in self.runs:
+            self.late = frontier.open_run(self.server, self.keys, message.generation)
+            frontier.enqueued(self.server, self.keys, self.late)  # it has no requests
+            self.runs[self.late] = self._open_run(self._published(message.generation))
+            log.info("cluster run %d opened for messages of no open run", self.late)
+        return self.late
+
+    def _open_listed(self, run: int) -> bool:
+        generation = self.server.hget(self.keys.runs, str(run))
+        return generation is not None and self._open(run, text(generation))
+
+    def _open(self, run: int, generation: str) -> bool:
+        """Start recording a run Redis lists; False (and the run forgotten) if its
+        configuration is no longer there."""
+        try:
+            self.runs[run] = self._open_run(self._published(generation))
+        except NotPublished as error:
+            log.error("run %d cannot be recorded: %s", run, error)
+            frontier.forget_run(self.server, self.keys, run)
+            return False
+        return True
 
     def _published(self, generation: str) -> Published:
         if generation not in self.configs:
@@ -360,21 +346,18 @@ class Ingester:
             self._release_lock()
             raise
         recorder.begin()
-        now = time.monotonic()
         log.info("run %d opened (configuration %s)", recorder.run_id, published.generation)
-        return OpenRun(recorder, published.generation, started_at, now, now)
+        return OpenRun(recorder, started_at, time.monotonic())
 
     def _release_lock(self) -> None:
         if self.lock is not None and not self.runs:
             self.lock.release()
             self.lock = None
 
-    def close_run(
-        self, key: int | None, *, complete: bool, status: str | None = None
-    ) -> PassSummary:
-        """Finish an open run: validators saved only if ``complete``."""
+    def close_run(self, key: int, *, complete: bool, status: str | None = None) -> PassSummary:
+        """Finish an open run: validators saved only if ``complete``; the entries it held
+        acknowledged unless it is ``interrupted`` (a successor replays them)."""
         run = self.runs.pop(key)
-        kept = self.kept.pop(key, [])
         try:
             recorder = run.recorder
             recorder.finish(complete=complete)
@@ -385,13 +368,13 @@ class Ingester:
             self.store.finish_run(recorder.run_id, finished_at, status, counts)
         finally:
             self._release_lock()
-        if status != "interrupted":  # else a successor replays them (still pending)
-            self._ack(kept)
+        if status != "interrupted":
+            self._ack(run.kept)
         if self.runs:  # the others go on writing in batches
             self.store.begin_batch()
         if complete:  # its work is done: its offers still waiting lead to no article
             self._drop_offers(key)
-            reset_duplicate_filter(self.server, self.keys)
+            frontier.reset_duplicate_filter(self.server, self.keys)
         summary = PassSummary(
             run_id=recorder.run_id,
             status=status,
@@ -404,14 +387,14 @@ class Ingester:
         self.on_run_closed(summary)
         return summary
 
-    def _drop_offers(self, run: int | None) -> None:
+    def _drop_offers(self, run: int) -> None:
         dropped = []
-        for url, offers in list(self.pending.items()):
-            dropped += [entry for _, entry, of_run in offers if of_run == run]
-            if kept := [offer for offer in offers if offer[2] != run]:
-                self.pending[url] = kept
+        for url, offers in list(self.offers.items()):
+            dropped += [entry for _, of_run, entry in offers if of_run == run]
+            if kept := [offer for offer in offers if offer[1] != run]:
+                self.offers[url] = kept
             else:
-                del self.pending[url]
+                del self.offers[url]
         self._ack(dropped)
 
     def _lock(self) -> DatabaseLock:
@@ -434,22 +417,30 @@ class Ingester:
                 "same database"
             )
 
-    def _replay(self, recorder: PassRecorder, message: Message) -> list[str]:
+    def _replay(self, run: int, entry: str, message: Message) -> list[str]:
         """The message's recorder call (an event's kind is the method, its fields the
-        arguments by name); the URLs it stored."""
-        if message.kind == ITEM:
-            return self._item(recorder, message)
-        if message.kind == "offered":
-            self._offered(recorder, message)
+        arguments by name); the URLs it stored. Its entry is acknowledged with the batch,
+        or held: an offer of an article not stored yet until the article is, and a
+        message whose effect waits for the end of its run until then (below)."""
+        recorder, fields = self.runs[run].recorder, message.fields
+        if message.item is not None:
+            stored = self._item(recorder, message.item)
+            self.acks.append(entry)
+            return stored
+        if message.kind == "offered" and not self.store.article_exists(fields["url"]):
+            self.offers.setdefault(fields["url"], []).append((fields["source_id"], run, entry))
+            return []
+        if message.kind == "offered":  # another source offered an article now stored
+            recorder.seen_in_source(fields["url"], fields["source_id"])
         else:
-            getattr(recorder, message.kind)(**message.fields)
+            getattr(recorder, message.kind)(**fields)
+        (self.runs[run].kept if _kept_until_run_ends(message) else self.acks).append(entry)
         return []
 
-    def _item(self, recorder: PassRecorder, message: Message) -> list[str]:
-        item = message.item
-        assert item is not None  # decode() gives every item message its item
+    def _item(self, recorder: PassRecorder, item: items.ArticleItem) -> list[str]:
+        """Record an item, linked to the sources that offered it meanwhile."""
         reached_by = item.url
-        offers = self.pending.pop(reached_by, [])
+        offers = self.offers.pop(reached_by, [])
         item.also_from += [source_id for source_id, _, _ in offers]
         stored = False
         try:
@@ -465,18 +456,10 @@ class Ingester:
             )
         finally:
             if stored:  # the offers are linked: acknowledged with this batch
-                self.released += [entry for _, entry, _ in offers]
+                self.acks += [entry for _, _, entry in offers]
             elif offers:  # wait for a fetch of it that stores it
-                self.pending[reached_by] = offers
+                self.offers[reached_by] = offers
         return [reached_by, item.url] if stored else []
-
-    def _offered(self, recorder: PassRecorder, message: Message) -> None:
-        """Another source offered an article: link it now if stored, else when it is."""
-        url, source_id = message.fields["url"], message.fields["source_id"]
-        if self.store.article_exists(url):
-            recorder.seen_in_source(url, source_id)
-        elif self.entry is not None:
-            self.pending.setdefault(url, []).append((source_id, self.entry.id, self.current))
 
 
 def _kept_until_run_ends(message: Message) -> bool:

@@ -78,7 +78,7 @@ class Message:
     at: str  # when it happened, ISO 8601 UTC
     generation: str  # the published configuration it was made under
     item: ArticleItem | None = None
-    run: int | None = None  # the run it belongs to (none from an older worker)
+    run: int | None = None  # the run it belongs to (if none, the ingester gives it one)
     fields: dict[str, Any] = field(default_factory=dict)  # an event's arguments
 
 
@@ -174,17 +174,13 @@ def _shape(kind: str) -> TypeAdapter[Any]:
 current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 
 
-def raise_error(error: RedisError) -> None:
-    raise error
-
-
 @dataclass
 class RemoteRecorder:
     """The Recorder of a worker (or enqueue), a ``WorkerRecorder``: each event method (one
     per ``messages.EVENTS``) sends its arguments by name. ``on_lost(error)`` decides what
-    happens when Redis cannot take a message: a worker stops at once
-    (``worker.fail_stop``), so that its requests stay unacknowledged and another worker
-    repeats the work; enqueue lets the error propagate."""
+    happens when Redis cannot take a message, before the error propagates: a worker stops
+    at once (``worker.fail_stop``), so that its requests stay unacknowledged and another
+    worker repeats the work; enqueue lets it propagate."""
 
     server: Redis
     keys: Keys
@@ -192,7 +188,7 @@ class RemoteRecorder:
     source_ids: dict[str, int]
     generation: str
     store: Store | None = None  # enqueue only
-    on_lost: Callable[[RedisError], None] = raise_error
+    on_lost: Callable[[RedisError], None] = lambda error: None  # then the error propagates
     clock: Callable[[], datetime] = utc_now
     counts: Counter[str] = field(default_factory=Counter)
     failure: str | None = field(default=None, init=False)  # it writes nothing itself

@@ -24,6 +24,7 @@ from crawler.cluster.frontier import ENTRY, RUN, TOKEN, Frontier
 from crawler.cluster.keys import Keys, redis_client
 from crawler.cluster.messages import current_run
 from crawler.cluster.published import NotPublished, current_generation, load
+from crawler.cluster.streams import Entry
 from crawler.cluster.worker import fail_stop, worker_context
 
 log = logging.getLogger("presswatch.cluster")
@@ -71,7 +72,7 @@ class ClusterScheduler(BaseScheduler):
         )
         self.crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self._finished, signal=request_finished)
-        self._hold(self.frontier.resume())
+        self._hold(self.frontier.stream.resume())
         self._waker.start(WAKE_SECONDS, now=False)
         self._keeper.start(self.heartbeat / 3, now=False)
         log.info("worker %s on %d waiting request(s)", self.worker, self.frontier.stream.waiting())
@@ -106,7 +107,7 @@ class ClusterScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if not self._ready:
             try:
-                self._hold(self.frontier.take(READ_AHEAD))
+                self._hold(self.frontier.stream.read(READ_AHEAD))
             except RedisError as error:
                 fail_stop(error)
         return self._ready.popleft() if self._ready else None
@@ -114,7 +115,9 @@ class ClusterScheduler(BaseScheduler):
     def __len__(self) -> int:
         return len(self._ready) + self.frontier.stream.waiting()
 
-    def _hold(self, requests: list[Request]) -> None:
+    def _hold(self, entries: list[Entry]) -> None:
+        """Rebuild the requests of entries read from the frontier, ready to be crawled."""
+        requests = self.frontier.requests(entries)
         self._ready.extend(requests)
         self._held.update((request.meta[ENTRY], request.meta) for request in requests)
 
@@ -146,7 +149,7 @@ class ClusterScheduler(BaseScheduler):
         try:
             self.frontier.stream.touch(sorted(self._held))
             if len(self._ready) < READ_AHEAD:
-                self._hold(self.frontier.take_over(READ_AHEAD))
+                self._hold(self.frontier.stream.take_over(READ_AHEAD))
         except RedisError as error:
             log.warning("could not renew this worker's requests: %s", error)
 

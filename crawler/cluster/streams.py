@@ -56,12 +56,9 @@ class Stream:
         (pipe if pipe is not None else self.server).xadd(self.key, {"m": data})
 
     def resume(self) -> list[Entry]:
-        """This consumer's own pending entries (held before a restart under its name)."""
-        entries, after = [], "0"
-        while batch := self._read(after, 100):
-            entries += batch
-            after = batch[-1].id
-        return self._checked(entries)
+        """This consumer's own pending entries (held before a restart under its name): all
+        of them, as ``XREADGROUP ... 0`` without ``COUNT`` gives them."""
+        return self._checked(self._read("0", None))
 
     def read(self, count: int, block: float | None = None) -> list[Entry]:
         """Up to ``count`` new entries; wait up to ``block`` seconds for one if given."""
@@ -132,7 +129,7 @@ class Stream:
                 return text(group["last-delivered-id"])
         return "0-0"
 
-    def _read(self, after: str, count: int, block_ms: int | None = None) -> list[Entry]:
+    def _read(self, after: str, count: int | None, block_ms: int | None = None) -> list[Entry]:
         reply: Any = self.server.xreadgroup(
             self.group, self.consumer, {self.key: after}, count=count, block=block_ms
         )

@@ -134,11 +134,10 @@ def worker(
 @click.option(
     "--settle",
     type=click.FloatRange(min=0),
-    default=2.0,
-    show_default=True,
+    expose_value=False,
     metavar="SECONDS",
-    help="Close the run of messages naming none (an older worker's) after SECONDS "
-    "with no message and nothing under way; enqueue's runs close when their work is done.",
+    help="No longer used: every run, including one opened for messages of no open run, "
+    "closes when its work is done. Accepted so that existing scripts keep working.",
 )
 @click.option(
     "--max-run",
@@ -158,7 +157,6 @@ def ingest(
     redis_url: str | None,
     prefix: str,
     idle_exit: float | None,
-    settle: float,
     max_run: float,
     as_json: bool,
     no_notify: bool,
@@ -170,8 +168,8 @@ def ingest(
     """Write what the workers found to the database: the cluster's one SQLite writer.
 
     Run exactly one, next to the database. It records through the same code as
-    `presswatch run`, one `runs` row per burst of work, and prints each run's summary
-    when it closes. It holds the database lock while a run is open.
+    `presswatch run`, one `runs` row per run `presswatch enqueue` opened, and prints
+    each run's summary when it closes. It holds the database lock while a run is open.
 
     Exit status: 0 stopped (or idle for --idle-exit); 1 Redis could not be reached;
     2 usage or configuration error; 3 another ingester already serves this prefix.
@@ -187,7 +185,7 @@ def ingest(
         from crawler.cluster.ingest import IngesterRunning, IngestOptions, WrongDatabase, run_ingest
         from crawler.cluster.keys import redis_client
     db = db_path or config.storage.db
-    opts = IngestOptions(db, prefix, idle_exit, settle, max_run, notify=config.notify)
+    opts = IngestOptions(db, prefix, idle_exit, max_run, notify=config.notify)
     show = summary_printer(as_json, quiet)
 
     def closed(summary: PassSummary) -> None:  # each run's alerts go once it is committed

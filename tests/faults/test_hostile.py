@@ -539,7 +539,7 @@ def test_bad_cluster_messages_are_set_aside_with_their_reason_and_the_rest_store
     for message in [*hostile, error(message="the good one")]:
         redis.xadd(keys.items, {"m": message})
 
-    Ingester(IngestOptions(db, keys.prefix, idle_exit=0.5, settle=0.1), redis).serve()
+    Ingester(IngestOptions(db, keys.prefix, idle_exit=0.5), redis).serve()
 
     assert rows(db, "SELECT message FROM errors") == [{"message": "the good one"}]
     assert not rows(db, "SELECT url FROM articles")
