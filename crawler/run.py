@@ -268,7 +268,11 @@ def _quick_pass(
             )
     except _Stopped:
         return _Left("shutdown")
-    rechecked = _record_answers(recorder, answers)
+    try:
+        rechecked = _record_answers(recorder, answers)
+    except StorageFailed as error:  # the batch is lost: the pass stops, as a crawl stops
+        recorder.storage_failed(error)
+        return _Left("failed")
     polled = {answer.poll.source_id for answer in answers if answer.poll.article is None}
     left = tuple(s for s in sources if recorder.source_ids[s.name] not in polled)
     crawl = bool(left or len(rechecked) < len(rows))
@@ -299,7 +303,15 @@ def _record_answers(recorder: PassRecorder, answers: Sequence[quick_check.Answer
         )
         item.etag, item.last_modified = answer.etag, answer.last_modified
         item.outcome = UNCHANGED if answer.status == 304 else REMOVED
-        recorder.record(item)
+        try:
+            recorder.record(item)
+        except StorageFailed:
+            raise
+        except Exception as error:  # recorded, as the store pipeline records it
+            message = f"{type(error).__name__}: {error}"
+            recorder.article_error(
+                "store", message, url=item.url, source_id=item.source_id, new=False
+            )
         rechecked.append(row["id"])
     return rechecked
 

@@ -36,9 +36,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSite, 
         yield served, paths
 
 
-def run_pass(config: Path, **env: str) -> CliResult:
+def run_pass(config: Path, *args: str, **env: str) -> CliResult:
     environment = {key: value for key, value in child_env().items() if key != MAX_PAGES_ENV}
-    return run_cli("run", "--config", str(config), "--json", env=environment | env, timeout=300)
+    return run_cli(
+        "run", "--config", str(config), "--json", *args, env=environment | env, timeout=300
+    )
 
 
 def page_count(db: Path) -> int:
@@ -113,6 +115,27 @@ def test_a_page_limit_fails_the_pass_visibly_and_the_next_pass_loses_nothing(tmp
     failed = run_pass(config, **{MAX_PAGES_ENV: str(empty + 100)})
     stored = assert_failed_visibly(failed, db)
     assert_complete_after(run_pass(config), db, served, paths, stored)
+
+    # Re-checks recorded without a crawl meet the full disk too: every article is gone
+    # (410), and the database has no page left for the changes.
+    rules = served.root / "_redirects.txt"
+    rules.write_text("".join(f"/{path.lstrip('/')} 410\n" for path in paths), encoding="utf-8")
+    try:
+        full = run_pass(config, "--recheck", "all", **{MAX_PAGES_ENV: str(page_count(db))})
+        assert full.code == 1 and "database or disk is full" in full.stderr, full.stderr
+        assert [line for line in full.stderr.splitlines() if "write failed" in line] != []
+        assert json.loads(full.stdout)["status"] == "failed"
+        again = run_pass(config, "--recheck", "all")
+    finally:
+        rules.unlink()
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["changes_new"] == FEEDS * PER_FEED
+    database = sqlite_utils.Database(db)
+    try:
+        kinds = database.execute("SELECT kind, count(*) FROM changes GROUP BY kind").fetchall()
+    finally:
+        database.conn.close()
+    assert kinds == [("removed", FEEDS * PER_FEED)]  # each once
 
 
 def _mount_tmpfs(folder: Path, size: str) -> str | None:
