@@ -3,10 +3,12 @@ Scrapy, exactly as a full pass records them; anything else is left to the crawl.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,6 +121,18 @@ def both_ways(config: Path, db: Path, folder: Path, site: LocalSite, when: datet
     return runs
 
 
+@contextlib.contextmanager
+def edition(site: LocalSite, folder: Path) -> Iterator[Path]:
+    """A copy of the site's files, served instead of them within the block."""
+    root = folder / "edition"
+    shutil.copytree(site.root, root)
+    original, site.root = site.root, root
+    try:
+        yield root
+    finally:
+        site.root = original
+
+
 def requests_since(site: LocalSite, before: int) -> list[tuple[str, dict[str, str]]]:
     return [
         (path, {k.lower(): v for k, v in h.items()}) for path, h in site.request_headers[before:]
@@ -159,26 +173,22 @@ def test_an_idle_pass_records_what_a_full_pass_records_without_starting_scrapy(
 def test_a_feed_that_changed_is_crawled_normally(site, first, tmp_path):
     config, db = first
     db = copy_database(db, tmp_path / "db")
-    root = tmp_path / "edition"
-    shutil.copytree(site.root, root)
-    page = (root / "news" / "a4.html").read_text(encoding="utf-8")
-    (root / "news" / "a9.html").write_text(
-        page.replace("a4.html", "a9.html").replace("rail funds", "tram funds"), encoding="utf-8"
-    )
-    feed = root / "news" / "feed.xml"
-    feed.write_text(
-        feed.read_text(encoding="utf-8").replace(
-            "<item>",
-            "<item><title>Tram funds</title><link>{{BASE}}/news/a9.html</link></item><item>",
-            1,
-        ),
-        encoding="utf-8",
-    )
-    original, site.root = site.root, root
-    try:
+    with edition(site, tmp_path) as root:
+        page = (root / "news" / "a4.html").read_text(encoding="utf-8")
+        (root / "news" / "a9.html").write_text(
+            page.replace("a4.html", "a9.html").replace("rail funds", "tram funds"),
+            encoding="utf-8",
+        )
+        feed = root / "news" / "feed.xml"
+        feed.write_text(
+            feed.read_text(encoding="utf-8").replace(
+                "<item>",
+                "<item><title>Tram funds</title><link>{{BASE}}/news/a9.html</link></item><item>",
+                1,
+            ),
+            encoding="utf-8",
+        )
         result = run_pass(config, db, IDLE)
-    finally:
-        site.root = original
     assert result.code == 0, result.stderr
     assert NO_CRAWL not in result.stderr
     summary = result.json()
@@ -216,19 +226,14 @@ def test_an_article_that_changed_is_left_to_the_crawl_and_recorded_as_a_full_pas
     site, first, tmp_path
 ):
     config, db = first
-    root = tmp_path / "edition"
-    shutil.copytree(site.root, root)
-    page = root / "news" / "a4.html"
-    page.write_text(
-        page.read_text(encoding="utf-8").replace("rail funds", "tram funds"), encoding="utf-8"
-    )
-    original, site.root = site.root, root
-    try:
+    with edition(site, tmp_path) as root:
+        page = root / "news" / "a4.html"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("rail funds", "tram funds"), encoding="utf-8"
+        )
         (full, full_db, full_requests), (quick, quick_db, quick_requests) = both_ways(
             config, db, tmp_path, site, START + timedelta(hours=1)
         )
-    finally:
-        site.root = original
     assert "2 source(s) and 6 re-check(s) answered by the quick check; the crawl asks" in (
         quick.stderr
     )
@@ -245,17 +250,12 @@ def test_an_article_that_changed_is_left_to_the_crawl_and_recorded_as_a_full_pas
 
 def test_an_article_that_is_gone_is_recorded_as_removed_without_scrapy(site, first, tmp_path):
     config, db = first
-    root = tmp_path / "edition"
-    shutil.copytree(site.root, root)
-    with open(root / "_redirects.txt", "a", encoding="utf-8") as rules:
-        rules.write("/news/a3.html 410\n")
-    original, site.root = site.root, root
-    try:
+    with edition(site, tmp_path) as root:
+        with open(root / "_redirects.txt", "a", encoding="utf-8") as rules:
+            rules.write("/news/a3.html 410\n")
         (full, full_db, full_requests), (quick, quick_db, quick_requests) = both_ways(
             config, db, tmp_path, site, START + timedelta(hours=1)
         )
-    finally:
-        site.root = original
     assert NO_CRAWL in quick.stderr
     assert without_moments(quick.json()) == without_moments(full.json())
     assert quick.json()["changes_new"] == 1
