@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from crawler.config import Config, Source
 from crawler.items import ArticleItem
-from crawler.storage.store import Store
+from crawler.storage.store import StorageFailed, Store
 
 if TYPE_CHECKING:  # the matcher is compiled only for a crawl (crawler/run.py)
     from crawler.matching import TopicMatcher
@@ -96,3 +96,19 @@ class PassContext:
 
     def source_id(self, source: Source) -> int:
         return self.recorder.source_ids[source.name]
+
+
+def record_or_error(recorder: Recorder, item: ArticleItem) -> str | None:
+    """Hand ``item`` to ``recorder``; when that fails for any reason but a lost batch,
+    record the one-line reason as the article's ``store`` error and return it. A
+    :class:`StorageFailed` propagates: the pass stops."""
+    try:
+        recorder.record(item)
+    except StorageFailed:
+        raise
+    except Exception as error:
+        problem = f"{type(error).__name__}: {error}"
+        new = item.article_id is None
+        recorder.article_error("store", problem, url=item.url, source_id=item.source_id, new=new)
+        return problem
+    return None

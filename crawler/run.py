@@ -285,6 +285,7 @@ def _quick_pass(
 def _record_answers(recorder: PassRecorder, answers: Sequence[quick_check.Answer]) -> list[int]:
     """Record each source that answered 304, and each article that answered 304, 404 or
     410, as the crawl records them; the articles' ids."""
+    from crawler.context import record_or_error
     from crawler.items import REMOVED, UNCHANGED, ArticleItem
 
     rechecked = []
@@ -303,15 +304,7 @@ def _record_answers(recorder: PassRecorder, answers: Sequence[quick_check.Answer
         )
         item.etag, item.last_modified = answer.etag, answer.last_modified
         item.outcome = UNCHANGED if answer.status == 304 else REMOVED
-        try:
-            recorder.record(item)
-        except StorageFailed:
-            raise
-        except Exception as error:  # recorded, as the store pipeline records it
-            message = f"{type(error).__name__}: {error}"
-            recorder.article_error(
-                "store", message, url=item.url, source_id=item.source_id, new=False
-            )
+        record_or_error(recorder, item)  # as the store pipeline records it
         rechecked.append(row["id"])
     return rechecked
 

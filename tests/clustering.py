@@ -26,6 +26,8 @@ from conftest import (
 )
 from redis import Redis
 
+from crawler.tracking.recorder import COUNTERS
+
 SOURCES, TOPICS = BASIC_SOURCES, BASIC_TOPICS
 Child = subprocess.Popen[bytes] | ForkedChild  # a started presswatch process
 REDIS_SERVER = shutil.which("redis-server")
@@ -210,14 +212,4 @@ def summaries(cluster: Cluster) -> list[dict]:
     return [json.loads(line) for line in cluster.output("ingest").splitlines() if line]
 
 
-COUNTS = (
-    "sources_polled",
-    "sources_failed",
-    "articles_new",
-    "articles_checked",
-    "versions_new",
-    "changes_new",
-    "mentions_new",
-    "errors",
-    "status",
-)
+COUNTS = (*COUNTERS, "status")  # a pass summary's figures

@@ -266,6 +266,26 @@ def test_an_article_that_is_gone_is_recorded_as_removed_without_scrapy(site, fir
     assert quick_requests == full_requests
 
 
+def test_a_re_check_the_database_refuses_is_a_store_error_and_the_pass_goes_on(
+    site, first, tmp_path
+):
+    config, db = first
+    db = copy_database(db, tmp_path / "damaged")
+    with sqlite3.connect(db) as conn:  # a value no re-check can be scheduled from
+        conn.execute("UPDATE articles SET last_changed_at = 'soon' WHERE url LIKE '%a2.html'")
+    (full, full_db, _), (quick, quick_db, _) = both_ways(
+        config, db, tmp_path, site, START + timedelta(hours=1)
+    )
+    assert NO_CRAWL in quick.stderr
+    assert without_moments(quick.json()) == without_moments(full.json())
+    assert quick.json()["errors"] == 1 and quick.json()["articles_checked"] == 7
+    errors = "SELECT stage, url, message FROM errors WHERE run_id = 2"
+    assert rows(quick_db, errors) == rows(full_db, errors)
+    [error] = rows(quick_db, errors)
+    assert (error["stage"], error["url"]) == ("store", site.url("news/a2.html"))
+    assert error["message"].startswith("ValueError: ")
+
+
 def test_a_feed_the_kept_robots_txt_forbids_takes_the_full_pass(site, first, tmp_path):
     config, db = first
     db = copy_database(db, tmp_path / "db")
@@ -350,16 +370,16 @@ def test_the_check_stops_asking_a_site_whose_answers_are_not_304(site, first):
     # the first two answered 200: the other three are left to the crawl, asked once
     assert site.requests[before:] == [("/news/a1.html", 200), ("/news/a2.html", 200)]
 
-    site_root = site.root / "_redirects.txt"
-    rules = site_root.read_text(encoding="utf-8")
-    site_root.write_text(rules + "/busy.html 503\n", encoding="utf-8")
+    redirects = site.root / "_redirects.txt"
+    rules = redirects.read_text(encoding="utf-8")
+    redirects.write_text(rules + "/busy.html 503\n", encoding="utf-8")
     try:
         feed = poll(site, first, site.url("news/feed.xml"))
         before = len(site.requests)
         assert asked([Poll(site.url("busy.html"), '"x"', None), feed], ONE_AT_A_TIME) == []
         assert site.requests[before:] == [("/busy.html", 503)]  # at once: the crawl retries
     finally:
-        site_root.write_text(rules, encoding="utf-8")
+        redirects.write_text(rules, encoding="utf-8")
 
 
 def test_a_site_that_does_not_answer_in_time_is_left_to_the_crawl(site, first):

@@ -31,6 +31,7 @@ from crawler.cluster.published import NotPublished, Published, load
 from crawler.cluster.streams import Entry, Stream, id_key
 from crawler.cluster.upgrade import migrate
 from crawler.config import NotifyTarget
+from crawler.context import record_or_error
 from crawler.fetching.urls import host_of, private_address
 from crawler.run import PassSummary
 from crawler.storage.lock import DatabaseLock, LockHeld
@@ -444,16 +445,8 @@ class Ingester:
         item.also_from += [source_id for source_id, _, _ in offers]
         stored = False
         try:
-            recorder.record(item)
-            stored = item.outcome == items.PAGE and self.store.article_exists(item.url)
-        except Exception as error:  # recorded, as the store pipeline does
-            recorder.article_error(
-                "store",
-                f"{type(error).__name__}: {error}",
-                url=item.url,
-                source_id=item.source_id,
-                new=item.article_id is None,
-            )
+            if record_or_error(recorder, item) is None:  # as the store pipeline records it
+                stored = item.outcome == items.PAGE and self.store.article_exists(item.url)
         finally:
             if stored:  # the offers are linked: acknowledged with this batch
                 self.acks += [entry for _, _, entry in offers]

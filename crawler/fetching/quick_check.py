@@ -148,19 +148,24 @@ class _Robots:
     reads it (Protego, the body decoded as UTF-8)."""
 
     def __init__(self, kept: Callable[[str], bytes | None]) -> None:
-        self.kept, self.parsed = kept, {}
+        self.kept = kept
+        self.parsed: dict[str, Any] = {}  # origin -> its Protego rules, or None
 
     def allow(self, url: str, user_agent: str) -> bool | None:
         """May ``user_agent`` fetch ``url``? None when no robots.txt is kept for it."""
-        from protego import Protego
-
         key = origin(url)
         if key not in self.parsed:
-            body = self.kept(key)
-            text = None if body is None else body.decode("utf-8-sig", errors="ignore")
-            self.parsed[key] = None if text is None else Protego.parse(text)
+            self.parsed[key] = _parsed(self.kept(key))
         rules = self.parsed[key]
         return None if rules is None else rules.can_fetch(url, user_agent)
+
+
+def _parsed(body: bytes | None) -> Any:
+    if body is None:
+        return None
+    from protego import Protego
+
+    return Protego.parse(body.decode("utf-8-sig", errors="ignore"))
 
 
 def _may_ask(url: str, crawl: CrawlConfig, robots: _Robots | None, proxies: dict[str, str]) -> bool:
