@@ -424,27 +424,35 @@ def test_an_ingester_on_another_database_stops_and_sets_nothing_aside(
 
 
 def test_a_second_ingester_is_refused(tmp_path, redis_url):
-    redis = Redis.from_url(redis_url)
-    redis.set(Keys().ingester, "elsewhere-1", ex=30)
+    redis, key = Redis.from_url(redis_url), Keys().ingester
+    elsewhere = Redis.from_url(redis_url, client_name="elsewhere-1")
+    elsewhere.set(key, "elsewhere-1")  # a live ingester on another host
     result = run_cli("ingest", "--db", str(tmp_path / "x.db"), "--redis", redis_url)
     assert result.code == 3
     assert "ingester elsewhere-1 already serves" in result.stderr
+    assert redis.get(key) == b"elsewhere-1"
 
 
-def test_the_ingester_s_claim_is_renewed_and_comes_back_if_redis_loses_it(redis_url):
-    from crawler.cluster.ingest import Claim
-    from crawler.cluster.keys import process_id
+def test_the_ingester_s_claim_is_its_connection(redis_url):
+    """A claim lives as long as its holder's connection to Redis: a dead holder's claim is
+    taken over at once, on whatever host it ran, and one that Redis lost is taken again."""
+    from crawler.cluster.ingest import Claim, IngesterRunning
 
     redis, key = Redis.from_url(redis_url), Keys().ingester
-    claim = Claim(redis, key, ttl=1.0)
-    assert claim.take() is None
-    time.sleep(1.5)  # longer than its time to live: renewed meanwhile
-    assert redis.get(key) == process_id().encode()
+    first = Claim(redis, key)
+    assert first.take() is None
+    assert Claim(redis, key, "other-host-7").take() == first.me  # refused: it is connected
     redis.delete(key)  # as a Redis restarted without persistence would
-    time.sleep(0.7)  # it is renewed every third of its time to live
-    assert redis.get(key) == process_id().encode()
-    assert Claim(redis, key, ttl=1.0).take() == process_id()  # a second one is refused
-    claim.release()
+    first.keep()
+    assert redis.get(key) == first.me.encode()
+    first.server.connection_pool.disconnect()  # its process dies
+    second = Claim(redis, key, "other-host-7")
+    assert second.take() is None  # at once
+    with pytest.raises(IngesterRunning, match="took over"):
+        first.keep()
+    first.release()  # the claim is not its own any more: left alone
+    assert redis.get(key) == second.me.encode()
+    second.release()
     assert not redis.exists(key)
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import signal
-import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,12 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from redis import Redis
-from redis.exceptions import LockNotOwnedError, RedisError
-from redis.lock import Lock
+from redis import ConnectionPool, Redis, WatchError
+from redis.exceptions import RedisError
 
 from crawler import items
-from crawler.cluster import DEFAULT_HEARTBEAT, frontier
+from crawler.cluster import frontier
 from crawler.cluster.keys import INGEST_GROUP, Keys, process_id, text
 from crawler.cluster.messages import Message, MessageError, decode
 from crawler.cluster.published import NotPublished, Published, load
@@ -60,70 +56,55 @@ class IngestOptions:
     idle_exit: float | None = None  # exit after this long with nothing under way
     max_run: float = 1800.0  # a run open this long is closed; it goes on in a new row
     batch: int = 500  # messages per commit, at most
-    heartbeat: float = DEFAULT_HEARTBEAT  # the claim's time to live
     notify: tuple[NotifyTarget, ...] = ()  # this host's alert targets (never published)
 
 
 class Claim:
-    """One ingester per prefix: redis-py's ``Lock`` on the ``ingester`` key, holding
-    ``host-pid`` and renewed every third of its time to live from a thread of its own (so
-    a slow commit never makes it look dead). A holder that is a process of this host that
-    no longer exists is replaced at once; another host's claim is waited out."""
+    """One ingester per prefix: the ``ingester`` key names the claim's own Redis connections
+    (``CLIENT SETNAME``). A claim whose connections are gone (its process died, on any
+    host) is taken over at once; one that Redis lost is taken again."""
 
-    def __init__(self, server: Redis, key: str, ttl: float) -> None:
-        self.server, self.key, self.me = server, key, process_id()
-        self.lock = Lock(server, key, timeout=max(ttl, 1.0), thread_local=False)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._renew, name="claim", daemon=True)
+    def __init__(self, server: Redis, key: str, me: str = "") -> None:
+        self.key, self.me = key, me or f"presswatch-ingest-{process_id()}"
+        pool = server.connection_pool
+        named = ConnectionPool(
+            pool.connection_class, **pool.connection_kwargs | {"client_name": self.me}
+        )
+        self.server = Redis(connection_pool=named)
 
     def take(self) -> str | None:
         """Take the claim (None), or say who holds it."""
-        if not self.lock.acquire(blocking=False, token=self.me):
-            holder = text(self.server.get(self.key) or b"")
-            if not (_dead_here(holder) and self._replace(holder)):
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.watch(self.key)
+            holder = text(pipe.get(self.key) or b"")
+            if holder not in ("", self.me) and self._connected(holder):
                 return holder
-            log.warning("took over the claim of %s, a process of this host that is gone", holder)
-        self.thread.start()
+            pipe.multi()
+            pipe.set(self.key, self.me)
+            try:
+                pipe.execute()
+            except WatchError:  # another took it meanwhile
+                return text(self.server.get(self.key) or b"another ingester")
+        if holder not in ("", self.me):
+            log.warning("took over the claim of %s, which is no longer connected", holder)
         return None
 
+    def keep(self) -> None:
+        """Still ours (taken again if Redis lost it)? IngesterRunning if not."""
+        _, held = self.server.pipeline().set(self.key, self.me, nx=True).get(self.key).execute()
+        if (holder := text(held or b"")) != self.me:
+            raise IngesterRunning(f"ingester {holder} took over {self.key}")
+
     def release(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
         try:
-            self.lock.release()
+            if self.server.get(self.key) == self.me.encode():
+                self.server.delete(self.key)
         except RedisError as error:
             log.warning("could not remove the claim %s: %s", self.key, error)
+        self.server.connection_pool.disconnect()
 
-    def _replace(self, holder: str) -> bool:
-        try:
-            self.lock.do_release(holder)  # only if it still holds it
-        except LockNotOwnedError:
-            return False
-        return bool(self.lock.acquire(blocking=False, token=self.me))
-
-    def _renew(self) -> None:
-        while not self.stopped.wait(self.lock.timeout / 3):
-            try:
-                try:
-                    self.lock.reacquire()
-                except LockNotOwnedError:  # gone from Redis (restarted): taken again if free
-                    self.lock.acquire(blocking=False, token=self.me)
-            except RedisError as error:  # keep trying: the key may survive a short outage
-                log.warning("claim %s not renewed: %s", self.key, error)
-
-
-def _dead_here(holder: str) -> bool:
-    """Is ``holder`` (``host-pid``) a process of this host that no longer exists?"""
-    host, _, pid = holder.rpartition("-")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
+    def _connected(self, name: str) -> bool:
+        return any(client.get("name") == name for client in self.server.client_list())
 
 
 @dataclass
@@ -163,19 +144,19 @@ class Ingester:
 
     def serve(self) -> None:
         """Ingest until stopped, or until idle for ``idle_exit`` seconds."""
-        claim = Claim(self.server, self.keys.ingester, self.options.heartbeat)
+        claim = Claim(self.server, self.keys.ingester)
         if (holder := claim.take()) is not None:
             self.store.close()
             raise IngesterRunning(f"ingester {holder} already serves {self.keys.prefix!r}")
         try:
-            self._serve()
+            self._serve(claim)
         finally:
             for run in list(self.runs):
                 self.close_run(run, complete=False, status="interrupted")
             claim.release()
             self.store.close()
 
-    def _serve(self) -> None:
+    def _serve(self, claim: Claim) -> None:
         migrate(self.server, self.keys)
         seed_stored_urls(self.server, self.keys, self.store)
         recovered = self.recover()
@@ -188,6 +169,7 @@ class Ingester:
             self.ingest(recovered[start : start + self.options.batch])
         quiet_since = time.monotonic()
         while not self.stopping:
+            claim.keep()
             messages = self.stream.read(self.options.batch, block=1.0)
             if messages:
                 self.ingest(messages)
