@@ -176,11 +176,10 @@ current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 
 @dataclass
 class RemoteRecorder:
-    """The Recorder of a worker (or enqueue), a ``WorkerRecorder``: each event method (one
-    per ``messages.EVENTS``) sends its arguments by name. ``on_lost(error)`` decides what
-    happens when Redis cannot take a message, before the error propagates: a worker stops
-    at once (``worker.fail_stop``), so that its requests stay unacknowledged and another
-    worker repeats the work; enqueue lets it propagate."""
+    """The Recorder of a worker (or enqueue), a ``WorkerRecorder`` whose event methods (made
+    below from its signatures) send their arguments by name. ``on_lost(error)`` is called
+    when Redis cannot take a message, before the error propagates: a worker stops at once
+    (``worker.fail_stop``), leaving its requests for another; enqueue lets it propagate."""
 
     server: Redis
     keys: Keys
@@ -199,52 +198,6 @@ class RemoteRecorder:
         self.sources_by_id = {
             self.source_ids[s.name]: s for s in self.config.sources if s.name in self.source_ids
         }
-
-    # -- the events: each call sends its arguments by name ---------------------------
-
-    def error(
-        self, stage: str, message: str, *, url: str | None = None, source_id: int | None = None
-    ) -> None:
-        self._event("error", stage=stage, message=message, url=url, source_id=source_id)
-
-    def article_error(
-        self, stage: str, message: str, *, url: str, source_id: int | None, new: bool
-    ) -> None:
-        fields = {"stage": stage, "message": message, "url": url, "source_id": source_id}
-        self._event("article_error", **fields, new=new)
-
-    def skipped(self, source_id: int, url: str, reason: str) -> None:
-        self._event("skipped", source_id=source_id, url=url, reason=reason)
-
-    def source_polled(
-        self,
-        source_id: int,
-        status: str,
-        error: str | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> None:
-        validators = {"etag": etag, "last_modified": last_modified}
-        self._event("source_polled", source_id=source_id, status=status, error=error, **validators)
-
-    def seen_in_source(self, url: str, source_id: int) -> None:
-        self._event("seen_in_source", url=url, source_id=source_id)
-
-    def offered(self, url: str, source_id: int) -> None:
-        self._event("offered", url=url, source_id=source_id)
-
-    def link_gone(
-        self,
-        url: str,
-        source_id: int | None,
-        status: int,
-        message: str,
-        final_url: str | None = None,
-    ) -> None:
-        fields = {"url": url, "source_id": source_id, "status": status, "message": message}
-        self._event("link_gone", **fields, final_url=final_url)
-
-    # -- the questions and the item -----------------------------------------------------
 
     def is_stored(self, url: str) -> bool:
         try:
@@ -286,3 +239,20 @@ class RemoteRecorder:
             self.on_lost(error)
             raise
         self.counts[kind] += 1
+
+
+def _sender(kind: str) -> Callable[..., None]:
+    """RemoteRecorder's ``kind``: WorkerRecorder's signature, its arguments sent by name."""
+    signature = inspect.signature(getattr(WorkerRecorder, kind))
+
+    def send(self: RemoteRecorder, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        self._event(kind, **dict(list(bound.arguments.items())[1:]))
+
+    send.__name__, send.__signature__ = kind, signature  # type: ignore[attr-defined]
+    return send
+
+
+for _kind in EVENTS:
+    setattr(RemoteRecorder, _kind, _sender(_kind))
