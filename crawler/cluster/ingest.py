@@ -115,6 +115,7 @@ class OpenRun:
     started_at: str
     started: float  # time.monotonic() at the start
     kept: list[str] = field(default_factory=list)  # entries acknowledged when it ends
+    offers: list[tuple[datetime, str, int]] = field(default_factory=list)  # at, URL, source
     boundary: str | None = None  # once its requests are done: the newest entry then
 
 
@@ -135,9 +136,6 @@ class Ingester:
         self.runs: dict[int, OpenRun] = {}  # by cluster run
         self.late: int | None = None  # the run opened for messages of no open run
         self.lock: DatabaseLock | None = None  # held while a run is open
-        # URL -> (source, run, entry) of the offers of an article not stored yet: their
-        # entries stay unacknowledged until it is, so an ingester that dies hands them on
-        self.offers: dict[str, list[tuple[int, int, str]]] = {}
         self.acks: list[str] = []  # entries to acknowledge with the batch being replayed
         self.configs: dict[str, Published] = {}
         self.stopping = False
@@ -187,7 +185,6 @@ class Ingester:
         """Between messages: close the runs open too long; True when it is time to exit."""
         # busy: requests on the frontier, or messages beyond those this ingester holds back
         held = sum(len(run.kept) for run in self.runs.values())
-        held += sum(len(offers) for offers in self.offers.values())
         with self.server.pipeline(transaction=False) as pipe:
             requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
         busy, now = bool(requests) or messages > held, time.monotonic()
@@ -343,6 +340,10 @@ class Ingester:
         run = self.runs.pop(key)
         try:
             recorder = run.recorder
+            for at, url, source_id in run.offers:  # their articles are stored by now
+                self.at = at
+                recorder.seen_in_source(url, source_id)
+            self.at = None
             recorder.finish(complete=complete)
             counts = recorder.summary_counts()
             polled, failed = counts["sources_polled"], counts["sources_failed"]
@@ -355,8 +356,7 @@ class Ingester:
             self._ack(run.kept)
         if self.runs:  # the others go on writing in batches
             self.store.begin_batch()
-        if complete:  # its work is done: its offers still waiting lead to no article
-            self._drop_offers(key)
+        if complete:
             frontier.reset_duplicate_filter(self.server, self.keys)
         summary = PassSummary(
             run_id=recorder.run_id,
@@ -369,16 +369,6 @@ class Ingester:
         )
         self.on_run_closed(summary)
         return summary
-
-    def _drop_offers(self, run: int) -> None:
-        dropped = []
-        for url, offers in list(self.offers.items()):
-            dropped += [entry for _, of_run, entry in offers if of_run == run]
-            if kept := [offer for offer in offers if offer[1] != run]:
-                self.offers[url] = kept
-            else:
-                del self.offers[url]
-        self._ack(dropped)
 
     def _lock(self) -> DatabaseLock:
         """The database lock, waited for as long as it takes (messages keep in Redis)."""
@@ -403,44 +393,33 @@ class Ingester:
     def _replay(self, run: int, entry: str, message: Message) -> list[str]:
         """The message's recorder call (an event's kind is the method, its fields the
         arguments by name); the URLs it stored. Its entry is acknowledged with the batch,
-        or held: an offer of an article not stored yet until the article is, and a
-        message whose effect waits for the end of its run until then (below)."""
+        or when its run ends if its effect waits for then (below)."""
         recorder, fields = self.runs[run].recorder, message.fields
         if message.item is not None:
-            stored = self._item(recorder, message.item)
             self.acks.append(entry)
-            return stored
-        if message.kind == "offered" and not self.store.article_exists(fields["url"]):
-            self.offers.setdefault(fields["url"], []).append((fields["source_id"], run, entry))
-            return []
-        if message.kind == "offered":  # another source offered an article now stored
-            recorder.seen_in_source(fields["url"], fields["source_id"])
+            return self._item(recorder, message.item)
+        if message.kind == "offered":  # linked when its run ends (``close_run``)
+            self.runs[run].offers.append((self.at or utc_now(), fields["url"], fields["source_id"]))
         else:
             getattr(recorder, message.kind)(**fields)
         (self.runs[run].kept if _kept_until_run_ends(message) else self.acks).append(entry)
         return []
 
     def _item(self, recorder: PassRecorder, item: items.ArticleItem) -> list[str]:
-        """Record an item, linked to the sources that offered it meanwhile."""
+        """Record an item as the store pipeline does; the URLs it is now stored under."""
         reached_by = item.url
-        offers = self.offers.pop(reached_by, [])
-        item.also_from += [source_id for source_id, _, _ in offers]
-        stored = False
-        try:
-            if record_or_error(recorder, item) is None:  # as the store pipeline records it
-                stored = item.outcome == items.PAGE and self.store.article_exists(item.url)
-        finally:
-            if stored:  # the offers are linked: acknowledged with this batch
-                self.acks += [entry for _, _, entry in offers]
-            elif offers:  # wait for a fetch of it that stores it
-                self.offers[reached_by] = offers
-        return [reached_by, item.url] if stored else []
+        if record_or_error(recorder, item) is None and item.outcome == items.PAGE:
+            return [reached_by, item.url] if self.store.article_exists(item.url) else []
+        return []
 
 
 def _kept_until_run_ends(message: Message) -> bool:
     """Is this a message whose effect waits for the end of its run (a feed's validators;
-    a failed new article, which keeps its feed's from being saved)? It stays
-    unacknowledged until then, so the successor of an ingester that died replays it."""
+    a failed new article, which keeps its feed's from being saved; a second source's
+    offer of an article)? It stays unacknowledged until then, so the successor of an
+    ingester that died replays it."""
+    if message.kind == "offered":
+        return True
     if message.kind == "source_polled":
         return bool(message.fields["etag"] or message.fields["last_modified"])
     return message.kind == "article_error" and bool(message.fields["new"])
