@@ -1,8 +1,6 @@
 """``presswatch enqueue``: open a run and put one pass's feed polls and due revisits on the
-frontier, built by the spider methods a local pass starts with (so scheduling stays in one
-place, next to the database). On the way it mirrors sources and topics, publishes the
-configuration, refills the ``stored`` set if Redis lost it and moves what an older
-presswatch left in Redis lists. Like ``crawler.run``, it imports ``spiders/``."""
+frontier, built by the spider methods a local pass starts with. Like ``crawler.run``, it
+imports ``spiders/``."""
 
 from __future__ import annotations
 
@@ -13,12 +11,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from crawler.cluster.frontier import (
-    Frontier,
-    enqueued,
-    open_run,
-    reset_duplicate_filter,
-)
+from crawler.cluster.frontier import Frontier, enqueued, open_run, reset_duplicate_filter
 from crawler.cluster.ingest import seed_stored_urls
 from crawler.cluster.keys import Keys
 from crawler.cluster.messages import RemoteRecorder

@@ -1,7 +1,5 @@
-"""The shared crawl frontier: a stream of requests as JSON (group ``workers``), the duplicate
-filter (scrapy-redis's), and the runs whose requests it holds. A request is acknowledged
-only once everything it produced is in Redis, and its token leaves its run's open set in
-the same transaction (docs/scaling.md, "Runs" and "Nothing lost")."""
+"""The shared crawl frontier: a stream of requests as JSON, the duplicate filter
+(scrapy-redis's), and the runs whose requests it holds (docs/scaling.md, "Runs")."""
 
 from __future__ import annotations
 
@@ -89,9 +87,8 @@ def _tag(value: Any) -> Any:
 
 
 class Frontier:
-    """The frontier as a worker or enqueue sees it: submit, take, finish requests.
-    ``on_duplicate(request)`` hears of requests the duplicate filter turned away, so that a
-    second source offering an article in the same pass is still recorded."""
+    """The frontier as a worker or enqueue sees it. ``on_duplicate(request)`` hears of
+    requests the duplicate filter turned away."""
 
     def __init__(
         self,
@@ -115,13 +112,9 @@ class Frontier:
         self.on_duplicate = on_duplicate
 
     def submit(self, request: Request, *, done: str | None = None) -> bool:
-        """Add ``request`` unless the duplicate filter has seen it; False when it has.
-        ``done``: the entry it continues (a retry or a redirect), acknowledged with it.
-
-        The fingerprint, the run's token and the entry are written in one transaction, so
-        a worker killed in between cannot leave a request marked seen that is nowhere in
-        the stream. A request seen before is taken back out at once (a worker that read it
-        in that instant fetches it twice, which stores nothing twice)."""
+        """Add ``request`` unless the duplicate filter has seen it (then False), in one
+        transaction with its fingerprint, its run's token and the acknowledgement of
+        ``done``, the entry it continues (a retry or a redirect)."""
         filtered = not request.dont_filter
         run = request.meta.setdefault(RUN, self.run)
         token = request.meta.setdefault(TOKEN, uuid.uuid4().hex)
@@ -175,8 +168,7 @@ class Frontier:
         self.server.srem(self.keys.key("run", run, "open"), token)
 
     def requests(self, entries: list[Entry]) -> list[Request]:
-        """The requests of entries read from the stream (each remembers its entry); an
-        unreadable one is set aside."""
+        """The requests of entries read from the stream; an unreadable one is set aside."""
         requests = []
         for entry in entries:
             try:
@@ -219,8 +211,7 @@ def open_runs(server: Redis, keys: Keys) -> dict[int, str]:
 
 
 def reset_duplicate_filter(server: Redis, keys: Keys) -> bool:
-    """Start the next pass with an empty duplicate filter, if nothing is under way
-    (both streams empty, checked and done in one transaction)."""
+    """Empty the duplicate filter for the next pass, if both streams are empty."""
     with server.pipeline(transaction=True) as pipe:
         try:
             pipe.watch(keys.frontier, keys.items)

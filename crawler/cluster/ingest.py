@@ -1,7 +1,5 @@
 """``presswatch ingest``: the cluster's one SQLite writer. It replays the workers' messages
-on a ``PassRecorder`` (so the database is what ``presswatch run`` would write), commits
-each batch before acknowledging it, and closes each run when its work is all committed
-(docs/scaling.md, "Runs")."""
+on a ``PassRecorder``, so the database is what ``presswatch run`` would write."""
 
 from __future__ import annotations
 
@@ -177,7 +175,6 @@ class Ingester:
                 return
 
     def recover(self) -> list[Entry]:
-        """What a previous ingester took and never committed."""
         self.stream.create_group()
         return self.stream.resume() + self.stream.take_over(10_000)
 
@@ -201,9 +198,8 @@ class Ingester:
         return idle_exit is not None and now - quiet_since >= idle_exit
 
     def _close_finished_runs(self) -> None:
-        """Open the runs listed in Redis; close those whose work is all committed: the
-        run's open set is empty (its last message is on the stream, before the newest
-        entry there now) and everything up to that entry was delivered, so committed."""
+        """Open the runs listed in Redis; close those whose work is all committed: once the
+        run's open set is empty, when every entry up to the newest one then was read."""
         delivered = id_key(self.stream.delivered())
         for run, generation in frontier.open_runs(self.server, self.keys).items():
             if run not in self.runs and not self._open(run, generation):
@@ -260,8 +256,7 @@ class Ingester:
             pipe.execute()
 
     def _check_address(self, message: Message) -> None:
-        """An article at a private address is refused as a worker would refuse to fetch
-        it (its revisits would be enqueued), unless the configuration allows them."""
+        """Refuse an article at a private address, as a worker would refuse to fetch it."""
         config = self._published(message.generation).config
         if message.item is None or config.crawl.allow_private_addresses:
             return
@@ -272,9 +267,8 @@ class Ingester:
             )
 
     def _run_of(self, message: Message) -> int:
-        """The open run a message belongs to: its own (opened here if Redis lists it), else
-        (it names none, or a run already closed) the run this ingester opens for such
-        late messages, listed in Redis and closed like any other."""
+        """The message's own run if it is open, else the run this ingester opens for late
+        messages (closed like any other)."""
         run = message.run
         if run is not None and (run in self.runs or self._open_listed(run)):
             return run
@@ -290,8 +284,7 @@ class Ingester:
         return generation is not None and self._open(run, text(generation))
 
     def _open(self, run: int, generation: str) -> bool:
-        """Start recording a run Redis lists; False (and the run forgotten) if its
-        configuration is no longer there."""
+        """Start recording a run Redis lists; False (and the run forgotten) if it cannot."""
         try:
             self.runs[run] = self._open_run(self._published(generation))
         except NotPublished as error:
@@ -335,8 +328,8 @@ class Ingester:
             self.lock = None
 
     def close_run(self, key: int, *, complete: bool, status: str | None = None) -> PassSummary:
-        """Finish an open run: validators saved only if ``complete``; the entries it held
-        acknowledged unless it is ``interrupted`` (a successor replays them)."""
+        """Finish an open run: validators saved only if ``complete``; the entries it kept
+        acknowledged unless it is ``interrupted``."""
         run = self.runs.pop(key)
         try:
             recorder = run.recorder
@@ -371,7 +364,7 @@ class Ingester:
         return summary
 
     def _lock(self) -> DatabaseLock:
-        """The database lock, waited for as long as it takes (messages keep in Redis)."""
+        """The database lock, waited for as long as it takes."""
         while True:
             lock = DatabaseLock(self.options.db, wait=60)
             try:
@@ -426,8 +419,7 @@ def _kept_until_run_ends(message: Message) -> bool:
 
 
 def seed_stored_urls(server: Redis, keys: Keys, store: Store, *, force: bool = False) -> int:
-    """Fill the ``stored`` set from the database when it is missing (a new Redis, or
-    one restarted without persistence); return how many URLs were added."""
+    """Fill the ``stored`` set from the database when Redis lost it; how many were added."""
     if not force and server.exists(keys.stored):
         return 0
     added = 0

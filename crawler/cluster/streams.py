@@ -1,7 +1,6 @@
-"""A work queue on a Redis Stream read by a consumer group (Redis >= 6.2), as both of the
-cluster's queues are: an entry is acknowledged only once its work is done, a stopped
-consumer's entries are taken over after ``idle`` seconds, and an entry delivered too often
-or unreadable is set aside in the dead-letter stream (docs/scaling.md, "Nothing lost")."""
+"""A work queue on a Redis Stream read by a consumer group, as both of the cluster's queues
+are: acknowledged once done, taken over after ``idle`` seconds, set aside when delivered
+too often (docs/scaling.md, "Nothing lost")."""
 
 from __future__ import annotations
 
@@ -56,8 +55,7 @@ class Stream:
         (pipe if pipe is not None else self.server).xadd(self.key, {"m": data})
 
     def resume(self) -> list[Entry]:
-        """This consumer's own pending entries (held before a restart under its name): all
-        of them, as ``XREADGROUP ... 0`` without ``COUNT`` gives them."""
+        """This consumer's own pending entries (held before a restart under its name)."""
         return self._checked(self._read("0", None))
 
     def read(self, count: int, block: float | None = None) -> list[Entry]:
@@ -71,13 +69,7 @@ class Stream:
         )
         entries = [_entry(id_, fields) for id_, fields in reply[1] if fields is not None]
         if entries:
-            seconds = self.idle_ms / 1000
-            log.warning(
-                "took over %d entr(ies) of %s left unfinished for %gs",
-                len(entries),
-                self.key,
-                seconds,
-            )
+            log.warning("took over %d entr(ies) of %s left unfinished", len(entries), self.key)
         return self._checked(entries)
 
     def touch(self, ids: Sequence[str]) -> None:
@@ -86,8 +78,7 @@ class Stream:
             self.server.xclaim(self.key, self.group, self.consumer, 0, list(ids), justid=True)
 
     def ack(self, ids: Iterable[str], pipe: Pipeline | None = None) -> None:
-        """Done: acknowledge and delete, so ``XLEN`` counts what is not done (in ``pipe``'s
-        transaction if given)."""
+        """Done: acknowledge and delete, so ``XLEN`` counts what is not done."""
         if not (ids := list(ids)):
             return
         target = pipe if pipe is not None else self.server.pipeline(transaction=True)
@@ -155,8 +146,7 @@ class Stream:
 
 
 def dead_letters(server: Redis, key: str, most: int = 1) -> tuple[int, list[dict[str, str]]]:
-    """How many entries are set aside in ``key``, and the newest ``most`` of them:
-    ``{"at", "reason", "stream", "message"}``."""
+    """How many entries are set aside in ``key``, and the newest ``most`` of them."""
     newest = [
         {text(k): text(v) for k, v in fields.items()}
         for _, fields in server.xrevrange(key, count=most)
