@@ -258,6 +258,49 @@ def test_an_offer_outlives_the_ingester_that_read_it(tmp_path, basic_site, redis
     assert redis.xlen(keys.items) == 0
 
 
+def test_an_offer_waits_for_an_older_run_still_fetching_its_article(
+    tmp_path, basic_site, redis_url
+):
+    """Two overlapping runs: the second's source offers an article the first is still
+    fetching, and the second closes first. The offer waits in the first run, and the
+    article is linked to both sources once the first stores it."""
+    config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
+    redis, keys, db = Redis.from_url(redis_url), Keys(), tmp_path / "test.db"
+    runs = []
+    for _ in range(2):
+        result = run_cli(
+            "enqueue", "--config", str(config), "--redis", redis_url, "--no-sources", "--json"
+        )
+        assert result.code == 0, result.stderr
+        runs.append(result.json()["run"])
+    first, second = runs
+    redis.sadd(keys.key("run", first, "open"), "a1-request")  # the first fetches a1
+    generation = redis.get(keys.config_current).decode()
+    ids = {row["name"]: row["id"] for row in rows(db, "SELECT id, name FROM sources")}
+    url, at = basic_site.url("news/a1.html"), "2026-11-25T08:00:00Z"
+    offer = {"url": url, "source_id": ids["Wire"]}
+    message = event_message("offered", offer, at=at, generation=generation, run=second)
+    redis.xadd(keys.items, {"m": message})
+
+    ingester = Ingester(IngestOptions(db, keys.prefix), redis)
+    ingester.ingest(ingester.recover() + ingester.stream.read(10, block=1))
+    ingester._close_finished_runs()
+    assert list(ingester.runs) == [first]  # the second closed, its offer not linked yet
+
+    article = Article("Allies weigh a coalition", "Troops may help.", None, None, "en")
+    item = ArticleItem(url=url, source_id=ids["News"], status=200, article=article)
+    redis.xadd(keys.items, {"m": item_message(item, at=at, generation=generation, run=first)})
+    redis.srem(keys.key("run", first, "open"), "a1-request")
+    ingester.ingest(ingester.stream.read(10, block=1))
+    ingester._close_finished_runs()
+    ingester.store.close()
+
+    assert ingester.runs == {}
+    linked = "SELECT s.name FROM article_sources JOIN sources s ON s.id = source_id"
+    assert sorted(row["name"] for row in rows(db, linked)) == ["News", "Wire"]
+    assert redis.xlen(keys.items) == 0  # the offer acknowledged with the first run
+
+
 def test_a_late_message_of_a_closed_run_goes_to_a_run_of_its_own_and_is_stored_once(
     tmp_path, basic_site, redis_url
 ):

@@ -105,6 +105,16 @@ class Claim:
         return any(client.get("name") == name for client in self.server.client_list())
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A second source's offer of an article another request fetches."""
+
+    entry: str
+    at: datetime
+    url: str
+    source_id: int
+
+
 @dataclass
 class OpenRun:
     """A cluster run being recorded, as one ``runs`` row."""
@@ -113,7 +123,7 @@ class OpenRun:
     started_at: str
     started: float  # time.monotonic() at the start
     kept: list[str] = field(default_factory=list)  # entries acknowledged when it ends
-    offers: list[tuple[datetime, str, int]] = field(default_factory=list)  # at, URL, source
+    offers: list[Offer] = field(default_factory=list)  # linked when it ends
     boundary: str | None = None  # once its requests are done: the newest entry then
 
 
@@ -181,7 +191,7 @@ class Ingester:
     def _idle(self, quiet_since: float) -> bool:
         """Between messages: close the runs open too long; True when it is time to exit."""
         # busy: requests on the frontier, or messages beyond those this ingester holds back
-        held = sum(len(run.kept) for run in self.runs.values())
+        held = sum(len(run.kept) + len(run.offers) for run in self.runs.values())
         with self.server.pipeline(transaction=False) as pipe:
             requests, messages = pipe.xlen(self.keys.frontier).xlen(self.keys.items).execute()
         busy, now = bool(requests) or messages > held, time.monotonic()
@@ -322,6 +332,21 @@ class Ingester:
         log.info("run %d opened (configuration %s)", recorder.run_id, published.generation)
         return OpenRun(recorder, started_at, time.monotonic())
 
+    def _link_offers(self, key: int, run: OpenRun) -> list[str]:
+        """Link the run's offers to their articles; the entries done. An offer of an
+        article not stored yet waits in an older open run, whose request may fetch it."""
+        older = [other for number, other in self.runs.items() if number < key]
+        linked = []
+        for offer in run.offers:
+            if older and not self.store.article_exists(offer.url):
+                older[0].offers.append(offer)
+                continue
+            self.at = offer.at
+            run.recorder.seen_in_source(offer.url, offer.source_id)
+            linked.append(offer.entry)
+        self.at = None
+        return linked
+
     def _release_lock(self) -> None:
         if self.lock is not None and not self.runs:
             self.lock.release()
@@ -333,10 +358,7 @@ class Ingester:
         run = self.runs.pop(key)
         try:
             recorder = run.recorder
-            for at, url, source_id in run.offers:  # their articles are stored by now
-                self.at = at
-                recorder.seen_in_source(url, source_id)
-            self.at = None
+            linked = self._link_offers(key, run)
             recorder.finish(complete=complete)
             counts = recorder.summary_counts()
             polled, failed = counts["sources_polled"], counts["sources_failed"]
@@ -346,7 +368,7 @@ class Ingester:
         finally:
             self._release_lock()
         if status != "interrupted":
-            self._ack(run.kept)
+            self._ack(run.kept + linked)
         if self.runs:  # the others go on writing in batches
             self.store.begin_batch()
         if complete:
@@ -392,9 +414,10 @@ class Ingester:
             self.acks.append(entry)
             return self._item(recorder, message.item)
         if message.kind == "offered":  # linked when its run ends (``close_run``)
-            self.runs[run].offers.append((self.at or utc_now(), fields["url"], fields["source_id"]))
-        else:
-            getattr(recorder, message.kind)(**fields)
+            offer = Offer(entry, self.at or utc_now(), fields["url"], fields["source_id"])
+            self.runs[run].offers.append(offer)
+            return []
+        getattr(recorder, message.kind)(**fields)
         (self.runs[run].kept if _kept_until_run_ends(message) else self.acks).append(entry)
         return []
 
@@ -408,11 +431,8 @@ class Ingester:
 
 def _kept_until_run_ends(message: Message) -> bool:
     """Is this a message whose effect waits for the end of its run (a feed's validators;
-    a failed new article, which keeps its feed's from being saved; a second source's
-    offer of an article)? It stays unacknowledged until then, so the successor of an
-    ingester that died replays it."""
-    if message.kind == "offered":
-        return True
+    a failed new article, which keeps its feed's from being saved)? It stays
+    unacknowledged until then, so the successor of an ingester that died replays it."""
     if message.kind == "source_polled":
         return bool(message.fields["etag"] or message.fields["last_modified"])
     return message.kind == "article_error" and bool(message.fields["new"])
