@@ -8,6 +8,7 @@ import math
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,7 +64,8 @@ class Claim:
     host) is taken over at once; one that Redis lost is taken again."""
 
     def __init__(self, server: Redis, key: str, me: str = "") -> None:
-        self.key, self.me = key, me or f"presswatch-ingest-{process_id()}"
+        # unique, even for a process that has the same host name and pid as the last one
+        self.key, self.me = key, me or f"presswatch-ingest-{process_id()}-{uuid.uuid4().hex[:8]}"
         pool = server.connection_pool
         named = ConnectionPool(
             pool.connection_class, **pool.connection_kwargs | {"client_name": self.me}
@@ -185,6 +187,7 @@ class Ingester:
                 return
 
     def recover(self) -> list[Entry]:
+        """What a previous ingester took and never committed."""
         self.stream.create_group()
         return self.stream.resume() + self.stream.take_over(10_000)
 
