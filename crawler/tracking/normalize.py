@@ -20,6 +20,7 @@ are taken out inside a line; user patterns stay whole-line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -80,10 +81,9 @@ _ES_AGO = (
     r"hace\s+(?:\d+|una?|unos|unas)\s+(?:s|seg(?:undos?)?|min(?:utos?)?|h|horas?"
     r"|d[ií]as?|semanas?|mes(?:es)?|años?)\.?"
 )
-_AGO = (
-    rf"(?>(?:{_EN_AGO}|{_DE_AGO}|{_FR_AGO}|{_ES_AGO}|{_IT_AGO}|{_NL_AGO}|{_PT_AGO}|{_PL_AGO})"
-    r"(?!\w))"
-)
+# In this order, the order _ago_languages (below) looks for their words in.
+_AGO_PHRASES = (_EN_AGO, _DE_AGO, _FR_AGO, _ES_AGO, _IT_AGO, _NL_AGO, _PT_AGO, _PL_AGO)
+_AGO = rf"(?>(?:{'|'.join(_AGO_PHRASES)})(?!\w))"
 
 # Counters: "1,234 views", "Shares: 56", "12 comments", "Share 34", "1.2K likes".
 _COUNT = r"(?:\d{1,3}(?:[ ,.]\d{3})+|\d+(?:[.,]\d+)?)\s*(?:k|m|mio\.?|mn|b|bn)?\+?"
@@ -182,11 +182,58 @@ DEFAULT_NOISE_PATTERNS: tuple[str, ...] = (
 # The inline rule: such a phrase anywhere in a line, with the separators around it and
 # at most one punctuation mark after it ("Updated 5 minutes ago. The minister said"), so
 # that taking the phrase out never takes the text's own punctuation with it.
-INLINE_NOISE_PATTERN = (
-    rf"(?:(?<=\s)|^)[\s·•|–—-]*(?:{_AGO}|{_INLINE_COUNTER}|{_READ_TIME})"
-    r"[\s·•|–—-]*(?:\.{1,3}|…|[,;:])?[\s·•|–—-]*(?=\s|$)"
+_INLINE_LEAD = r"(?:(?<=\s)|^)[\s·•|–—-]*"
+_INLINE_TAIL = r"[\s·•|–—-]*(?:\.{1,3}|…|[,;:])?[\s·•|–—-]*(?=\s|$)"
+INLINE_NOISE_PATTERN = rf"{_INLINE_LEAD}(?:{_AGO}|{_INLINE_COUNTER}|{_READ_TIME}){_INLINE_TAIL}"
+
+# Which phrases a line can hold at all. Every relative time holds its language's word
+# ("ago", "vor", "il y a" ...) and every counter and reading time a digit and one of
+# their words; a line is searched only for the phrases whose words it holds (most lines
+# hold none), with the other alternatives of INLINE_NOISE_PATTERN left out, which
+# changes nothing it finds. The words are looked for in the line lowercased and folded,
+# after the four letters that IGNORECASE matches with ASCII ones are made ASCII.
+_ASCII_LOOKALIKES = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"), ("\u212a", "k"))
+_IT_WORD = re.compile(r" fa(?!\w)")
+_DIGIT = re.compile(r"\d")
+_COUNTED_WORD = re.compile(_COUNTED)
+_READ_WORD = re.compile(
+    r"read|lesezeit|lesedauer|lecture|lectura|lettura|leestijd|leitura|czytania"
 )
-_INLINE_NOISE = re.compile(INLINE_NOISE_PATTERN, re.IGNORECASE)
+
+
+def _ago_languages(probe: str) -> tuple[int, ...]:
+    """The relative times (by index in _AGO_PHRASES) whose word ``probe`` holds."""
+    present = (
+        " ago" in probe or " now" in probe,
+        "vor " in probe,
+        "il y a " in probe,
+        "hace " in probe,
+        " fa" in probe and _IT_WORD.search(probe) is not None,
+        " geleden" in probe,
+        "há " in probe,
+        " temu" in probe,
+    )
+    return tuple(number for number, found in enumerate(present) if found)
+
+
+def _inline_noise_in(line: str) -> re.Pattern[str] | None:
+    """The part of the inline rule that can match in ``line``; None if none can."""
+    if not line.isascii():
+        for letter, ascii_letter in _ASCII_LOOKALIKES:
+            line = line.replace(letter, ascii_letter)
+    probe = " ".join(line.lower().split())
+    ago = _ago_languages(probe)
+    digit = _DIGIT.search(probe) is not None
+    counter = digit and _COUNTED_WORD.search(probe) is not None
+    read = digit and _READ_WORD.search(probe) is not None
+    return _inline_noise(ago, counter, read) if ago or counter or read else None
+
+
+@functools.cache
+def _inline_noise(ago: tuple[int, ...], counter: bool, read: bool) -> re.Pattern[str]:
+    kinds = [rf"(?>(?:{'|'.join(_AGO_PHRASES[n] for n in ago)})(?!\w))"] if ago else []
+    kinds += [_INLINE_COUNTER] * counter + [_READ_TIME] * read
+    return re.compile(rf"{_INLINE_LEAD}(?:{'|'.join(kinds)}){_INLINE_TAIL}", re.IGNORECASE)
 
 
 def without_inline_noise(line: str) -> str:
@@ -195,7 +242,8 @@ def without_inline_noise(line: str) -> str:
     Repeated until nothing is left to take out, so that taking out one phrase cannot
     leave another behind (normalising twice changes nothing)."""
     while True:
-        stripped = " ".join(_INLINE_NOISE.sub(" ", line).split())
+        pattern = _inline_noise_in(line)
+        stripped = " ".join((pattern.sub(" ", line) if pattern else line).split())
         if stripped == line:
             return line
         line = stripped
