@@ -397,7 +397,7 @@ def with_the_whole_inline_rule(line: str) -> str:
         line = stripped
 
 
-@settings(max_examples=1500)
+@settings(max_examples=300)
 @given(inline_lines)
 def test_looking_only_for_the_phrases_a_line_can_hold_takes_out_the_same(line: str) -> None:
     """A line is searched only for the inline phrases whose words it holds: what is taken
