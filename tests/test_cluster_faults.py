@@ -153,16 +153,16 @@ def test_a_feed_is_acknowledged_only_once_its_article_requests_are_on_the_fronti
     tmp_path, basic_site, make_cluster
 ):
     """A worker killed at any moment loses no follow-up request: every article request a
-    feed leads to (a duplicate too, which is how a second source's offer is recorded) is
-    on the frontier before the feed's own entry is acknowledged. Read from what Redis
-    executed, in order (MONITOR)."""
+    feed leads to is on the frontier, and every duplicate it offers is reported to the
+    ingester (which is how a second source's offer is recorded), before the feed's own
+    entry is acknowledged. Read from what Redis executed, in order (MONITOR)."""
     config = write_config(tmp_path / "config.toml", basic_site, SOURCES, TOPICS)
     cluster = make_cluster(config)
     cluster.enqueue()
-    frontier = Keys().frontier
+    keys = Keys()
     feeds = {
         entry.decode(): json.loads(fields[b"m"])["meta"]["source_id"]
-        for entry, fields in cluster.redis.xrange(frontier)
+        for entry, fields in cluster.redis.xrange(keys.frontier)
     }
     commands, stop = monitor(cluster.redis_url, tmp_path)
     cluster.worker("w1")
@@ -170,22 +170,29 @@ def test_a_feed_is_acknowledged_only_once_its_article_requests_are_on_the_fronti
     cluster.wait()
     stop()
 
-    article_requests = 0
+    requests = offers = 0
     for entry, source_id in feeds.items():
         acks = [n for n, c in enumerate(commands) if c.startswith('"XACK"') and entry in c]
         acked = acks[0]  # the first acknowledgement counts
         produced = [
             n
             for n, c in enumerate(commands)
-            if c.startswith(f'"XADD" "{frontier}"')
+            if c.startswith(f'"XADD" "{keys.frontier}"')
             and "parse_article" in c
             and f'"source_id":{source_id},' in c
         ]
-        assert all(n < acked for n in produced), f"feed {source_id}: acknowledged first"
-        article_requests += len(produced)
-    # News: a1 to a5, the missing page, a1 again (utm); Wire: w1, w2, a1 again (fbclid);
-    # Salvage: s1, s2
-    assert article_requests == 12
+        offered = [
+            n
+            for n, c in enumerate(commands)
+            if c.startswith(f'"XADD" "{keys.items}"')
+            and '"kind":"offered"' in c
+            and f'"source_id":{source_id}}}' in c
+        ]
+        assert all(n < acked for n in produced + offered), f"feed {source_id}: acknowledged first"
+        requests, offers = requests + len(produced), offers + len(offered)
+    # News: a1 to a5 and the missing page; Wire: w1, w2; Salvage: s1, s2. Offered again:
+    # a1 by News (with utm) and by Wire (with fbclid), never put on the frontier
+    assert (requests, offers) == (10, 2)
 
 
 def monitor(url: str, folder: Path) -> tuple[list[str], Callable[[], None]]:

@@ -29,6 +29,24 @@ BYTES, SOURCE, FEED_ENTRY, PAIRS = "$b", "$source", "$entry", "$pairs"
 TAGS = (BYTES, SOURCE, FEED_ENTRY, PAIRS)
 
 
+# KEYS: the duplicate filter, the run's open set, the frontier. ARGV: the fingerprint
+# ("" when not filtered), the run's token ("" when no run), the request, the group, the
+# entry it continues (or ""). 1 when added; 0, and the token out of its run, when seen.
+SUBMIT = """
+if ARGV[5] ~= '' then
+  redis.call('XACK', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('XDEL', KEYS[3], ARGV[5])
+end
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  if ARGV[2] ~= '' then redis.call('SREM', KEYS[2], ARGV[2]) end
+  return 0
+end
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[2], ARGV[2]) end
+redis.call('XADD', KEYS[3], '*', 'm', ARGV[3])
+return 1
+"""
+
+
 class CodecError(ValueError):
     """A request that cannot travel through the frontier, or came back unreadable."""
 
@@ -109,31 +127,23 @@ class Frontier:
         )
         self.stream.create_group()
         self.dupefilter = RFPDupeFilter(server, keys.dupefilter)
+        self._submit = server.register_script(SUBMIT)
         self.on_duplicate = on_duplicate
 
     def submit(self, request: Request, *, done: str | None = None) -> bool:
-        """Add ``request`` unless the duplicate filter has seen it (then False), in one
-        transaction with its fingerprint, its run's token and the acknowledgement of
-        ``done``, the entry it continues (a retry or a redirect)."""
-        filtered = not request.dont_filter
+        """Add ``request`` unless the duplicate filter has seen it (then False), at once
+        with its fingerprint and its run's token, and acknowledge ``done``, the entry it
+        continues (a retry or a redirect): one script, so no worker ever reads a request
+        that is then found to be a duplicate."""
         run = request.meta.setdefault(RUN, self.run)
         token = request.meta.setdefault(TOKEN, uuid.uuid4().hex)
-        with self.server.pipeline(transaction=True) as pipe:
-            if filtered:
-                pipe.sadd(self.dupefilter.key, self.dupefilter.request_fingerprint(request))
-            if run is not None:
-                pipe.sadd(self.keys.key("run", run, "open"), token)
-            self.stream.add(self._dumps(request), pipe)
-            self.stream.ack([done] if done else [], pipe)
-            replies = pipe.execute()
-        if filtered and not replies[0]:  # seen before
-            with self.server.pipeline(transaction=True) as pipe:
-                pipe.xdel(self.stream.key, replies[1 + (run is not None)])
-                self._done(request.meta, pipe)
-                pipe.execute()
-            self.on_duplicate(request)
-            return False
-        return True
+        fingerprint = "" if request.dont_filter else self.dupefilter.request_fingerprint(request)
+        keys = [self.dupefilter.key, self.keys.key("run", run, "open"), self.stream.key]
+        arguments = [fingerprint, "" if run is None else token, self._dumps(request)]
+        if self._submit(keys, [*arguments, self.stream.group, done or ""]):
+            return True
+        self.on_duplicate(request)
+        return False
 
     def finish(self, entry: str, meta: dict) -> None:
         """``entry`` is wholly handled: acknowledged, and its token out of its run."""
