@@ -69,7 +69,10 @@ class Stream:
         )
         entries = [_entry(id_, fields) for id_, fields in reply[1] if fields is not None]
         if entries:
-            log.warning("took over %d entr(ies) of %s left unfinished", len(entries), self.key)
+            idle = self.idle_ms / 1000
+            log.warning(
+                "took over %d entr(ies) of %s left unfinished for %gs", len(entries), self.key, idle
+            )
         return self._checked(entries)
 
     def touch(self, ids: Sequence[str]) -> None:
